@@ -1,0 +1,42 @@
+import { describeError, type ErrorCode, type Locale, translate } from '@maas/api';
+import type { FastifyReply } from 'fastify';
+
+export interface Envelope {
+  error: { code: ErrorCode; message: string; details: Record<string, unknown> | null; request_id: string };
+}
+
+export function envelope(code: ErrorCode, message: string, details: Record<string, unknown> | null, requestId: string): Envelope {
+  return { error: { code, message, details, request_id: requestId } };
+}
+
+/** Sends any error as the contract's envelope; the status and message come from one mapping. */
+export function sendErrorEnvelope(reply: FastifyReply, error: unknown, locale: Locale): FastifyReply {
+  const body = describeError(error, locale);
+  if (body.headers) void reply.headers(body.headers);
+  return reply
+    .code(body.status)
+    .type('application/json; charset=utf-8')
+    .send(envelope(body.code, body.message, body.details, reply.request.id));
+}
+
+/** Errors Fastify raises itself before a route runs (body parsing, limits). */
+export function fastifyErrorToEnvelope(error: { code?: string; statusCode?: number }, locale: Locale, requestId: string) {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, body: envelope('INVALID_REQUEST', translate(locale, 'MALFORMED_JSON'), null, requestId) };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: envelope('PAYLOAD_TOO_LARGE', translate(locale, 'PAYLOAD_TOO_LARGE'), null, requestId) };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, body: envelope('INVALID_REQUEST', translate(locale, 'UNSUPPORTED_CONTENT_TYPE'), null, requestId) };
+    default:
+      break;
+  }
+  const status = error.statusCode ?? 500;
+  if (status === 413) return { status, body: envelope('PAYLOAD_TOO_LARGE', translate(locale, 'PAYLOAD_TOO_LARGE'), null, requestId) };
+  if (status >= 400 && status < 500) {
+    return { status: 400, body: envelope('INVALID_REQUEST', translate(locale, 'INVALID_REQUEST'), null, requestId) };
+  }
+  return null;
+}

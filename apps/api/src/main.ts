@@ -1,0 +1,25 @@
+import { loadConfig } from '@maas/api';
+import { buildServer } from './server.js';
+
+const config = loadConfig();
+const server = await buildServer({ config });
+await server.app.listen({ port: config.port, host: config.host });
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+  // A request stuck forever must not keep the process alive past a supervisor's patience.
+  const force = setTimeout(() => process.exit(1), 25_000);
+  force.unref();
+  try {
+    await server.close();
+    process.exit(0);
+  } catch (error) {
+    server.app.log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

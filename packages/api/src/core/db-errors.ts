@@ -1,0 +1,15 @@
+/** The name of the unique constraint or index a PostgreSQL error violated, if it was one. */
+export function uniqueViolation(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const code = 'code' in error ? error.code : undefined;
+  if (code !== '23505') return null;
+  const constraint = 'constraint' in error ? error.constraint : undefined;
+  return typeof constraint === 'string' ? constraint : '';
+}
+
+/** True for a CHECK violation, optionally of a named constraint. */
+export function checkViolation(error: unknown, constraint?: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if (!('code' in error) || error.code !== '23514') return false;
+  return constraint === undefined || ('constraint' in error && error.constraint === constraint);
+}

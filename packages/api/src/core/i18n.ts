@@ -1,0 +1,43 @@
+import type { $ZodIssue } from 'zod/v4/core';
+import { en as zodEn, zhCN as zodZhCN } from 'zod/v4/locales';
+import { messages } from './messages.js';
+
+export type Locale = 'zh-CN' | 'en';
+export type MessageKey = keyof typeof messages;
+
+export const DEFAULT_LOCALE: Locale = 'zh-CN';
+
+/** Picks zh-CN or en from an Accept-Language header by q-weight; anything else falls back to zh-CN. */
+export function negotiateLocale(acceptLanguage: string | undefined): Locale {
+  if (!acceptLanguage) return DEFAULT_LOCALE;
+  let best: { locale: Locale; q: number } | undefined;
+  for (const part of acceptLanguage.split(',')) {
+    const [tag = '', ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.find((p) => p.trim().startsWith('q='));
+    const q = qParam ? Number(qParam.trim().slice(2)) : 1;
+    if (!Number.isFinite(q) || q <= 0) continue;
+    const locale: Locale | undefined = tag.startsWith('zh') ? 'zh-CN' : tag.startsWith('en') ? 'en' : undefined;
+    if (locale && (!best || q > best.q)) best = { locale, q };
+  }
+  return best?.locale ?? DEFAULT_LOCALE;
+}
+
+export function translate(locale: Locale, key: MessageKey, params?: Record<string, string | number>): string {
+  const template = messages[key][locale];
+  if (!params) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+const zodLocales = { 'zh-CN': zodZhCN(), en: zodEn() };
+
+/** Re-words a zod issue in the caller's language; zod keeps the issue's code and bounds for this. */
+export function localizeZodIssue(locale: Locale, issue: $ZodIssue): string {
+  try {
+    const localized = zodLocales[locale].localeError(issue as never);
+    if (typeof localized === 'string') return localized;
+    if (localized && typeof localized === 'object' && 'message' in localized) return String(localized.message);
+  } catch {
+    // Fall through to zod's own message.
+  }
+  return issue.message;
+}

@@ -1,0 +1,47 @@
+import { apiKeysMessages } from '../api-keys/messages.js';
+import { applicationsMessages } from '../applications/messages.js';
+import { authMessages } from '../auth/messages.js';
+import { billingMessages } from '../billing/messages.js';
+import { chatMessages } from '../chat/messages.js';
+import { communityMessages } from '../community/messages.js';
+import { modelsMessages } from '../models/messages.js';
+import { providersMessages } from '../providers/messages.js';
+import { toolsMessages } from '../tools/messages.js';
+import { usersMessages } from '../users/messages.js';
+import type { MessageCatalog } from './message-catalog.js';
+
+const commonMessages = {
+  INVALID_REQUEST: { 'zh-CN': '请求参数无效', en: 'Invalid request parameters' },
+  UNAUTHORIZED: { 'zh-CN': '未授权访问', en: 'Unauthorized' },
+  PAYMENT_REQUIRED: { 'zh-CN': '余额不足', en: 'Insufficient balance' },
+  FORBIDDEN: { 'zh-CN': '禁止访问', en: 'Forbidden' },
+  NOT_FOUND: { 'zh-CN': '资源不存在', en: 'Resource not found' },
+  CONFLICT: { 'zh-CN': '资源冲突', en: 'Resource conflict' },
+  PAYLOAD_TOO_LARGE: { 'zh-CN': '请求体过大', en: 'Request body too large' },
+  RATE_LIMITED: { 'zh-CN': '请求频率超限', en: 'Too many requests' },
+  INTERNAL_ERROR: { 'zh-CN': '服务器内部错误', en: 'Internal server error' },
+  UPSTREAM_ERROR: { 'zh-CN': '上游模型服务出错', en: 'The upstream model provider failed' },
+  SERVICE_UNAVAILABLE: { 'zh-CN': '服务暂时不可用，请稍后重试', en: 'Service temporarily unavailable, please retry' },
+  UPSTREAM_TIMEOUT: { 'zh-CN': '上游模型服务超时', en: 'The upstream model provider timed out' },
+  MALFORMED_JSON: { 'zh-CN': '请求体不是合法的 JSON', en: 'The request body is not valid JSON' },
+  UNSUPPORTED_CONTENT_TYPE: {
+    'zh-CN': '不支持的 Content-Type，请使用 application/json',
+    en: 'Unsupported Content-Type; use application/json',
+  },
+  ROUTE_NOT_FOUND: { 'zh-CN': '接口不存在', en: 'No such endpoint' },
+  JSON_TOO_DEEP: { 'zh-CN': '请求体嵌套过深', en: 'The request body is nested too deeply' },
+} satisfies MessageCatalog;
+
+export const messages = {
+  ...commonMessages,
+  ...authMessages,
+  ...usersMessages,
+  ...billingMessages,
+  ...apiKeysMessages,
+  ...modelsMessages,
+  ...providersMessages,
+  ...applicationsMessages,
+  ...chatMessages,
+  ...toolsMessages,
+  ...communityMessages,
+} satisfies MessageCatalog;

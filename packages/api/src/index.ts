@@ -1,0 +1,12 @@
+export { appRouter, type AppRouter } from './root.js';
+export { buildOpenApiDocument, createdProcedurePaths, API_VERSION } from './openapi.js';
+export { createPlatform, type Platform } from './core/platform.js';
+export { createRequestContext, type RequestContext, type Actor } from './core/context.js';
+export { loadConfig, type PlatformConfig } from './core/config.js';
+export { AppError, describeError, ERROR_STATUS, type ErrorCode } from './core/errors.js';
+export { negotiateLocale, translate, type Locale } from './core/i18n.js';
+export { newId } from './core/ids.js';
+export { resolveJwtSecret } from './auth/jwt-secret.js';
+export { bootstrapPlatformData } from './seed/bootstrap.js';
+export { registerUser } from './auth/service.js';
+export type * from './schemas.js';

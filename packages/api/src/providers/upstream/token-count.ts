@@ -1,0 +1,32 @@
+import { countTokens, decode, encode } from 'gpt-tokenizer';
+import type { ChatMessage } from './types.js';
+
+// gpt-tokenizer throws on text that contains special tokens such as
+// `<|endoftext|>` unless told otherwise; user text may contain anything, so
+// those sequences are counted as ordinary text. Built once: it is read-only.
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/** o200k_base token count of `text`, never throwing on user content. */
+export function countTextTokens(text: string): number {
+  return text.length === 0 ? 0 : countTokens(text, PLAIN_TEXT);
+}
+
+/**
+ * Prompt size as the built-in providers report it: the tokens of the message
+ * contents joined by newlines. It ignores the per-message framing a real model
+ * adds, which is fine for the demo and test upstreams that use it.
+ */
+export function countPromptTokens(messages: readonly ChatMessage[]): number {
+  let text = '';
+  for (let i = 0; i < messages.length; i++) {
+    text += i === 0 ? messages[i]!.content : `\n${messages[i]!.content}`;
+  }
+  return countTextTokens(text);
+}
+
+/** `text` cut to at most `maxTokens` tokens, with its token count. */
+export function truncateToTokens(text: string, maxTokens: number): { text: string; tokens: number } {
+  const tokens = encode(text, PLAIN_TEXT);
+  if (tokens.length <= maxTokens) return { text, tokens: tokens.length };
+  return { text: decode(tokens.slice(0, maxTokens)), tokens: maxTokens };
+}

@@ -1,0 +1,64 @@
+import { initTRPC } from '@trpc/server';
+import type { OpenApiMeta } from 'trpc-to-openapi';
+import type { UserRole } from '@maas/db';
+import { authenticateRequest } from './auth/authenticate.js';
+import type { Actor, RequestContext } from './core/context.js';
+import { AppError, describeError } from './core/errors.js';
+import { DEFAULT_LOCALE } from './core/i18n.js';
+
+export interface ProcedureMeta extends OpenApiMeta {
+  /** A successful call answers 201 Created (creates). */
+  created?: boolean;
+}
+
+const t = initTRPC
+  .context<RequestContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    // Stack traces never reach a client, whatever NODE_ENV says.
+    isDev: false,
+    errorFormatter({ shape, error, ctx }) {
+      const body = describeError(error, ctx?.locale ?? DEFAULT_LOCALE);
+      return {
+        message: body.message,
+        code: shape.code,
+        data: {
+          code: body.code,
+          httpStatus: body.status,
+          details: body.details,
+          request_id: ctx?.requestId ?? null,
+          path: shape.data.path ?? null,
+        },
+      };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+export const publicProcedure = t.procedure;
+
+/** A user (access token) or an API key; the actor is resolved once per request. */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const actor: Actor = ctx.actor ?? (await authenticateRequest(ctx));
+  ctx.actor = actor;
+  return next({ ctx: { ...ctx, actor } });
+});
+
+const ROLE_RANK: Record<UserRole, number> = { user: 0, developer: 1, admin: 2 };
+
+export function hasRole(actor: Actor, role: UserRole): boolean {
+  return ROLE_RANK[actor.role] >= ROLE_RANK[role];
+}
+
+/** Requires at least the given role (admin > developer > user). */
+export function roleProcedure(role: UserRole) {
+  return authedProcedure.use(({ ctx, next }) => {
+    if (!hasRole(ctx.actor, role)) throw new AppError('FORBIDDEN', { message: 'ROLE_REQUIRED' });
+    return next();
+  });
+}
+
+export const developerProcedure = roleProcedure('developer');
+export const adminProcedure = roleProcedure('admin');

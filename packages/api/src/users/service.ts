@@ -1,0 +1,105 @@
+import type { Database, User } from '@maas/db';
+import { type Kysely, sql } from 'kysely';
+import type { z } from 'zod';
+import { conflictFromUniqueViolation, revokeUserSessions } from '../auth/service.js';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import type { Actor } from '../core/context.js';
+import { AppError } from '../core/errors.js';
+import { pageOffset, toPage } from '../core/pagination.js';
+import type { Platform } from '../core/platform.js';
+import { toIso, toIsoOrNull } from '../core/time.js';
+import type { AdminUpdateUserInput, ChangePasswordInput, ListUsersInput, UpdateProfileInput } from './schemas.js';
+
+export function toUserProfile(user: User) {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    avatar: user.avatar,
+    role: user.role,
+    created_at: toIso(user.created_at),
+    last_login: toIsoOrNull(user.last_login),
+  };
+}
+
+function toAdminUser(user: User) {
+  return { ...toUserProfile(user), disabled: user.disabled_at !== null };
+}
+
+async function findUser(db: Kysely<Database>, userId: string): Promise<User> {
+  const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  if (!user) throw new AppError('NOT_FOUND');
+  return user;
+}
+
+export async function getProfile(db: Kysely<Database>, actor: Actor) {
+  return toUserProfile(await findUser(db, actor.userId));
+}
+
+export async function updateProfile(db: Kysely<Database>, actor: Actor, input: z.infer<typeof UpdateProfileInput>) {
+  const changes = {
+    ...(input.username !== undefined ? { username: input.username } : {}),
+    ...(input.email !== undefined ? { email: input.email.toLowerCase() } : {}),
+    ...(input.avatar !== undefined ? { avatar: input.avatar } : {}),
+  };
+  if (Object.keys(changes).length === 0) return getProfile(db, actor);
+  try {
+    const user = await db
+      .updateTable('users')
+      .set({ ...changes, updated_at: new Date() })
+      .where('id', '=', actor.userId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!user) throw new AppError('NOT_FOUND');
+    return toUserProfile(user);
+  } catch (error) {
+    throw conflictFromUniqueViolation(error) ?? error;
+  }
+}
+
+/** Changes the password and signs out every other session of the user. */
+export async function changePassword(platform: Platform, actor: Actor, input: z.infer<typeof ChangePasswordInput>) {
+  const user = await findUser(platform.db, actor.userId);
+  if (!(await verifyPassword(user.password_hash, input.current_password))) {
+    throw new AppError('INVALID_REQUEST', { message: 'WRONG_CURRENT_PASSWORD', details: { field: 'current_password' } });
+  }
+  const passwordHash = await hashPassword(input.new_password);
+  await platform.db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date() }).where('id', '=', user.id).execute();
+  const revoked = await revokeUserSessions(platform, user.id, 'password_changed', actor.sessionId);
+  return { updated: true as const, revoked_sessions: revoked };
+}
+
+export async function listUsers(db: Kysely<Database>, input: z.infer<typeof ListUsersInput>) {
+  let query = db.selectFrom('users');
+  if (input.role) query = query.where('role', '=', input.role);
+  if (input.search) {
+    const pattern = `%${input.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb(sql`lower(username)`, 'like', pattern), eb(sql`lower(email)`, 'like', pattern)]));
+  }
+  const [rows, count] = await Promise.all([
+    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
+    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
+  ]);
+  return toPage(rows.map(toAdminUser), count.total, input);
+}
+
+/** Role changes and disabling take effect on the user's next request (session cache is cleared). */
+export async function adminUpdateUser(platform: Platform, actor: Actor, input: z.infer<typeof AdminUpdateUserInput>) {
+  if (input.user_id === actor.userId && (input.role !== undefined || input.disabled !== undefined)) {
+    throw new AppError('INVALID_REQUEST', { message: 'CANNOT_CHANGE_OWN_ROLE' });
+  }
+  const target = await findUser(platform.db, input.user_id);
+  const changes = {
+    ...(input.role !== undefined ? { role: input.role } : {}),
+    ...(input.disabled !== undefined ? { disabled_at: input.disabled ? (target.disabled_at ?? new Date()) : null } : {}),
+  };
+  const updated = await platform.db
+    .updateTable('users')
+    .set({ ...changes, updated_at: new Date() })
+    .where('id', '=', target.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (input.disabled) await revokeUserSessions(platform, target.id, 'user_disabled');
+  platform.sessions.clear();
+  return toAdminUser(updated);
+}

@@ -1,0 +1,319 @@
+// A real HTTP server that speaks the OpenAI Chat Completions protocol, for
+// tests. Behaviour is picked per request by the model name (`mock-500`, …) or
+// forced for the whole server with setBehavior. Replies are deterministic and
+// usage is computed with gpt-tokenizer, so tests can assert exact numbers.
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { countPromptTokens, countTextTokens } from '../src/providers/upstream/token-count.js';
+import type { ChatMessage } from '../src/providers/upstream/types.js';
+
+export const MOCK_BEHAVIORS = [
+  'ok',
+  '500',
+  '429',
+  '400',
+  'slow-first-byte',
+  'slow-stream',
+  'cut',
+  'no-usage',
+  'hang',
+  'bad-json',
+  'stream-error',
+] as const;
+export type MockBehavior = (typeof MOCK_BEHAVIORS)[number];
+
+export interface MockTuning {
+  /** Delay before response headers for `slow-first-byte`. Default 500 ms. */
+  firstByteDelayMs: number;
+  /** Delay between SSE chunks for `slow-stream` (and before the JSON body when not streaming). Default 500 ms. */
+  chunkDelayMs: number;
+  /** Content chunks sent before `cut` destroys the socket. Default 3. */
+  cutAfterChunks: number;
+  /** When set, requests without `Authorization: Bearer <key>` get a 401. */
+  requireApiKey: string | null;
+}
+
+export interface MockUpstreamOptions extends Partial<MockTuning> {
+  /** Forces a behaviour for every request, whatever the model name. */
+  behavior?: MockBehavior | null;
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body, or null for GET / unparsable bodies. */
+  body: Record<string, unknown> | null;
+}
+
+export interface MockUpstream {
+  /** Base URL ending in `/v1`. */
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  /** Requests whose client went away before the mock finished answering. */
+  readonly abortedRequests: number;
+  /** Requests the mock answered completely. */
+  readonly completedRequests: number;
+  /** TCP connections accepted: tells whether keep-alive reused sockets. */
+  readonly connections: number;
+  setBehavior(behavior: MockBehavior | null, tuning?: Partial<MockTuning>): void;
+  close(): Promise<void>;
+}
+
+export const MOCK_REPLY_SUFFIX = 'The quick brown fox jumps over the lazy dog.';
+
+/** The exact reply text the mock sends for these messages. */
+export function mockReply(messages: readonly ChatMessage[]): string {
+  const lastUser = [...messages].reverse().find((message) => message.role === 'user');
+  return `You said: ${lastUser?.content ?? ''}. ${MOCK_REPLY_SUFFIX}`;
+}
+
+/** The reply split the way the mock streams it: one piece per word, spaces kept. */
+export function mockReplyPieces(messages: readonly ChatMessage[]): string[] {
+  return mockReply(messages).split(/(?<=\s)(?=\S)/);
+}
+
+/** The usage the mock reports for these messages. */
+export function mockUsage(messages: readonly ChatMessage[]): { prompt_tokens: number; completion_tokens: number } {
+  return { prompt_tokens: countPromptTokens(messages), completion_tokens: countTextTokens(mockReply(messages)) };
+}
+
+function isBehavior(value: string): value is MockBehavior {
+  return (MOCK_BEHAVIORS as readonly string[]).includes(value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isChatMessage(value: unknown): value is ChatMessage {
+  return isRecord(value) && typeof value.role === 'string' && typeof value.content === 'string';
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let text = '';
+  req.setEncoding('utf8');
+  for await (const part of req) text += part;
+  return text;
+}
+
+export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
+  const tuning: MockTuning = {
+    firstByteDelayMs: options.firstByteDelayMs ?? 500,
+    chunkDelayMs: options.chunkDelayMs ?? 500,
+    cutAfterChunks: options.cutAfterChunks ?? 3,
+    requireApiKey: options.requireApiKey ?? null,
+  };
+  let forced: MockBehavior | null = options.behavior ?? null;
+  const requests: RecordedRequest[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let abortedRequests = 0;
+  let completedRequests = 0;
+  let connections = 0;
+
+  // Resolves after `ms`, or early (false) when the client has gone away, so a
+  // closed request stops writing instead of throwing EPIPE into the test.
+  const wait = (ms: number, res: ServerResponse): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (res.destroyed) return resolve(false);
+      const onClose = (): void => {
+        clearTimeout(timer);
+        timers.delete(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        res.off('close', onClose);
+        resolve(!res.destroyed);
+      }, ms);
+      timers.add(timer);
+      res.once('close', onClose);
+    });
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  };
+
+  function behaviorFor(model: string): MockBehavior {
+    const requested = model.startsWith('mock-') ? model.slice('mock-'.length) : 'ok';
+    return forced ?? (isBehavior(requested) ? requested : 'ok');
+  }
+
+  async function chatCompletions(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Record<string, unknown>,
+    exchange: { cutByServer: boolean },
+  ): Promise<void> {
+    const model = typeof body.model === 'string' ? body.model : '';
+    const behavior = behaviorFor(model);
+    const messages = Array.isArray(body.messages) ? body.messages.filter(isChatMessage) : [];
+    const stream = body.stream === true;
+    const includeUsage =
+      behavior !== 'no-usage' && isRecord(body.stream_options) && body.stream_options.include_usage === true;
+
+    if (tuning.requireApiKey !== null && req.headers.authorization !== `Bearer ${tuning.requireApiKey}`) {
+      return sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+    }
+    switch (behavior) {
+      case '500':
+        return sendJson(res, 500, { error: { message: 'mock upstream exploded', type: 'server_error' } });
+      case '429':
+        return sendJson(res, 429, { error: { message: 'Rate limit reached', type: 'rate_limit_exceeded' } }, { 'retry-after': '2' });
+      case '400':
+        return sendJson(res, 400, { error: { message: `mock rejects this request`, type: 'invalid_request_error', code: 'bad_request' } });
+      case 'hang':
+        // Never answer; the socket stays open until the client gives up.
+        return;
+      case 'slow-first-byte':
+        if (!(await wait(tuning.firstByteDelayMs, res))) return;
+        break;
+      default:
+        break;
+    }
+
+    const reply = mockReply(messages);
+    const usage = mockUsage(messages);
+    const id = `chatcmpl-mock-${requests.length}`;
+    const created = 1_700_000_000;
+
+    if (!stream) {
+      if (behavior === 'bad-json') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"id": "not json');
+        return;
+      }
+      const completion = {
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+        ...(behavior === 'no-usage' ? {} : { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }),
+      };
+      if (behavior === 'slow-stream') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        if (!(await wait(tuning.chunkDelayMs, res))) return;
+        res.end(JSON.stringify(completion));
+        return;
+      }
+      return sendJson(res, 200, completion);
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.flushHeaders();
+    const send = (delta: Record<string, unknown>, finishReason: string | null): void => {
+      const chunk = {
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [{ index: 0, delta, finish_reason: finishReason }],
+        // Like OpenAI: with include_usage every chunk carries `usage: null` until the last.
+        ...(includeUsage ? { usage: null } : {}),
+      };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    };
+
+    send({ role: 'assistant', content: '' }, null);
+    const pieces = mockReplyPieces(messages);
+    for (let i = 0; i < pieces.length; i++) {
+      if (behavior === 'cut' && i === tuning.cutAfterChunks) {
+        // Give the chunks time to leave, then drop the connection without ending the chunked body.
+        await wait(30, res);
+        exchange.cutByServer = true;
+        req.socket.destroy();
+        return;
+      }
+      if (behavior === 'stream-error' && i === tuning.cutAfterChunks) {
+        res.write(`data: ${JSON.stringify({ error: { message: 'model overloaded mid-stream', type: 'server_error' } })}\n\n`);
+        res.end();
+        return;
+      }
+      if (behavior === 'slow-stream' && !(await wait(tuning.chunkDelayMs, res))) return;
+      if (res.destroyed) return;
+      send({ content: pieces[i] }, null);
+    }
+    send({}, 'stop');
+    if (includeUsage) {
+      const last = { id, object: 'chat.completion.chunk', created, model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } };
+      res.write(`data: ${JSON.stringify(last)}\n\n`);
+    }
+    res.end('data: [DONE]\n\n');
+  }
+
+  const server = createServer((req, res) => {
+    const exchange = { cutByServer: false };
+    res.on('close', () => {
+      if (res.writableFinished) completedRequests++;
+      else if (!exchange.cutByServer) abortedRequests++;
+    });
+    const handle = async (): Promise<void> => {
+      const text = await readBody(req);
+      let body: Record<string, unknown> | null = null;
+      try {
+        const parsed: unknown = text === '' ? null : JSON.parse(text);
+        body = isRecord(parsed) ? parsed : null;
+      } catch {
+        body = null;
+      }
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method === 'GET' && path === '/v1/models') {
+        return sendJson(res, 200, {
+          object: 'list',
+          data: MOCK_BEHAVIORS.map((behavior) => ({ id: `mock-${behavior}`, object: 'model', created: 0, owned_by: 'mock' })),
+        });
+      }
+      if (req.method === 'POST' && path === '/v1/chat/completions') {
+        if (body === null) return sendJson(res, 400, { error: { message: 'body must be JSON', type: 'invalid_request_error' } });
+        return chatCompletions(req, res, body, exchange);
+      }
+      return sendJson(res, 404, { error: { message: `no route for ${req.method} ${path}`, type: 'not_found' } });
+    };
+    handle().catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { message: String(err), type: 'mock_failure' } });
+      else res.destroy();
+    });
+  });
+
+  server.on('connection', () => {
+    connections++;
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    get abortedRequests() {
+      return abortedRequests;
+    },
+    get completedRequests() {
+      return completedRequests;
+    },
+    get connections() {
+      return connections;
+    },
+    setBehavior(behavior, update = {}) {
+      forced = behavior;
+      Object.assign(tuning, update);
+    },
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.closeAllConnections();
+      return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}

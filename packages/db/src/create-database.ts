@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema/index.js';
+
+const INT8_OID = 20;
+// Money and counters are int8; both engines must hand them to us as bigint so no
+// amount ever passes through a float.
+const parseInt8 = (value: string) => BigInt(value);
+
+export type DatabaseEngine = 'postgres' | 'pglite';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: DatabaseEngine;
+  /** Answers true when the database responds to a trivial query. */
+  ping(): Promise<boolean>;
+  /** Pool statistics for metrics; PGlite has a single connection. */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+export interface CreateDatabaseOptions {
+  /** postgres://… selects PostgreSQL; unset selects embedded PGlite. */
+  databaseUrl?: string | undefined;
+  /** Where PGlite persists its files; unset keeps PGlite in memory (tests). */
+  dataDir?: string | undefined;
+  poolSize?: number;
+}
+
+export function createDatabase(options: CreateDatabaseOptions): DatabaseHandle {
+  if (options.databaseUrl) return createPostgres(options.databaseUrl, options.poolSize ?? 20);
+  return createPglite(options.dataDir);
+}
+
+function createPostgres(connectionString: string, max: number): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format),
+    },
+  });
+  // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    engine: 'postgres',
+    ping: () => pingDatabase(db),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
+}
+
+function createPglite(dataDir: string | undefined): DatabaseHandle {
+  let storage: string | undefined;
+  if (dataDir) {
+    storage = path.resolve(dataDir, 'pglite');
+    mkdirSync(storage, { recursive: true });
+  }
+  const pglite = new PGlite(storage, { parsers: { [INT8_OID]: parseInt8 } });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    engine: 'pglite',
+    ping: () => pingDatabase(db),
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    close: async () => {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function pingDatabase(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await db.selectNoFrom((eb) => eb.val(1).as('ok')).execute();
+    return true;
+  } catch {
+    return false;
+  }
+}

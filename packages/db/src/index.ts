@@ -1,0 +1,3 @@
+export * from './create-database.js';
+export * from './migrate.js';
+export * from './schema/index.js';

@@ -1,0 +1,2 @@
+// Posts, likes and comments (issue 4).
+export interface CommunityTables {}

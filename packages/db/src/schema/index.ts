@@ -1,0 +1,25 @@
+import type { ApiKeysTables } from './api-keys.js';
+import type { ApplicationsTables } from './applications.js';
+import type { BillingTables } from './billing.js';
+import type { CommunityTables } from './community.js';
+import type { MarketplaceTables } from './marketplace.js';
+import type { ModelsTables } from './models.js';
+import type { UsersTables } from './users.js';
+
+export * from './api-keys.js';
+export * from './applications.js';
+export * from './billing.js';
+export * from './community.js';
+export * from './marketplace.js';
+export * from './models.js';
+export * from './users.js';
+
+/** Every table, composed from one interface per domain so domains can grow independently. */
+export interface Database
+  extends UsersTables,
+    BillingTables,
+    ModelsTables,
+    ApplicationsTables,
+    ApiKeysTables,
+    MarketplaceTables,
+    CommunityTables {}

@@ -1,0 +1,2 @@
+// Tools, orders, licences and reviews (issue 4).
+export interface MarketplaceTables {}
