@@ -11,6 +11,7 @@ import {
   type Platform,
   type PlatformConfig,
   resolveJwtSecret,
+  translate,
 } from '@maas/api';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
@@ -80,7 +81,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(envelope('NOT_FOUND', translateNotFound(request.locale), null, request.id));
+    void reply.code(404).send(envelope('NOT_FOUND', translate(request.locale, 'ROUTE_NOT_FOUND'), null, request.id));
   });
 
   // REST callers often POST without a body (e.g. logout); treat that as an empty JSON object.
@@ -120,7 +121,10 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     if (!isTrpcOpenApiError(parsed)) return payload;
     const { data } = parsed;
     void reply.code(data.httpStatus);
-    return JSON.stringify(envelope(data.code, parsed.message, data.details, request.id));
+    // Without a request context (unknown path, bad content type) the formatter could not know the
+    // caller's language, so the message is worded again here.
+    const message = request.requestContext ? data.message : translate(request.locale, data.code);
+    return JSON.stringify(envelope(data.code, message, data.details, request.id));
   });
 
   await app.register(fastifyTRPCOpenApiPlugin, {
@@ -185,13 +189,10 @@ function errorCodeOf(error: unknown): { code?: string; statusCode?: number } {
   return { ...(code ? { code } : {}), ...(statusCode ? { statusCode } : {}) };
 }
 
-function translateNotFound(locale: 'zh-CN' | 'en'): string {
-  return locale === 'en' ? 'No such endpoint' : '接口不存在';
-}
 
 interface TrpcOpenApiError {
   message: string;
-  data: { code: Parameters<typeof envelope>[0]; httpStatus: number; details: Record<string, unknown> | null };
+  data: { code: Parameters<typeof envelope>[0]; httpStatus: number; message: string; details: Record<string, unknown> | null };
 }
 
 function isTrpcOpenApiError(value: unknown): value is TrpcOpenApiError {

@@ -25,6 +25,7 @@ const t = initTRPC
         data: {
           code: body.code,
           httpStatus: body.status,
+          message: body.message,
           details: body.details,
           request_id: ctx?.requestId ?? null,
           path: shape.data.path ?? null,

@@ -1,5 +1,14 @@
 import type { Platform } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
+import { registerChatStreamRoutes } from './chat-stream.js';
+import { registerFileRoutes } from './files.js';
+import { registerGatewayRoutes } from './gateway.js';
+import { registerObservabilityRoutes } from './observability.js';
 
-/** Routes outside the router: streaming chat over SSE, the OpenAI-compatible gateway, metrics. */
-export async function registerExtraRoutes(_app: FastifyInstance, _platform: Platform): Promise<void> {}
+/** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, metrics. */
+export async function registerExtraRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
+  await registerFileRoutes(app, platform);
+  await registerChatStreamRoutes(app, platform);
+  await registerGatewayRoutes(app, platform);
+  await registerObservabilityRoutes(app, platform);
+}

@@ -25,6 +25,7 @@ const MAX_ERROR_BODY_CHARS = 16_384;
 const MAX_DRAIN_BYTES = 64 * 1024;
 const INCLUDE_USAGE = Object.freeze({ include_usage: true });
 const DONE = Symbol('done');
+const ignore = (): void => {};
 
 type BodyReadable = Dispatcher.ResponseData['body'];
 type HeaderMap = Record<string, string>;
@@ -407,7 +408,9 @@ class SseChunkStream implements UpstreamStream {
   }
 
   cancel(): void {
-    if (!this.#body.destroyed) this.#body.destroy();
+    // Destroying before the end makes undici emit an abort error; once the
+    // iterator has let go nobody else listens, so it must be swallowed here.
+    if (!this.#body.destroyed) this.#body.on('error', ignore).destroy();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
@@ -451,7 +454,7 @@ class SseChunkStream implements UpstreamStream {
     } finally {
       if (this.completed) {
         // Errors here happen after the caller has everything it needs.
-        this.#body.dump({ limit: MAX_DRAIN_BYTES }).catch(() => undefined);
+        this.#body.dump({ limit: MAX_DRAIN_BYTES }).catch(ignore);
       } else {
         // Consumer stopped early or the stream failed: stop the upstream generating tokens we won't use.
         this.cancel();

@@ -24,6 +24,9 @@ export interface ChatCompletionRequest {
 
 export type UpstreamKind = 'openai-compatible' | 'demo-echo';
 
+// First-byte and idle timeouts are enforced by undici's coarse timers, which
+// fire up to ~1 s late; that is the price of not arming a precise timer per
+// request and is negligible against the multi-second values LLM upstreams need.
 export interface UpstreamTimeouts {
   /** TCP/TLS connect. */
   connectMs: number;

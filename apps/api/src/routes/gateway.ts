@@ -1,0 +1,4 @@
+import type { Platform } from '@maas/api';
+import type { FastifyInstance } from 'fastify';
+
+export async function registerGatewayRoutes(_app: FastifyInstance, _platform: Platform): Promise<void> {}

@@ -1,0 +1,135 @@
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type PlatformConfig } from '@maas/api';
+import { createDatabase, type DatabaseHandle } from '@maas/db';
+import pg from 'pg';
+import { buildServer, type MaasServer } from '../src/server.js';
+
+/**
+ * A real server on 127.0.0.1 over a real database: embedded PGlite in memory by default, or a
+ * fresh PostgreSQL database (created here, dropped at close) when DATABASE_URL is set.
+ */
+export interface TestServer {
+  url: string;
+  server: MaasServer;
+  config: PlatformConfig;
+  close(): Promise<void>;
+}
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+
+async function createTestDatabase(): Promise<{ handle: DatabaseHandle; drop(): Promise<void> }> {
+  const baseUrl = process.env.DATABASE_URL;
+  if (!baseUrl) {
+    const handle = createDatabase({});
+    return { handle, drop: () => handle.close() };
+  }
+  const name = `maas_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const handle = createDatabase({ databaseUrl: url.toString(), poolSize: 10 });
+  return {
+    handle,
+    drop: async () => {
+      await handle.close();
+      const cleanup = new pg.Client({ connectionString: baseUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    MAAS_JWT_SECRET: TEST_JWT_SECRET,
+    MAAS_SEED_DEMO: '0',
+    MAAS_ALLOW_PRIVATE_UPSTREAMS: '1',
+    DATA_DIR: `/tmp/maas-test-${process.pid}`,
+    ...env,
+  });
+  const database = await createTestDatabase();
+  const server = await buildServer({ config, database: database.handle, logging: false });
+  await server.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = server.app.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    config,
+    close: async () => {
+      await server.close();
+      await database.drop();
+    },
+  };
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A small HTTP client for tests: JSON in, JSON out, status kept. */
+export function apiClient(baseUrl: string) {
+  async function call<T = any>(method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    }
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // Keep the raw text (e.g. SSE or HTML).
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+  return {
+    call,
+    get: <T = any>(path: string, token?: string, headers?: Record<string, string>) => call<T>('GET', path, { token, headers }),
+    post: <T = any>(path: string, body: unknown, token?: string, headers?: Record<string, string>) => call<T>('POST', path, { body, token, headers }),
+    put: <T = any>(path: string, body: unknown, token?: string) => call<T>('PUT', path, { body, token }),
+    patch: <T = any>(path: string, body: unknown, token?: string) => call<T>('PATCH', path, { body, token }),
+    delete: <T = any>(path: string, token?: string) => call<T>('DELETE', path, { token }),
+  };
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;
+
+let userCounter = 0;
+
+/** Registers a fresh user and signs in; returns its id and tokens. */
+export async function signUp(api: ApiClient, prefix = 'user') {
+  userCounter += 1;
+  const suffix = `${process.pid}${userCounter}${Math.random().toString(36).slice(2, 6)}`;
+  const username = `${prefix}_${suffix}`.slice(0, 32);
+  const email = `${username}@example.com`;
+  const password = 'correct-horse-battery';
+  const registered = await api.post('/api/v1/auth/register', { username, email, password });
+  if (registered.status !== 201) throw new Error(`register failed: ${JSON.stringify(registered.body)}`);
+  const tokens = await api.post('/api/v1/auth/token', { username, password });
+  if (tokens.status !== 200) throw new Error(`login failed: ${JSON.stringify(tokens.body)}`);
+  return {
+    id: registered.body.id as string,
+    username,
+    email,
+    password,
+    token: tokens.body.access_token as string,
+    refreshToken: tokens.body.refresh_token as string,
+  };
+}
+
+/** Makes a user an admin or developer directly in the database (role changes need an admin first). */
+export async function setRole(server: TestServer, userId: string, role: 'user' | 'developer' | 'admin') {
+  await server.server.platform.db.updateTable('users').set({ role }).where('id', '=', userId).execute();
+  server.server.platform.sessions.clear();
+}

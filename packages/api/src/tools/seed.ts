@@ -1,0 +1,4 @@
+import type { Platform } from '../core/platform.js';
+
+/** Idempotent demo data for a first start. */
+export async function seedDemoMarketplace(_platform: Platform): Promise<void> {}

@@ -1,0 +1,21 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_users_and_sessions.js';
+import * as m0002 from './0002_wallets_and_ledger.js';
+import * as m0003 from './0003_providers_models_files.js';
+import * as m0004 from './0004_applications_conversations.js';
+import * as m0005 from './0005_api_keys_usage.js';
+import * as m0006 from './0006_tools_marketplace.js';
+import * as m0007 from './0007_community.js';
+import * as m0008 from './0008_audit_log.js';
+
+// A static list rather than a folder scan: it works the same under tsx, vitest and a bundler.
+export const migrations: Record<string, Migration> = {
+  '0001_users_and_sessions': m0001,
+  '0002_wallets_and_ledger': m0002,
+  '0003_providers_models_files': m0003,
+  '0004_applications_conversations': m0004,
+  '0005_api_keys_usage': m0005,
+  '0006_tools_marketplace': m0006,
+  '0007_community': m0007,
+  '0008_audit_log': m0008,
+};
