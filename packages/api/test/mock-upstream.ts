@@ -79,7 +79,7 @@ export function mockUsage(messages: readonly ChatMessage[]): { prompt_tokens: nu
 }
 
 function isBehavior(value: string): value is MockBehavior {
-  return (MOCK_BEHAVIORS as readonly string[]).includes(value);
+  return MOCK_BEHAVIORS.some((behavior) => behavior === value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -155,7 +155,9 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       behavior !== 'no-usage' && isRecord(body.stream_options) && body.stream_options.include_usage === true;
 
     if (tuning.requireApiKey !== null && req.headers.authorization !== `Bearer ${tuning.requireApiKey}`) {
-      return sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+      return sendJson(res, 401, {
+        error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' },
+      });
     }
     switch (behavior) {
       case '500':
@@ -163,7 +165,9 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       case '429':
         return sendJson(res, 429, { error: { message: 'Rate limit reached', type: 'rate_limit_exceeded' } }, { 'retry-after': '2' });
       case '400':
-        return sendJson(res, 400, { error: { message: `mock rejects this request`, type: 'invalid_request_error', code: 'bad_request' } });
+        return sendJson(res, 400, {
+          error: { message: 'mock rejects this request', type: 'invalid_request_error', code: 'bad_request' },
+        });
       case 'hang':
         // Never answer; the socket stays open until the client gives up.
         return;
@@ -239,7 +243,14 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     }
     send({}, 'stop');
     if (includeUsage) {
-      const last = { id, object: 'chat.completion.chunk', created, model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } };
+      const last = {
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [],
+        usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+      };
       res.write(`data: ${JSON.stringify(last)}\n\n`);
     }
     res.end('data: [DONE]\n\n');

@@ -88,13 +88,16 @@ describe('sendChatCompletion', () => {
     const upstream = await startMockUpstream();
     try {
       const target = makeTarget({ baseUrl: upstream.url });
+      // undici frees a socket for the next request a tick after the response
+      // ends (and a stream drains its chunked terminator after [DONE] in the
+      // background), so a call issued in that very tick opens a second socket.
+      // Real callers always leave more than that gap.
+      const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
       for (let i = 0; i < 4; i++) {
         await sendChatCompletion(target, { model: 'x', messages: MESSAGES });
+        await tick();
         await collect(await streamChatCompletion(target, { model: 'x', messages: MESSAGES }));
-        // A stream hands back control at [DONE] and drains the chunked terminator
-        // in the background; a call issued in that same tick would open a second
-        // socket, so leave the few microseconds a real caller always leaves.
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await tick();
       }
       expect(upstream.completedRequests).toBe(8);
       expect(upstream.connections).toBe(1);
@@ -148,7 +151,8 @@ describe('streamChatCompletion', () => {
     const target = makeTarget({ baseUrl: mock.url, upstreamModel: 'mock-slow-stream' });
     const started = Date.now();
     const stream = await streamChatCompletion(target, { model: 'x', messages: MESSAGES });
-    expect(Date.now() - started).toBeLessThan(500);
+    // The mock waits 3 s before the first content chunk.
+    expect(Date.now() - started).toBeLessThan(1_500);
     expect(stream.contentSoFar).toBe('');
     stream.cancel();
   });
@@ -173,7 +177,27 @@ describe('upstream errors', () => {
     const err = await rejection(
       sendChatCompletion(makeTarget({ baseUrl: mock.url, upstreamModel: 'mock-400' }), { model: 'x', messages: MESSAGES }),
     );
-    expect(err).toMatchObject({ kind: 'client', status: 400, retryable: false, message: 'mock rejects this request', code: 'bad_request' });
+    expect(err).toMatchObject({
+      kind: 'client',
+      status: 400,
+      retryable: false,
+      message: 'mock rejects this request',
+      code: 'bad_request',
+    });
+  });
+
+  it('surfaces an upstream 401 for a wrong provider key as a non-retryable client error', async () => {
+    const guarded = await startMockUpstream({ requireApiKey: 'sk-right' });
+    try {
+      const err = await rejection(
+        sendChatCompletion(makeTarget({ baseUrl: guarded.url, apiKey: 'sk-wrong' }), { model: 'x', messages: MESSAGES }),
+      );
+      expect(err).toMatchObject({ kind: 'client', status: 401, retryable: false, code: 'invalid_api_key' });
+      const ok = await sendChatCompletion(makeTarget({ baseUrl: guarded.url, apiKey: 'sk-right' }), { model: 'x', messages: MESSAGES });
+      expect(ok.content).toBe(mockReply(MESSAGES));
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('classifies a refused connection as a retryable connect error', async () => {
@@ -262,16 +286,15 @@ describe('broken streams', () => {
 describe('cancellation', () => {
   it('aborting the signal cancels a pending request and the upstream sees the close', async () => {
     const controller = new AbortController();
-    const pending = sendChatCompletion(makeTarget({ baseUrl: mock.url, upstreamModel: 'mock-hang' }), { model: 'x', messages: MESSAGES }, {
-      signal: controller.signal,
-    });
+    const target = makeTarget({ baseUrl: mock.url, upstreamModel: 'mock-hang' });
+    const pending = sendChatCompletion(target, { model: 'x', messages: MESSAGES }, { signal: controller.signal });
     const before = mock.abortedRequests;
     await vi.waitFor(() => expect(mock.requests).toHaveLength(1));
     const started = Date.now();
     controller.abort();
     const err = await rejection(pending);
     expect(err).toMatchObject({ kind: 'aborted', retryable: false });
-    expect(Date.now() - started).toBeLessThan(200);
+    expect(Date.now() - started).toBeLessThan(500);
     await vi.waitFor(() => expect(mock.abortedRequests).toBe(before + 1));
   });
 

@@ -118,7 +118,7 @@ export function countsAgainstProvider(error: UpstreamError): boolean {
   return error.kind !== 'client' && error.kind !== 'aborted';
 }
 
-export interface FailoverOptions {
+export interface FailoverOptions<T extends UpstreamTarget = UpstreamTarget> {
   signal?: AbortSignal;
   /** Total attempts across all targets. Default: one per available target. */
   maxAttempts?: number;
@@ -129,7 +129,7 @@ export interface FailoverOptions {
   /** Health registry; `null` disables cool-down tracking. Default: providerCooldowns. */
   cooldowns?: ProviderCooldowns | null;
   /** Called for each failed attempt, e.g. for logs and metrics. */
-  onAttemptFailed?: (error: UpstreamError, target: UpstreamTarget, attempt: number) => void;
+  onAttemptFailed?: (error: UpstreamError, target: T, attempt: number) => void;
 }
 
 export interface FailedAttempt<T extends UpstreamTarget> {
@@ -169,7 +169,7 @@ function abortedError(providerId: string, cause: unknown): UpstreamError {
 export async function withFailover<R, T extends UpstreamTarget>(
   targets: readonly T[],
   attempt: (target: T, attemptIndex: number) => Promise<R>,
-  options: FailoverOptions = {},
+  options: FailoverOptions<T> = {},
 ): Promise<FailoverResult<R, T>> {
   const { signal, onAttemptFailed } = options;
   const cooldowns = options.cooldowns === undefined ? providerCooldowns : options.cooldowns;
