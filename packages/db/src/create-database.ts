@@ -65,7 +65,8 @@ function createPglite(dataDir: string | undefined): DatabaseHandle {
     storage = path.resolve(dataDir, 'pglite');
     mkdirSync(storage, { recursive: true });
   }
-  const pglite = new PGlite(storage, { parsers: { [INT8_OID]: parseInt8 } });
+  // PGlite reads options only from the options object when no data directory string is given.
+  const pglite = new PGlite({ ...(storage ? { dataDir: storage } : {}), parsers: { [INT8_OID]: parseInt8 } });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {
     db,

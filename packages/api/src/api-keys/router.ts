@@ -1,3 +1,29 @@
-import { router } from '../trpc.js';
+import { authedProcedure, router } from '../trpc.js';
+import { ApiKeyList, CreateApiKeyInput, CreatedApiKey, ListApiKeysInput, RevokeApiKeyInput, RevokeApiKeyResult } from './schemas.js';
+import { createApiKey, listApiKeys, revokeApiKey } from './service.js';
 
-export const apiKeysRouter = router({});
+const tags = ['api-keys'];
+
+export const apiKeysRouter = router({
+  create: authedProcedure
+    .meta({
+      openapi: { method: 'POST', path: '/api-keys', tags, summary: 'Create an API key (the key is shown once)', protect: true },
+      created: true,
+    })
+    .input(CreateApiKeyInput)
+    .output(CreatedApiKey)
+    .mutation(({ ctx, input }) => createApiKey(ctx.platform.db, ctx.actor, input)),
+
+  list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/api-keys', tags, summary: 'List your API keys', protect: true } })
+    .input(ListApiKeysInput)
+    .output(ApiKeyList)
+    .query(({ ctx, input }) => listApiKeys(ctx.platform.db, ctx.actor, input)),
+
+  revoke: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/api-keys/{key_id}', tags, summary: 'Revoke one of your API keys', protect: true } })
+    .input(RevokeApiKeyInput)
+    .output(RevokeApiKeyResult)
+    .mutation(({ ctx, input }) => revokeApiKey(ctx.platform, ctx.actor, input)),
+});
+

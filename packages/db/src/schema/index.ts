@@ -1,5 +1,6 @@
 import type { ApiKeysTables } from './api-keys.js';
 import type { ApplicationsTables } from './applications.js';
+import type { AuditTables } from './audit.js';
 import type { BillingTables } from './billing.js';
 import type { CommunityTables } from './community.js';
 import type { MarketplaceTables } from './marketplace.js';
@@ -8,6 +9,7 @@ import type { UsersTables } from './users.js';
 
 export * from './api-keys.js';
 export * from './applications.js';
+export * from './audit.js';
 export * from './billing.js';
 export * from './community.js';
 export * from './marketplace.js';
@@ -22,4 +24,5 @@ export interface Database
     ApplicationsTables,
     ApiKeysTables,
     MarketplaceTables,
-    CommunityTables {}
+    CommunityTables,
+    AuditTables {}

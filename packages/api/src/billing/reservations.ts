@@ -1,0 +1,208 @@
+import type { Database, UsageStatus } from '@maas/db';
+import { type Kysely, sql } from 'kysely';
+import { newId } from '../core/ids.js';
+
+/*
+ * Money for model calls moves in two single statements: reserveFunds puts the worst-case cost on
+ * hold before the upstream is asked, settleReservation charges what the call really cost (never
+ * more than was held) and releases the rest. Each statement either does everything or nothing,
+ * so a crash between the two leaves only a hold, which releaseStaleReservations gives back.
+ *
+ * Lock order is always api key row, then wallet row (reserve and settle alike), so concurrent
+ * reserves and settles of one key and user queue instead of deadlocking.
+ */
+
+export interface ReserveFundsInput {
+  userId: string;
+  amountNano: bigint;
+  apiKeyId?: string | null;
+  modelId: string;
+  appId?: string | null;
+}
+
+export interface Reservation {
+  reservationId: string;
+}
+
+/**
+ * Holds `amountNano` of the user's available balance (balance - held) and, when the call comes
+ * through an API key, of the key's remaining spend cap (cap - spent - held). Returns null when
+ * either does not cover it: the caller answers 402.
+ */
+export async function reserveFunds(db: Kysely<Database>, input: ReserveFundsInput): Promise<Reservation | null> {
+  if (input.amountNano < 0n) throw new RangeError('reservation amount must not be negative');
+  const amount = input.amountNano;
+  const apiKeyId = input.apiKeyId ?? null;
+  const result = await sql<{ id: string }>`
+    WITH api_key AS (
+      -- Locks the key first; FOR UPDATE re-reads the latest committed row, so the cap check
+      -- below sees every hold made before it.
+      SELECT id FROM api_keys
+      WHERE id = ${apiKeyId}::text AND user_id = ${input.userId}
+        AND (spend_cap_nano IS NULL OR spend_cap_nano - spent_nano - held_nano >= ${amount}::bigint)
+      FOR UPDATE
+    ),
+    wallet AS (
+      UPDATE wallets SET held_nano = held_nano + ${amount}::bigint, updated_at = now()
+      WHERE user_id = ${input.userId} AND balance_nano - held_nano >= ${amount}::bigint
+        AND (${apiKeyId}::text IS NULL OR EXISTS (SELECT 1 FROM api_key))
+      RETURNING user_id
+    ),
+    key_hold AS (
+      UPDATE api_keys SET held_nano = held_nano + ${amount}::bigint
+      WHERE id IN (SELECT id FROM api_key) AND EXISTS (SELECT 1 FROM wallet)
+      RETURNING id
+    )
+    INSERT INTO model_reservations (id, user_id, api_key_id, model_id, app_id, amount_nano)
+    SELECT ${newId('rsv')}, wallet.user_id, ${apiKeyId}::text, ${input.modelId}, ${input.appId ?? null}::text, ${amount}::bigint
+    FROM wallet
+    RETURNING id`.execute(db);
+  const row = result.rows[0];
+  return row ? { reservationId: row.id } : null;
+}
+
+export interface UsageInput {
+  /** Informational: the reservation's own user and API key are the ones charged. */
+  userId: string;
+  appId?: string | null;
+  apiKeyId?: string | null;
+  modelId: string;
+  providerId?: string | null;
+  conversationId?: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  latencyMs: number;
+  status: UsageStatus;
+  error?: string | null;
+}
+
+export interface SettleInput {
+  reservationId: string;
+  actualCostNano: bigint;
+  usage: UsageInput;
+}
+
+export interface Settlement {
+  chargedNano: bigint;
+  /** Null when nothing was charged (failed call, zero cost). */
+  ledgerEntryId: string | null;
+  /** True when an earlier call had already settled this reservation; this one changed nothing. */
+  alreadySettled: boolean;
+}
+
+const MAX_INT4 = 2_147_483_647;
+
+function count(value: number): number {
+  if (!Number.isFinite(value) || value <= 0) return 0;
+  return Math.min(Math.round(value), MAX_INT4);
+}
+
+/**
+ * Settles a reservation exactly once: marks it settled (the `status = 'held'` guard makes a
+ * second or concurrent call a no-op), releases the hold on the wallet and the key, charges
+ * LEAST(actual, reserved) with a 'model_usage' ledger entry (none when the charge is 0), adds it
+ * to the key's spent total and writes the usage record, all in one statement.
+ * A failed call is charged 0 but still gets its usage record.
+ * Returns the settlement (the first one on repeated calls), or null for an unknown reservation.
+ */
+export async function settleReservation(db: Kysely<Database>, input: SettleInput): Promise<Settlement | null> {
+  const { usage } = input;
+  const actual = input.actualCostNano > 0n ? input.actualCostNano : 0n;
+  const charge = usage.status === 'failed' ? 0n : actual;
+  const usageId = newId('usage');
+  const result = await sql<{ charged_nano: bigint; ledger_entry_id: string | null }>`
+    WITH rsv AS (
+      UPDATE model_reservations
+      SET status = 'settled', settled_at = now(),
+          charged_nano = LEAST(${charge}::bigint, amount_nano),
+          ledger_entry_id = CASE WHEN LEAST(${charge}::bigint, amount_nano) > 0 THEN ${newId('txn')}::text END,
+          usage_record_id = ${usageId}::text
+      WHERE id = ${input.reservationId} AND status = 'held'
+      RETURNING id, user_id, api_key_id, model_id, app_id, amount_nano, charged_nano, ledger_entry_id
+    ),
+    key_settle AS (
+      UPDATE api_keys
+      SET held_nano = api_keys.held_nano - rsv.amount_nano, spent_nano = api_keys.spent_nano + rsv.charged_nano
+      FROM rsv
+      WHERE api_keys.id = rsv.api_key_id
+      RETURNING api_keys.id
+    ),
+    wallet AS (
+      -- The sub-select on key_settle makes the key row lock come before the wallet's.
+      UPDATE wallets
+      SET held_nano = wallets.held_nano - rsv.amount_nano, balance_nano = wallets.balance_nano - rsv.charged_nano,
+          updated_at = now()
+      FROM rsv
+      WHERE wallets.user_id = rsv.user_id AND (SELECT count(*) FROM key_settle) >= 0
+      RETURNING wallets.balance_nano
+    ),
+    ledger AS (
+      INSERT INTO ledger_entries (id, user_id, amount_nano, balance_after_nano, kind, reason, reference_id)
+      SELECT rsv.ledger_entry_id, rsv.user_id, -rsv.charged_nano, wallet.balance_nano, 'model_usage',
+             'model call ' || rsv.model_id, ${usageId}::text
+      FROM rsv CROSS JOIN wallet
+      WHERE rsv.charged_nano > 0
+      RETURNING id
+    ),
+    usage_record AS (
+      INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
+                                 input_tokens, output_tokens, cost_nano, latency_ms, status, error)
+      SELECT ${usageId}::text, rsv.user_id, COALESCE(${usage.appId ?? null}::text, rsv.app_id), rsv.api_key_id,
+             COALESCE(${usage.modelId || null}::text, rsv.model_id), ${usage.providerId ?? null}::text,
+             ${usage.conversationId ?? null}::text, rsv.id, ${count(usage.inputTokens)}::int, ${count(usage.outputTokens)}::int,
+             rsv.charged_nano, ${count(usage.latencyMs)}::int, ${usage.status}::text, ${usage.error?.slice(0, 2000) ?? null}::text
+      FROM rsv
+      RETURNING id
+    )
+    SELECT rsv.charged_nano, rsv.ledger_entry_id FROM rsv`.execute(db);
+  const row = result.rows[0];
+  if (row) return { chargedNano: row.charged_nano, ledgerEntryId: row.ledger_entry_id, alreadySettled: false };
+
+  const earlier = await db
+    .selectFrom('model_reservations')
+    .select(['charged_nano', 'ledger_entry_id'])
+    .where('id', '=', input.reservationId)
+    .where('status', '=', 'settled')
+    .executeTakeFirst();
+  if (!earlier) return null;
+  return { chargedNano: earlier.charged_nano ?? 0n, ledgerEntryId: earlier.ledger_entry_id, alreadySettled: true };
+}
+
+/**
+ * Gives back holds left by calls that never settled (a crash, a lost background task): each is
+ * settled as a failed call charging 0. Returns how many were released. Run it periodically
+ * with a threshold well above the longest model call.
+ */
+export async function releaseStaleReservations(db: Kysely<Database>, olderThanMs: number): Promise<number> {
+  const BATCH = 500;
+  let released = 0;
+  for (;;) {
+    const stale = await db
+      .selectFrom('model_reservations')
+      .select(['id', 'user_id', 'api_key_id', 'model_id', 'app_id'])
+      .where('status', '=', 'held')
+      .where('created_at', '<', sql<Date>`now() - ${Math.max(0, olderThanMs)}::double precision * interval '1 millisecond'`)
+      .orderBy('created_at')
+      .limit(BATCH)
+      .execute();
+    for (const reservation of stale) {
+      const settled = await settleReservation(db, {
+        reservationId: reservation.id,
+        actualCostNano: 0n,
+        usage: {
+          userId: reservation.user_id,
+          apiKeyId: reservation.api_key_id,
+          appId: reservation.app_id,
+          modelId: reservation.model_id,
+          inputTokens: 0,
+          outputTokens: 0,
+          latencyMs: 0,
+          status: 'failed',
+          error: 'reservation released: the call never settled',
+        },
+      });
+      if (settled && !settled.alreadySettled) released += 1;
+    }
+    if (stale.length < BATCH) return released;
+  }
+}
