@@ -1,7 +1,11 @@
 import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import type { PlatformConfig } from './config.js';
+import type { ApiKeyCache } from '../api-keys/cache.js';
 import { SessionCache } from '../auth/session-cache.js';
+import { BackgroundWork } from './background-work.js';
+import { NO_RATE_LIMITS, type RateLimits } from './rate-limits.js';
+import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
 
 /**
  * What lives for the whole process: the database, the configuration and the caches the hot path
@@ -13,13 +17,30 @@ export interface Platform {
   /** HS256 key for access tokens. */
   jwtKey: Uint8Array;
   sessions: SessionCache;
+  /** API key lookups for the hot path; created on first use by api-keys/authenticate.ts. */
+  apiKeys?: ApiKeyCache;
+  /** Writes moved off the response path; drained before shutdown. */
+  background: BackgroundWork;
+  /** The contract's rate-limit tiers, provided by the host (Redis-shared or in memory). */
+  rateLimits: RateLimits;
+  telemetry: Telemetry;
 }
 
-export function createPlatform(init: { db: Kysely<Database>; config: PlatformConfig; jwtSecret: string }): Platform {
+export function createPlatform(init: {
+  db: Kysely<Database>;
+  config: PlatformConfig;
+  jwtSecret: string;
+  onBackgroundError?: (error: unknown, label: string) => void;
+  rateLimits?: RateLimits;
+  telemetry?: Telemetry;
+}): Platform {
   return {
     db: init.db,
     config: init.config,
     jwtKey: new TextEncoder().encode(init.jwtSecret),
     sessions: new SessionCache(init.db, init.config.sessionCacheTtlMs),
+    background: new BackgroundWork(init.onBackgroundError),
+    rateLimits: init.rateLimits ?? NO_RATE_LIMITS,
+    telemetry: init.telemetry ?? NO_TELEMETRY,
   };
 }

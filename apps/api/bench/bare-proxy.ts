@@ -1,0 +1,36 @@
+// The floor for any Node gateway: an undici pass-through proxy with keep-alive and nothing else.
+import { createServer } from 'node:http';
+import { Pool } from 'undici';
+
+export function startBareProxy(port: number, upstreamOrigin: string) {
+  const pool = new Pool(upstreamOrigin, { connections: 128, pipelining: 1 });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      pool
+        .request({
+          path: req.url ?? '/',
+          method: req.method === 'GET' ? 'GET' : 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: req.method === 'GET' ? null : Buffer.concat(chunks),
+        })
+        .then(({ statusCode, headers, body }) => {
+          res.writeHead(statusCode, { 'content-type': String(headers['content-type'] ?? 'application/json') });
+          body.pipe(res);
+        })
+        .catch(() => {
+          res.writeHead(502).end();
+        });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise<typeof server>((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+if (process.argv[1]?.endsWith('bare-proxy.ts')) {
+  const port = Number(process.argv[2] ?? 4101);
+  const upstream = process.argv[3] ?? 'http://127.0.0.1:4100';
+  await startBareProxy(port, upstream);
+  process.send?.('ready');
+}

@@ -1,0 +1,48 @@
+// Our server, in its own process, on a fresh PostgreSQL database (DATABASE_URL) with billing on
+// and the rate-limit tiers off (they are not what this measures).
+import { loadConfig } from '@maas/api';
+import pg from 'pg';
+import { buildServer } from '../src/server.js';
+
+const port = Number(process.argv[2] ?? 4102);
+const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const databaseName = `maas_bench_${Date.now()}`;
+
+const admin = new pg.Client({ connectionString: baseUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${databaseName}`);
+await admin.end();
+const url = new URL(baseUrl);
+url.pathname = `/${databaseName}`;
+
+const config = loadConfig({
+  ...process.env,
+  NODE_ENV: 'production',
+  DATABASE_URL: url.toString(),
+  DATA_DIR: `/tmp/${databaseName}`,
+  MAAS_JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123456789',
+  MAAS_ENCRYPTION_KEY: 'bench-encryption-key-bench-encryption-key-0123',
+  MAAS_ADMIN_EMAIL: 'bench-admin@example.com',
+  MAAS_ADMIN_PASSWORD: 'bench-admin-password',
+  MAAS_SEED_DEMO: '0',
+  MAAS_ALLOW_PRIVATE_UPSTREAMS: '1',
+  MAAS_RATE_LIMIT_AUTHENTICATED: '0',
+  MAAS_RATE_LIMIT_ANONYMOUS: '0',
+  MAAS_RATE_LIMIT_MODEL_CALLS: '0',
+  LOG_LEVEL: 'warn',
+});
+const server = await buildServer({ config, logging: false });
+await server.app.listen({ port, host: '127.0.0.1' });
+
+process.on('message', async (message) => {
+  if (message === 'memory') process.send?.({ rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
+  if (message === 'stop') {
+    await server.close();
+    const cleanup = new pg.Client({ connectionString: baseUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await cleanup.end();
+    process.exit(0);
+  }
+});
+process.send?.('ready');

@@ -1,0 +1,70 @@
+import type { Telemetry } from '@maas/api';
+import type { DatabaseHandle } from '@maas/db';
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics for one server: HTTP, model calls, upstreams, rate limits, the DB pool. */
+export function createMetrics(database: DatabaseHandle) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const httpRequests = new Counter({ name: 'maas_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const httpDuration = new Histogram({
+    name: 'maas_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const modelCalls = new Counter({ name: 'maas_model_calls_total', help: 'Model calls by model and outcome', labelNames: ['model', 'status'], registers: [registry] });
+  const modelTokens = new Counter({ name: 'maas_model_tokens_total', help: 'Tokens by model and direction', labelNames: ['model', 'direction'], registers: [registry] });
+  const upstreamLatency = new Histogram({
+    name: 'maas_upstream_latency_seconds',
+    help: 'Model call latency by provider',
+    labelNames: ['provider'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const upstreamErrors = new Counter({ name: 'maas_upstream_errors_total', help: 'Failed upstream attempts', labelNames: ['provider', 'kind'], registers: [registry] });
+  const rateLimited = new Counter({ name: 'maas_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['tier'], registers: [registry] });
+  new Gauge({
+    name: 'maas_db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const stats = database.poolStats();
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+
+  const telemetry: Telemetry = {
+    modelCall: (event) => {
+      modelCalls.inc({ model: event.modelId, status: event.status });
+      if (event.inputTokens) modelTokens.inc({ model: event.modelId, direction: 'input' }, event.inputTokens);
+      if (event.outputTokens) modelTokens.inc({ model: event.modelId, direction: 'output' }, event.outputTokens);
+      if (event.providerId) upstreamLatency.observe({ provider: event.providerId }, event.latencyMs / 1000);
+    },
+    upstreamError: (providerId, kind) => upstreamErrors.inc({ provider: providerId, kind }),
+  };
+
+  return {
+    registry,
+    telemetry,
+    rateLimited: (tier: string) => rateLimited.inc({ tier }),
+    /** Records every response by its route pattern (never the raw URL, which would explode cardinality). */
+    register(app: FastifyInstance) {
+      app.addHook('onResponse', async (request, reply) => {
+        const route = request.routeOptions.url ?? 'unmatched';
+        httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+        httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      });
+      app.get('/metrics', async (_request, reply) => {
+        void reply.type(registry.contentType);
+        return registry.metrics();
+      });
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { PlatformConfig, RateLimitDecision, RateLimiter, RateLimits } from '@maas/api';
+import { Redis } from 'ioredis';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+
+const WINDOW_SECONDS = 60;
+
+class FlexibleLimiter implements RateLimiter {
+  constructor(
+    readonly limit: number,
+    private readonly limiter: RateLimiterAbstract,
+  ) {}
+
+  async consume(key: string): Promise<RateLimitDecision> {
+    try {
+      const result = await this.limiter.consume(key);
+      return { allowed: true, limit: this.limit, remaining: result.remainingPoints, resetMs: result.msBeforeNext };
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        return { allowed: false, limit: this.limit, remaining: 0, resetMs: rejection.msBeforeNext };
+      }
+      // The store failed and even the in-memory insurance could not answer: let the request through
+      // rather than turn an infrastructure fault into a 500.
+      return { allowed: true, limit: this.limit, remaining: this.limit, resetMs: WINDOW_SECONDS * 1000 };
+    }
+  }
+}
+
+export interface HostRateLimits {
+  limits: RateLimits;
+  close(): Promise<void>;
+}
+
+/**
+ * Counters live in Redis when REDIS_URL is set, so a limit holds across instances; each limiter
+ * falls back to per-instance memory while Redis is unreachable (rate-limiter-flexible's insurance
+ * limiter), with a warning logged once per outage.
+ */
+export function createRateLimits(config: PlatformConfig, warn: (message: string, error?: unknown) => void): HostRateLimits {
+  let redis: Redis | undefined;
+  if (config.redisUrl) {
+    redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    let degraded = false;
+    redis.on('error', (error) => {
+      if (!degraded) warn('redis unavailable: rate limits fall back to per-instance memory', error);
+      degraded = true;
+    });
+    redis.on('ready', () => {
+      degraded = false;
+    });
+  }
+
+  const tier = (name: string, perMinute: number): RateLimiter | null => {
+    if (perMinute <= 0) return null;
+    const memory = new RateLimiterMemory({ keyPrefix: `rl:${name}`, points: perMinute, duration: WINDOW_SECONDS });
+    if (!redis) return new FlexibleLimiter(perMinute, memory);
+    const shared = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `maas:rl:${name}`,
+      points: perMinute,
+      duration: WINDOW_SECONDS,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
+    return new FlexibleLimiter(perMinute, shared);
+  };
+
+  return {
+    limits: {
+      authenticated: tier('authenticated', config.rateLimits.authenticated),
+      anonymous: tier('anonymous', config.rateLimits.anonymous),
+      modelCalls: tier('model-calls', config.rateLimits.modelCalls),
+    },
+    close: async () => {
+      if (redis) redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import type { Database } from '@maas/db';
+import { type Kysely, sql } from 'kysely';
+import type { z } from 'zod';
+import type { Actor } from '../core/context.js';
+import { AppError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { pageOffset, toPage } from '../core/pagination.js';
+import { toIso } from '../core/time.js';
+import type { ChatMessage } from '../providers/upstream/index.js';
+import type { ListConversationsInput, ListMessagesInput } from './schemas.js';
+
+/** A conversation belongs to one user and one app; anyone else gets a 404, never its content. */
+export async function findOwnConversation(db: Kysely<Database>, userId: string, conversationId: string, appId?: string) {
+  let query = db.selectFrom('conversations').selectAll().where('id', '=', conversationId).where('user_id', '=', userId);
+  if (appId) query = query.where('app_id', '=', appId);
+  const conversation = await query.executeTakeFirst();
+  if (!conversation) throw new AppError('NOT_FOUND', { message: 'CONVERSATION_NOT_FOUND' });
+  return conversation;
+}
+
+export async function startConversation(db: Kysely<Database>, userId: string, appId: string, firstMessage: string) {
+  const title = firstMessage.replace(/\s+/g, ' ').trim().slice(0, 80) || null;
+  return db
+    .insertInto('conversations')
+    .values({ id: newId('conv'), user_id: userId, app_id: appId, title, message_count: 0 })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * The newest messages that fit the token budget, oldest first. Messages carry their token count,
+ * so trimming needs no tokenizer pass over the history.
+ */
+export async function loadHistory(db: Kysely<Database>, conversationId: string, tokenBudget: number, maxMessages = 200): Promise<ChatMessage[]> {
+  if (tokenBudget <= 0) return [];
+  const rows = await db
+    .selectFrom('messages')
+    .select(['role', 'content', 'tokens'])
+    .where('conversation_id', '=', conversationId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(maxMessages)
+    .execute();
+  const kept: ChatMessage[] = [];
+  let used = 0;
+  for (const row of rows) {
+    if (used + row.tokens > tokenBudget) break;
+    used += row.tokens;
+    kept.push({ role: row.role === 'assistant' ? 'assistant' : 'user', content: row.content });
+  }
+  return kept.reverse();
+}
+
+/** Appends the user's message and the reply in one statement and bumps the conversation. */
+export async function appendExchange(
+  db: Kysely<Database>,
+  conversationId: string,
+  user: { content: string; tokens: number },
+  assistant: { id: string; content: string; tokens: number },
+): Promise<void> {
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('messages')
+      .values([
+        { id: newId('msg'), conversation_id: conversationId, role: 'user', content: user.content, tokens: user.tokens, created_at: new Date(now) },
+        { id: assistant.id, conversation_id: conversationId, role: 'assistant', content: assistant.content, tokens: assistant.tokens, created_at: new Date(now + 1) },
+      ])
+      .execute();
+    await trx
+      .updateTable('conversations')
+      .set({ message_count: sql`message_count + 2`, updated_at: new Date(now + 1) })
+      .where('id', '=', conversationId)
+      .execute();
+  });
+}
+
+function toConversation(row: { id: string; app_id: string; title: string | null; message_count: number; created_at: Date; updated_at: Date }) {
+  return {
+    id: row.id,
+    app_id: row.app_id,
+    title: row.title,
+    message_count: row.message_count,
+    created_at: toIso(row.created_at),
+    updated_at: toIso(row.updated_at),
+  };
+}
+
+export async function listConversations(db: Kysely<Database>, actor: Actor, input: z.infer<typeof ListConversationsInput>) {
+  let query = db.selectFrom('conversations').where('user_id', '=', actor.userId);
+  if (input.app_id) query = query.where('app_id', '=', input.app_id);
+  const [rows, count] = await Promise.all([
+    query.selectAll().orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
+    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
+  ]);
+  return toPage(rows.map(toConversation), count.total, input);
+}
+
+export async function listMessages(db: Kysely<Database>, actor: Actor, input: z.infer<typeof ListMessagesInput>) {
+  await findOwnConversation(db, actor.userId, input.conversation_id);
+  const base = db.selectFrom('messages').where('conversation_id', '=', input.conversation_id);
+  const [rows, count] = await Promise.all([
+    base
+      .select(['id', 'role', 'content', 'tokens', 'created_at'])
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(input.limit)
+      .offset(pageOffset(input))
+      .execute(),
+    base.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
+  ]);
+  const data = rows.map((row) => ({
+    id: row.id,
+    role: row.role === 'assistant' ? ('assistant' as const) : row.role === 'system' ? ('system' as const) : ('user' as const),
+    content: row.content,
+    tokens: row.tokens,
+    created_at: toIso(row.created_at),
+  }));
+  return toPage(data, count.total, input);
+}
+
+export async function deleteConversation(db: Kysely<Database>, actor: Actor, conversationId: string) {
+  await findOwnConversation(db, actor.userId, conversationId);
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('messages').where('conversation_id', '=', conversationId).execute();
+    await trx.deleteFrom('conversations').where('id', '=', conversationId).where('user_id', '=', actor.userId).execute();
+  });
+  return { id: conversationId, deleted: true as const };
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { Amount } from '../core/money.js';
+import { PageInput, pageOf } from '../core/pagination.js';
+import { Timestamp } from '../core/time.js';
+
+export const AppId = z.string().regex(/^app_[a-z0-9]+$/).max(64);
+export const ConversationId = z.string().regex(/^conv_[a-z0-9]+$/).max(64);
+
+export const ChatInput = z
+  .object({
+    app_id: AppId,
+    message: z.string().min(1).max(32_000),
+    conversation_id: ConversationId.optional(),
+    stream: z.boolean().default(false),
+  })
+  .strict();
+
+export const TokensUsed = z.object({ input: z.number().int(), output: z.number().int() });
+
+export const ChatResponse = z
+  .object({
+    id: z.string(),
+    message: z.string(),
+    conversation_id: z.string(),
+    tokens_used: TokensUsed,
+    cost: Amount,
+    created_at: Timestamp,
+  })
+  .meta({ id: 'ChatResponse' });
+
+/** Events of a streaming chat: deltas, then one final event (or one error event). */
+export type ChatStreamEvent =
+  | { type: 'delta'; content: string }
+  | ({ type: 'done' } & z.infer<typeof ChatResponse>)
+  | { type: 'error'; error: { code: string; message: string; request_id: string }; conversation_id: string; tokens_used: z.infer<typeof TokensUsed>; cost: number };
+
+export const Conversation = z
+  .object({
+    id: z.string(),
+    app_id: z.string(),
+    title: z.string().nullable(),
+    message_count: z.number().int(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Conversation' });
+
+export const ListConversationsInput = PageInput.extend({ app_id: AppId.optional() });
+export const ConversationList = pageOf(Conversation);
+
+export const ConversationMessage = z.object({
+  id: z.string(),
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+  tokens: z.number().int(),
+  created_at: Timestamp,
+});
+export const ListMessagesInput = PageInput.extend({ conversation_id: ConversationId });
+export const MessageList = pageOf(ConversationMessage);
+
+export const ConversationRef = z.object({ conversation_id: ConversationId });
+export const DeletedResult = z.object({ id: z.string(), deleted: z.literal(true) });
