@@ -1,4 +1,39 @@
-import type { Platform } from '@maas/api';
+import { authenticateRequest, ChatInput, describeError, chatWithApplication, openChatStream, type Platform } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
+import { sendErrorEnvelope } from '../envelope.js';
+import { contextFromRequest } from '../request-context.js';
+import { openEventStream } from './sse.js';
 
-export async function registerChatStreamRoutes(_app: FastifyInstance, _platform: Platform): Promise<void> {}
+/**
+ * `POST /api/v1/applications/{app_id}/chat` is served here rather than by trpc-to-openapi, which
+ * cannot stream: `stream: true` answers text/event-stream, `stream: false` the same JSON as the
+ * router's `chat.send` (which stays in the OpenAPI document and on tRPC).
+ */
+export async function registerChatStreamRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
+  app.post<{ Params: { app_id: string } }>('/api/v1/applications/:app_id/chat', async (request, reply) => {
+    const ctx = contextFromRequest(platform, request, reply);
+    try {
+      const actor = await authenticateRequest(ctx);
+      ctx.actor = actor;
+      const body = typeof request.body === 'object' && request.body !== null ? request.body : {};
+      const input = ChatInput.parse({ ...body, app_id: request.params.app_id });
+      if (!input.stream) return await chatWithApplication(platform, ctx, actor, input);
+
+      const events = await openChatStream(platform, ctx, actor, input);
+      const stream = openEventStream(reply, request.id);
+      try {
+        for await (const event of events) stream.write(JSON.stringify(event));
+      } catch (error) {
+        // Headers are gone already: the failure can only travel as a last event.
+        const body = describeError(error, request.locale);
+        stream.write(JSON.stringify({ type: 'error', error: { code: body.code, message: body.message, request_id: request.id } }));
+      } finally {
+        stream.end();
+      }
+      return reply;
+    } catch (error) {
+      if (reply.sent) return reply;
+      return sendErrorEnvelope(reply, error, request.locale);
+    }
+  });
+}
