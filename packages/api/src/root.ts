@@ -1,3 +1,4 @@
+import { adminRouter } from './admin/router.js';
 import { apiKeysRouter } from './api-keys/router.js';
 import { applicationsRouter } from './applications/router.js';
 import { authRouter } from './auth/router.js';
@@ -24,6 +25,7 @@ export const appRouter = router({
   billing: billingRouter,
   tools: toolsRouter,
   community: communityRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,49 @@
-import type { Platform } from '@maas/api';
+import multipart from '@fastify/multipart';
+import { AppError, authenticateRequest, type BlobStore, localBlobStore, type Platform, storeUpload } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
+import { sendErrorEnvelope } from '../envelope.js';
 
-export async function registerFileRoutes(_app: FastifyInstance, _platform: Platform): Promise<void> {}
+/**
+ * `POST /api/v1/files`: a multipart upload streamed into the blob store (DATA_DIR/blobs), hashed on
+ * the way, never held in memory. Multipart parsing is registered inside this plugin only, so every
+ * other route still refuses multipart bodies. The OpenAPI document describes it through the
+ * router's `files.upload` procedure; this static route takes precedence over the router's wildcard.
+ */
+export async function registerFileRoutes(app: FastifyInstance, platform: Platform, store: BlobStore = localBlobStore(platform.config.dataDir)): Promise<void> {
+  const maxBytes = platform.config.uploadMaxBytes;
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      // One file per request; a few small text fields at most. Over `fileSize` busboy cuts the
+      // stream and marks it truncated, which storeUpload turns into a 413.
+      limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
+    });
+
+    scope.post('/api/v1/files', async (request, reply) => {
+      try {
+        // Identify the caller before reading the body: nothing is written for an anonymous request.
+        const actor = await authenticateRequest({ platform, authorization: request.headers.authorization });
+        if (!request.isMultipart()) throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_NOT_MULTIPART' });
+        const part = await request.file();
+        if (!part) throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_FILE_MISSING' });
+        const stored = await storeUpload(platform, store, actor, { filename: part.filename, contentType: part.mimetype, stream: part.file });
+        return reply.code(201).send(stored);
+      } catch (error) {
+        return sendErrorEnvelope(reply, uploadError(error), request.locale);
+      }
+    });
+  });
+}
+
+/** Limits hit by the multipart parser itself (too many files or fields) are the client's fault. */
+function uploadError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new AppError('PAYLOAD_TOO_LARGE', { message: 'PAYLOAD_TOO_LARGE' });
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+    return new AppError('INVALID_REQUEST', { message: 'UPLOAD_NOT_MULTIPART' });
+  }
+  if (error instanceof Error && /multipart|boundary|Unexpected end/i.test(error.message)) {
+    return new AppError('INVALID_REQUEST', { message: 'UPLOAD_NOT_MULTIPART' });
+  }
+  return error;
+}

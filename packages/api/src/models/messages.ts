@@ -1,3 +1,27 @@
 import type { MessageCatalog } from '../core/message-catalog.js';
+import { filesMessages } from '../files/messages.js';
 
-export const modelsMessages = {} satisfies MessageCatalog;
+export const modelsMessages = {
+  MODEL_NOT_FOUND: { 'zh-CN': '模型不存在', en: 'Model not found' },
+  MODEL_NAME_TAKEN: { 'zh-CN': '已存在同名模型', en: 'A model with this name already exists' },
+  MODEL_NOT_OWNER: { 'zh-CN': '只有模型的创建者或管理员可以修改它', en: 'Only the owner of the model or an admin can change it' },
+  MODEL_IN_USE: {
+    'zh-CN': '仍有应用在使用该模型；可以先将其状态设为 deprecated 或 inactive',
+    en: 'Applications still use this model; set its status to deprecated or inactive instead',
+  },
+  MODEL_INACTIVE: { 'zh-CN': '模型 {model} 已停用，暂不可调用', en: 'Model {model} is inactive and cannot be called' },
+  MODEL_DEPRECATED: { 'zh-CN': '模型 {model} 已弃用，不能再调用', en: 'Model {model} is deprecated and can no longer be called' },
+  MODEL_NO_ROUTE: {
+    'zh-CN': '模型 {model} 当前没有可用的提供方',
+    en: 'Model {model} has no enabled provider at the moment',
+  },
+  MODEL_ROUTE_PROVIDER_UNKNOWN: {
+    'zh-CN': 'routes 引用了不存在的提供方',
+    en: 'routes reference a provider that does not exist',
+  },
+  MODEL_FILE_NOT_OWNED: {
+    'zh-CN': 'model_file 必须是你自己上传的文件',
+    en: 'model_file must be a file you uploaded',
+  },
+  ...filesMessages,
+} satisfies MessageCatalog;

@@ -1,3 +1,38 @@
-import { router } from '../trpc.js';
+import { authedProcedure, developerProcedure, publicProcedure, router } from '../trpc.js';
+import { optionalActor } from './optional-actor.js';
+import { CreateModelInput, DeletedModel, ListModelsInput, ModelDetail, ModelList, ModelRef, UpdateModelInput } from './schemas.js';
+import { createModel, deleteModel, getModel, listModels, updateModel } from './service.js';
 
-export const modelsRouter = router({});
+const tags = ['models'];
+
+export const modelsRouter = router({
+  list: publicProcedure
+    .meta({ openapi: { method: 'GET', path: '/models', tags, summary: 'List models (public ones, plus your own private ones)' } })
+    .input(ListModelsInput)
+    .output(ModelList)
+    .query(async ({ ctx, input }) => listModels(ctx.platform.db, await optionalActor(ctx), input)),
+
+  get: publicProcedure
+    .meta({ openapi: { method: 'GET', path: '/models/{model_id}', tags, summary: 'A model with its parameters and pricing' } })
+    .input(ModelRef)
+    .output(ModelDetail)
+    .query(async ({ ctx, input }) => getModel(ctx.platform.db, await optionalActor(ctx), input.model_id)),
+
+  create: developerProcedure
+    .meta({ openapi: { method: 'POST', path: '/models', tags, protect: true, summary: 'Create a model (developers and admins)' }, created: true })
+    .input(CreateModelInput)
+    .output(ModelDetail)
+    .mutation(({ ctx, input }) => createModel(ctx.platform, ctx.actor, input)),
+
+  update: authedProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/models/{model_id}', tags, protect: true, summary: 'Change a model (owner or admin)' } })
+    .input(UpdateModelInput)
+    .output(ModelDetail)
+    .mutation(({ ctx, input }) => updateModel(ctx.platform, ctx.actor, input)),
+
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/models/{model_id}', tags, protect: true, summary: 'Delete a model no application uses (owner or admin)' } })
+    .input(ModelRef)
+    .output(DeletedModel)
+    .mutation(({ ctx, input }) => deleteModel(ctx.platform, ctx.actor, input.model_id)),
+});

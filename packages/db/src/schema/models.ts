@@ -1,2 +1,108 @@
 // Providers, model catalogue, routes and uploaded files (issue 3, parts 1–2).
-export interface ModelsTables {}
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Nano } from './billing.js';
+import type { Timestamp } from './users.js';
+
+export type ProviderKind = 'openai-compatible' | 'demo-echo';
+export type ModelCategory = 'text' | 'image' | 'audio' | 'video';
+export type ModelStatus = 'active' | 'inactive' | 'deprecated';
+export type ModelVisibility = 'public' | 'private';
+
+/** A jsonb column written as a JSON string and read back parsed. */
+export type JsonObjectColumn<T> = ColumnType<T, string | undefined, string>;
+
+/** An upstream endpoint the platform forwards model calls to. Managed by admins. */
+export interface ProvidersTable {
+  /** `prov_…` */
+  id: string;
+  name: string;
+  kind: ProviderKind;
+  /** `http(s)://…/v1` for openai-compatible; `builtin://demo-echo` for the built-in provider. */
+  base_url: string;
+  /** AES-256-GCM ciphertext (`v1.<iv>.<tag>.<data>`, base64url), bound to the provider id; null when no key. */
+  api_key_encrypted: string | null;
+  timeout_ms: Generated<number>;
+  /** Lower is tried first. */
+  priority: Generated<number>;
+  /** Relative share among routes of equal priority. */
+  weight: Generated<number>;
+  enabled: Generated<boolean>;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Model call defaults (the API's `config` / `parameters`). */
+export interface ModelParametersJson {
+  max_tokens?: number | undefined;
+  temperature?: number | undefined;
+  top_p?: number | undefined;
+  frequency_penalty?: number | undefined;
+  presence_penalty?: number | undefined;
+  stop?: string | string[] | undefined;
+}
+
+export interface ModelsTable {
+  /** `model_…` */
+  id: string;
+  owner_id: string;
+  /** Unique, case-insensitively: the OpenAI gateway resolves models by name. */
+  name: string;
+  description: Generated<string>;
+  category: ModelCategory;
+  version: Generated<string>;
+  status: Generated<ModelStatus>;
+  visibility: Generated<ModelVisibility>;
+  parameters: JsonObjectColumn<ModelParametersJson>;
+  model_file_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Price per token in nano-units. */
+  input_nano_per_token: Nano;
+  output_nano_per_token: Nano;
+  context_window: Generated<number>;
+  /** Successful calls (popularity); bumped off the response path. */
+  call_count: ColumnType<bigint, bigint | undefined, bigint>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Which providers serve a model, and under which upstream name. */
+export interface ModelRoutesTable {
+  model_id: string;
+  provider_id: string;
+  upstream_model: string;
+  /** Null: the provider's priority. */
+  priority: number | null;
+  /** Null: the provider's weight. */
+  weight: number | null;
+  created_at: Timestamp;
+}
+
+export interface FilesTable {
+  /** `file_…` */
+  id: string;
+  owner_id: string;
+  filename: string;
+  bytes: ColumnType<bigint, bigint, never>;
+  /** Hex SHA-256 of the content, computed while it streamed to the blob store. */
+  sha256: string;
+  content_type: string;
+  /** Where the blob store keeps the bytes. */
+  storage_key: string;
+  created_at: Timestamp;
+}
+
+export interface ModelsTables {
+  providers: ProvidersTable;
+  models: ModelsTable;
+  model_routes: ModelRoutesTable;
+  files: FilesTable;
+}
+
+export type Provider = Selectable<ProvidersTable>;
+export type NewProvider = Insertable<ProvidersTable>;
+export type ProviderUpdate = Updateable<ProvidersTable>;
+export type Model = Selectable<ModelsTable>;
+export type NewModel = Insertable<ModelsTable>;
+export type ModelUpdate = Updateable<ModelsTable>;
+export type ModelRoute = Selectable<ModelRoutesTable>;
+export type StoredFile = Selectable<FilesTable>;

@@ -1,0 +1,12 @@
+import type { MessageCatalog } from '../core/message-catalog.js';
+
+// Registered through models/messages.ts (files belong to the model catalogue's issue).
+export const filesMessages = {
+  FILE_NOT_FOUND: { 'zh-CN': '文件不存在', en: 'File not found' },
+  UPLOAD_NOT_MULTIPART: {
+    'zh-CN': '请使用 multipart/form-data 上传，文件放在名为 file 的字段中',
+    en: 'Upload with multipart/form-data, the file in a part named "file"',
+  },
+  UPLOAD_FILE_MISSING: { 'zh-CN': '请求中没有文件', en: 'The request contains no file' },
+  UPLOAD_TOO_LARGE: { 'zh-CN': '文件超过大小上限 {max_bytes} 字节', en: 'The file exceeds the size limit of {max_bytes} bytes' },
+} satisfies MessageCatalog;

@@ -1,0 +1,177 @@
+import type { Database, Model, ModelStatus, ModelVisibility } from '@maas/db';
+import { type Kysely, sql } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import type { Actor } from '../core/context.js';
+import { AppError } from '../core/errors.js';
+import type { Platform } from '../core/platform.js';
+import { catalogGeneration } from '../providers/catalog-generation.js';
+import { decryptSecret } from '../providers/secrets.js';
+import type { UpstreamTarget } from '../providers/upstream/types.js';
+import { MODEL_ID_PATTERN } from './schemas.js';
+import { canSeeModel } from './service.js';
+
+/** What a model call needs to know about its model, resolved once and cached. */
+export interface ModelForCall {
+  model: {
+    id: string;
+    name: string;
+    ownerId: string;
+    visibility: ModelVisibility;
+    status: ModelStatus;
+    pricing: { inputNanoPerToken: bigint; outputNanoPerToken: bigint };
+    contextWindow: number;
+    /** Upper bound (and default) of output tokens per call. */
+    maxOutputTokens: number;
+    /** The model's `parameters` other than max_tokens (temperature, top_p, …), for the upstream request. */
+    defaultParameters: Record<string, unknown>;
+  };
+  /** Enabled providers only, with their API keys decrypted. Shared by callers: do not mutate. */
+  targets: UpstreamTarget[];
+}
+
+/** Without a max_tokens in the model's parameters, a call may ask for at most this many (or the context window). */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+/** How stale another instance's change can be here. This instance's own changes are seen at once. */
+export const MODEL_CALL_CACHE_TTL_MS = 5_000;
+const CONNECT_TIMEOUT_CAP_MS = 10_000;
+
+interface ResolverCache {
+  generation: number;
+  // `false` caches "no such model", so a client retrying an unknown name does not hit the database each time.
+  entries: LRUCache<string, ModelForCall | false>;
+}
+
+// One cache per database handle (one per platform); see providers/catalog-generation.ts.
+const caches = new WeakMap<Kysely<Database>, ResolverCache>();
+
+function cacheFor(platform: Platform): ResolverCache {
+  let cache = caches.get(platform.db);
+  if (!cache) {
+    cache = {
+      generation: catalogGeneration(platform.db),
+      // fetch() coalesces concurrent misses of one model into a single load.
+      entries: new LRUCache<string, ModelForCall | false>({
+        max: 5_000,
+        ttl: MODEL_CALL_CACHE_TTL_MS,
+        fetchMethod: (key) => loadModelForCall(platform, key),
+      }),
+    };
+    caches.set(platform.db, cache);
+  }
+  const generation = catalogGeneration(platform.db);
+  if (cache.generation !== generation) {
+    cache.entries.clear();
+    cache.generation = generation;
+  }
+  return cache;
+}
+
+function cacheKey(modelIdOrName: string): string {
+  const value = modelIdOrName.trim();
+  return MODEL_ID_PATTERN.test(value) ? `id:${value}` : `name:${value.toLowerCase()}`;
+}
+
+function toModelForCall(row: Model): ModelForCall['model'] {
+  const { max_tokens: maxTokens, ...defaultParameters } = row.parameters;
+  const maxOutputTokens = Math.min(maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS, row.context_window);
+  return {
+    id: row.id,
+    name: row.name,
+    ownerId: row.owner_id,
+    visibility: row.visibility,
+    status: row.status,
+    pricing: { inputNanoPerToken: row.input_nano_per_token, outputNanoPerToken: row.output_nano_per_token },
+    contextWindow: row.context_window,
+    maxOutputTokens,
+    defaultParameters,
+  };
+}
+
+async function loadModelForCall(platform: Platform, key: string): Promise<ModelForCall | false> {
+  const { db, config } = platform;
+  const [kind, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+  let query = db.selectFrom('models').selectAll();
+  query = kind === 'id' ? query.where('id', '=', value) : query.where(sql`lower(name)`, '=', value);
+  const row = await query.executeTakeFirst();
+  if (!row) return false;
+  const routes = await db
+    .selectFrom('model_routes')
+    .innerJoin('providers', 'providers.id', 'model_routes.provider_id')
+    .select([
+      'providers.id as provider_id',
+      'providers.name',
+      'providers.kind',
+      'providers.base_url',
+      'providers.api_key_encrypted',
+      'providers.timeout_ms',
+      'providers.priority as provider_priority',
+      'providers.weight as provider_weight',
+      'model_routes.upstream_model',
+      'model_routes.priority',
+      'model_routes.weight',
+    ])
+    .where('model_routes.model_id', '=', row.id)
+    .where('providers.enabled', '=', true)
+    .execute();
+  const targets = routes.map(
+    (route): UpstreamTarget => ({
+      providerId: route.provider_id,
+      name: route.name,
+      kind: route.kind,
+      baseUrl: route.base_url,
+      apiKey: route.api_key_encrypted === null ? null : decryptSecret(config, route.api_key_encrypted, route.provider_id),
+      upstreamModel: route.upstream_model,
+      timeouts: {
+        connectMs: Math.min(route.timeout_ms, CONNECT_TIMEOUT_CAP_MS),
+        firstByteMs: route.timeout_ms,
+        idleMs: route.timeout_ms,
+      },
+      priority: route.priority ?? route.provider_priority,
+      weight: route.weight ?? route.provider_weight,
+    }),
+  );
+  return { model: toModelForCall(row), targets };
+}
+
+function canCall(model: ModelForCall['model'], actor: Actor): boolean {
+  return canSeeModel({ owner_id: model.ownerId, visibility: model.visibility }, actor);
+}
+
+/**
+ * The model (by id, or by name case-insensitively) and the upstream targets to try, for a call by
+ * `actor`. Served from a short-lived cache, so the hot path does not query the database; a change to
+ * a provider, model or route made by this process is seen by the next call.
+ *
+ * - unknown, or another user's private model: 404 MODEL_NOT_FOUND
+ * - inactive / deprecated: 400 MODEL_INACTIVE / MODEL_DEPRECATED
+ * - no enabled provider: 503 MODEL_NO_ROUTE
+ */
+export async function resolveModelForCall(platform: Platform, modelIdOrName: string, actor: Actor): Promise<ModelForCall> {
+  const resolved = await cacheFor(platform).entries.fetch(cacheKey(modelIdOrName));
+  if (!resolved || !canCall(resolved.model, actor)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
+  const { model, targets } = resolved;
+  if (model.status !== 'active') {
+    throw new AppError('INVALID_REQUEST', {
+      message: model.status === 'deprecated' ? 'MODEL_DEPRECATED' : 'MODEL_INACTIVE',
+      params: { model: model.name },
+      details: { model: model.id, status: model.status },
+    });
+  }
+  if (targets.length === 0) throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: model.name } });
+  return resolved;
+}
+
+/** Popularity: one statement, safe under concurrency. Called off the response path by the chat service. */
+export async function incrementModelCallCount(db: Kysely<Database>, modelId: string, n: number): Promise<void> {
+  if (!Number.isInteger(n) || n <= 0) return;
+  await db
+    .updateTable('models')
+    .set({ call_count: sql`call_count + ${n}` })
+    .where('id', '=', modelId)
+    .execute();
+}
+
+/** Drops every cached resolution of this platform (tests, or after bulk changes made outside the services). */
+export function clearModelCallCache(platform: Platform): void {
+  caches.get(platform.db)?.entries.clear();
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { FileId } from '../files/schemas.js';
+import { Amount, decimalToNano, NANO_PER_UNIT } from '../core/money.js';
+import { PageInput, pageOf } from '../core/pagination.js';
+import { Timestamp } from '../core/time.js';
+import { ProviderId } from '../providers/schemas.js';
+
+export const MODEL_ID_PATTERN = /^model_[a-z0-9]+$/;
+export const ModelId = z.string().regex(MODEL_ID_PATTERN).max(64);
+export const ModelCategory = z.enum(['text', 'image', 'audio', 'video']);
+export const ModelStatus = z.enum(['active', 'inactive', 'deprecated']);
+export const ModelVisibility = z.enum(['public', 'private']);
+export const ModelSort = z.enum(['name', 'created_at', 'popularity']);
+
+/** Also the OpenAI `model` of the gateway, so it is unique (case-insensitively) and cannot look like an id. */
+export const ModelName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters')
+  .refine((name) => !MODEL_ID_PATTERN.test(name), 'a model name cannot look like a model id');
+
+/** Call defaults of a model (`config` in, `parameters` out); forwarded upstream, so only known fields. */
+export const ModelParameters = z
+  .object({
+    max_tokens: z.number().int().min(1).max(1_000_000).optional().meta({ description: 'Default and upper bound of output tokens per call' }),
+    temperature: z.number().min(0).max(2).optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    frequency_penalty: z.number().min(-2).max(2).optional(),
+    presence_penalty: z.number().min(-2).max(2).optional(),
+    stop: z.union([z.string().max(100), z.array(z.string().max(100)).max(4)]).optional(),
+  })
+  .strict()
+  .meta({ id: 'ModelParameters' });
+
+const MAX_TOKEN_PRICE_NANO = 1_000n * NANO_PER_UNIT;
+
+/** A price per token in currency units (e.g. 0.00003), 0 allowed, at most 9 decimals. */
+export const TokenPrice = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    try {
+      const nano = decimalToNano(value);
+      if (nano < 0n || nano > MAX_TOKEN_PRICE_NANO) {
+        ctx.addIssue({ code: 'custom', message: 'price per token must be between 0 and 1000' });
+        return z.NEVER;
+      }
+      return nano;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'price per token must be a decimal with at most 9 fractional digits' });
+      return z.NEVER;
+    }
+  })
+  .meta({ description: 'Price per token in currency units (at most 9 decimals)', example: 0.00003 });
+
+export const PricingInput = z.object({ input_tokens: TokenPrice, output_tokens: TokenPrice }).strict();
+
+export const Pricing = z
+  .object({
+    input_tokens: Amount.meta({ description: 'Price per input token in currency units' }),
+    output_tokens: Amount.meta({ description: 'Price per output token in currency units' }),
+  })
+  .meta({ id: 'ModelPricing' });
+
+export const RouteInput = z
+  .object({
+    provider_id: ProviderId,
+    upstream_model: z.string().trim().min(1).max(200).meta({ description: 'Model name sent to the provider' }),
+    priority: z.number().int().min(-1000).max(1000).optional().meta({ description: "Lower is tried first; defaults to the provider's" }),
+    weight: z.number().int().min(0).max(1000).optional().meta({ description: "Share among routes of equal priority; defaults to the provider's" }),
+  })
+  .strict();
+
+const Routes = z
+  .array(RouteInput)
+  .max(16)
+  .refine(
+    (routes) => new Set(routes.map((r) => `${r.provider_id}\n${r.upstream_model}`)).size === routes.length,
+    'each provider_id + upstream_model pair may appear once',
+  );
+
+export const ModelRoute = z
+  .object({
+    provider_id: z.string(),
+    upstream_model: z.string(),
+    priority: z.number().int().nullable(),
+    weight: z.number().int().nullable(),
+  })
+  .meta({ id: 'ModelRoute' });
+
+export const Model = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    category: ModelCategory,
+    version: z.string(),
+    status: ModelStatus,
+    visibility: ModelVisibility,
+    popularity: z.number().int().meta({ description: 'Number of successful calls' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Model' });
+
+export const ModelDetail = Model.extend({
+  parameters: ModelParameters,
+  pricing: Pricing,
+  context_window: z.number().int(),
+  model_file: z.string().nullable(),
+  routes: z.array(ModelRoute).optional().meta({ description: 'Only for the owner and admins' }),
+}).meta({ id: 'ModelDetail' });
+
+export const ListModelsInput = PageInput.extend({
+  category: ModelCategory.optional(),
+  search: z.string().trim().max(100).optional().meta({ description: 'Case-insensitive, in name and description' }),
+  sort: ModelSort.default('created_at').meta({ description: 'name: A→Z; created_at: newest first; popularity: most called first' }),
+});
+export const ModelList = pageOf(Model);
+
+export const ModelRef = z.object({ model_id: ModelId });
+
+const ModelFields = z.object({
+  name: ModelName,
+  description: z.string().trim().max(2000),
+  category: ModelCategory,
+  model_file: FileId.meta({ description: 'Id of a file you uploaded (POST /files)' }),
+  config: ModelParameters,
+  version: z.string().trim().min(1).max(32),
+  visibility: ModelVisibility,
+  pricing: PricingInput,
+  context_window: z.number().int().min(1).max(10_000_000),
+  routes: Routes,
+});
+
+export const CreateModelInput = ModelFields.extend({
+  description: ModelFields.shape.description.default(''),
+  model_file: ModelFields.shape.model_file.optional(),
+  config: ModelFields.shape.config.default({}),
+  version: ModelFields.shape.version.default('1.0'),
+  visibility: ModelVisibility.default('private'),
+  pricing: PricingInput.optional(),
+  context_window: ModelFields.shape.context_window.default(4096),
+  routes: Routes.default([]),
+}).strict();
+
+export const UpdateModelInput = ModelFields.partial()
+  .extend({
+    ...ModelRef.shape,
+    model_file: FileId.nullable().optional(),
+    status: ModelStatus.optional(),
+  })
+  .strict();
+
+export const DeletedModel = z.object({ id: z.string(), deleted: z.literal(true) });

@@ -1,0 +1,272 @@
+import type { Database, Model, ModelParametersJson, ModelRoute } from '@maas/db';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { z } from 'zod';
+import type { Actor } from '../core/context.js';
+import { uniqueViolation } from '../core/db-errors.js';
+import { AppError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { nanoToAmount } from '../core/money.js';
+import { pageOffset, toPage } from '../core/pagination.js';
+import type { Platform } from '../core/platform.js';
+import { toIso } from '../core/time.js';
+import { isOwnFile } from '../files/service.js';
+import { markCatalogChanged } from '../providers/catalog-generation.js';
+import type { CreateModelInput, ListModelsInput, RouteInput, UpdateModelInput } from './schemas.js';
+
+type RouteSpec = z.infer<typeof RouteInput>;
+
+function isOwnerOrAdmin(model: Pick<Model, 'owner_id'>, actor: Actor | null): actor is Actor {
+  return actor !== null && (actor.role === 'admin' || actor.userId === model.owner_id);
+}
+
+/** Public models for everyone; private ones only for their owner and admins. */
+export function canSeeModel(model: Pick<Model, 'owner_id' | 'visibility'>, viewer: Actor | null): boolean {
+  return model.visibility === 'public' || isOwnerOrAdmin(model, viewer);
+}
+
+export function toModel(row: Model) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    category: row.category,
+    version: row.version,
+    status: row.status,
+    visibility: row.visibility,
+    popularity: Number(row.call_count),
+    created_at: toIso(row.created_at),
+    updated_at: toIso(row.updated_at),
+  };
+}
+
+function toRoute(route: ModelRoute) {
+  return { provider_id: route.provider_id, upstream_model: route.upstream_model, priority: route.priority, weight: route.weight };
+}
+
+function toModelDetail(row: Model, routes: ModelRoute[] | null) {
+  return {
+    ...toModel(row),
+    parameters: row.parameters,
+    pricing: { input_tokens: nanoToAmount(row.input_nano_per_token), output_tokens: nanoToAmount(row.output_nano_per_token) },
+    context_window: row.context_window,
+    model_file: row.model_file_id,
+    ...(routes ? { routes: routes.map(toRoute) } : {}),
+  };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export async function listModels(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListModelsInput>) {
+  let query = db.selectFrom('models');
+  if (viewer?.role !== 'admin') {
+    query = viewer
+      ? query.where((eb) => eb.or([eb('visibility', '=', 'public'), eb('owner_id', '=', viewer.userId)]))
+      : query.where('visibility', '=', 'public');
+  }
+  if (input.category) query = query.where('category', '=', input.category);
+  if (input.search) {
+    const pattern = `%${escapeLike(input.search.toLowerCase())}%`;
+    query = query.where((eb) => eb.or([eb(sql`lower(name)`, 'like', pattern), eb(sql`lower(description)`, 'like', pattern)]));
+  }
+  let page = query.selectAll();
+  switch (input.sort) {
+    case 'name':
+      page = page.orderBy(sql`lower(name)`, 'asc').orderBy('id', 'asc');
+      break;
+    case 'popularity':
+      page = page.orderBy('call_count', 'desc').orderBy('id', 'desc');
+      break;
+    case 'created_at':
+      page = page.orderBy('created_at', 'desc').orderBy('id', 'desc');
+      break;
+  }
+  const [rows, count] = await Promise.all([
+    page.limit(input.limit).offset(pageOffset(input)).execute(),
+    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
+  ]);
+  return toPage(rows.map(toModel), count.total, input);
+}
+
+/** The model if the viewer may see it; otherwise the same 404 as for a missing one. */
+export async function findVisibleModel(db: Kysely<Database>, viewer: Actor | null, modelId: string): Promise<Model> {
+  const row = await db.selectFrom('models').selectAll().where('id', '=', modelId).executeTakeFirst();
+  if (!row || !canSeeModel(row, viewer)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
+  return row;
+}
+
+async function findEditableModel(db: Kysely<Database>, actor: Actor, modelId: string): Promise<Model> {
+  const row = await findVisibleModel(db, actor, modelId);
+  if (!isOwnerOrAdmin(row, actor)) throw new AppError('FORBIDDEN', { message: 'MODEL_NOT_OWNER' });
+  return row;
+}
+
+async function routesOf(db: Kysely<Database>, modelId: string): Promise<ModelRoute[]> {
+  return db
+    .selectFrom('model_routes')
+    .selectAll()
+    .where('model_id', '=', modelId)
+    .orderBy(sql`coalesce(priority, 0)`)
+    .orderBy('created_at')
+    .orderBy('provider_id')
+    .execute();
+}
+
+/** Routes are shown to the owner and admins only: they name the platform's upstreams. */
+export async function getModel(db: Kysely<Database>, viewer: Actor | null, modelId: string) {
+  const row = await findVisibleModel(db, viewer, modelId);
+  const routes = isOwnerOrAdmin(row, viewer) ? await routesOf(db, row.id) : null;
+  return toModelDetail(row, routes);
+}
+
+/**
+ * A model the actor may build an application on: public and active, or their own (admins: any).
+ * Anything else is a 400 on the `model_id` field, since the model is named in the request body.
+ */
+export async function findUsableModel(db: Kysely<Database>, actor: Actor, modelId: string): Promise<Model> {
+  const row = await db.selectFrom('models').selectAll().where('id', '=', modelId).executeTakeFirst();
+  if (!row || !canSeeModel(row, actor)) {
+    throw new AppError('INVALID_REQUEST', { message: 'MODEL_NOT_FOUND', details: { field: 'model_id' } });
+  }
+  if (!isOwnerOrAdmin(row, actor) && row.status !== 'active') {
+    const message = row.status === 'deprecated' ? 'MODEL_DEPRECATED' : 'MODEL_INACTIVE';
+    throw new AppError('INVALID_REQUEST', { message, params: { model: row.name }, details: { field: 'model_id' } });
+  }
+  return row;
+}
+
+async function assertRoutesValid(db: Kysely<Database>, routes: readonly RouteSpec[]): Promise<void> {
+  const ids = [...new Set(routes.map((r) => r.provider_id))];
+  if (ids.length === 0) return;
+  const found = await db.selectFrom('providers').select('id').where('id', 'in', ids).execute();
+  const known = new Set(found.map((p) => p.id));
+  const missing = ids.filter((id) => !known.has(id));
+  if (missing.length > 0) {
+    throw new AppError('INVALID_REQUEST', { message: 'MODEL_ROUTE_PROVIDER_UNKNOWN', details: { field: 'routes', provider_ids: missing } });
+  }
+}
+
+async function assertOwnFile(db: Kysely<Database>, actor: Actor, fileId: string | null | undefined): Promise<void> {
+  if (!fileId) return;
+  if (!(await isOwnFile(db, actor.userId, fileId))) {
+    throw new AppError('INVALID_REQUEST', { message: 'MODEL_FILE_NOT_OWNED', details: { field: 'model_file' } });
+  }
+}
+
+async function replaceRoutes(trx: Transaction<Database>, modelId: string, routes: readonly RouteSpec[]): Promise<void> {
+  await trx.deleteFrom('model_routes').where('model_id', '=', modelId).execute();
+  if (routes.length === 0) return;
+  await trx
+    .insertInto('model_routes')
+    .values(
+      routes.map((r) => ({
+        model_id: modelId,
+        provider_id: r.provider_id,
+        upstream_model: r.upstream_model,
+        priority: r.priority ?? null,
+        weight: r.weight ?? null,
+      })),
+    )
+    .execute();
+}
+
+function modelWriteError(error: unknown): unknown {
+  if (uniqueViolation(error) !== null) return new AppError('CONFLICT', { message: 'MODEL_NAME_TAKEN', details: { field: 'name' } });
+  // A provider deleted between the check and the insert.
+  if (isForeignKeyViolation(error)) return new AppError('INVALID_REQUEST', { message: 'MODEL_ROUTE_PROVIDER_UNKNOWN', details: { field: 'routes' } });
+  return error;
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
+}
+
+function parametersJson(config: ModelParametersJson): string {
+  return JSON.stringify(config);
+}
+
+export async function createModel(platform: Platform, actor: Actor, input: z.infer<typeof CreateModelInput>) {
+  const { db } = platform;
+  await Promise.all([assertRoutesValid(db, input.routes), assertOwnFile(db, actor, input.model_file)]);
+  const id = newId('model');
+  try {
+    const row = await db.transaction().execute(async (trx) => {
+      const created = await trx
+        .insertInto('models')
+        .values({
+          id,
+          owner_id: actor.userId,
+          name: input.name,
+          description: input.description,
+          category: input.category,
+          version: input.version,
+          status: 'active',
+          visibility: input.visibility,
+          parameters: parametersJson(input.config),
+          model_file_id: input.model_file ?? null,
+          input_nano_per_token: input.pricing?.input_tokens ?? 0n,
+          output_nano_per_token: input.pricing?.output_tokens ?? 0n,
+          context_window: input.context_window,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await replaceRoutes(trx, id, input.routes);
+      return created;
+    });
+    markCatalogChanged(db);
+    return toModelDetail(row, await routesOf(db, id));
+  } catch (error) {
+    throw modelWriteError(error);
+  }
+}
+
+export async function updateModel(platform: Platform, actor: Actor, input: z.infer<typeof UpdateModelInput>) {
+  const { db } = platform;
+  const current = await findEditableModel(db, actor, input.model_id);
+  await Promise.all([input.routes ? assertRoutesValid(db, input.routes) : undefined, assertOwnFile(db, actor, input.model_file)]);
+  const changes = {
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.category !== undefined ? { category: input.category } : {}),
+    ...(input.version !== undefined ? { version: input.version } : {}),
+    ...(input.status !== undefined ? { status: input.status } : {}),
+    ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),
+    ...(input.config !== undefined ? { parameters: parametersJson(input.config) } : {}),
+    ...(input.model_file !== undefined ? { model_file_id: input.model_file } : {}),
+    ...(input.pricing !== undefined
+      ? { input_nano_per_token: input.pricing.input_tokens, output_nano_per_token: input.pricing.output_tokens }
+      : {}),
+    ...(input.context_window !== undefined ? { context_window: input.context_window } : {}),
+  };
+  try {
+    const row = await db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('models')
+        .set({ ...changes, updated_at: new Date() })
+        .where('id', '=', current.id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
+      if (input.routes) await replaceRoutes(trx, current.id, input.routes);
+      return updated;
+    });
+    markCatalogChanged(db);
+    return toModelDetail(row, await routesOf(db, row.id));
+  } catch (error) {
+    throw modelWriteError(error);
+  }
+}
+
+/** Refused with 409 while an application uses the model (the foreign key is the arbiter). */
+export async function deleteModel(platform: Platform, actor: Actor, modelId: string) {
+  const current = await findEditableModel(platform.db, actor, modelId);
+  try {
+    await platform.db.deleteFrom('models').where('id', '=', current.id).execute();
+  } catch (error) {
+    if (isForeignKeyViolation(error)) throw new AppError('CONFLICT', { message: 'MODEL_IN_USE' });
+    throw error;
+  }
+  markCatalogChanged(platform.db);
+  return { id: current.id, deleted: true as const };
+}

@@ -1,0 +1,70 @@
+import { BlockList, isIP } from 'node:net';
+import type { ProviderKind } from '@maas/db';
+import { AppError } from '../core/errors.js';
+
+export const DEMO_ECHO_BASE_URL = 'builtin://demo-echo';
+
+// Addresses an upstream must not point at unless MAAS_ALLOW_PRIVATE_UPSTREAMS is on: loopback,
+// private, link-local (cloud metadata) and other non-routable ranges. Only literal addresses and
+// `localhost` are checked here; a public name that resolves to a private address is not (that needs
+// a check at connect time, in the upstream client).
+const privateRanges = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const) {
+  privateRanges.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const) {
+  privateRanges.addSubnet(network, prefix, 'ipv6');
+}
+
+export function isPrivateHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = isIP(host);
+  if (family === 4) return privateRanges.check(host, 'ipv4');
+  if (family === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1];
+    return mapped ? privateRanges.check(mapped, 'ipv4') : privateRanges.check(host, 'ipv6');
+  }
+  return false;
+}
+
+function invalid(message: 'PROVIDER_BASE_URL_INVALID' | 'PROVIDER_BASE_URL_PRIVATE'): AppError {
+  return new AppError('INVALID_REQUEST', { message, details: { field: 'base_url' } });
+}
+
+/**
+ * The base URL to store for a provider kind, normalised (no trailing slash). openai-compatible needs
+ * an http(s) URL without credentials (the API key has its own, write-only field); demo-echo answers
+ * locally and only takes `builtin://demo-echo`.
+ */
+export function normalizeBaseUrl(raw: string | undefined, kind: ProviderKind, allowPrivate: boolean): string {
+  if (kind === 'demo-echo') {
+    if (raw === undefined || raw.replace(/\/+$/, '') === DEMO_ECHO_BASE_URL) return DEMO_ECHO_BASE_URL;
+    throw invalid('PROVIDER_BASE_URL_INVALID');
+  }
+  if (raw === undefined) throw invalid('PROVIDER_BASE_URL_INVALID');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid('PROVIDER_BASE_URL_INVALID');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.hash) {
+    throw invalid('PROVIDER_BASE_URL_INVALID');
+  }
+  if (!allowPrivate && isPrivateHost(url.hostname)) throw invalid('PROVIDER_BASE_URL_PRIVATE');
+  return url.toString().replace(/\/+$/, '');
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { PageInput, pageOf } from '../core/pagination.js';
+import { Timestamp } from '../core/time.js';
+
+export const ProviderId = z.string().regex(/^prov_[a-z0-9]+$/).max(64);
+export const ProviderKind = z.enum(['openai-compatible', 'demo-echo']);
+
+const ProviderFields = z.object({
+  name: z.string().trim().min(1).max(64),
+  kind: ProviderKind,
+  base_url: z.string().trim().min(1).max(2048).meta({
+    description: 'http(s) URL of the OpenAI-compatible API, e.g. https://api.example.com/v1; `builtin://demo-echo` for demo-echo',
+  }),
+  api_key: z.string().min(1).max(4096).nullable().meta({ description: 'Write-only; stored encrypted and never returned. null removes it.' }),
+  timeout_ms: z.number().int().min(100).max(600_000),
+  priority: z.number().int().min(-1000).max(1000).meta({ description: 'Lower is tried first' }),
+  weight: z.number().int().min(0).max(1000).meta({ description: 'Share among providers of equal priority' }),
+  enabled: z.boolean(),
+});
+
+export const CreateProviderInput = ProviderFields.extend({
+  kind: ProviderKind.default('openai-compatible'),
+  base_url: ProviderFields.shape.base_url.optional(),
+  api_key: ProviderFields.shape.api_key.optional(),
+  timeout_ms: ProviderFields.shape.timeout_ms.default(60_000),
+  priority: ProviderFields.shape.priority.default(0),
+  weight: ProviderFields.shape.weight.default(1),
+  enabled: ProviderFields.shape.enabled.default(true),
+}).strict();
+
+export const ProviderRef = z.object({ provider_id: ProviderId });
+
+export const UpdateProviderInput = ProviderFields.partial().extend(ProviderRef.shape).strict();
+
+export const ListProvidersInput = PageInput;
+
+export const Provider = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: ProviderKind,
+    base_url: z.string(),
+    has_api_key: z.boolean(),
+    timeout_ms: z.number().int(),
+    priority: z.number().int(),
+    weight: z.number().int(),
+    enabled: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Provider' });
+
+export const ProviderList = pageOf(Provider);
+
+export const DeletedProvider = z.object({ id: z.string(), deleted: z.literal(true) });
