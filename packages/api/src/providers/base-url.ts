@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import type { ProviderKind } from '@maas/db';
 import { AppError } from '../core/errors.js';
@@ -67,4 +68,22 @@ export function normalizeBaseUrl(raw: string | undefined, kind: ProviderKind, al
   }
   if (!allowPrivate && isPrivateHost(url.hostname)) throw invalid('PROVIDER_BASE_URL_PRIVATE');
   return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * A name can resolve to a private address even when it looks public (DNS pointing at 10.x, or at
+ * the metadata service). Every address the name resolves to must be public.
+ */
+export async function assertResolvesPublic(baseUrl: string, allowPrivate: boolean): Promise<void> {
+  if (allowPrivate || baseUrl === DEMO_ECHO_BASE_URL) return;
+  const { hostname } = new URL(baseUrl);
+  if (isIP(hostname.replace(/^\[|\]$/g, ''))) return;
+  let addresses: { address: string }[];
+  try {
+    addresses = await lookup(hostname, { all: true, verbatim: true });
+  } catch {
+    // An unresolvable name cannot reach anything private now; it is checked again when changed.
+    return;
+  }
+  if (addresses.some(({ address }) => isPrivateHost(address))) throw invalid('PROVIDER_BASE_URL_PRIVATE');
 }

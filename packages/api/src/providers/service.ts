@@ -8,7 +8,7 @@ import { newId } from '../core/ids.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
-import { normalizeBaseUrl } from './base-url.js';
+import { assertResolvesPublic, normalizeBaseUrl } from './base-url.js';
 import { markCatalogChanged } from './catalog-generation.js';
 import type { CreateProviderInput, ListProvidersInput, UpdateProviderInput } from './schemas.js';
 import { encryptSecret } from './secrets.js';
@@ -62,6 +62,7 @@ export async function getProvider(db: Kysely<Database>, providerId: string) {
 export async function createProvider(platform: Platform, actor: Actor | null, input: z.infer<typeof CreateProviderInput>) {
   const id = newId('prov');
   const baseUrl = normalizeBaseUrl(input.base_url, input.kind, platform.config.allowPrivateUpstreams);
+  await assertResolvesPublic(baseUrl, platform.config.allowPrivateUpstreams);
   const apiKey = input.api_key ? encryptSecret(platform.config, input.api_key, id) : null;
   try {
     const row = await platform.db
@@ -108,6 +109,7 @@ export async function updateProvider(platform: Platform, providerId: string, inp
     ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
   };
   if (Object.keys(changes).length === 0) return toProvider(current);
+  if (changes.base_url) await assertResolvesPublic(changes.base_url, platform.config.allowPrivateUpstreams);
   try {
     const row = await platform.db
       .updateTable('providers')
