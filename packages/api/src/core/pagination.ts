@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /** `page` defaults to 1 and `limit` to 20 (max 100); out-of-range values are a 400, not clamped. */
 export const PageInput = z.object({
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  page: z.coerce.number<number>().int().min(1).max(1_000_000).default(1),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
 });
 export type PageInput = z.infer<typeof PageInput>;
 

@@ -1,0 +1,27 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from './router.js';
+
+/** Every procedure's input, by path: `RouterInputs['auth']['register']`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** Every procedure's output, by path: `RouterOutputs['users']['profile']`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+export type RegisterInput = RouterInputs['auth']['register'];
+export type SignInInput = RouterInputs['auth']['token'];
+export type TokenPair = RouterOutputs['auth']['token'];
+export type UserProfile = RouterOutputs['users']['profile'];
+export type UpdateProfileInput = RouterInputs['users']['updateProfile'];
+export type AdminUser = RouterOutputs['adminUsers']['list']['data'][number];
+export type Wallet = RouterOutputs['billing']['wallet'];
+export type CreateApiKeyInput = RouterInputs['apiKeys']['create'];
+/** The created key, with its secret `key` (shown this once). */
+export type CreatedApiKey = RouterOutputs['apiKeys']['create'];
+export type ApiKey = RouterOutputs['apiKeys']['list']['data'][number];
+
+/** The `pagination` block of every list answer. */
+export type Pagination = RouterOutputs['adminUsers']['list']['pagination'];
+/** A list answer: `{ data, pagination }`. */
+export interface Page<TItem> {
+  data: TItem[];
+  pagination: Pagination;
+}
