@@ -5,7 +5,8 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import type { AppRouter } from './router.js';
 import { type Credentials, Session, type TokenSource } from './session.js';
 import { type FetchLike, trpcFetch } from './transport.js';
-import type { SignInInput, TokenPair } from './types.js';
+import { readSse } from './sse.js';
+import type { ChatInput, ChatStreamEvent, SignInInput, TokenPair } from './types.js';
 
 export type HeadersOption = Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
 
@@ -66,6 +67,11 @@ export interface MaasClientExtras {
   setTokens(tokens: { access_token: string; refresh_token?: string } | null): void;
   /** The tokens in use now (after any automatic refresh). */
   getTokens(): { accessToken: string | null; refreshToken: string | null };
+  /**
+   * Chats with an application and yields the answer as it streams: `delta` events, then one
+   * `done` event (id, conversation_id, tokens_used, cost) or one `error` event.
+   */
+  streamChat(input: ChatInput, options?: { signal?: AbortSignal }): AsyncGenerator<ChatStreamEvent, void, undefined>;
 }
 
 /** The typed tRPC client of the platform, plus the SDK's helpers. */
@@ -196,6 +202,16 @@ export function createMaasClient(options: MaasClientOptions): MaasClient {
     },
     setTokens: (tokens) => session.setTokens(tokens),
     getTokens: () => session.tokens(),
+    streamChat: async function* (input, callOptions) {
+      const { app_id: appId, ...body } = input;
+      const response = await raw.fetch(`/api/v1/applications/${encodeURIComponent(appId)}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ ...body, stream: true }),
+        ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
+      });
+      yield* readSse<ChatStreamEvent>(response, callOptions?.signal ? { signal: callOptions.signal } : {});
+    },
   };
 
   // The tRPC client is a proxy answering any property with a procedure path; the helpers are

@@ -25,3 +25,17 @@ export interface Page<TItem> {
   data: TItem[];
   pagination: Pagination;
 }
+
+export type ChatInput = Omit<RouterInputs['chat']['send'], 'stream'>;
+export type ChatResponse = RouterOutputs['chat']['send'];
+/** One event of a streaming chat: deltas as the model writes, then `done` (or `error`, with what was billed). */
+export type ChatStreamEvent =
+  | { type: 'delta'; content: string }
+  | ({ type: 'done' } & ChatResponse)
+  | {
+      type: 'error';
+      error: { code: string; message: string; request_id: string };
+      conversation_id?: string;
+      tokens_used?: ChatResponse['tokens_used'];
+      cost?: number;
+    };

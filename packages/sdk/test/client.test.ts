@@ -175,7 +175,7 @@ describe('paginate', () => {
     const client = createMaasClient({ baseUrl: server.url, token: admin.token });
     const pagesAsked: unknown[] = [];
     let taken = 0;
-    for await (const _user of paginate((input: { page?: unknown; limit?: unknown }) => {
+    for await (const _user of paginate((input: { page?: number; limit?: number }) => {
       pagesAsked.push(input.page);
       return client.adminUsers.list.query(input);
     }, { limit: 1 })) {
