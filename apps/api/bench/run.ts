@@ -24,7 +24,8 @@ const soakSeconds = Number(args.soak);
 const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102 };
 
 function start(script: string, argv: string[]): Promise<ChildProcess> {
-  const child = fork(path.join(here, script), argv, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const profile = process.env.BENCH_PROFILE && script === 'gateway-server.ts' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : [];
+  const child = fork(path.join(here, script), argv, { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => (message === 'ready' ? resolve(child) : reject(new Error(String(message)))));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));

@@ -15,6 +15,14 @@ export type DatabaseEngine = 'postgres' | 'pglite';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
+  /**
+   * The same database through connections with `synchronous_commit = off`: a commit returns
+   * without waiting for the WAL flush (about 2.7 ms here), which is what limits updates of one hot
+   * row (a busy wallet). Atomicity and consistency are unchanged; only a crash of the database
+   * server (not of ours, not a clean restart) can lose the last few hundred milliseconds of such
+   * commits. For the model-call reservations and settlements only.
+   */
+  relaxedDb: Kysely<Database>;
   engine: DatabaseEngine;
   /** Answers true when the database responds to a trivial query. */
   ping(): Promise<boolean>;
@@ -36,12 +44,13 @@ export function createDatabase(options: CreateDatabaseOptions): DatabaseHandle {
   return createPglite(options.dataDir);
 }
 
-function createPostgres(connectionString: string, max: number): DatabaseHandle {
+function createPool(connectionString: string, max: number, options?: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    ...(options ? { options } : {}),
     types: {
       getTypeParser: (oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format),
@@ -49,13 +58,27 @@ function createPostgres(connectionString: string, max: number): DatabaseHandle {
   });
   // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process.
   pool.on('error', () => {});
+  return pool;
+}
+
+function createPostgres(connectionString: string, max: number): DatabaseHandle {
+  const pool = createPool(connectionString, max);
+  const relaxedPool = createPool(connectionString, Math.max(2, Math.ceil(max / 2)), '-c synchronous_commit=off');
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const relaxedDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: relaxedPool }) });
   return {
     db,
+    relaxedDb,
     engine: 'postgres',
     ping: () => pingDatabase(db),
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => db.destroy(),
+    poolStats: () => ({
+      total: pool.totalCount + relaxedPool.totalCount,
+      idle: pool.idleCount + relaxedPool.idleCount,
+      waiting: pool.waitingCount + relaxedPool.waitingCount,
+    }),
+    close: async () => {
+      await Promise.all([db.destroy(), relaxedDb.destroy()]);
+    },
   };
 }
 
@@ -70,6 +93,7 @@ function createPglite(dataDir: string | undefined): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {
     db,
+    relaxedDb: db,
     engine: 'pglite',
     ping: () => pingDatabase(db),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),

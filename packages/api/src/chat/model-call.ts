@@ -4,7 +4,7 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { assertAllowed } from '../core/rate-limits.js';
 import type { Platform } from '../core/platform.js';
-import { incrementModelCallCount, resolveModelForCall, type ModelForCall } from '../models/call-resolver.js';
+import { resolveModelForCall, type ModelForCall } from '../models/call-resolver.js';
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -90,7 +90,7 @@ export async function prepareModelCall(platform: Platform, input: ModelCallInput
   const reservedInputTokens = estimatedInputTokens + FRAMING_TOKENS_FIXED + FRAMING_TOKENS_PER_MESSAGE * input.messages.length;
   const reserveNano = costOf(model, reservedInputTokens, maxOutputTokens);
 
-  const reservation = await reserveFunds(platform.db, {
+  const reservation = await reserveFunds(platform.billingDb, {
     userId: input.actor.userId,
     amountNano: reserveNano,
     apiKeyId: input.actor.apiKeyId,
@@ -122,8 +122,9 @@ export function settleCall(platform: Platform, call: PreparedCall, outcome: Call
     outputTokens: outcome.outputTokens,
     latencyMs,
   });
+  if (outcome.status !== 'failed') platform.callCounts.add(call.model.id);
   platform.background.run('settle-model-call', async () => {
-    await settleReservation(platform.db, {
+    await settleReservation(platform.billingDb, {
       reservationId: call.reservationId,
       actualCostNano: outcome.costNano,
       usage: {
@@ -140,7 +141,6 @@ export function settleCall(platform: Platform, call: PreparedCall, outcome: Call
         error: error ?? null,
       },
     });
-    if (outcome.status !== 'failed') await incrementModelCallCount(platform.db, call.model.id, 1);
   });
 }
 

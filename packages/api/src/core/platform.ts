@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { PlatformConfig } from './config.js';
 import type { ApiKeyCache } from '../api-keys/cache.js';
 import { SessionCache } from '../auth/session-cache.js';
+import { ModelCallCounter } from '../chat/call-counter.js';
 import { BackgroundWork } from './background-work.js';
 import { NO_RATE_LIMITS, type RateLimits } from './rate-limits.js';
 import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
@@ -13,6 +14,10 @@ import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
  */
 export interface Platform {
   db: Kysely<Database>;
+  /** Same database, commits without waiting for the WAL flush: model-call reservations and settlements only. */
+  billingDb: Kysely<Database>;
+  /** Model popularity, written in batches. */
+  callCounts: ModelCallCounter;
   config: PlatformConfig;
   /** HS256 key for access tokens. */
   jwtKey: Uint8Array;
@@ -28,6 +33,7 @@ export interface Platform {
 
 export function createPlatform(init: {
   db: Kysely<Database>;
+  billingDb?: Kysely<Database>;
   config: PlatformConfig;
   jwtSecret: string;
   onBackgroundError?: (error: unknown, label: string) => void;
@@ -36,6 +42,8 @@ export function createPlatform(init: {
 }): Platform {
   return {
     db: init.db,
+    billingDb: init.billingDb ?? init.db,
+    callCounts: new ModelCallCounter(init.db),
     config: init.config,
     jwtKey: new TextEncoder().encode(init.jwtSecret),
     sessions: new SessionCache(init.db, init.config.sessionCacheTtlMs),
