@@ -1,3 +1,107 @@
-import { router } from '../trpc.js';
+import { authenticateRequest } from '../auth/authenticate.js';
+import { PageInput } from '../core/pagination.js';
+import { authedProcedure, developerProcedure, publicProcedure, router } from '../trpc.js';
+import { listOwnedTools, listPurchases, purchaseTool } from './purchase.js';
+import { createReview, listReviews } from './reviews.js';
+import {
+  CreateReviewInput,
+  CreateToolInput,
+  DeletedTool,
+  ListReviewsInput,
+  ListToolsInput,
+  OwnedToolList,
+  PurchaseHeaders,
+  PurchaseInput,
+  ToolDetail,
+  ToolList,
+  ToolOrder,
+  ToolOrderList,
+  ToolRef,
+  ToolReview,
+  ToolReviewList,
+  UpdateToolInput,
+} from './schemas.js';
+import { createTool, deleteTool, getTool, listTools, updateTool } from './service.js';
 
-export const toolsRouter = router({});
+const tags = ['tools'];
+
+/** Public, but a caller who sends an Authorization header is identified (and a bad one is a 401). */
+const viewerProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const actor = ctx.authorization ? (ctx.actor ?? (await authenticateRequest(ctx))) : null;
+  return next({ ctx: { ...ctx, actor } });
+});
+
+// trpc-to-openapi matches paths in the order procedures are declared: the static
+// `/tools/purchases` and `/tools/owned` must come before `/tools/{tool_id}`.
+export const toolsRouter = router({
+  list: viewerProcedure
+    .meta({ openapi: { method: 'GET', path: '/tools', tags, summary: 'List published tools' } })
+    .input(ListToolsInput)
+    .output(ToolList)
+    .query(({ ctx, input }) => listTools(ctx.platform.db, input)),
+
+  purchases: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/tools/purchases', tags, protect: true, summary: 'My tool orders' } })
+    .input(PageInput)
+    .output(ToolOrderList)
+    .query(({ ctx, input }) => listPurchases(ctx.platform.db, ctx.actor, input)),
+
+  owned: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/tools/owned', tags, protect: true, summary: 'Tools I own' } })
+    .input(PageInput)
+    .output(OwnedToolList)
+    .query(({ ctx, input }) => listOwnedTools(ctx.platform.db, ctx.actor, input)),
+
+  get: viewerProcedure
+    .meta({ openapi: { method: 'GET', path: '/tools/{tool_id}', tags, summary: 'A tool with its details' } })
+    .input(ToolRef)
+    .output(ToolDetail)
+    .query(({ ctx, input }) => getTool(ctx.platform.db, ctx.actor, input.tool_id)),
+
+  create: developerProcedure
+    .meta({ openapi: { method: 'POST', path: '/tools', tags, protect: true, summary: 'Publish a tool (developers)' }, created: true })
+    .input(CreateToolInput)
+    .output(ToolDetail)
+    .mutation(({ ctx, input }) => createTool(ctx.platform.db, ctx.actor, input)),
+
+  update: authedProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/tools/{tool_id}', tags, protect: true, summary: 'Edit a tool (author or admin)' } })
+    .input(UpdateToolInput)
+    .output(ToolDetail)
+    .mutation(({ ctx, input }) => updateTool(ctx.platform.db, ctx.actor, input)),
+
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/tools/{tool_id}', tags, protect: true, summary: 'Remove a tool (author or admin)' } })
+    .input(ToolRef)
+    .output(DeletedTool)
+    .mutation(({ ctx, input }) => deleteTool(ctx.platform.db, ctx.actor, input.tool_id)),
+
+  purchase: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/tools/{tool_id}/purchase',
+        tags,
+        protect: true,
+        summary: 'Buy a tool',
+        description: 'Send an `Idempotency-Key` header to make retries safe: the same key answers the first result again.',
+        requestHeaders: PurchaseHeaders,
+      },
+      created: true,
+    })
+    .input(PurchaseInput)
+    .output(ToolOrder)
+    .mutation(({ ctx, input }) => purchaseTool(ctx.platform, ctx.actor, input, ctx.idempotencyKey)),
+
+  reviews: viewerProcedure
+    .meta({ openapi: { method: 'GET', path: '/tools/{tool_id}/reviews', tags, summary: 'Reviews of a tool' } })
+    .input(ListReviewsInput)
+    .output(ToolReviewList)
+    .query(({ ctx, input }) => listReviews(ctx.platform.db, ctx.actor, input)),
+
+  createReview: authedProcedure
+    .meta({ openapi: { method: 'POST', path: '/tools/{tool_id}/reviews', tags, protect: true, summary: 'Review a tool you own' }, created: true })
+    .input(CreateReviewInput)
+    .output(ToolReview)
+    .mutation(({ ctx, input }) => createReview(ctx.platform.db, ctx.actor, input)),
+});

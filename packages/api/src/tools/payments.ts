@@ -1,0 +1,57 @@
+import type { BillingAddressJson, ToolPaymentMethod } from '@maas/db';
+import type { PlatformConfig } from '../core/config.js';
+import { randomSecret } from '../core/ids.js';
+
+/** Methods paid outside the platform wallet, through a payment provider. */
+export type ExternalPaymentMethod = Exclude<ToolPaymentMethod, 'balance'>;
+
+export interface ChargeRequest {
+  orderId: string;
+  amountNano: bigint;
+  currency: string;
+  method: ExternalPaymentMethod;
+  billingAddress: BillingAddressJson | null;
+}
+
+export interface ChargeResult {
+  status: 'succeeded' | 'failed';
+  /** The provider's id for the charge, kept on the order for reconciliation. */
+  reference: string;
+}
+
+/**
+ * A card / wallet payment gateway. `charge` must be idempotent per `orderId` (real gateways take it
+ * as their idempotency key), because a purchase may be retried after a crash.
+ */
+export interface PaymentProvider {
+  readonly name: string;
+  readonly methods: readonly ExternalPaymentMethod[];
+  charge(request: ChargeRequest): Promise<ChargeResult>;
+}
+
+/** Billing line that makes the sandbox decline, so the failure path can be exercised end to end. */
+export const SANDBOX_DECLINE_LINE = 'sandbox-decline';
+
+/** Approves every test payment (except the decline marker) without moving real money. */
+export const sandboxPaymentProvider: PaymentProvider = {
+  name: 'sandbox',
+  methods: ['credit_card', 'alipay', 'wechat_pay'],
+  async charge(request) {
+    const declined = request.billingAddress?.line1 === SANDBOX_DECLINE_LINE;
+    return { status: declined ? 'failed' : 'succeeded', reference: `sandbox_${request.orderId}_${randomSecret(5)}` };
+  },
+};
+
+const registered = new Map<ExternalPaymentMethod, PaymentProvider>();
+
+/** Plugs a real gateway in at start; it takes precedence over the sandbox for its methods. */
+export function registerPaymentProvider(provider: PaymentProvider): void {
+  for (const method of provider.methods) registered.set(method, provider);
+}
+
+/** The provider that handles `method`, or null when none is configured (the sandbox is off in production). */
+export function paymentProviderFor(config: Pick<PlatformConfig, 'paymentSandbox'>, method: ExternalPaymentMethod): PaymentProvider | null {
+  const provider = registered.get(method);
+  if (provider) return provider;
+  return config.paymentSandbox ? sandboxPaymentProvider : null;
+}
