@@ -1,6 +1,7 @@
 import type { Platform } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
 import { registerChatStreamRoutes } from './chat-stream.js';
+import { registerDashboardRoutes } from './dashboard.js';
 import { registerFileRoutes } from './files.js';
 import { registerGatewayRoutes } from './gateway.js';
 import { registerObservabilityRoutes } from './observability.js';
@@ -11,4 +12,6 @@ export async function registerExtraRoutes(app: FastifyInstance, platform: Platfo
   await registerChatStreamRoutes(app, platform);
   await registerGatewayRoutes(app, platform);
   await registerObservabilityRoutes(app, platform);
+  // Last: the dashboard's index.html answers the GET paths no API route claims.
+  await registerDashboardRoutes(app);
 }

@@ -1,0 +1,78 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useTRPC } from '../client.js';
+import { formatDateTime, formatNumber } from '../format.js';
+import type { MessageKey } from '../i18n.js';
+import { useI18n } from '../locale.js';
+import { Empty, Field, Pager, QueryView } from '../ui.js';
+
+const CATEGORIES = ['text', 'image', 'audio', 'video'] as const;
+const SORTS = ['created_at', 'name', 'popularity'] as const;
+
+export function ModelsScreen() {
+  const trpc = useTRPC();
+  const { t, locale } = useI18n();
+  const [category, setCategory] = useState<(typeof CATEGORIES)[number] | ''>('');
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState<(typeof SORTS)[number]>('created_at');
+  const [page, setPage] = useState(1);
+  const models = useQuery({
+    ...trpc.models.list.queryOptions({ category: category || undefined, search: search.trim() || undefined, sort, page, limit: 20 }),
+    placeholderData: keepPreviousData,
+  });
+
+  return (
+    <section>
+      <h1>{t('models.title')}</h1>
+      <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <Field label={t('common.search')}>
+          <input type="search" value={search} onChange={(e) => (setSearch(e.target.value), setPage(1))} />
+        </Field>
+        <Field label={t('common.category')}>
+          <select value={category} onChange={(e) => (setCategory(e.target.value as typeof category), setPage(1))}>
+            <option value="">{t('common.all')}</option>
+            {CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label={t('common.sort')}>
+          <select value={sort} onChange={(e) => setSort(e.target.value as typeof sort)}>
+            {SORTS.map((s) => (
+              <option key={s} value={s}>
+                {t(`models.sort.${s}` as MessageKey)}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </form>
+      <QueryView query={models}>
+        {(list) =>
+          list.data.length === 0 ? (
+            <Empty />
+          ) : (
+            <>
+              <div className="grid">
+                {list.data.map((m) => (
+                  <article key={m.id} className="card model">
+                    <h3>{m.name}</h3>
+                    <p className="muted">
+                      <span className="badge">{m.category}</span> {t('models.version')} {m.version} · {m.status}
+                    </p>
+                    <p>{m.description}</p>
+                    <p className="muted">
+                      {t('models.popularity')}: {formatNumber(m.popularity, locale)} · {formatDateTime(m.created_at, locale)}
+                    </p>
+                  </article>
+                ))}
+              </div>
+              <Pager page={list.pagination.page} pages={list.pagination.pages} onPage={setPage} />
+            </>
+          )
+        }
+      </QueryView>
+    </section>
+  );
+}
