@@ -1,4 +1,4 @@
-import { describeError, type ErrorCode, type Locale, translate } from '@maas/api';
+import { describeError, ERROR_STATUS, type ErrorCode, type Locale, translate } from '@maas/api';
 import type { FastifyReply } from 'fastify';
 
 export interface Envelope {
@@ -25,18 +25,29 @@ export function fastifyErrorToEnvelope(error: { code?: string; statusCode?: numb
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, body: envelope('INVALID_REQUEST', translate(locale, 'MALFORMED_JSON'), null, requestId) };
+    case 'MAAS_JSON_TOO_DEEP':
+      return { status: 400, body: envelope('INVALID_REQUEST', translate(locale, 'JSON_TOO_DEEP'), null, requestId) };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, body: envelope('PAYLOAD_TOO_LARGE', translate(locale, 'PAYLOAD_TOO_LARGE'), null, requestId) };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, body: envelope('INVALID_REQUEST', translate(locale, 'UNSUPPORTED_CONTENT_TYPE'), null, requestId) };
     default:
       break;
   }
   const status = error.statusCode ?? 500;
-  if (status === 413) return { status, body: envelope('PAYLOAD_TOO_LARGE', translate(locale, 'PAYLOAD_TOO_LARGE'), null, requestId) };
-  if (status >= 400 && status < 500) {
-    return { status: 400, body: envelope('INVALID_REQUEST', translate(locale, 'INVALID_REQUEST'), null, requestId) };
-  }
-  return null;
+  if (status < 400 || status >= 500) return null;
+  // Other client errors raised by Fastify or a plugin keep their meaning where the contract has a
+  // code for it; anything else is the caller's malformed request.
+  const code = CLIENT_ERROR_CODES[status] ?? 'INVALID_REQUEST';
+  return { status: ERROR_STATUS[code], body: envelope(code, translate(locale, code), null, requestId) };
 }
+
+const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
+  401: 'UNAUTHORIZED',
+  402: 'PAYMENT_REQUIRED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  429: 'RATE_LIMITED',
+};

@@ -55,7 +55,7 @@ export function createRateLimits(config: PlatformConfig, warn: (message: string,
     if (!redis) return new FlexibleLimiter(perMinute, memory);
     const shared = new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: `maas:rl:${name}`,
+      keyPrefix: `${config.rateLimitNamespace}:rl:${name}`,
       points: perMinute,
       duration: WINDOW_SECONDS,
       rejectIfRedisNotReady: true,

@@ -21,6 +21,8 @@ function lazyClientSignal(reply: FastifyReply): () => AbortSignal {
 }
 
 export function contextFromRequest(platform: Platform, request: FastifyRequest, reply: FastifyReply): RequestContext {
+  // One context per request: the rate-limit hook may have made it (and resolved the actor) already.
+  if (request.requestContext) return request.requestContext;
   const context = createRequestContext({
     platform,
     requestId: request.id,

@@ -1,12 +1,16 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
   appRouter,
   bootstrapPlatformData,
   buildOpenApiDocument,
+  closeUpstreamPools,
   createdProcedurePaths,
   createPlatform,
   describeError,
+  ERROR_STATUS,
   negotiateLocale,
   type Platform,
   type PlatformConfig,
@@ -15,10 +19,13 @@ import {
 } from '@maas/api';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { fastifyErrorToEnvelope, sendErrorEnvelope, envelope } from './envelope.js';
 import { loggerOptions } from './logger.js';
+import { createMetrics } from './plugins/metrics.js';
+import { registerRateLimits } from './plugins/rate-limit.js';
+import { createRateLimits } from './rate-limits.js';
 import { contextFromRequest } from './request-context.js';
 import { registerExtraRoutes } from './routes/index.js';
 import { randomUUID } from 'node:crypto';
@@ -40,13 +47,27 @@ export interface MaasServer {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const API_PREFIX = '/api/v1';
+/** Far beyond any legitimate body (tool JSON schemas nest a few dozen levels at most). */
+const MAX_JSON_DEPTH = 128;
 
 /** Builds the whole HTTP host: migrations, bootstrap data, and the router served three ways. */
 export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   const { config } = options;
   const database = options.database ?? createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateToLatest(database.db);
-  const platform = createPlatform({ db: database.db, config, jwtSecret: resolveJwtSecret(config) });
+  // The logger exists only once Fastify does; until then warnings go to stderr.
+  let warn = (message: string, error?: unknown) => console.warn(message, error);
+  const metrics = createMetrics(database);
+  const rateLimits = createRateLimits(config, (message, error) => warn(message, error));
+  const platform = createPlatform({
+    db: database.db,
+    billingDb: database.relaxedDb,
+    config,
+    jwtSecret: resolveJwtSecret(config),
+    rateLimits: rateLimits.limits,
+    telemetry: metrics.telemetry,
+    onBackgroundError: (error, label) => warn(`background write failed after retries: ${label}`, error),
+  });
   await bootstrapPlatformData(platform);
 
   const app = Fastify({
@@ -61,13 +82,48 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       return `req_${randomUUID().replaceAll('-', '')}`;
     },
     routerOptions: { maxParamLength: 200 },
+    // URLs Fastify cannot route (bad percent-encoding, an over-long path parameter) still answer
+    // with the contract's envelope rather than Fastify's own error body.
+    frameworkErrors: (error, request: FastifyRequest, reply: FastifyReply) => {
+      const code = error.code === 'FST_ERR_ASYNC_CONSTRAINT' ? 'INTERNAL_ERROR' : 'INVALID_REQUEST';
+      const locale = negotiateLocale(request.headers['accept-language']);
+      void reply
+        .code(ERROR_STATUS[code])
+        .header('x-request-id', request.id)
+        .type('application/json; charset=utf-8')
+        .send(envelope(code, translate(locale, code), null, request.id));
+    },
   });
+
+  // JSON bodies are parsed by Fastify's own parser (prototype poisoning refused), after a depth
+  // check: JSON.parse copes with any nesting, but later recursive steps (re-serialising the body,
+  // validation) would overflow the stack and turn a hostile body into a 500.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (jsonNestingExceeds(text, MAX_JSON_DEPTH)) {
+      done(Object.assign(new Error('JSON body nested too deeply'), { code: 'MAAS_JSON_TOO_DEEP', statusCode: 400 }), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
+  warn = (message, error) => app.log.warn({ err: error }, message);
 
   app.decorateRequest('locale', 'zh-CN');
   app.addHook('onRequest', async (request, reply) => {
     request.locale = negotiateLocale(request.headers['accept-language']);
     void reply.header('x-request-id', request.id);
   });
+  await app.register(helmet, {
+    // The docs page and the dashboard are the only HTML; both load their assets from this origin.
+    contentSecurityPolicy: false,
+    hsts: config.isProduction,
+  });
+  await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false, credentials: false });
+  metrics.register(app);
+  registerRateLimits(app, platform, metrics.rateLimited);
 
   const openApiDocument = buildOpenApiDocument(`${config.publicUrl}${API_PREFIX}`);
   const createdPaths = createdProcedurePaths();
@@ -104,11 +160,24 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       onError: ({ error, req }: { error: unknown; req: { log: FastifyInstance['log'] } }) => {
         if (describeError(error, 'en').status >= 500) req.log.error({ err: error }, 'trpc error');
       },
+      // tRPC would derive the status from its own code; use the envelope's, so the HTTP status
+      // always equals error.data.httpStatus (a database outage is a 503 on both faces).
+      responseMeta: ({ errors, paths }: { errors: readonly unknown[]; paths?: readonly string[] }) => {
+        // A batch mixing results and errors keeps tRPC's multi-status answer.
+        if (errors.length === 0 || (paths && errors.length < paths.length)) return {};
+        const described = errors.map((error) => describeError(error, 'en'));
+        const statuses = new Set(described.map((body) => body.status));
+        if (statuses.size !== 1) return {};
+        return { status: described[0]?.status, headers: described[0]?.headers ?? {} };
+      },
     },
   });
 
-  // trpc-to-openapi writes its own error body; the contract's envelope is produced here instead,
-  // from the shape our errorFormatter put in `data`.
+  // trpc-to-openapi writes its own error body; the contract's envelope is produced here instead.
+  // Its onError hands us the error itself (keyed by the request), so the envelope is described
+  // from it in the caller's language even when no procedure ran (unknown path, bad content type)
+  // and the formatter therefore had no context to read the language from.
+  const restFailures = new WeakMap<object, { error: unknown; matchedProcedure: boolean }>();
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 || typeof payload !== 'string' || !request.routeOptions.url?.startsWith(API_PREFIX)) return payload;
     if (!reply.getHeader('content-type')?.toString().startsWith('application/json')) return payload;
@@ -119,12 +188,16 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       return payload;
     }
     if (!isTrpcOpenApiError(parsed)) return payload;
-    const { data } = parsed;
-    void reply.code(data.httpStatus);
-    // Without a request context (unknown path, bad content type) the formatter could not know the
-    // caller's language, so the message is worded again here.
-    const message = request.requestContext ? data.message : translate(request.locale, data.code);
-    return JSON.stringify(envelope(data.code, message, data.details, request.id));
+    const failure = restFailures.get(request);
+    if (!failure) {
+      const { data } = parsed;
+      void reply.code(data.httpStatus);
+      return JSON.stringify(envelope(data.code, data.message, data.details, request.id));
+    }
+    const body = describeError(failure.error, request.locale);
+    void reply.code(body.status);
+    const message = !failure.matchedProcedure && body.code === 'NOT_FOUND' ? translate(request.locale, 'ROUTE_NOT_FOUND') : body.message;
+    return JSON.stringify(envelope(body.code, message, body.details, request.id));
   });
 
   await app.register(fastifyTRPCOpenApiPlugin, {
@@ -140,7 +213,8 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       const path = paths?.[0];
       return path && createdPaths.has(path) ? { status: 201 } : {};
     },
-    onError: ({ error, req }: { error: unknown; req: unknown }) => {
+    onError: ({ error, req, path }: { error: unknown; req: unknown; path?: string }) => {
+      if (typeof req === 'object' && req !== null) restFailures.set(req, { error, matchedProcedure: path !== undefined });
       if (describeError(error, 'en').status >= 500) app.log.error({ err: error, url: urlOf(req) }, 'rest error');
     },
   });
@@ -167,9 +241,34 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       if (closed) return;
       closed = true;
       await app.close();
+      // Settlements and counters that left the response path are written before the pool closes.
+      await platform.background.drain();
+      await platform.callCounts.flush().catch(() => {});
+      await rateLimits.close();
+      await closeUpstreamPools();
       if (!options.database) await database.close();
     },
   };
+}
+
+/** True when arrays/objects in the JSON text nest deeper than `max`; one pass, strings skipped. */
+function jsonNestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function urlOf(req: unknown): string | undefined {

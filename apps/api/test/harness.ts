@@ -12,6 +12,8 @@ export interface TestServer {
   url: string;
   server: MaasServer;
   config: PlatformConfig;
+  /** The environment the configuration was loaded from (harness defaults plus overrides). */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -43,28 +45,59 @@ async function createTestDatabase(): Promise<{ handle: DatabaseHandle; drop(): P
   };
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({
+function testEnv(env: Record<string, string>): Record<string, string> {
+  return {
     NODE_ENV: 'test',
     MAAS_JWT_SECRET: TEST_JWT_SECRET,
     MAAS_SEED_DEMO: '0',
     MAAS_ALLOW_PRIVATE_UPSTREAMS: '1',
+    // Rate limits have their own tests; elsewhere they would only make concurrency tests flaky.
+    MAAS_RATE_LIMIT_AUTHENTICATED: '0',
+    MAAS_RATE_LIMIT_ANONYMOUS: '0',
+    MAAS_RATE_LIMIT_MODEL_CALLS: '0',
     DATA_DIR: `/tmp/maas-test-${process.pid}`,
     ...env,
-  });
-  const database = await createTestDatabase();
-  const server = await buildServer({ config, database: database.handle, logging: false });
+  };
+}
+
+async function listen(server: MaasServer): Promise<string> {
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = server.app.server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const fullEnv = testEnv(env);
+  const config = loadConfig(fullEnv);
+  const database = await createTestDatabase();
+  const server = await buildServer({ config, database: database.handle, logging: false });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listen(server),
     server,
     config,
+    env: fullEnv,
     close: async () => {
       await server.close();
       await database.drop();
     },
   };
+}
+
+/**
+ * A second instance over the same database as `primary`, as another replica (or a restart) would
+ * be: its own caches and configuration (`env` overrides the primary's), no new database. Closing
+ * it leaves the database to the primary. `beforeListen` may add test-only routes.
+ */
+export async function startPeerServer(
+  primary: TestServer,
+  env: Record<string, string> = {},
+  beforeListen?: (server: MaasServer) => void | Promise<void>,
+): Promise<TestServer> {
+  const fullEnv = { ...primary.env, ...env };
+  const config = loadConfig(fullEnv);
+  const server = await buildServer({ config, database: primary.server.database, logging: false });
+  await beforeListen?.(server);
+  return { url: await listen(server), server, config, env: fullEnv, close: () => server.close() };
 }
 
 export interface ApiResponse<T = unknown> {

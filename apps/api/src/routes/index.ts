@@ -4,14 +4,12 @@ import { registerChatStreamRoutes } from './chat-stream.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerFileRoutes } from './files.js';
 import { registerGatewayRoutes } from './gateway.js';
-import { registerObservabilityRoutes } from './observability.js';
 
-/** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, metrics. */
+/** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, the dashboard. */
 export async function registerExtraRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   await registerFileRoutes(app, platform);
   await registerChatStreamRoutes(app, platform);
   await registerGatewayRoutes(app, platform);
-  await registerObservabilityRoutes(app, platform);
   // Last: the dashboard's index.html answers the GET paths no API route claims.
   await registerDashboardRoutes(app);
 }

@@ -17,6 +17,8 @@ export interface PlatformConfig {
   providersJson: string | undefined;
   seedDemoData: boolean;
   rateLimits: { authenticated: number; anonymous: number; modelCalls: number };
+  /** Prefix of the shared counters in Redis: instances of one platform must agree on it. */
+  rateLimitNamespace: string;
   trustProxy: boolean | string | number;
   allowPrivateUpstreams: boolean;
   corsOrigins: string[];
@@ -81,6 +83,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
       anonymous: intFrom(env, 'MAAS_RATE_LIMIT_ANONYMOUS', 100),
       modelCalls: intFrom(env, 'MAAS_RATE_LIMIT_MODEL_CALLS', 100),
     },
+    rateLimitNamespace: env.MAAS_RATE_LIMIT_NAMESPACE || 'maas',
     trustProxy: trustProxyFrom(env.TRUST_PROXY),
     allowPrivateUpstreams: flagFrom(env, 'MAAS_ALLOW_PRIVATE_UPSTREAMS', false),
     corsOrigins: (env.MAAS_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
