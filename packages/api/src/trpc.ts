@@ -1,6 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { UserRole } from '@maas/db';
+import { recordAudit } from './admin/audit.js';
 import { authenticateRequest } from './auth/authenticate.js';
 import type { Actor, RequestContext } from './core/context.js';
 import { AppError, describeError } from './core/errors.js';
@@ -62,4 +63,38 @@ export function roleProcedure(role: UserRole) {
 }
 
 export const developerProcedure = roleProcedure('developer');
-export const adminProcedure = roleProcedure('admin');
+/**
+ * Every admin mutation is audited (who, what, on which object, the result), off the response path
+ * but retried until written. Money movements are audited by the database itself (ledger trigger).
+ */
+export const adminProcedure = roleProcedure('admin').use(async ({ ctx, next, path, type, getRawInput }) => {
+  const result = await next();
+  if (type === 'mutation' && result.ok) {
+    const input = await getRawInput().catch(() => undefined);
+    ctx.platform.background.run('audit-admin-action', () =>
+      recordAudit(ctx.platform.db, {
+        actorId: ctx.actor.userId,
+        action: path,
+        ...auditTarget(input, result.data),
+        before: null,
+        after: { input, result: result.data },
+        requestId: ctx.requestId,
+        ip: ctx.ip,
+      }),
+    );
+  }
+  return result;
+});
+
+/** The object acted on: the input's first `*_id`, or for a create the new object's `id`. */
+function auditTarget(input: unknown, output: unknown): { targetType: string | null; targetId: string | null } {
+  if (typeof input === 'object' && input !== null) {
+    for (const [key, value] of Object.entries(input)) {
+      if (key.endsWith('_id') && typeof value === 'string') return { targetType: key.slice(0, -3), targetId: value };
+    }
+  }
+  if (typeof output === 'object' && output !== null && 'id' in output && typeof output.id === 'string') {
+    return { targetType: output.id.split('_')[0] ?? null, targetId: output.id };
+  }
+  return { targetType: null, targetId: null };
+}
