@@ -10,6 +10,7 @@ export async function registerExtraRoutes(app: FastifyInstance, platform: Platfo
   await registerFileRoutes(app, platform);
   await registerChatStreamRoutes(app, platform);
   await registerGatewayRoutes(app, platform);
-  // Last: the dashboard's index.html answers the GET paths no API route claims.
-  await registerDashboardRoutes(app);
+  // Production serves the built dashboard (in development vite serves it and proxies here). Last:
+  // its index.html answers the GET paths no API route claims.
+  if (platform.config.isProduction) await registerDashboardRoutes(app);
 }
