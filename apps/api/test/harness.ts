@@ -165,4 +165,5 @@ export async function signUp(api: ApiClient, prefix = 'user') {
 export async function setRole(server: TestServer, userId: string, role: 'user' | 'developer' | 'admin') {
   await server.server.platform.db.updateTable('users').set({ role }).where('id', '=', userId).execute();
   server.server.platform.sessions.clear();
+  server.server.platform.apiKeys?.clear();
 }

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { Email, Password, Username } from '../users/schemas.js';
+import { Email, NO_NUL, Password, Username } from '../users/schemas.js';
 
 export const RegisterInput = z.object({ username: Username, email: Email, password: Password }).strict();
 
 export const TokenInput = z
   .object({
-    username: z.string().trim().min(1).max(254).meta({ description: 'Username or email' }),
+    username: z.string().trim().min(1).max(254).regex(NO_NUL).meta({ description: 'Username or email' }),
     password: z.string().min(1).max(128),
   })
   .strict();
@@ -19,6 +19,8 @@ export const TokenPair = z
   })
   .meta({ id: 'TokenPair' });
 
-export const RefreshInput = z.object({ refresh_token: z.string().min(1).max(200) }).strict();
+// Generous bound: any string is only hashed and looked up, so a wrong token of any plausible
+// length (an access token pasted by mistake) answers 401 like every other wrong refresh token.
+export const RefreshInput = z.object({ refresh_token: z.string().min(1).max(4096) }).strict();
 
 export const LogoutResult = z.object({ revoked: z.literal(true) });

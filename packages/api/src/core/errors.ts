@@ -119,6 +119,23 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * SQLSTATEs PostgreSQL answers when a client's text cannot be stored at all (a NUL byte, a
+ * character outside the encoding). Input validation should catch these first; this keeps any
+ * input that slips through a 400 instead of a 500.
+ */
+const UNSTORABLE_TEXT_SQLSTATES = new Set(['22021', '22P05']);
+
+function hasSqlState(error: unknown, states: ReadonlySet<string>): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== 'object') return false;
+    const code = 'code' in current ? current.code : undefined;
+    if (typeof code === 'string' && states.has(code)) return true;
+    current = 'cause' in current ? current.cause : undefined;
+  }
+  return false;
+}
+
 function findZodError(error: unknown): ZodError | undefined {
   if (error instanceof ZodError) return error;
   if (error instanceof Error && error.cause instanceof ZodError) return error.cause;
@@ -138,10 +155,12 @@ export function describeError(error: unknown, locale: Locale): ErrorBody & { sta
   }
   const zodError = findZodError(error);
   if (zodError) {
-    const issues = zodError.issues.map((issue) => ({
-      field: issue.path.join('.'),
-      reason: localizeZodIssue(locale, issue),
-    }));
+    const issues = zodError.issues.flatMap((issue) => {
+      const reason = localizeZodIssue(locale, issue);
+      // An unknown key is reported at its parent; name the key itself so `field` points at it.
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), reason }));
+      return [{ field: issue.path.join('.'), reason }];
+    });
     const first = issues[0];
     return {
       code: 'INVALID_REQUEST',
@@ -149,6 +168,9 @@ export function describeError(error: unknown, locale: Locale): ErrorBody & { sta
       message: translate(locale, 'INVALID_REQUEST'),
       details: { field: first?.field ?? '', reason: first?.reason ?? '', issues },
     };
+  }
+  if (hasSqlState(error, UNSTORABLE_TEXT_SQLSTATES)) {
+    return { code: 'INVALID_REQUEST', status: 400, message: translate(locale, 'INVALID_REQUEST'), details: null };
   }
   if (isDatabaseUnavailable(error)) {
     return { code: 'SERVICE_UNAVAILABLE', status: 503, message: translate(locale, 'SERVICE_UNAVAILABLE'), details: null };

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
+/** PostgreSQL text cannot hold U+0000: refusing it here makes such input a 400 naming its field. */
+export const NO_NUL = /^[^\u0000]*$/;
+
 export const Username = z
   .string()
   .trim()
@@ -29,7 +32,7 @@ export const UpdateProfileInput = z
   .object({
     username: Username.optional(),
     email: Email.optional(),
-    avatar: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
+    avatar: z.url({ protocol: /^https?$/ }).max(2048).regex(NO_NUL).nullable().optional(),
   })
   .strict();
 
@@ -42,7 +45,7 @@ export const ChangePasswordResult = z.object({ updated: z.literal(true), revoked
 export const AdminUser = UserProfile.extend({ disabled: z.boolean() }).meta({ id: 'AdminUser' });
 
 export const ListUsersInput = PageInput.extend({
-  search: z.string().trim().max(100).optional(),
+  search: z.string().trim().max(100).regex(NO_NUL).optional(),
   role: Role.optional(),
 });
 export const UserList = pageOf(AdminUser);

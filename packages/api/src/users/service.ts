@@ -83,7 +83,7 @@ export async function listUsers(db: Kysely<Database>, input: z.infer<typeof List
   return toPage(rows.map(toAdminUser), count.total, input);
 }
 
-/** Role changes and disabling take effect on the user's next request (session cache is cleared). */
+/** Role changes and disabling take effect on the user's next request (the auth caches are cleared). */
 export async function adminUpdateUser(platform: Platform, actor: Actor, input: z.infer<typeof AdminUpdateUserInput>) {
   if (input.user_id === actor.userId && (input.role !== undefined || input.disabled !== undefined)) {
     throw new AppError('INVALID_REQUEST', { message: 'CANNOT_CHANGE_OWN_ROLE' });
@@ -100,6 +100,10 @@ export async function adminUpdateUser(platform: Platform, actor: Actor, input: z
     .returningAll()
     .executeTakeFirstOrThrow();
   if (input.disabled) await revokeUserSessions(platform, target.id, 'user_disabled');
+  // Both caches hold the user's role and enabled state: API keys act with the owner's current
+  // role and die with a disabled owner, on this instance at once (elsewhere within the TTL).
   platform.sessions.clear();
+  platform.apiKeys?.clear();
+  platform.apiKeys?.clear();
   return toAdminUser(updated);
 }

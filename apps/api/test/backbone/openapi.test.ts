@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, startTestServer, type TestServer } from '../harness.js';
+
+let server: TestServer;
+let api: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  api = apiClient(server.url);
+});
+afterAll(() => server?.close());
+
+interface OpenApiOperation {
+  security?: unknown[];
+  parameters?: Array<{ name: string; in: string }>;
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string };
+  servers?: Array<{ url: string }>;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components?: { securitySchemes?: Record<string, unknown> };
+}
+
+const BACKBONE_OPERATIONS: Array<[string, string, boolean]> = [
+  ['post', '/auth/register', false],
+  ['post', '/auth/token', false],
+  ['post', '/auth/refresh', false],
+  ['post', '/auth/logout', true],
+  ['get', '/users/profile', true],
+  ['put', '/users/profile', true],
+  ['put', '/users/password', true],
+  ['get', '/admin/users', true],
+  ['patch', '/admin/users/{user_id}', true],
+];
+
+describe('GET /healthz', () => {
+  it('answers 200 when the database answers', async () => {
+    const res = await api.get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', database: 'up' });
+  });
+});
+
+describe('GET /api/v1/openapi.json', () => {
+  let document: OpenApiDocument;
+
+  beforeAll(async () => {
+    const res = await api.get<OpenApiDocument>('/api/v1/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    document = res.body;
+  });
+
+  it('is an OpenAPI 3.1 document served under /api/v1', () => {
+    expect(document.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(document.info.title).toBeTruthy();
+    expect(document.servers?.[0]?.url).toMatch(/\/api\/v1$/);
+  });
+
+  it.each(BACKBONE_OPERATIONS)('lists %s %s', (method, path, secured) => {
+    const operation = document.paths[path]?.[method];
+    expect(operation, `${method.toUpperCase()} ${path}`).toBeDefined();
+    expect(Object.keys(operation?.responses ?? {}).some((status) => status.startsWith('2'))).toBe(true);
+    if (secured) expect(operation?.security?.length).toBeGreaterThan(0);
+  });
+
+  it('documents the bearer scheme used by protected operations', () => {
+    expect(document.components?.securitySchemes?.Authorization).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('declares the path parameter and the list query parameters', () => {
+    const patch = document.paths['/admin/users/{user_id}']?.patch;
+    expect(patch?.parameters?.some((p) => p.name === 'user_id' && p.in === 'path')).toBe(true);
+    const list = document.paths['/admin/users']?.get;
+    const query = (list?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
+    expect(query).toEqual(expect.arrayContaining(['limit', 'page', 'role', 'search']));
+  });
+
+  it('never documents a password hash in any response', () => {
+    expect(JSON.stringify(document)).not.toMatch(/password_hash/);
+  });
+});
+
+describe('GET /api/v1/docs', () => {
+  it('serves a docs page whose assets come from this server, not a CDN', async () => {
+    const response = await fetch(`${server.url}/api/v1/docs`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await response.text();
+    expect(html.toLowerCase()).toContain('swagger');
+    const references = [...html.matchAll(/(?:src|href)=["']([^"']+)["']/g)].map((m) => m[1] ?? '');
+    expect(references.length).toBeGreaterThan(0);
+    for (const reference of references) {
+      expect(reference, reference).not.toMatch(/^(https?:)?\/\//);
+    }
+    const base = new URL(response.url);
+    for (const reference of references.filter((r) => /\.(js|css)(\?|$)/.test(r))) {
+      const asset = await fetch(new URL(reference, base));
+      expect(asset.status, reference).toBe(200);
+      await asset.arrayBuffer();
+    }
+  });
+
+  it('points the docs UI at this server’s own OpenAPI document', async () => {
+    const res = await api.get('/api/v1/docs/json');
+    expect(res.status).toBe(200);
+    expect((res.body as OpenApiDocument).paths['/auth/token']).toBeDefined();
+  });
+});
