@@ -238,7 +238,7 @@ describe('unknown paths', () => {
     ['GET', '/api/v1/'],
     ['DELETE', '/api/v1/users/profile'],
     ['GET', '/api/v1/auth/token'],
-    ['GET', '/no-such-page'],
+    ['GET', '/api/v2/users'],
     ['OPTIONS', '/api/v1/users/profile'],
   ])('answer %s %s with the 404 envelope', async (method, path) => {
     const res = await api.call(method, path, method === 'POST' ? { body: {} } : {});
