@@ -48,6 +48,12 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, actor } });
 });
 
+/** Public, but a caller who sends an Authorization header is identified (a bad one is a 401). */
+export const viewerProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const actor = ctx.authorization ? (ctx.actor ?? (await authenticateRequest(ctx))) : null;
+  return next({ ctx: { ...ctx, actor } });
+});
+
 const ROLE_RANK: Record<UserRole, number> = { user: 0, developer: 1, admin: 2 };
 
 export function hasRole(actor: Actor, role: UserRole): boolean {

@@ -1,5 +1,4 @@
-import { authenticateRequest } from '../auth/authenticate.js';
-import { adminProcedure, authedProcedure, publicProcedure, router } from '../trpc.js';
+import { adminProcedure, authedProcedure, router, viewerProcedure } from '../trpc.js';
 import {
   AdminCommentRef,
   Comment,
@@ -35,11 +34,6 @@ import {
 const tags = ['community'];
 const adminTags = ['admin'];
 
-/** Public, but a caller who sends an Authorization header is identified (and a bad one is a 401). */
-const viewerProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const actor = ctx.authorization ? (ctx.actor ?? (await authenticateRequest(ctx))) : null;
-  return next({ ctx: { ...ctx, actor } });
-});
 
 export const communityRouter = router({
   list: viewerProcedure

@@ -1,6 +1,5 @@
-import { authenticateRequest } from '../auth/authenticate.js';
 import { PageInput } from '../core/pagination.js';
-import { authedProcedure, developerProcedure, publicProcedure, router } from '../trpc.js';
+import { authedProcedure, developerProcedure, router, viewerProcedure } from '../trpc.js';
 import { listOwnedTools, listPurchases, purchaseTool } from './purchase.js';
 import { createReview, listReviews } from './reviews.js';
 import {
@@ -25,11 +24,6 @@ import { createTool, deleteTool, getTool, listTools, updateTool } from './servic
 
 const tags = ['tools'];
 
-/** Public, but a caller who sends an Authorization header is identified (and a bad one is a 401). */
-const viewerProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const actor = ctx.authorization ? (ctx.actor ?? (await authenticateRequest(ctx))) : null;
-  return next({ ctx: { ...ctx, actor } });
-});
 
 // trpc-to-openapi matches paths in the order procedures are declared: the static
 // `/tools/purchases` and `/tools/owned` must come before `/tools/{tool_id}`.
