@@ -1,17 +1,21 @@
-import { loadConfig, releaseStaleReservations } from '@maas/api';
+import { loadConfig, releaseStaleLeases, releaseStaleReservations } from '@maas/api';
 import { buildServer } from './server.js';
 
 const config = loadConfig();
 const server = await buildServer({ config });
 await server.app.listen({ port: config.port, host: config.host });
 
-// A reservation still held long after any call could last was left by a crashed process: release
-// it (settled as failed, nothing charged) so the money is spendable again.
+// A reservation or wallet lease still held long after any call could last was left by a crashed
+// process: release it (nothing charged) so the money is spendable again. A live lease takes calls
+// for 10 s and is closed once they are booked, far inside this threshold.
 const STALE_RESERVATION_MS = 15 * 60_000;
 const sweeper = setInterval(() => {
-  releaseStaleReservations(server.platform.billingDb, STALE_RESERVATION_MS)
-    .then((released) => {
-      if (released > 0) server.app.log.warn({ released }, 'released stale model-call reservations');
+  Promise.all([
+    releaseStaleReservations(server.platform.billingDb, STALE_RESERVATION_MS),
+    releaseStaleLeases(server.platform.billingDb, STALE_RESERVATION_MS),
+  ])
+    .then(([reservations, leases]) => {
+      if (reservations + leases > 0) server.app.log.warn({ reservations, leases }, 'released stale model-call holds');
     })
     .catch((error: unknown) => server.app.log.warn({ err: error }, 'stale reservation sweep failed'));
 }, 60_000);

@@ -1,5 +1,6 @@
 import { getApiKeyPolicy } from '../api-keys/service.js';
 import { reserveFunds, settleReservation } from '../billing/reservations.js';
+import type { LeaseHold } from '../billing/wallet-leases.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { assertAllowed } from '../core/rate-limits.js';
@@ -51,9 +52,28 @@ export interface PreparedCall {
   model: ModelForCall['model'];
   targets: UpstreamTarget[];
   request: ChatCompletionRequest;
-  reservationId: string;
+  /** The call's worst case, held from the caller's wallet lease or reserved on its own. */
+  funds: CallFunds;
   estimatedInputTokens: number;
   startedAt: number;
+}
+
+export type CallFunds = { kind: 'lease'; hold: LeaseHold } | { kind: 'reservation'; reservationId: string };
+
+/** From the instance's wallet lease when one covers the call, else one exact reservation; 402 if neither. */
+async function holdFunds(platform: Platform, input: ModelCallInput, modelId: string, amountNano: bigint): Promise<CallFunds> {
+  const { actor } = input;
+  const hold = await platform.leases?.hold(actor.userId, actor.apiKeyId ?? null, amountNano);
+  if (hold) return { kind: 'lease', hold };
+  const reservation = await reserveFunds(platform.billingDb, {
+    userId: actor.userId,
+    amountNano,
+    apiKeyId: actor.apiKeyId,
+    modelId,
+    appId: input.appId ?? null,
+  });
+  if (!reservation) throw new AppError('PAYMENT_REQUIRED', { message: 'INSUFFICIENT_BALANCE_FOR_CALL' });
+  return { kind: 'reservation', reservationId: reservation.reservationId };
 }
 
 // Upstreams frame messages with a few tokens each, which our plain count does not see; the
@@ -90,14 +110,7 @@ export async function prepareModelCall(platform: Platform, input: ModelCallInput
   const reservedInputTokens = estimatedInputTokens + FRAMING_TOKENS_FIXED + FRAMING_TOKENS_PER_MESSAGE * input.messages.length;
   const reserveNano = costOf(model, reservedInputTokens, maxOutputTokens);
 
-  const reservation = await reserveFunds(platform.billingDb, {
-    userId: input.actor.userId,
-    amountNano: reserveNano,
-    apiKeyId: input.actor.apiKeyId,
-    modelId: model.id,
-    appId: input.appId ?? null,
-  });
-  if (!reservation) throw new AppError('PAYMENT_REQUIRED', { message: 'INSUFFICIENT_BALANCE_FOR_CALL' });
+  const funds = await holdFunds(platform, input, model.id, reserveNano);
 
   const request: ChatCompletionRequest = {
     ...model.defaultParameters,
@@ -107,10 +120,10 @@ export async function prepareModelCall(platform: Platform, input: ModelCallInput
     max_tokens: maxOutputTokens,
   };
   delete request.max_completion_tokens;
-  return { input, model, targets, request, reservationId: reservation.reservationId, estimatedInputTokens, startedAt: performance.now() };
+  return { input, model, targets, request, funds, estimatedInputTokens, startedAt: performance.now() };
 }
 
-/** Books the outcome exactly once, off the response path; shutdown waits for it. */
+/** Books the outcome exactly once, off the response path (batched for leased calls); shutdown waits for it. */
 export function settleCall(platform: Platform, call: PreparedCall, outcome: CallOutcome, error?: string): void {
   const { input } = call;
   const latencyMs = Math.round(performance.now() - call.startedAt);
@@ -123,9 +136,25 @@ export function settleCall(platform: Platform, call: PreparedCall, outcome: Call
     latencyMs,
   });
   if (outcome.status !== 'failed') platform.callCounts.add(call.model.id);
+  const { funds } = call;
+  if (funds.kind === 'lease') {
+    platform.leases?.settle(funds.hold, {
+      appId: input.appId ?? null,
+      modelId: call.model.id,
+      providerId: outcome.providerId,
+      conversationId: input.conversationId ?? null,
+      inputTokens: outcome.inputTokens,
+      outputTokens: outcome.outputTokens,
+      costNano: outcome.costNano,
+      latencyMs,
+      status: outcome.status,
+      error: error ?? null,
+    });
+    return;
+  }
   platform.background.run('settle-model-call', async () => {
     await settleReservation(platform.billingDb, {
-      reservationId: call.reservationId,
+      reservationId: funds.reservationId,
       actualCostNano: outcome.costNano,
       usage: {
         userId: input.actor.userId,
@@ -141,7 +170,8 @@ export function settleCall(platform: Platform, call: PreparedCall, outcome: Call
         error: error ?? null,
       },
     });
-  });
+    // settleReservation is exactly-once, so retrying through an outage can never charge twice.
+  }, 5, true);
 }
 
 function failedOutcome(): CallOutcome {

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { PlatformConfig } from './config.js';
 import type { ApiKeyCache } from '../api-keys/cache.js';
 import { SessionCache } from '../auth/session-cache.js';
+import { WalletLeases } from '../billing/wallet-leases.js';
 import { ModelCallCounter } from '../chat/call-counter.js';
 import { BackgroundWork } from './background-work.js';
 import { NO_RATE_LIMITS, type RateLimits } from './rate-limits.js';
@@ -26,6 +27,8 @@ export interface Platform {
   apiKeys?: ApiKeyCache;
   /** Writes moved off the response path; drained before shutdown. */
   background: BackgroundWork;
+  /** Per-instance wallet leases funding model calls without a round trip; null: per-call reservations only. */
+  leases: WalletLeases | null;
   /** The contract's rate-limit tiers, provided by the host (Redis-shared or in memory). */
   rateLimits: RateLimits;
   telemetry: Telemetry;
@@ -40,14 +43,19 @@ export function createPlatform(init: {
   rateLimits?: RateLimits;
   telemetry?: Telemetry;
 }): Platform {
+  const billingDb = init.billingDb ?? init.db;
+  const background = new BackgroundWork(init.onBackgroundError);
+  const leases = init.config.billingLeases ? new WalletLeases(billingDb, undefined, init.onBackgroundError) : null;
+  if (leases) background.onDrain(() => leases.drain());
   return {
     db: init.db,
-    billingDb: init.billingDb ?? init.db,
+    billingDb,
     callCounts: new ModelCallCounter(init.db),
     config: init.config,
     jwtKey: new TextEncoder().encode(init.jwtSecret),
     sessions: new SessionCache(init.db, init.config.sessionCacheTtlMs),
-    background: new BackgroundWork(init.onBackgroundError),
+    background,
+    leases,
     rateLimits: init.rateLimits ?? NO_RATE_LIMITS,
     telemetry: init.telemetry ?? NO_TELEMETRY,
   };

@@ -57,7 +57,10 @@ export interface UsageRecordsTable {
   model_id: string;
   provider_id: string | null;
   conversation_id: string | null;
+  /** The call's own id (`rsv_…`), unique: a call is settled once, whichever way it was funded. */
   reservation_id: string | null;
+  /** Set when the call was funded from a wallet lease rather than its own reservation. */
+  lease_id: string | null;
   input_tokens: number;
   output_tokens: number;
   cost_nano: ColumnType<bigint, bigint, never>;

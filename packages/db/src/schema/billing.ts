@@ -1,5 +1,5 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
-import type { Timestamp } from './users.js';
+import type { NullableTimestamp, Timestamp } from './users.js';
 
 /** Money is int8 nano-units (1e-9 of the currency unit) everywhere below the API edge. */
 export type Nano = ColumnType<bigint, bigint | undefined, bigint>;
@@ -34,9 +34,27 @@ export interface LedgerEntriesTable {
   created_at: Timestamp;
 }
 
+export type LeaseStatus = 'open' | 'closed';
+
+/** A hold that one instance spends many model calls from; see billing/wallet-leases.ts. */
+export interface WalletLeasesTable {
+  /** `lease_…` */
+  id: string;
+  user_id: string;
+  api_key_id: string | null;
+  amount_nano: ColumnType<bigint, bigint, never>;
+  /** What the calls settled from this lease cost so far; never above amount_nano (CHECK). */
+  charged_nano: Nano;
+  calls: ColumnType<number, number | undefined, number>;
+  status: ColumnType<LeaseStatus, LeaseStatus | undefined, LeaseStatus>;
+  created_at: Timestamp;
+  closed_at: NullableTimestamp;
+}
+
 export interface BillingTables {
   wallets: WalletsTable;
   ledger_entries: LedgerEntriesTable;
+  wallet_leases: WalletLeasesTable;
 }
 
 export type Wallet = Selectable<WalletsTable>;

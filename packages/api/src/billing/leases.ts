@@ -1,0 +1,224 @@
+import type { Database, UsageStatus } from '@maas/db';
+import { type Kysely, sql } from 'kysely';
+import { newId } from '../core/ids.js';
+
+/*
+ * A wallet lease is one atomic hold, like a reservation but sized for many calls, that one server
+ * instance spends model calls from in memory (see wallet-leases.ts). Its money moves in three
+ * single statements:
+ *
+ *  - openLease holds min(desired, available / share) on the wallet and on the key's spend cap;
+ *  - settleLeaseCalls books a batch of finished calls: usage records, one ledger entry per charged
+ *    call, the charges moved from held to spent. A call's id is unique in usage_records, so a
+ *    batch replayed after a lost reply books nothing twice;
+ *  - closeLease gives back what the lease did not charge.
+ *
+ * Lock order is lease row, api key row, wallet row everywhere (reserveFunds and
+ * settleReservation take key then wallet), so concurrent statements queue instead of deadlocking.
+ */
+
+export interface OpenLeaseInput {
+  userId: string;
+  apiKeyId: string | null;
+  /** The size wanted; the lease is smaller when the wallet or the key's cap has less room. */
+  desiredNano: bigint;
+  /** No lease below this: near the edge of a balance callers reserve per call instead. */
+  minimumNano: bigint;
+  /** The lease takes at most 1/share of what is spendable, leaving the rest to other instances. */
+  share: bigint;
+}
+
+export interface OpenedLease {
+  leaseId: string;
+  amountNano: bigint;
+}
+
+export async function openLease(db: Kysely<Database>, input: OpenLeaseInput): Promise<OpenedLease | null> {
+  const apiKeyId = input.apiKeyId;
+  const result = await sql<{ id: string; amount_nano: bigint }>`
+    WITH api_key AS (
+      SELECT id, spend_cap_nano - spent_nano - held_nano AS room FROM api_keys
+      WHERE id = ${apiKeyId}::text AND user_id = ${input.userId}
+      FOR UPDATE
+    ),
+    wallet_room AS (
+      SELECT balance_nano - held_nano AS room FROM wallets
+      WHERE user_id = ${input.userId} AND (${apiKeyId}::text IS NULL OR EXISTS (SELECT 1 FROM api_key))
+      FOR UPDATE
+    ),
+    size AS (
+      SELECT LEAST(${input.desiredNano}::bigint, wallet_room.room / ${input.share}::bigint,
+                   COALESCE((SELECT room FROM api_key) / ${input.share}::bigint, ${input.desiredNano}::bigint)) AS amount
+      FROM wallet_room
+    ),
+    wallet AS (
+      UPDATE wallets SET held_nano = held_nano + size.amount, updated_at = now()
+      FROM size
+      WHERE wallets.user_id = ${input.userId} AND size.amount >= ${input.minimumNano}::bigint AND size.amount > 0
+      RETURNING size.amount
+    ),
+    key_hold AS (
+      UPDATE api_keys SET held_nano = api_keys.held_nano + wallet.amount
+      FROM wallet
+      WHERE api_keys.id IN (SELECT id FROM api_key)
+      RETURNING api_keys.id
+    )
+    INSERT INTO wallet_leases (id, user_id, api_key_id, amount_nano)
+    SELECT ${newId('lease')}, ${input.userId}, ${apiKeyId}::text, wallet.amount
+    FROM wallet
+    WHERE (SELECT count(*) FROM key_hold) >= 0
+    RETURNING id, amount_nano`.execute(db);
+  const row = result.rows[0];
+  return row ? { leaseId: row.id, amountNano: row.amount_nano } : null;
+}
+
+/** One finished call, as the lease book hands it to the database. */
+export interface LeasedCallRecord {
+  /** `rsv_…`: the call's id, unique in usage_records. */
+  callId: string;
+  usageId: string;
+  ledgerEntryId: string;
+  appId: string | null;
+  modelId: string;
+  providerId: string | null;
+  conversationId: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  /** Already capped at what the call held. 0 for a failed call. */
+  costNano: bigint;
+  latencyMs: number;
+  status: UsageStatus;
+  error: string | null;
+  finishedAt: Date;
+}
+
+export interface LeaseBatchResult {
+  /** False when the lease was closed (by the stale sweep): nothing was booked. */
+  leaseOpen: boolean;
+  chargedNano: bigint;
+  booked: number;
+}
+
+const MAX_INT4 = 2_147_483_647;
+
+function count(value: number): number {
+  if (!Number.isFinite(value) || value <= 0) return 0;
+  return Math.min(Math.round(value), MAX_INT4);
+}
+
+/** Books a batch of a lease's finished calls in one statement; replaying a batch books nothing twice. */
+export async function settleLeaseCalls(
+  db: Kysely<Database>,
+  lease: { leaseId: string; userId: string; apiKeyId: string | null },
+  calls: readonly LeasedCallRecord[],
+): Promise<LeaseBatchResult> {
+  if (calls.length === 0) return { leaseOpen: true, chargedNano: 0n, booked: 0 };
+  const column = <T>(pick: (call: LeasedCallRecord) => T) => calls.map(pick);
+  const result = await sql<{ lease_open: boolean; charged: bigint; booked: number }>`
+    WITH lease AS (
+      -- Locks the lease first; a lease the sweep has closed books nothing.
+      SELECT id FROM wallet_leases WHERE id = ${lease.leaseId} AND status = 'open' FOR UPDATE
+    ),
+    batch AS (
+      SELECT * FROM unnest(
+        ${column((c) => c.callId)}::text[], ${column((c) => c.usageId)}::text[], ${column((c) => c.ledgerEntryId)}::text[],
+        ${column((c) => c.appId)}::text[], ${column((c) => c.modelId)}::text[], ${column((c) => c.providerId)}::text[],
+        ${column((c) => c.conversationId)}::text[], ${column((c) => count(c.inputTokens))}::int[],
+        ${column((c) => count(c.outputTokens))}::int[], ${column((c) => (c.costNano > 0n ? c.costNano : 0n).toString())}::bigint[],
+        ${column((c) => count(c.latencyMs))}::int[], ${column((c) => c.status)}::text[],
+        ${column((c) => c.error?.slice(0, 2000) ?? null)}::text[], ${column((c) => c.finishedAt.toISOString())}::timestamptz[]
+      ) AS b(call_id, usage_id, ledger_entry_id, app_id, model_id, provider_id, conversation_id, input_tokens,
+             output_tokens, cost_nano, latency_ms, status, error, finished_at)
+    ),
+    usage_rows AS (
+      INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
+                                 lease_id, input_tokens, output_tokens, cost_nano, latency_ms, status, error, created_at)
+      SELECT b.usage_id, ${lease.userId}, b.app_id, ${lease.apiKeyId}::text, b.model_id, b.provider_id, b.conversation_id,
+             b.call_id, lease.id, b.input_tokens, b.output_tokens, b.cost_nano, b.latency_ms, b.status, b.error, b.finished_at
+      FROM batch b CROSS JOIN lease
+      ON CONFLICT DO NOTHING
+      RETURNING id, cost_nano
+    ),
+    charged AS (
+      SELECT coalesce(sum(cost_nano), 0)::bigint AS total, count(*)::int AS booked FROM usage_rows
+    ),
+    lease_update AS (
+      UPDATE wallet_leases SET charged_nano = charged_nano + charged.total, calls = calls + charged.booked
+      FROM charged
+      WHERE wallet_leases.id IN (SELECT id FROM lease)
+      RETURNING wallet_leases.id
+    ),
+    key_settle AS (
+      UPDATE api_keys SET held_nano = api_keys.held_nano - charged.total, spent_nano = api_keys.spent_nano + charged.total
+      FROM charged
+      WHERE api_keys.id = ${lease.apiKeyId}::text AND charged.total > 0 AND (SELECT count(*) FROM lease_update) > 0
+      RETURNING api_keys.id
+    ),
+    wallet AS (
+      -- The sub-select on key_settle makes the key row lock come before the wallet's.
+      UPDATE wallets SET held_nano = wallets.held_nano - charged.total, balance_nano = wallets.balance_nano - charged.total,
+             updated_at = now()
+      FROM charged
+      WHERE wallets.user_id = ${lease.userId} AND charged.total > 0 AND (SELECT count(*) FROM key_settle) >= 0
+        AND (SELECT count(*) FROM lease_update) > 0
+      RETURNING wallets.balance_nano
+    ),
+    ledger AS (
+      -- Each charged call gets its entry; balance_after walks down from the balance before the batch.
+      INSERT INTO ledger_entries (id, user_id, amount_nano, balance_after_nano, kind, reason, reference_id)
+      SELECT b.ledger_entry_id, ${lease.userId}, -u.cost_nano,
+             wallet.balance_nano + charged.total - sum(u.cost_nano) OVER (ORDER BY u.id ROWS UNBOUNDED PRECEDING),
+             'model_usage', 'model call ' || b.model_id, u.id
+      FROM usage_rows u JOIN batch b ON b.usage_id = u.id CROSS JOIN wallet CROSS JOIN charged
+      WHERE u.cost_nano > 0
+      RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM lease) AS lease_open, charged.total AS charged, charged.booked AS booked
+    FROM charged
+    WHERE (SELECT count(*) FROM ledger) >= 0`.execute(db);
+  const row = result.rows[0];
+  return { leaseOpen: row?.lease_open ?? false, chargedNano: row?.charged ?? 0n, booked: row?.booked ?? 0 };
+}
+
+/** Closes a lease and gives back what it did not charge. Returns that amount, or null if it was already closed. */
+export async function closeLease(db: Kysely<Database>, leaseId: string): Promise<bigint | null> {
+  const result = await sql<{ unused: bigint }>`
+    WITH lease AS (
+      UPDATE wallet_leases SET status = 'closed', closed_at = now()
+      WHERE id = ${leaseId} AND status = 'open'
+      RETURNING id, user_id, api_key_id, amount_nano - charged_nano AS unused
+    ),
+    key_release AS (
+      UPDATE api_keys SET held_nano = api_keys.held_nano - lease.unused
+      FROM lease
+      WHERE api_keys.id = lease.api_key_id
+      RETURNING api_keys.id
+    ),
+    wallet AS (
+      UPDATE wallets SET held_nano = wallets.held_nano - lease.unused, updated_at = now()
+      FROM lease
+      WHERE wallets.user_id = lease.user_id AND (SELECT count(*) FROM key_release) >= 0
+      RETURNING wallets.user_id
+    )
+    SELECT lease.unused FROM lease WHERE (SELECT count(*) FROM wallet) >= 0`.execute(db);
+  const row = result.rows[0];
+  return row ? row.unused : null;
+}
+
+/**
+ * Closes leases left open by a crashed instance. Calls it had not booked are lost with it (as a
+ * crashed reservation is settled as failed): their holds come back, nothing is charged.
+ */
+export async function releaseStaleLeases(db: Kysely<Database>, olderThanMs: number): Promise<number> {
+  const stale = await db
+    .selectFrom('wallet_leases')
+    .select('id')
+    .where('status', '=', 'open')
+    .where('created_at', '<', sql<Date>`now() - ${Math.max(0, olderThanMs)}::double precision * interval '1 millisecond'`)
+    .orderBy('created_at')
+    .limit(1_000)
+    .execute();
+  let released = 0;
+  for (const lease of stale) if ((await closeLease(db, lease.id)) !== null) released += 1;
+  return released;
+}
