@@ -19,8 +19,7 @@ export interface TestServer {
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
 
-async function createTestDatabase(): Promise<{ handle: DatabaseHandle; drop(): Promise<void> }> {
-  const baseUrl = process.env.DATABASE_URL;
+async function createTestDatabase(baseUrl: string | undefined): Promise<{ handle: DatabaseHandle; drop(): Promise<void> }> {
   if (!baseUrl) {
     const handle = createDatabase({});
     return { handle, drop: () => handle.close() };
@@ -66,10 +65,18 @@ async function listen(server: MaasServer): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  /**
+   * The PostgreSQL server to create the fresh database on, instead of DATABASE_URL: fault tests
+   * point it at a private cluster they can stop.
+   */
+  databaseUrl?: string;
+}
+
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const fullEnv = testEnv(env);
   const config = loadConfig(fullEnv);
-  const database = await createTestDatabase();
+  const database = await createTestDatabase(options.databaseUrl ?? process.env.DATABASE_URL);
   const server = await buildServer({ config, database: database.handle, logging: false });
   return {
     url: await listen(server),

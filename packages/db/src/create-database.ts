@@ -58,6 +58,10 @@ function createPool(connectionString: string, max: number, options?: string): pg
   });
   // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor may a checked-out one: pg-pool drops its error listener while a client is lent out, so a
+  // restart reaching it between two queries (or right after its last reply, before release) was an
+  // uncaught exception. The next query on it fails instead (a 503) and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

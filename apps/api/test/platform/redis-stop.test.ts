@@ -1,0 +1,133 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { apiClient, type ApiClient, signUp, startPeerServer, startTestServer, type TestServer } from '../harness.js';
+import { redisUnavailable, startPrivateRedis, type PrivateRedis } from './private-services.js';
+import { type AttemptResult, countByStatus, sleep, startSteadyLoad, waitUntil } from './steady-load.js';
+
+/*
+ * Redis stopped under load. Two instances share a private redis-server (started here on a free
+ * port, so killing it disturbs no other test) for their rate-limit counters. While it is gone each
+ * instance must keep limiting from its own memory; once it is back the shared limit must return.
+ */
+
+const unavailable = redisUnavailable();
+if (unavailable) console.warn(`redis-stop: skipped, cannot start a private Redis: ${unavailable}`);
+
+const LIMIT = 20;
+const HANG_BOUND_MS = 5_000;
+
+describe.skipIf(unavailable !== null)('Redis stopped under load', () => {
+  let redis: PrivateRedis;
+  let inspector: Redis;
+  let first: TestServer;
+  let second: TestServer;
+  let a: ApiClient;
+  let b: ApiClient;
+  const namespace = `maas_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    // The test's own view of Redis; it must survive the kill as quietly as the servers do.
+    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    inspector.on('error', () => {});
+    first = await startTestServer({ REDIS_URL: redis.url, MAAS_RATE_LIMIT_NAMESPACE: namespace, MAAS_RATE_LIMIT_AUTHENTICATED: String(LIMIT) });
+    second = await startPeerServer(first);
+    a = apiClient(first.url);
+    b = apiClient(second.url);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+    inspector?.disconnect();
+    await redis?.destroy();
+  });
+
+  /** A fresh user sends `count` requests alternating between the instances; returns how many passed and how many were limited. */
+  async function probe(count: number) {
+    const user = await signUp(a);
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) statuses.push((await (i % 2 === 0 ? a : b).get('/api/v1/users/profile', user.token)).status);
+    return { passed: statuses.filter((s) => s === 200).length, limited: statuses.filter((s) => s === 429).length, other: statuses.filter((s) => s !== 200 && s !== 429) };
+  }
+
+  /** True once both instances count in Redis again (a canary user's counter appears there). */
+  async function bothCountInRedis(): Promise<boolean> {
+    for (const api of [a, b]) {
+      const canary = await signUp(api);
+      if ((await api.get('/api/v1/users/profile', canary.token)).status !== 200) return false;
+      if ((await inspector.exists(`${namespace}:rl:authenticated:user:${canary.id}`)) !== 1) return false;
+    }
+    return true;
+  }
+
+  it('keeps limiting from per-instance memory while Redis is down, never answers 5xx, and shares the limit again once Redis is back', async () => {
+    const warnings = [vi.spyOn(first.server.app.log, 'warn'), vi.spyOn(second.server.app.log, 'warn')];
+    await inspector.connect();
+
+    // Background load: several users (so the limit leaves room for successes), both instances.
+    const users = await Promise.all(Array.from({ length: 12 }, () => signUp(a)));
+    const load = startSteadyLoad(
+      6,
+      async (n): Promise<AttemptResult> => {
+        const user = users[n % users.length]!;
+        const base = n % 2 === 0 ? first.url : second.url;
+        try {
+          const res = await fetch(`${base}/api/v1/users/profile`, { headers: { authorization: `Bearer ${user.token}` }, signal: AbortSignal.timeout(HANG_BOUND_MS) });
+          const body = (await res.json()) as { error?: { code?: string } };
+          return { kind: 'profile', status: res.status, shapeOk: res.status === 200 || (res.status === 429 && body.error?.code === 'RATE_LIMITED') };
+        } catch (error) {
+          return { kind: 'profile', status: 0, shapeOk: false, note: error instanceof Error ? error.name : String(error) };
+        }
+      },
+      15,
+    );
+    // A failed expectation must not leave the workers running.
+    onTestFinished(() => load.stop().then(() => {}));
+
+    // Redis up: one limit across both instances.
+    await sleep(500);
+    const shared = await probe(LIMIT + 10);
+    expect(await inspector.dbsize()).toBeGreaterThan(0);
+
+    // Fault: Redis is killed without a goodbye, and stays away for a while.
+    load.setPhase('redis down');
+    await redis.kill('SIGKILL');
+    const killedAt = Date.now();
+    await sleep(300);
+    // Each instance now limits from its own memory: together they let through twice the limit.
+    const perInstance = await probe(2 * LIMIT + 10);
+    await sleep(Math.max(0, 2_500 - (Date.now() - killedAt)));
+
+    // Redis comes back (empty: no persistence), and the instances find it by themselves.
+    await redis.start();
+    load.setPhase('redis back');
+    const reconnectMs = await waitUntil(bothCountInRedis, 15_000, 100);
+    const sharedAgain = await probe(LIMIT + 10);
+    await sleep(500);
+    const attempts = await load.stop();
+
+    // Per instance: how many times it logged that it fell back to memory.
+    const warned = warnings.map((spy) => spy.mock.calls.filter((call) => call.some((arg) => typeof arg === 'string' && arg.includes('redis unavailable'))).length);
+    for (const spy of warnings) spy.mockRestore();
+    const byPhase = (phase: string) => countByStatus(attempts.filter((x) => x.phase === phase));
+    const failures = attempts.filter((x) => x.status !== 200 && x.status !== 429);
+    console.info(
+      [
+        `redis stopped under load: ${attempts.length} load requests tried (+ ${LIMIT + 10 + 2 * LIMIT + 10 + LIMIT + 10} probe requests), 1 fault injected (SIGKILL, ${2_500} ms down, restart)`,
+        `  load by status: ${JSON.stringify(countByStatus(attempts))}; failures (neither 200 nor 429): ${failures.length}`,
+        `  load by phase: before ${JSON.stringify(byPhase('before'))}, redis down ${JSON.stringify(byPhase('redis down'))}, redis back ${JSON.stringify(byPhase('redis back'))}`,
+        `  limit ${LIMIT}/min, alternating A/B: Redis up ${shared.passed} passed / ${shared.limited} limited; Redis down ${perInstance.passed} / ${perInstance.limited}; Redis back ${sharedAgain.passed} / ${sharedAgain.limited}`,
+        `  instances counting in Redis again ${reconnectMs} ms after it restarted; fallback warnings logged per instance: ${warned.join(', ')}`,
+      ].join('\n'),
+    );
+
+    expect(failures).toEqual([]);
+    expect(attempts.every((x) => x.shapeOk)).toBe(true);
+    expect(attempts.filter((x) => x.phase === 'redis down').length).toBeGreaterThan(0);
+    expect(shared).toEqual({ passed: LIMIT, limited: 10, other: [] });
+    expect(perInstance).toEqual({ passed: 2 * LIMIT, limited: 10, other: [] });
+    expect(sharedAgain).toEqual({ passed: LIMIT, limited: 10, other: [] });
+    // Each instance said once that it fell back (the warning is once per outage, not per request).
+    expect(warned).toEqual([1, 1]);
+  }, 60_000);
+});
