@@ -17,12 +17,22 @@ export async function registerFileRoutes(app: FastifyInstance, platform: Platfor
       // stream and marks it truncated, which storeUpload turns into a 413.
       limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
     });
+    // The answer can go out before the body has been read to its end: one file is kept and the
+    // parts after it are not read, and an error stops reading. Those unread bytes would stay on a
+    // kept-alive connection, and the client's next request on it would never be answered (found
+    // by the fuzz suite), so such a connection is closed after the answer.
+    scope.addHook('onSend', async (request, reply, payload) => {
+      if (!request.raw.complete) void reply.header('connection', 'close');
+      return payload;
+    });
 
     scope.post('/api/v1/files', async (request, reply) => {
       try {
         // Identify the caller before reading the body: nothing is written for an anonymous request.
         const actor = await authenticateRequest({ platform, authorization: request.headers.authorization });
-        if (!request.isMultipart()) throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_NOT_MULTIPART' });
+        if (!request.isMultipart() || boundaryTooLong(request.headers['content-type'])) {
+          throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_NOT_MULTIPART' });
+        }
         const part = await request.file();
         if (!part) throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_FILE_MISSING' });
         const stored = await storeUpload(platform, store, actor, { filename: part.filename, contentType: part.mimetype, stream: part.file });
@@ -32,6 +42,19 @@ export async function registerFileRoutes(app: FastifyInstance, platform: Platfor
       }
     });
   });
+}
+
+const BOUNDARY_PARAMETER = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
+
+/**
+ * RFC 2046 caps a multipart boundary at 70 characters. busboy refuses a longer one with a bare
+ * Error ("The needle cannot have a length bigger than 256"), which would be a 500; the fuzz suite
+ * found it.
+ */
+function boundaryTooLong(contentType: string | undefined): boolean {
+  const match = contentType?.match(BOUNDARY_PARAMETER);
+  const boundary = match?.[1] ?? match?.[2];
+  return boundary !== undefined && boundary.length > 70;
 }
 
 /** Limits hit by the multipart parser itself (too many files or fields) are the client's fault. */

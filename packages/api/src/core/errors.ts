@@ -105,7 +105,8 @@ export interface ErrorBody {
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
 
-function isDatabaseUnavailable(error: unknown): boolean {
+/** True when the database is unreachable or restarting: a retry later can succeed. */
+export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     if (typeof current !== 'object') return false;
     const code = 'code' in current ? current.code : undefined;
@@ -136,6 +137,28 @@ function hasSqlState(error: unknown, states: ReadonlySet<string>): boolean {
   return false;
 }
 
+/**
+ * A hostile body can break one rule thousands of times (20 000 unknown keys, an array of 20 000
+ * wrong items); the first few issues say what is wrong. Uncapped, each unknown key's reason used to
+ * list every unknown key, so a 100 KB body made a response of gigabytes (found by the fuzz suite).
+ */
+const MAX_REPORTED_ISSUES = 20;
+
+function reportedIssues(zodError: ZodError, locale: Locale): { field: string; reason: string }[] {
+  const issues: { field: string; reason: string }[] = [];
+  for (const issue of zodError.issues) {
+    // An unknown key is reported at its parent; name the key itself so `field` points at it, and
+    // give each key a reason naming that key alone.
+    const perKey = issue.code === 'unrecognized_keys' ? issue.keys.slice(0, MAX_REPORTED_ISSUES).map((key) => ({ ...issue, keys: [key] })) : [issue];
+    for (const single of perKey) {
+      if (issues.length >= MAX_REPORTED_ISSUES) return issues;
+      const field = single.code === 'unrecognized_keys' ? [...single.path, ...single.keys] : single.path;
+      issues.push({ field: field.join('.'), reason: localizeZodIssue(locale, single) });
+    }
+  }
+  return issues;
+}
+
 function findZodError(error: unknown): ZodError | undefined {
   if (error instanceof ZodError) return error;
   if (error instanceof Error && error.cause instanceof ZodError) return error.cause;
@@ -155,12 +178,7 @@ export function describeError(error: unknown, locale: Locale): ErrorBody & { sta
   }
   const zodError = findZodError(error);
   if (zodError) {
-    const issues = zodError.issues.flatMap((issue) => {
-      const reason = localizeZodIssue(locale, issue);
-      // An unknown key is reported at its parent; name the key itself so `field` points at it.
-      if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), reason }));
-      return [{ field: issue.path.join('.'), reason }];
-    });
+    const issues = reportedIssues(zodError, locale);
     const first = issues[0];
     return {
       code: 'INVALID_REQUEST',

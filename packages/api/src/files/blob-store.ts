@@ -26,6 +26,11 @@ export class BlobTooLargeError extends Error {
   override readonly name = 'BlobTooLargeError';
 }
 
+/** The source ended early: the client's body was cut short (found by the fuzz suite, issue #5). */
+export class BlobSourceClosedError extends Error {
+  override readonly name = 'BlobSourceClosedError';
+}
+
 const SAFE_ID = /^[a-z]+_[a-z0-9]+$/;
 const SAFE_KEY = /^[a-z0-9]{2}\/[a-z]+_[a-z0-9]+$/;
 
@@ -47,7 +52,18 @@ export class LocalDiskBlobStore implements BlobStore {
     const finalPath = this.#pathOf(storageKey);
     const tmpDir = path.join(this.#root, 'tmp');
     const tmpPath = path.join(tmpDir, `${id}.${randomUUID()}.part`);
-    await Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(path.dirname(finalPath), { recursive: true })]);
+    // A source that closed before it ended (a multipart body cut short: the parser destroys the
+    // part, sometimes without an 'error') emits nothing more, and pipeline() would wait for it
+    // forever, leaving the request unanswered. Check now, and listen before the first await.
+    if (source.destroyed) throw new BlobSourceClosedError('the upload stream closed before it was read');
+    const closedEarly = new Promise<never>((_resolve, reject) => {
+      source.once('error', reject);
+      source.once('close', () => {
+        if (!source.readableEnded) reject(new BlobSourceClosedError('the upload stream closed before it ended'));
+      });
+    });
+    closedEarly.catch(() => {});
+    await Promise.race([Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(path.dirname(finalPath), { recursive: true })]), closedEarly]);
 
     const hash = createHash('sha256');
     let bytes = 0;
@@ -67,6 +83,11 @@ export class LocalDiskBlobStore implements BlobStore {
       await rename(tmpPath, finalPath);
     } catch (error) {
       await rm(tmpPath, { force: true });
+      // The same early close once pipeline() listens: a premature close of the source.
+      const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+      if (code === 'ERR_STREAM_PREMATURE_CLOSE' && !source.readableEnded) {
+        throw new BlobSourceClosedError('the upload stream closed before it ended', { cause: error });
+      }
       throw error;
     }
     return { storageKey, bytes, sha256: hash.digest('hex') };

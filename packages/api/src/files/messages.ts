@@ -8,5 +8,6 @@ export const filesMessages = {
     en: 'Upload with multipart/form-data, the file in a part named "file"',
   },
   UPLOAD_FILE_MISSING: { 'zh-CN': '请求中没有文件', en: 'The request contains no file' },
+  UPLOAD_INCOMPLETE: { 'zh-CN': '上传的请求体不完整，文件未能完整接收', en: 'The upload ended before the file was complete' },
   UPLOAD_TOO_LARGE: { 'zh-CN': '文件超过大小上限 {max_bytes} 字节', en: 'The file exceeds the size limit of {max_bytes} bytes' },
 } satisfies MessageCatalog;

@@ -6,7 +6,7 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
-import { type BlobStore, BlobTooLargeError } from './blob-store.js';
+import { BlobSourceClosedError, type BlobStore, BlobTooLargeError } from './blob-store.js';
 
 export function toStoredFile(row: StoredFile) {
   return {
@@ -61,6 +61,7 @@ export async function storeUpload(platform: Platform, store: BlobStore, actor: A
     blob = await store.put(id, upload.stream, { maxBytes });
   } catch (error) {
     if (error instanceof BlobTooLargeError) throw tooLarge(maxBytes);
+    if (error instanceof BlobSourceClosedError) throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_INCOMPLETE', cause: error });
     throw error;
   }
   try {
