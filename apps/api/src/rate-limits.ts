@@ -1,6 +1,7 @@
 import type { PlatformConfig, RateLimitDecision, RateLimiter, RateLimits } from '@maas/api';
 import { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { type CounterFactory, createLoginLimiter } from './login-limits.js';
 
 const WINDOW_SECONDS = 60;
 
@@ -31,9 +32,9 @@ export interface HostRateLimits {
 }
 
 /**
- * Counters live in Redis when REDIS_URL is set, so a limit holds across instances; each limiter
- * falls back to per-instance memory while Redis is unreachable (rate-limiter-flexible's insurance
- * limiter), with a warning logged once per outage.
+ * The request tiers and the sign-in guard. Counters live in Redis when REDIS_URL is set, so a
+ * limit holds across instances; each limiter falls back to per-instance memory while Redis is
+ * unreachable (rate-limiter-flexible's insurance limiter), with a warning logged once per outage.
  */
 export function createRateLimits(config: PlatformConfig, warn: (message: string, error?: unknown) => void): HostRateLimits {
   let redis: Redis | undefined;
@@ -49,26 +50,28 @@ export function createRateLimits(config: PlatformConfig, warn: (message: string,
     });
   }
 
-  const tier = (name: string, perMinute: number): RateLimiter | null => {
-    if (perMinute <= 0) return null;
-    const memory = new RateLimiterMemory({ keyPrefix: `rl:${name}`, points: perMinute, duration: WINDOW_SECONDS });
-    if (!redis) return new FlexibleLimiter(perMinute, memory);
-    const shared = new RateLimiterRedis({
+  const counter: CounterFactory = (name, points, durationSeconds) => {
+    const memory = new RateLimiterMemory({ keyPrefix: `rl:${name}`, points, duration: durationSeconds });
+    if (!redis) return memory;
+    return new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: `${config.rateLimitNamespace}:rl:${name}`,
-      points: perMinute,
-      duration: WINDOW_SECONDS,
+      points,
+      duration: durationSeconds,
       rejectIfRedisNotReady: true,
       insuranceLimiter: memory,
     });
-    return new FlexibleLimiter(perMinute, shared);
   };
+  const tier = (name: string, perMinute: number): RateLimiter | null =>
+    perMinute > 0 ? new FlexibleLimiter(perMinute, counter(name, perMinute, WINDOW_SECONDS)) : null;
+  const login = createLoginLimiter(config.loginLimits, counter, warn);
 
   return {
     limits: {
       authenticated: tier('authenticated', config.rateLimits.authenticated),
       anonymous: tier('anonymous', config.rateLimits.anonymous),
       modelCalls: tier('model-calls', config.rateLimits.modelCalls),
+      ...(login ? { login } : {}),
     },
     close: async () => {
       if (redis) redis.disconnect();

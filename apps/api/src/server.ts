@@ -68,11 +68,25 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     telemetry: metrics.telemetry,
     onBackgroundError: (error, label) => warn(`background write failed after retries: ${label}`, error),
   });
-  await bootstrapPlatformData(platform);
+  await bootstrapPlatformData(platform, { serialize: database.engine === 'postgres' });
 
+  const timeouts = config.httpTimeouts;
   const app = Fastify({
     logger: options.logging === false ? false : loggerOptions(config.logLevel),
     bodyLimit: config.maxBodyBytes,
+    // These bound how long a client may take to *send* its request (slowloris, a trickled body):
+    // node stops the request and headers clocks once the request is received, so a response that
+    // takes long (a model call, an SSE stream) is not cut. A late client gets a 408 and is closed.
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.connectionMs,
+    http: {
+      requestTimeout: timeouts.requestMs,
+      headersTimeout: timeouts.headersMs,
+      // Node sweeps for late requests every 30 s by default, which would let a client overstay a
+      // short timeout by that much; sweep a few times per timeout instead.
+      connectionsCheckingInterval: sweepIntervalMs(timeouts.headersMs, timeouts.requestMs),
+    },
     trustProxy: toFastifyTrustProxy(config.trustProxy),
     // A well-formed incoming X-Request-Id is kept so a caller can follow its request through logs.
     requestIdHeader: false,
@@ -122,7 +136,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     hsts: config.isProduction,
   });
   await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false, credentials: false });
-  metrics.register(app);
+  metrics.register(app, config.metricsToken);
   registerRateLimits(app, platform, metrics.rateLimited);
 
   const openApiDocument = buildOpenApiDocument(`${config.publicUrl}${API_PREFIX}`);
@@ -242,6 +256,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       closed = true;
       await app.close();
       // Settlements and counters that left the response path are written before the pool closes.
+      platform.leases?.stop();
       await platform.background.drain();
       await platform.callCounts.flush().catch(() => {});
       await rateLimits.close();
@@ -269,6 +284,11 @@ function jsonNestingExceeds(text: string, max: number): boolean {
     }
   }
   return false;
+}
+
+function sweepIntervalMs(...timeoutsMs: number[]): number {
+  const shortest = Math.min(...timeoutsMs.filter((ms) => ms > 0));
+  return Number.isFinite(shortest) ? Math.min(30_000, Math.max(25, Math.floor(shortest / 4))) : 30_000;
 }
 
 function urlOf(req: unknown): string | undefined {

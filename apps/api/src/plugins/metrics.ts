@@ -1,7 +1,13 @@
-import type { Telemetry } from '@maas/api';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppError, type Telemetry } from '@maas/api';
 import type { DatabaseHandle } from '@maas/db';
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+// Equal-length digests let timingSafeEqual compare secrets of any length in constant time.
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
 
 /** Prometheus metrics for one server: HTTP, model calls, upstreams, rate limits, the DB pool. */
 export function createMetrics(database: DatabaseHandle) {
@@ -55,13 +61,20 @@ export function createMetrics(database: DatabaseHandle) {
     telemetry,
     rateLimited: (tier: string) => rateLimited.inc({ tier }),
     /** Records every response by its route pattern (never the raw URL, which would explode cardinality). */
-    register(app: FastifyInstance) {
+    register(app: FastifyInstance, token?: string) {
       app.addHook('onResponse', async (request, reply) => {
         const route = request.routeOptions.url ?? 'unmatched';
         httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
         httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
       });
-      app.get('/metrics', async (_request, reply) => {
+      // Metrics name private models and their volumes: with a token set, only the scraper reads them.
+      const expected = token ? digest(token) : null;
+      app.get('/metrics', async (request, reply) => {
+        if (expected) {
+          const header = request.headers.authorization ?? '';
+          const given = header.startsWith('Bearer ') ? digest(header.slice(7)) : null;
+          if (!given || !timingSafeEqual(given, expected)) throw new AppError('UNAUTHORIZED');
+        }
         void reply.type(registry.contentType);
         return registry.metrics();
       });

@@ -17,7 +17,7 @@ export const authRouter = router({
     .meta({ openapi: { method: 'POST', path: '/auth/token', tags, summary: 'Sign in with username or email and password' } })
     .input(TokenInput)
     .output(TokenPair)
-    .mutation(({ ctx, input }) => login(ctx.platform, input)),
+    .mutation(({ ctx, input }) => login(ctx.platform, input, { ip: ctx.ip })),
 
   refresh: publicProcedure
     .meta({ openapi: { method: 'POST', path: '/auth/refresh', tags, summary: 'Rotate the refresh token' } })

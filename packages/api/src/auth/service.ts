@@ -7,6 +7,7 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Platform } from '../core/platform.js';
 import { toUserProfile } from '../users/service.js';
+import { admitLoginAttempt } from './login-limits.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { RefreshInput, RegisterInput, TokenInput, TokenPair } from './schemas.js';
 import { hashToken, newRefreshToken, signAccessToken } from './tokens.js';
@@ -54,11 +55,17 @@ export async function issueTokens(platform: Platform, user: Pick<User, 'id' | 'r
   return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, refresh_token: refreshToken };
 }
 
-/** Password login with username or email. Unknown user and wrong password are indistinguishable. */
-export async function login(platform: Platform, input: z.infer<typeof TokenInput>): Promise<TokenPairResult> {
+/**
+ * Password login with username or email. Unknown user and wrong password are indistinguishable,
+ * and so are their budgets of attempts: an unknown name is counted by the name itself.
+ */
+export async function login(platform: Platform, input: z.infer<typeof TokenInput>, client: { ip: string }): Promise<TokenPairResult> {
   const user = await findUserByLogin(platform.db, input.username);
+  // Admitted before argon2 runs: a refused guess costs a lookup, not a hash.
+  const attempt = await admitLoginAttempt(platform.rateLimits.login, user?.id ?? `login:${input.username.toLowerCase()}`, client.ip);
   const passwordOk = await verifyPassword(user?.password_hash ?? null, input.password);
   if (!user || !passwordOk) throw new AppError('UNAUTHORIZED', { message: 'INVALID_CREDENTIALS' });
+  await attempt.succeeded();
   if (user.disabled_at) throw new AppError('FORBIDDEN', { message: 'ACCOUNT_DISABLED' });
 
   const sessionId = newId('sess');

@@ -1,5 +1,4 @@
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeHexLowerCase } from '@oslojs/encoding';
+import { createHash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { UserRole } from '@maas/db';
 import { randomSecret } from '../core/ids.js';
@@ -45,6 +44,8 @@ export function newRefreshToken(): string {
   return `rt_${randomSecret(25)}`;
 }
 
+// Every API call hashes its key or refresh token: node's native SHA-256 (same digest as
+// @oslojs/crypto's) keeps that off the hot path's CPU profile.
 export function hashToken(token: string): string {
-  return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }

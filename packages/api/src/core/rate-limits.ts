@@ -1,3 +1,4 @@
+import type { LoginLimiter } from '../auth/login-limits.js';
 import { AppError } from './errors.js';
 
 export interface RateLimitDecision {
@@ -19,6 +20,8 @@ export interface RateLimits {
   authenticated: RateLimiter | null;
   anonymous: RateLimiter | null;
   modelCalls: RateLimiter | null;
+  /** Failed password sign-ins per account and per network (auth/login-limits.ts); absent is off. */
+  login?: LoginLimiter;
 }
 
 export const NO_RATE_LIMITS: RateLimits = { authenticated: null, anonymous: null, modelCalls: null };

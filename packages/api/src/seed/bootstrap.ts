@@ -1,11 +1,32 @@
+import { sql } from 'kysely';
 import type { Platform } from '../core/platform.js';
 import { syncProvidersFromEnv } from '../models/env-catalog.js';
 import { ensureAdmin } from './admin.js';
 import { seedDemoData } from './demo.js';
 
-/** Runs at every start after migrations: idempotent, so restarts change nothing twice. */
-export async function bootstrapPlatformData(platform: Platform): Promise<void> {
+// Any fixed key shared by every replica of this platform.
+const BOOTSTRAP_LOCK_KEY = 7_404_202_611;
+
+async function bootstrap(platform: Platform): Promise<void> {
   await ensureAdmin(platform);
   await syncProvidersFromEnv(platform);
   if (platform.config.seedDemoData) await seedDemoData(platform);
+}
+
+/**
+ * Runs at every start after migrations: idempotent, so restarts change nothing twice.
+ * `serialize` (PostgreSQL, where several replicas may start at once) makes them take turns under
+ * an advisory lock, so two never race to create the same admin or demo rows. PGlite has one
+ * process and one connection: holding that connection for the lock would block the bootstrap.
+ */
+export async function bootstrapPlatformData(platform: Platform, options: { serialize?: boolean } = {}): Promise<void> {
+  if (!options.serialize) return bootstrap(platform);
+  await platform.db.connection().execute(async (connection) => {
+    await sql`SELECT pg_advisory_lock(${BOOTSTRAP_LOCK_KEY}::bigint)`.execute(connection);
+    try {
+      await bootstrap(platform);
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${BOOTSTRAP_LOCK_KEY}::bigint)`.execute(connection);
+    }
+  });
 }
