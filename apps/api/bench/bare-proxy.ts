@@ -32,5 +32,9 @@ if (process.argv[1]?.endsWith('bare-proxy.ts')) {
   const port = Number(process.argv[2] ?? 4101);
   const upstream = process.argv[3] ?? 'http://127.0.0.1:4100';
   await startBareProxy(port, upstream);
+  // The bench asks each process for its CPU time around a run: CPU per request, not only req/s.
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
   process.send?.('ready');
 }

@@ -25,6 +25,7 @@ const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102 };
 
 function start(script: string, argv: string[]): Promise<ChildProcess> {
   const profile = process.env.BENCH_PROFILE && script === 'gateway-server.ts' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : [];
+  if (script === 'gateway-server.ts') profile.push('--expose-gc');
   const child = fork(path.join(here, script), argv, { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => (message === 'ready' ? resolve(child) : reject(new Error(String(message)))));
@@ -94,6 +95,20 @@ async function sequentialLatency(origin: string, requestPath: string, headers: R
   return { p50: at(0.5), p99: at(0.99) };
 }
 
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown) => {
+      if (typeof message === 'object' && message !== null && 'cpu' in message) {
+        child.off('message', onMessage);
+        const { user, system } = (message as { cpu: NodeJS.CpuUsage }).cpu;
+        resolve(user + system);
+      }
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
+}
+
 function memoryOf(child: ChildProcess): Promise<{ rss: number; heapUsed: number }> {
   return new Promise((resolve) => {
     child.once('message', (message) => resolve(message as { rss: number; heapUsed: number }));
@@ -107,36 +122,56 @@ try {
   children.push(await start('bare-proxy.ts', [String(PORTS.proxy), `http://127.0.0.1:${PORTS.upstream}`]));
   const gateway = await start('gateway-server.ts', [String(PORTS.gateway)]);
   children.push(gateway);
+  const [upstreamProcess, proxyProcess] = children as [ChildProcess, ChildProcess];
   const apiKey = await setUpGateway();
   const auth = { authorization: `Bearer ${apiKey}` };
 
   const targets = [
-    { name: 'direct upstream', origin: `http://127.0.0.1:${PORTS.upstream}`, headers: {} },
-    { name: 'bare undici proxy', origin: `http://127.0.0.1:${PORTS.proxy}`, headers: {} },
-    { name: 'MaaS /v1/chat/completions (key auth + billing)', origin: `http://127.0.0.1:${PORTS.gateway}`, headers: auth },
+    { name: 'direct upstream', origin: `http://127.0.0.1:${PORTS.upstream}`, headers: {}, process: upstreamProcess },
+    { name: 'bare undici proxy', origin: `http://127.0.0.1:${PORTS.proxy}`, headers: {}, process: proxyProcess },
+    { name: 'MaaS /v1/chat/completions (key auth + billing)', origin: `http://127.0.0.1:${PORTS.gateway}`, headers: auth, process: gateway },
   ];
   // Warm-up: JIT, pools and caches.
   for (const target of targets) await throughput(`${target.origin}/v1/chat/completions`, 8, target.headers);
 
-  const rows: { name: string; rps: number; p50: number; p99: number; errors: number }[] = [];
+  const rows: { name: string; rps: number; p50: number; p99: number; errors: number; cpuPerRequestUs: number }[] = [];
   for (const target of targets) {
+    const cpuBefore = await cpuOf(target.process);
     const result = await throughput(`${target.origin}/v1/chat/completions`, 32, target.headers);
+    const cpuUs = (await cpuOf(target.process)) - cpuBefore;
     const latency = await sequentialLatency(target.origin, '/v1/chat/completions', target.headers);
-    rows.push({ name: target.name, rps: result.requests.average, p50: latency.p50, p99: latency.p99, errors: result.errors + result.non2xx });
+    rows.push({
+      name: target.name,
+      rps: result.requests.average,
+      p50: latency.p50,
+      p99: latency.p99,
+      errors: result.errors + result.non2xx,
+      cpuPerRequestUs: cpuUs / Math.max(1, result.requests.total),
+    });
   }
   const [direct, proxy, ours] = rows as [typeof rows[0], typeof rows[0], typeof rows[0]];
   console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`command: pnpm bench --duration ${duration} --samples ${latencySamples}\n`);
-  console.log('| target | req/s at 32 connections | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const row of rows) console.log(`| ${row.name} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} | ${row.errors} |`);
+  console.log('| target | req/s at 32 connections | CPU per request, that process (µs) | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    console.log(`| ${row.name} | ${row.rps.toFixed(0)} | ${row.cpuPerRequestUs.toFixed(0)} | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} | ${row.errors} |`);
+  }
   console.log(`\nMaaS / bare proxy throughput: ${((ours.rps / proxy.rps) * 100).toFixed(1)}% (target ≥ 50%)`);
   console.log(`MaaS p50 added latency over the direct upstream: ${(ours.p50 - direct.p50).toFixed(3)} ms (target ≤ 1 ms)`);
 
   if (soakSeconds > 0) {
-    console.log(`\nsoak: ${soakSeconds} s of mixed load (streaming and not) at 16 connections; RSS sampled every 10 s`);
+    console.log(`\nsoak: ${soakSeconds} s of mixed load (streaming and not) at 16 connections; RSS and heap sampled every 10 s, each after a full GC`);
     const samples: number[] = [];
-    const sampler = setInterval(() => void memoryOf(gateway).then((m) => samples.push(m.rss)), 10_000);
+    const heapSamples: number[] = [];
+    const sampler = setInterval(
+      () =>
+        void memoryOf(gateway).then((m) => {
+          samples.push(m.rss);
+          heapSamples.push(m.heapUsed);
+        }),
+      10_000,
+    );
     const streamBody = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Stream something.' }] });
     const soak = await new Promise<autocannon.Result>((resolve, reject) => {
       autocannon(
@@ -161,6 +196,9 @@ try {
     console.log(`requests: ${soak.requests.total}, errors: ${soak.errors}, non-2xx: ${soak.non2xx}`);
     console.log(`RSS after warm-up: ${mib(first)} MiB → end: ${mib(last)} MiB (growth ${(((last - first) / first) * 100).toFixed(1)}%, target < 10%)`);
     console.log(`RSS samples (MiB): ${samples.map(mib).join(', ')}`);
+    const warmHeap = heapSamples.slice(Math.floor(heapSamples.length / 5));
+    console.log(`heap used after warm-up: ${mib(warmHeap[0] ?? Number.NaN)} MiB → end: ${mib(warmHeap.at(-1) ?? Number.NaN)} MiB`);
+    console.log(`heap samples (MiB): ${heapSamples.map(mib).join(', ')}`);
   }
   gateway.send('stop');
   await new Promise((resolve) => gateway.once('exit', resolve));

@@ -44,5 +44,9 @@ export function startBenchUpstream(port: number) {
 if (process.argv[1]?.endsWith('upstream.ts')) {
   const port = Number(process.argv[2] ?? 4100);
   await startBenchUpstream(port);
+  // The bench asks each process for its CPU time around a run: CPU per request, not only req/s.
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
   process.send?.('ready');
 }
