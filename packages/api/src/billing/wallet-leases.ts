@@ -1,4 +1,4 @@
-import type { Database, UsageStatus } from '@maas/db';
+import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { isDatabaseUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -49,19 +49,8 @@ export const DEFAULT_LEASE_OPTIONS: WalletLeaseOptions = {
   maxBatch: 500,
 };
 
-/** What a finished call reports; the lease book adds the ids and the funding. */
-export interface LeasedCallOutcome {
-  appId: string | null;
-  modelId: string;
-  providerId: string | null;
-  conversationId: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  costNano: bigint;
-  latencyMs: number;
-  status: UsageStatus;
-  error: string | null;
-}
+/** What a finished call reports; the lease book adds the ids and the time. */
+export type LeasedCallOutcome = Omit<LeasedCallRecord, 'callId' | 'usageId' | 'ledgerEntryId' | 'finishedAt'>;
 
 class Lease {
   /** Holds of calls in flight plus charges of finished calls, booked or not: never above amountNano. */
