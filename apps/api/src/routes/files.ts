@@ -57,12 +57,16 @@ function boundaryTooLong(contentType: string | undefined): boolean {
   return boundary !== undefined && boundary.length > 70;
 }
 
-/** Limits hit by the multipart parser itself (too many files or fields) are the client's fault. */
+/**
+ * Errors @fastify/multipart raises for a bad request carry an `FST_` code and a 4xx status: limits,
+ * a non-multipart body, a field named after an Object.prototype property (`toString`, found by the
+ * fuzz suite). All are the client's fault; a file over the size limit is the one 413.
+ */
 function uploadError(error: unknown): unknown {
   if (error instanceof AppError) return error;
-  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  const { code, statusCode } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; statusCode?: unknown };
   if (code === 'FST_REQ_FILE_TOO_LARGE') return new AppError('PAYLOAD_TOO_LARGE', { message: 'PAYLOAD_TOO_LARGE' });
-  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+  if (typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return new AppError('INVALID_REQUEST', { message: 'UPLOAD_NOT_MULTIPART' });
   }
   if (error instanceof Error && /multipart|boundary|Unexpected end/i.test(error.message)) {

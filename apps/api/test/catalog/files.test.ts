@@ -94,6 +94,25 @@ describe('POST /api/v1/files', () => {
     expectError({ status: response.status, headers: response.headers, body: await response.json() }, 400, 'INVALID_REQUEST');
   });
 
+  it('refuses prototype-named fields without a file with 400, and ignores them beside a file', async () => {
+    const post = (form: FormData) => fetch(`${server.url}/api/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${alice.token}` } });
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      const before = blobFiles();
+      const alone = new FormData();
+      alone.append(name, '');
+      const refused = await post(alone);
+      expectError({ status: refused.status, headers: refused.headers, body: await refused.json() }, 400, 'INVALID_REQUEST');
+      expect(blobFiles()).toEqual(before);
+
+      const beside = new FormData();
+      beside.append(name, 'x');
+      beside.append('file', new Blob([name]), `${name}.txt`);
+      const stored = await post(beside);
+      expect(stored.status).toBe(201);
+      expect(((await stored.json()) as { sha256: string }).sha256).toBe(sha256(name));
+    }
+  });
+
   it('keeps only the last path segment of the filename and a sane content type', async () => {
     const res = await upload(server.url, alice.token, 'x', '../../etc/passwd', 'not a mime type');
     expect(res.status).toBe(201);

@@ -539,7 +539,15 @@ describe('fuzz: the multipart upload', () => {
   });
   const upload = fc.record({
     parts: fc.array(part, { minLength: 0, maxLength: 4 }),
-    extraFields: fc.array(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), fc.string({ maxLength: 2_000 })), { maxLength: 12 }),
+    // Names of Object.prototype properties are weighted in: @fastify/multipart refuses them with its
+    // own error, which once surfaced as a 500.
+    extraFields: fc.array(
+      fc.tuple(
+        fc.oneof({ weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 10 }) }, { weight: 1, arbitrary: fc.constantFrom('toString', '__proto__', 'constructor', 'valueOf', 'hasOwnProperty') }),
+        fc.string({ maxLength: 2_000 }),
+      ),
+      { maxLength: 12 },
+    ),
     contentType: fc.oneof(
       { weight: 6, arbitrary: fc.constant(`multipart/form-data; boundary=${BOUNDARY}`) },
       { weight: 1, arbitrary: fc.constantFrom('multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=other', 'multipart/mixed; boundary=' + BOUNDARY, 'application/json', 'text/plain', 'application/octet-stream') },
