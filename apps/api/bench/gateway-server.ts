@@ -1,6 +1,8 @@
 // Our server, in its own process, on a fresh PostgreSQL database (DATABASE_URL) with billing on
 // and the rate-limit tiers off (they are not what this measures).
 import { loadConfig } from '@maas/api';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { buildServer } from '../src/server.js';
 
@@ -40,7 +42,11 @@ process.on('message', async (message) => {
     (globalThis as { gc?: () => void }).gc?.();
     process.send?.({ rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
   }
-  if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (message === 'cpu') {
+    // BENCH_PROFILE: a CPU profile of exactly the measured window (between the two CPU readings).
+    if (process.env.BENCH_PROFILE) await toggleProfile();
+    process.send?.({ cpu: process.cpuUsage() });
+  }
   if (message === 'stop') {
     await server.close();
     const cleanup = new pg.Client({ connectionString: baseUrl });
@@ -51,3 +57,20 @@ process.on('message', async (message) => {
   }
 });
 process.send?.('ready');
+
+let profiler: Session | null = null;
+async function toggleProfile() {
+  if (!profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    return;
+  }
+  const { profile } = await profiler.post('Profiler.stop');
+  const file = `/tmp/bench-gateway-${Date.now()}.cpuprofile`;
+  writeFileSync(file, JSON.stringify(profile));
+  console.error(`gateway CPU profile of the 32-connection run: ${file}`);
+  profiler.disconnect();
+  profiler = null;
+}

@@ -24,9 +24,9 @@ const soakSeconds = Number(args.soak);
 const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102 };
 
 function start(script: string, argv: string[]): Promise<ChildProcess> {
-  const profile = process.env.BENCH_PROFILE && script === 'gateway-server.ts' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : [];
-  if (script === 'gateway-server.ts') profile.push('--expose-gc');
-  const child = fork(path.join(here, script), argv, { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The gateway samples retained memory after a full collection.
+  const flags = script === 'gateway-server.ts' ? ['--expose-gc'] : [];
+  const child = fork(path.join(here, script), argv, { execArgv: ['--import', 'tsx', ...flags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => (message === 'ready' ? resolve(child) : reject(new Error(String(message)))));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));

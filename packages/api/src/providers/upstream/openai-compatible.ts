@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Pool, type Dispatcher } from 'undici';
+import { type BufferedResponse, requestBuffered, ResponseTooLargeError } from './buffered-request.js';
 import {
   UpstreamError,
   type ChatCompletion,
@@ -20,6 +21,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_MAX_TIMEOUT_MS = 60_000;
 // Error bodies are only read for their message; a hostile upstream must not make us buffer megabytes.
 const MAX_ERROR_BODY_CHARS = 16_384;
+// A whole (non-streaming) completion is held in memory once; far beyond any real one.
+const MAX_COMPLETION_BODY_BYTES = 32 * 1024 * 1024;
 // After `[DONE]` only the chunked-encoding terminator should remain; draining it
 // keeps the socket reusable. Anything bigger than this is not worth waiting for.
 const MAX_DRAIN_BYTES = 64 * 1024;
@@ -247,25 +250,18 @@ async function readErrorText(body: BodyReadable): Promise<string> {
 }
 
 async function statusError(target: UpstreamTarget, res: Dispatcher.ResponseData): Promise<UpstreamError> {
-  const status = res.statusCode;
-  const { message, code } = upstreamErrorMessage(await readErrorText(res.body), status);
+  return statusErrorOf(target, res.statusCode, res.headers['retry-after'], await readErrorText(res.body));
+}
+
+function statusErrorOf(target: UpstreamTarget, status: number, retryAfter: string | string[] | undefined, body: string): UpstreamError {
+  const { message, code } = upstreamErrorMessage(body, status);
   const base = { providerId: target.providerId, status, code };
   if (status === 429) {
-    return new UpstreamError(message, {
-      ...base,
-      kind: 'rate_limited',
-      retryable: true,
-      retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-    });
+    return new UpstreamError(message, { ...base, kind: 'rate_limited', retryable: true, retryAfterMs: parseRetryAfter(retryAfter) });
   }
   if (status === 408) return new UpstreamError(message, { ...base, kind: 'timeout', retryable: true });
   if (status >= 500) {
-    return new UpstreamError(message, {
-      ...base,
-      kind: 'server',
-      retryable: true,
-      retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-    });
+    return new UpstreamError(message, { ...base, kind: 'server', retryable: true, retryAfterMs: parseRetryAfter(retryAfter) });
   }
   // 401/403 here mean the gateway's key for this provider is wrong, not the
   // client's; they still count as 'client' so a broken key surfaces loudly
@@ -338,15 +334,34 @@ export async function sendChatCompletion(
   const { signal } = options;
   // OpenAI rejects stream_options on a non-streaming call, so it is dropped.
   const { stream_options: _streamOptions, ...fields } = request;
-  const res = await post(target, { ...fields, model: target.upstreamModel, stream: false }, false, signal);
+  const endpoint = resolveEndpoint(target);
+  let res: BufferedResponse;
+  try {
+    res = await requestBuffered(
+      endpoint.pool,
+      {
+        method: 'POST',
+        path: endpoint.path,
+        headers: endpoint.jsonHeaders,
+        body: JSON.stringify({ ...fields, model: target.upstreamModel, stream: false }),
+        headersTimeout: target.timeouts.firstByteMs,
+        bodyTimeout: target.timeouts.idleMs,
+      },
+      signal,
+      { maxBodyBytes: MAX_COMPLETION_BODY_BYTES, maxErrorBytes: MAX_ERROR_BODY_CHARS },
+    );
+  } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw protocolError(target, err.message, true);
+    // Nothing reached the caller yet, so even a body timeout may be retried elsewhere.
+    throw transportError(err, target, signal, true);
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) throw statusErrorOf(target, res.statusCode, res.headers['retry-after'], res.text);
 
   let json: unknown;
   try {
-    json = await res.body.json();
-  } catch (err) {
-    if (err instanceof SyntaxError) throw protocolError(target, 'response body is not valid JSON', true);
-    // Nothing reached the caller yet, so even a body timeout may be retried elsewhere.
-    throw transportError(err, target, signal, true);
+    json = JSON.parse(res.text);
+  } catch {
+    throw protocolError(target, 'response body is not valid JSON', true);
   }
   if (!isChatCompletion(json)) {
     throw protocolError(target, 'response is not a chat.completion object', true);
