@@ -1,4 +1,6 @@
 import { describeError, ERROR_STATUS, type ErrorCode, type Locale, translate } from '@maas/api';
+import type { Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 
 export interface Envelope {
@@ -51,3 +53,27 @@ const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
   413: 'PAYLOAD_TOO_LARGE',
   429: 'RATE_LIMITED',
 };
+
+/**
+ * Node's HTTP parser rejects some requests before Fastify sees them: too slow (408), headers too
+ * large (431), not HTTP at all (400). No request was parsed, so no language was negotiated: the
+ * answer is the envelope in the default language, and the connection is closed, as node does.
+ */
+export function answerClientError(error: { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, key] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ([408, 'Request Timeout', 'REQUEST_TIMEOUT'] as const)
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ([431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE'] as const)
+        : ([400, 'Bad Request', 'MALFORMED_HTTP'] as const);
+  const requestId = `req_${randomUUID().replaceAll('-', '')}`;
+  const body = JSON.stringify(envelope('INVALID_REQUEST', translate('zh-CN', key), null, requestId));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}

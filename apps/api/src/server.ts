@@ -21,7 +21,7 @@ import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
-import { fastifyErrorToEnvelope, sendErrorEnvelope, envelope } from './envelope.js';
+import { answerClientError, fastifyErrorToEnvelope, sendErrorEnvelope, envelope } from './envelope.js';
 import { loggerOptions } from './logger.js';
 import { createMetrics } from './plugins/metrics.js';
 import { registerRateLimits } from './plugins/rate-limit.js';
@@ -96,6 +96,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       return `req_${randomUUID().replaceAll('-', '')}`;
     },
     routerOptions: { maxParamLength: 200 },
+    clientErrorHandler: answerClientError,
     // URLs Fastify cannot route (bad percent-encoding, an over-long path parameter) still answer
     // with the contract's envelope rather than Fastify's own error body.
     frameworkErrors: (error, request: FastifyRequest, reply: FastifyReply) => {

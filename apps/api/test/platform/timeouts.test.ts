@@ -84,6 +84,34 @@ function trickle(socket: Socket, piece: string, everyMs: number): () => void {
 
 const LOGIN_HEADERS = 'POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n';
 
+/** The raw answer carries the contract's envelope, with the request id also in its header. */
+function expectEnvelope(received: string, code: string, message: string): void {
+  const [head = '', body = ''] = received.split('\r\n\r\n');
+  expect(head).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
+  const parsed = JSON.parse(body) as { error: { code: string; message: string; details: unknown; request_id: string } };
+  expect(Object.keys(parsed.error)).toEqual(['code', 'message', 'details', 'request_id']);
+  expect(parsed.error).toMatchObject({ code, message, details: null });
+  expect(head).toContain(`\r\nX-Request-Id: ${parsed.error.request_id}`);
+}
+
+describe('a request node cannot parse', () => {
+  it('gets a 431 envelope for headers over the size limit, and the connection is closed', async () => {
+    const exchange = await rawExchange(world.server.url, (socket) => {
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    });
+    expect(exchange.received).toMatch(/^HTTP\/1\.1 431 /);
+    expectEnvelope(exchange.received, 'INVALID_REQUEST', '请求头过大');
+  });
+
+  it('gets a 400 envelope for bytes that are not HTTP', async () => {
+    const exchange = await rawExchange(world.server.url, (socket) => {
+      socket.write('HELLO THERE\r\n\r\n');
+    });
+    expect(exchange.received).toMatch(/^HTTP\/1\.1 400 /);
+    expectEnvelope(exchange.received, 'INVALID_REQUEST', '无法解析的 HTTP 请求');
+  });
+});
+
 describe('a client slow to send its request', () => {
   it('is answered 408 and closed when it trickles its body past MAAS_REQUEST_TIMEOUT_MS', async () => {
     const exchange = await rawExchange(world.server.url, (socket) => {
@@ -101,6 +129,7 @@ describe('a client slow to send its request', () => {
     });
     expect(exchange.received).toMatch(/^HTTP\/1\.1 408 /);
     expect(exchange.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + SLACK_MS);
+    expectEnvelope(exchange.received, 'INVALID_REQUEST', '请求未在规定时间内发送完毕');
   });
 
   it('is closed after MAAS_HEADERS_TIMEOUT_MS when it trickles header lines (slowloris)', async () => {

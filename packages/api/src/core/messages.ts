@@ -30,6 +30,9 @@ const commonMessages = {
   },
   ROUTE_NOT_FOUND: { 'zh-CN': '接口不存在', en: 'No such endpoint' },
   JSON_TOO_DEEP: { 'zh-CN': '请求体嵌套过深', en: 'The request body is nested too deeply' },
+  REQUEST_TIMEOUT: { 'zh-CN': '请求未在规定时间内发送完毕', en: 'The request was not received in time' },
+  HEADERS_TOO_LARGE: { 'zh-CN': '请求头过大', en: 'The request headers are too large' },
+  MALFORMED_HTTP: { 'zh-CN': '无法解析的 HTTP 请求', en: 'The HTTP request could not be parsed' },
 } satisfies MessageCatalog;
 
 export const messages = {
