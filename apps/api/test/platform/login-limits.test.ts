@@ -195,6 +195,31 @@ describe('sign-in attempts per network', () => {
   });
 });
 
+describe('guesses at the current password on PUT /users/password', () => {
+  const changeFrom = (ip: string, token: string, current: string) =>
+    api.call('PUT', '/api/v1/users/password', { body: { current_password: current, new_password: 'a-brand-new-password-1' }, token, headers: { 'x-forwarded-for': ip } });
+
+  it('spend the account budget shared with sign-in: refused with 429 before the hash runs, even for the right password', async () => {
+    const user = await signUp(api);
+    const ip = freshIp();
+    for (let i = 0; i < ACCOUNT_LIMIT; i++) expectEnvelope(await changeFrom(ip, user.token, WRONG), 400, 'INVALID_REQUEST');
+    expectEnvelope(await changeFrom(ip, user.token, user.password), 429, 'RATE_LIMITED');
+    // One budget: sign-in from the same network is closed as well, and the password is unchanged.
+    expectEnvelope(await signInFrom(api, ip, user.username, user.password), 429, 'RATE_LIMITED');
+    expect((await signInFrom(api, freshIp(), user.username, user.password)).status).toBe(200);
+  });
+
+  it('start over after a right guess, and change the password', async () => {
+    const user = await signUp(api);
+    const ip = freshIp();
+    for (let i = 0; i < ACCOUNT_LIMIT - 1; i++) expectEnvelope(await changeFrom(ip, user.token, WRONG), 400, 'INVALID_REQUEST');
+    const changed = await changeFrom(ip, user.token, user.password);
+    expect(changed.status).toBe(200);
+    expect(changed.body.updated).toBe(true);
+    expect((await signInFrom(api, ip, user.username, 'a-brand-new-password-1')).status).toBe(200);
+  });
+});
+
 describe('sign-in limits configuration and stores', () => {
   it('turns both checks off with 0', async () => {
     const open = await peer({ MAAS_LOGIN_MAX_FAILURES_PER_ACCOUNT: '0', MAAS_LOGIN_MAX_FAILURES_PER_IP: '0' });

@@ -29,7 +29,7 @@ export const usersRouter = router({
     .meta({ openapi: { method: 'PUT', path: '/users/password', tags: ['users'], protect: true } })
     .input(ChangePasswordInput)
     .output(ChangePasswordResult)
-    .mutation(({ ctx, input }) => changePassword(ctx.platform, ctx.actor, input)),
+    .mutation(({ ctx, input }) => changePassword(ctx.platform, ctx.actor, input, { ip: ctx.ip })),
 });
 
 export const adminUsersRouter = router({

@@ -2,6 +2,7 @@ import type { Database, User } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import type { z } from 'zod';
 import { conflictFromUniqueViolation, revokeUserSessions } from '../auth/service.js';
+import { admitLoginAttempt } from '../auth/login-limits.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
@@ -57,12 +58,17 @@ export async function updateProfile(db: Kysely<Database>, actor: Actor, input: z
   }
 }
 
-/** Changes the password and signs out every other session of the user. */
-export async function changePassword(platform: Platform, actor: Actor, input: z.infer<typeof ChangePasswordInput>) {
+/**
+ * Changes the password and signs out every other session of the user. Guesses at the current
+ * password (from a stolen access token, say) spend the same budget as failed sign-ins.
+ */
+export async function changePassword(platform: Platform, actor: Actor, input: z.infer<typeof ChangePasswordInput>, client: { ip: string }) {
   const user = await findUser(platform.db, actor.userId);
+  const attempt = await admitLoginAttempt(platform.rateLimits.login, user.id, client.ip);
   if (!(await verifyPassword(user.password_hash, input.current_password))) {
     throw new AppError('INVALID_REQUEST', { message: 'WRONG_CURRENT_PASSWORD', details: { field: 'current_password' } });
   }
+  await attempt.succeeded();
   const passwordHash = await hashPassword(input.new_password);
   await platform.db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date() }).where('id', '=', user.id).execute();
   const revoked = await revokeUserSessions(platform, user.id, 'password_changed', actor.sessionId);
