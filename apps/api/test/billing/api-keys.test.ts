@@ -137,6 +137,7 @@ describe('API keys: invalid input', () => {
     ['an empty name', { name: '  ' }],
     ['an expiry in the past', { name: 'x', expires_at: '2001-01-01T00:00:00Z' }],
     ['an expiry that is not a timestamp', { name: 'x', expires_at: 'tomorrow' }],
+    ['an expiry in year 0', { name: 'x', expires_at: '0000-01-01T00:00:00Z' }],
     ['a zero spend cap', { name: 'x', spend_cap: 0 }],
     ['a negative spend cap', { name: 'x', spend_cap: -1 }],
     ['a spend cap with 10 decimals', { name: 'x', spend_cap: '0.0000000001' }],

@@ -108,6 +108,8 @@ describe('GET /usage', () => {
     ['a malformed date', '?from=yesterday'],
     ['from after to', '?from=2024-01-03&to=2024-01-01'],
     ['a limit over 100', '?limit=101'],
+    ['a date in year 0 (found by the fuzz: a 500 on PGlite)', '?from=0000-02-29&to=0000-03-30'],
+    ['a timestamp before 1970', '?from=1969-12-31T23:59:59Z'],
   ])('answers 400 for %s', async (_label, query) => {
     const res = await api.get(`/api/v1/usage${query}`, user.token);
     expect(res.status).toBe(400);

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { newId } from '../core/ids.js';
 import { PageInput, pageOf, pageOffset, toPage } from '../core/pagination.js';
-import { Timestamp, toIso } from '../core/time.js';
+import { InstantInput, Timestamp, toIso } from '../core/time.js';
 
 export interface AuditRecord {
   actorId: string | null;
@@ -52,8 +52,8 @@ export const ListAuditInput = PageInput.extend({
   actor_id: z.string().max(64).optional(),
   action: z.string().max(100).optional(),
   target_id: z.string().max(64).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: InstantInput.optional(),
+  to: InstantInput.optional(),
 });
 
 export const AuditEntry = z

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Amount, PositiveAmount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
-import { Timestamp } from '../core/time.js';
+import { InstantInput, Timestamp } from '../core/time.js';
 
 export const ApiKeyId = z.string().regex(/^key_[a-z0-9]+$/).max(64);
 export const ModelIdList = z
@@ -13,7 +13,7 @@ export const ModelIdList = z
 export const CreateApiKeyInput = z
   .object({
     name: z.string().trim().min(1).max(100),
-    expires_at: z.iso.datetime({ offset: true }).nullable().optional().meta({ description: 'ISO-8601; omit for a key that does not expire' }),
+    expires_at: InstantInput.nullable().optional().meta({ description: 'ISO-8601; omit for a key that does not expire' }),
     allowed_models: ModelIdList.nullable().optional(),
     spend_cap: PositiveAmount.nullable().optional().meta({ description: 'Most this key may ever spend, in currency units' }),
   })

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Amount, PositiveAmount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
-import { Timestamp } from '../core/time.js';
+import { DateOrInstantInput, Timestamp } from '../core/time.js';
 import { UserId } from '../users/schemas.js';
 
 export const CURRENCY = 'CNY';
@@ -43,11 +43,10 @@ export const AdminWalletMovementInput = z
 export const AdminWalletTransaction = WalletTransaction.extend({ user_id: z.string() }).meta({ id: 'AdminWalletTransaction' });
 
 /** A calendar date (`2024-01-15`, a whole UTC day) or an ISO-8601 instant. */
-const DateOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 export const UsageQueryInput = PageInput.extend({
-  from: DateOrInstant.optional().meta({ description: 'Inclusive start: YYYY-MM-DD (UTC) or an ISO-8601 timestamp' }),
-  to: DateOrInstant.optional().meta({ description: 'End: YYYY-MM-DD includes that whole UTC day; a timestamp is exclusive' }),
+  from: DateOrInstantInput.optional().meta({ description: 'Inclusive start: YYYY-MM-DD (UTC) or an ISO-8601 timestamp' }),
+  to: DateOrInstantInput.optional().meta({ description: 'End: YYYY-MM-DD includes that whole UTC day; a timestamp is exclusive' }),
   model_id: z.string().trim().min(1).max(200).optional(),
   app_id: z.string().trim().min(1).max(200).optional(),
   api_key_id: z.string().trim().min(1).max(200).optional(),
