@@ -8,6 +8,7 @@ function isCreatedMeta(meta: unknown): meta is ProcedureMeta {
 function isProcedure(value: unknown): value is AnyProcedure {
   return typeof value === 'function' && '_def' in value;
 }
+import { ERROR_STATUS } from './core/errors.js';
 import { appRouter } from './root.js';
 import type { ProcedureMeta } from './trpc.js';
 
@@ -33,7 +34,63 @@ export function buildOpenApiDocument(baseUrl = '/api/v1') {
       delete operation.responses['200'];
     }
   }
+  useErrorEnvelope(document);
   return document;
+}
+
+type OpenApiDocument = ReturnType<typeof generateOpenApiDocument>;
+type SchemaObject = NonNullable<NonNullable<OpenApiDocument['components']>['schemas']>[string];
+
+const STATUS_DESCRIPTION: Record<number, string> = { 429: 'Rate limit exceeded (X-RateLimit-* and Retry-After headers)' };
+
+/** The contract's error envelope for one status, listing the codes answered with it. */
+function envelopeSchema(status: number): SchemaObject {
+  const codes = Object.entries(ERROR_STATUS)
+    .filter(([, codeStatus]) => codeStatus === status)
+    .map(([code]) => code);
+  return {
+    type: 'object' as const,
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object' as const,
+        required: ['code', 'message', 'details', 'request_id'],
+        properties: {
+          code: { type: 'string' as const, enum: codes.length > 0 ? codes : ['INVALID_REQUEST'] },
+          message: { type: 'string' as const, description: 'In the language of Accept-Language (zh-CN by default, en)' },
+          details: { type: ['object' as const, 'null' as const], additionalProperties: true },
+          request_id: { type: 'string' as const, description: 'Also in the X-Request-Id header', example: 'req_123456789' },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * trpc-to-openapi documents errors in its own shape; every error the API answers is the contract's
+ * envelope, so the error responses point at it instead, and every operation documents the 429 of
+ * the rate limits.
+ */
+function useErrorEnvelope(document: OpenApiDocument): void {
+  const schemas = (document.components ??= {}).schemas ??= {};
+  for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
+  const refFor = (status: number) => {
+    const name = `Error${status}`;
+    schemas[name] ??= envelopeSchema(status);
+    return { $ref: `#/components/schemas/${name}` };
+  };
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {})) {
+      const responses = (operation as { responses?: Record<string, { description?: string; content?: unknown }> }).responses;
+      if (!responses) continue;
+      responses['429'] = { description: STATUS_DESCRIPTION[429]! };
+      for (const [key, response] of Object.entries(responses)) {
+        const status = Number(key);
+        if (status < 400) continue;
+        responses[key] = { description: response.description ?? `HTTP ${status}`, content: { 'application/json': { schema: refFor(status) } } };
+      }
+    }
+  }
 }
 
 const HTTP_METHOD = { POST: 'post', PUT: 'put', PATCH: 'patch', GET: 'get', DELETE: 'delete' } as const;

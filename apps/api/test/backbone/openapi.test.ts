@@ -21,7 +21,7 @@ interface OpenApiDocument {
   info: { title: string; version: string };
   servers?: Array<{ url: string }>;
   paths: Record<string, Record<string, OpenApiOperation>>;
-  components?: { securitySchemes?: Record<string, unknown> };
+  components?: { securitySchemes?: Record<string, unknown>; schemas?: Record<string, unknown> };
 }
 
 const BACKBONE_OPERATIONS: Array<[string, string, boolean]> = [
@@ -77,6 +77,30 @@ describe('GET /api/v1/openapi.json', () => {
     const list = document.paths['/admin/users']?.get;
     const query = (list?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
     expect(query).toEqual(expect.arrayContaining(['limit', 'page', 'role', 'search']));
+  });
+
+  it('documents every error as the contract envelope, and the 429 of the rate limits on every operation', async () => {
+    const schemas = document.components?.schemas ?? {};
+    expect(Object.keys(schemas).filter((name) => name.startsWith('error.'))).toEqual([]);
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        expect(Object.keys(operation.responses), `${method} ${path}`).toContain('429');
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) < 400) continue;
+          const ref = (response as { content: { 'application/json': { schema: { $ref: string } } } }).content['application/json'].schema.$ref;
+          expect(ref, `${method} ${path} ${status}`).toBe(`#/components/schemas/Error${status}`);
+        }
+      }
+    }
+    expect(schemas.Error400).toMatchObject({
+      required: ['error'],
+      properties: { error: { required: ['code', 'message', 'details', 'request_id'], properties: { code: { enum: ['INVALID_REQUEST'] } } } },
+    });
+    // What the document promises is what a real error looks like.
+    const answered = await api.get('/api/v1/models/no-such-model');
+    expect(answered.status).toBe(400);
+    expect(Object.keys(answered.body.error)).toEqual(['code', 'message', 'details', 'request_id']);
+    expect(answered.body.error.code).toBe('INVALID_REQUEST');
   });
 
   it('never documents a password hash in any response', () => {
