@@ -7,6 +7,11 @@ export interface Envelope {
   error: { code: ErrorCode; message: string; details: Record<string, unknown> | null; request_id: string };
 }
 
+/** A fresh request id, for requests that did not bring a well-formed one of their own. */
+export function newRequestId(): string {
+  return `req_${randomUUID().replaceAll('-', '')}`;
+}
+
 export function envelope(code: ErrorCode, message: string, details: Record<string, unknown> | null, requestId: string): Envelope {
   return { error: { code, message, details, request_id: requestId } };
 }
@@ -67,7 +72,7 @@ export function answerClientError(error: { code?: string }, socket: Socket): voi
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? ([431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE'] as const)
         : ([400, 'Bad Request', 'MALFORMED_HTTP'] as const);
-  const requestId = `req_${randomUUID().replaceAll('-', '')}`;
+  const requestId = newRequestId();
   const body = JSON.stringify(envelope('INVALID_REQUEST', translate('zh-CN', key), null, requestId));
   if (socket.writable) {
     socket.write(

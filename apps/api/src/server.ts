@@ -21,14 +21,13 @@ import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
-import { answerClientError, fastifyErrorToEnvelope, sendErrorEnvelope, envelope } from './envelope.js';
+import { answerClientError, fastifyErrorToEnvelope, sendErrorEnvelope, envelope, newRequestId } from './envelope.js';
 import { loggerOptions } from './logger.js';
 import { createMetrics } from './plugins/metrics.js';
 import { registerRateLimits } from './plugins/rate-limit.js';
 import { createRateLimits } from './rate-limits.js';
 import { contextFromRequest } from './request-context.js';
 import { registerExtraRoutes } from './routes/index.js';
-import { randomUUID } from 'node:crypto';
 
 export interface ServerOptions {
   config: PlatformConfig;
@@ -93,7 +92,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       if (typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)) return incoming;
-      return `req_${randomUUID().replaceAll('-', '')}`;
+      return newRequestId();
     },
     routerOptions: { maxParamLength: 200 },
     clientErrorHandler: answerClientError,

@@ -41,7 +41,7 @@ export function buildOpenApiDocument(baseUrl = '/api/v1') {
 type OpenApiDocument = ReturnType<typeof generateOpenApiDocument>;
 type SchemaObject = NonNullable<NonNullable<OpenApiDocument['components']>['schemas']>[string];
 
-const STATUS_DESCRIPTION: Record<number, string> = { 429: 'Rate limit exceeded (X-RateLimit-* and Retry-After headers)' };
+const RATE_LIMITED_DESCRIPTION = 'Rate limit exceeded (X-RateLimit-* and Retry-After headers)';
 
 /** The contract's error envelope for one status, listing the codes answered with it. */
 function envelopeSchema(status: number): SchemaObject {
@@ -83,7 +83,7 @@ function useErrorEnvelope(document: OpenApiDocument): void {
     for (const operation of Object.values(item ?? {})) {
       const responses = (operation as { responses?: Record<string, { description?: string; content?: unknown }> }).responses;
       if (!responses) continue;
-      responses['429'] = { description: STATUS_DESCRIPTION[429]! };
+      responses['429'] = { description: RATE_LIMITED_DESCRIPTION };
       for (const [key, response] of Object.entries(responses)) {
         const status = Number(key);
         if (status < 400) continue;

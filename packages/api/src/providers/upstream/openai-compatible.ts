@@ -274,10 +274,10 @@ function statusErrorOf(target: UpstreamTarget, status: number, retryAfter: strin
 // ---------------------------------------------------------------------------
 // Requests
 
-async function post(
+/** Opens an SSE answer: resolves on 2xx headers, with the body still to be read. */
+async function openEventStream(
   target: UpstreamTarget,
   payload: Record<string, unknown>,
-  stream: boolean,
   signal: AbortSignal | undefined,
 ): Promise<Dispatcher.ResponseData> {
   const endpoint = resolveEndpoint(target);
@@ -286,7 +286,7 @@ async function post(
     res = await endpoint.pool.request({
       method: 'POST',
       path: endpoint.path,
-      headers: stream ? endpoint.sseHeaders : endpoint.jsonHeaders,
+      headers: endpoint.sseHeaders,
       body: JSON.stringify(payload),
       signal,
       headersTimeout: target.timeouts.firstByteMs,
@@ -325,6 +325,46 @@ function protocolError(target: UpstreamTarget, message: string, retryable: boole
   });
 }
 
+const BUFFERED_LIMITS = { maxBodyBytes: MAX_COMPLETION_BODY_BYTES, maxErrorBytes: MAX_ERROR_BODY_CHARS };
+
+/**
+ * A whole JSON answer from the upstream. Every failure is an UpstreamError, retryable where it
+ * may be: nothing has reached the caller yet, so even a body timeout may be retried elsewhere.
+ */
+async function requestJson(
+  target: UpstreamTarget,
+  endpoint: Endpoint,
+  signal: AbortSignal | undefined,
+  what: string,
+  request: { method: 'GET' | 'POST'; path: string; body?: string },
+): Promise<unknown> {
+  let res: BufferedResponse;
+  try {
+    res = await requestBuffered(
+      endpoint.pool,
+      {
+        method: request.method,
+        path: request.path,
+        body: request.body,
+        headers: endpoint.jsonHeaders,
+        headersTimeout: target.timeouts.firstByteMs,
+        bodyTimeout: target.timeouts.idleMs,
+      },
+      signal,
+      BUFFERED_LIMITS,
+    );
+  } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw protocolError(target, err.message, true);
+    throw transportError(err, target, signal, true);
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) throw statusErrorOf(target, res.statusCode, res.headers['retry-after'], res.text);
+  try {
+    return JSON.parse(res.text);
+  } catch {
+    throw protocolError(target, `${what} is not valid JSON`, true);
+  }
+}
+
 /** Non-streaming chat completion against an OpenAI-compatible upstream. */
 export async function sendChatCompletion(
   target: UpstreamTarget,
@@ -335,34 +375,11 @@ export async function sendChatCompletion(
   // OpenAI rejects stream_options on a non-streaming call, so it is dropped.
   const { stream_options: _streamOptions, ...fields } = request;
   const endpoint = resolveEndpoint(target);
-  let res: BufferedResponse;
-  try {
-    res = await requestBuffered(
-      endpoint.pool,
-      {
-        method: 'POST',
-        path: endpoint.path,
-        headers: endpoint.jsonHeaders,
-        body: JSON.stringify({ ...fields, model: target.upstreamModel, stream: false }),
-        headersTimeout: target.timeouts.firstByteMs,
-        bodyTimeout: target.timeouts.idleMs,
-      },
-      signal,
-      { maxBodyBytes: MAX_COMPLETION_BODY_BYTES, maxErrorBytes: MAX_ERROR_BODY_CHARS },
-    );
-  } catch (err) {
-    if (err instanceof ResponseTooLargeError) throw protocolError(target, err.message, true);
-    // Nothing reached the caller yet, so even a body timeout may be retried elsewhere.
-    throw transportError(err, target, signal, true);
-  }
-  if (res.statusCode < 200 || res.statusCode >= 300) throw statusErrorOf(target, res.statusCode, res.headers['retry-after'], res.text);
-
-  let json: unknown;
-  try {
-    json = JSON.parse(res.text);
-  } catch {
-    throw protocolError(target, 'response body is not valid JSON', true);
-  }
+  const json = await requestJson(target, endpoint, signal, 'response body', {
+    method: 'POST',
+    path: endpoint.path,
+    body: JSON.stringify({ ...fields, model: target.upstreamModel, stream: false }),
+  });
   if (!isChatCompletion(json)) {
     throw protocolError(target, 'response is not a chat.completion object', true);
   }
@@ -395,7 +412,7 @@ export async function streamChatCompletion(
     // Usage in the final chunk is what billing relies on, whatever the client asked for.
     stream_options: streamOptions === undefined ? INCLUDE_USAGE : { ...streamOptions, include_usage: true },
   };
-  const res = await post(target, payload, true, signal);
+  const res = await openEventStream(target, payload, signal);
   return new SseChunkStream(target, res.body, signal);
 }
 
@@ -532,28 +549,7 @@ class SseChunkStream implements UpstreamStream {
 export async function listUpstreamModels(target: UpstreamTarget, options: UpstreamCallOptions = {}): Promise<string[]> {
   const { signal } = options;
   const endpoint = resolveEndpoint(target);
-  const path = endpoint.path.replace('/chat/completions', '/models');
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await endpoint.pool.request({
-      method: 'GET',
-      path,
-      headers: endpoint.jsonHeaders,
-      signal,
-      headersTimeout: target.timeouts.firstByteMs,
-      bodyTimeout: target.timeouts.idleMs,
-    });
-  } catch (err) {
-    throw transportError(err, target, signal, true);
-  }
-  if (res.statusCode < 200 || res.statusCode >= 300) throw await statusError(target, res);
-  let json: unknown;
-  try {
-    json = await res.body.json();
-  } catch (err) {
-    if (err instanceof SyntaxError) throw protocolError(target, 'model list is not valid JSON', true);
-    throw transportError(err, target, signal, true);
-  }
+  const json = await requestJson(target, endpoint, signal, 'model list', { method: 'GET', path: endpoint.path.replace('/chat/completions', '/models') });
   if (!isRecord(json) || !Array.isArray(json.data)) throw protocolError(target, 'model list has no data array', true);
   const ids: string[] = [];
   for (const model of json.data) {
