@@ -200,6 +200,47 @@ describe('WalletLeases', () => {
     expect(leases.openLeaseCount).toBe(0);
   });
 
+  it('books calls that keep finishing in batches a flush delay apart, not a statement per handful', async () => {
+    const user = await signUp(world.api);
+    let statements = 0;
+    // Counts the statements this book sends (settlements, lease open and close), each answered a
+    // few milliseconds late as over a network, so calls keep finishing while a batch is written.
+    const countingDb = db.withPlugin({
+      transformQuery: (args) => {
+        statements += 1;
+        return args.node;
+      },
+      transformResult: async (args) => {
+        await new Promise((resolve) => setTimeout(resolve, 4));
+        return args.result;
+      },
+    });
+    const flushDelayMs = 50;
+    const leases = new WalletLeases(countingDb, { ...DEFAULT_LEASE_OPTIONS, flushDelayMs, share: 1 });
+    const outcome = { appId: null, modelId: 'model_test', providerId: null, conversationId: null, inputTokens: 1, outputTokens: 1, costNano: 2n, latencyMs: 1, status: 'success' as const, error: null };
+    // Steady traffic for ~0.5 s: a call finishes every millisecond or two, so some always arrive
+    // while a batch is being written.
+    const started = Date.now();
+    let calls = 0;
+    while (Date.now() - started < 500) {
+      const hold = await leases.hold(user.id, null, UNIT / 1_000n);
+      expect(hold).not.toBeNull();
+      leases.settle(hold!, outcome);
+      calls += 1;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await leases.drain();
+    leases.stop();
+
+    expect(calls).toBeGreaterThan(100);
+    // One settlement per flush delay (≈ 10 in 0.5 s), plus opening and closing the lease; writing
+    // each handful as it arrived took one per round trip, several times as many.
+    expect(statements).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / flushDelayMs) + 4);
+    const usage = await db.selectFrom('usage_records').select(['cost_nano']).where('user_id', '=', user.id).execute();
+    expect(usage).toHaveLength(calls);
+    expect(await books(user.id)).toMatchObject({ held_nano: 0n, balance_nano: 10n * UNIT - 2n * BigInt(calls) });
+  });
+
   it('opens no lease near the edge of a balance, so per-call reservations spend it exactly', async () => {
     const user = await signUp(world.api);
     const leases = new WalletLeases(db);
