@@ -1,16 +1,16 @@
 // The floor for any Node gateway: an undici pass-through proxy with keep-alive and nothing else.
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
 
-export function startBareProxy(port: number, upstreamOrigin: string) {
-  const pool = new Pool(upstreamOrigin, { connections: 128, pipelining: 1 });
-  const server = createServer((req, res) => {
+/** The proxy's request handler; `upstreamPath` replaces the request's own path when given. */
+export function passThrough(pool: Pool, upstreamPath?: string) {
+  return (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       pool
         .request({
-          path: req.url ?? '/',
+          path: upstreamPath ?? req.url ?? '/',
           method: req.method === 'GET' ? 'GET' : 'POST',
           headers: { 'content-type': 'application/json' },
           body: req.method === 'GET' ? null : Buffer.concat(chunks),
@@ -23,7 +23,11 @@ export function startBareProxy(port: number, upstreamOrigin: string) {
           res.writeHead(502).end();
         });
     });
-  });
+  };
+}
+
+export function startBareProxy(port: number, upstreamOrigin: string) {
+  const server = createServer(passThrough(new Pool(upstreamOrigin, { connections: 128, pipelining: 1 })));
   server.keepAliveTimeout = 60_000;
   return new Promise<typeof server>((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }

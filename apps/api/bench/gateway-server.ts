@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { buildServer } from '../src/server.js';
+import { startLayerServer } from './layers.js';
 
 const port = Number(process.argv[2] ?? 4102);
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -37,6 +38,13 @@ const server = await buildServer({ config, logging: false });
 await server.app.listen({ port, host: '127.0.0.1' });
 
 process.on('message', async (message) => {
+  if (typeof message === 'object' && message !== null && 'layers' in message) {
+    const { port: layersPort, upstream, apiKey, model } = (message as { layers: { port: number; upstream: string; apiKey: string; model: string } }).layers;
+    startLayerServer(server.platform, layersPort, upstream, apiKey, model).then(
+      () => process.send?.('layers-ready'),
+      (error: unknown) => process.send?.({ layersFailed: String(error) }),
+    );
+  }
   if (message === 'memory') {
     // Retained memory is what a leak grows; a collection first keeps GC timing out of the samples.
     (globalThis as { gc?: () => void }).gc?.();

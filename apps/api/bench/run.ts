@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
+import { LAYERS } from './layers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -16,12 +17,14 @@ const { values: args } = parseArgs({
     samples: { type: 'string', default: '3000' },
     soak: { type: 'string', default: '0' },
     rounds: { type: 'string', default: '3' },
+    layers: { type: 'boolean', default: false },
   },
 });
 const duration = Number(args.duration);
 const latencySamples = Number(args.samples);
 const soakSeconds = Number(args.soak);
 const rounds = Math.max(1, Number(args.rounds));
+const withLayers = args.layers;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -29,7 +32,7 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102 };
+const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103 };
 
 function start(script: string, argv: string[]): Promise<ChildProcess> {
   // The gateway samples retained memory after a full collection.
@@ -103,13 +106,12 @@ async function sequentialLatency(origin: string, requestPath: string, headers: R
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-function cpuOf(child: ChildProcess): Promise<number> {
+function cpuOf(child: ChildProcess): Promise<NodeJS.CpuUsage> {
   return new Promise((resolve) => {
     const onMessage = (message: unknown) => {
       if (typeof message === 'object' && message !== null && 'cpu' in message) {
         child.off('message', onMessage);
-        const { user, system } = (message as { cpu: NodeJS.CpuUsage }).cpu;
-        resolve(user + system);
+        resolve((message as { cpu: NodeJS.CpuUsage }).cpu);
       }
     };
     child.on('message', onMessage);
@@ -121,6 +123,20 @@ function memoryOf(child: ChildProcess): Promise<{ rss: number; heapUsed: number 
   return new Promise((resolve) => {
     child.once('message', (message) => resolve(message as { rss: number; heapUsed: number }));
     child.send('memory');
+  });
+}
+
+/** Asks the gateway process to serve the --layers routes (see layers.ts). */
+function startLayers(gateway: ChildProcess, apiKey: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown) => {
+      if (message === 'layers-ready') resolve();
+      else if (typeof message === 'object' && message !== null && 'layersFailed' in message) reject(new Error(String(message.layersFailed)));
+      else return;
+      gateway.off('message', onMessage);
+    };
+    gateway.on('message', onMessage);
+    gateway.send({ layers: { port: PORTS.layers, upstream: `http://127.0.0.1:${PORTS.upstream}`, apiKey, model: 'bench-model' } });
   });
 }
 
@@ -138,26 +154,32 @@ try {
     { name: 'direct upstream', origin: `http://127.0.0.1:${PORTS.upstream}`, headers: {}, process: upstreamProcess },
     { name: 'bare undici proxy', origin: `http://127.0.0.1:${PORTS.proxy}`, headers: {}, process: proxyProcess },
     { name: 'MaaS /v1/chat/completions (key auth + billing)', origin: `http://127.0.0.1:${PORTS.gateway}`, headers: auth, process: gateway },
-  ];
+  ].map((target) => ({ ...target, path: '/v1/chat/completions' }));
+  if (withLayers) {
+    await startLayers(gateway, apiKey);
+    for (const layer of LAYERS) targets.push({ name: `layer: ${layer}`, origin: `http://127.0.0.1:${PORTS.layers}`, path: `/layer/${layer}`, headers: auth, process: gateway });
+  }
   // Warm-up: JIT, pools and caches.
-  for (const target of targets) await throughput(`${target.origin}/v1/chat/completions`, 8, target.headers);
+  for (const target of targets) await throughput(`${target.origin}${target.path}`, 8, target.headers);
 
   // The host's speed drifts over minutes (other tenants on the same physical cores), so the three
   // targets take turns for --rounds rounds and each figure is the median over the rounds; the
   // throughput ratio is the median of the per-round ratios, each measured minutes apart at most.
-  const perRound: { rps: number; cpuUs: number; requests: number; errors: number }[][] = targets.map(() => []);
+  const perRound: { rps: number; cpuUs: number; userUs: number; requests: number; errors: number }[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [index, target] of targets.entries()) {
       const cpuBefore = await cpuOf(target.process);
-      const result = await throughput(`${target.origin}/v1/chat/completions`, 32, target.headers);
-      const cpuUs = (await cpuOf(target.process)) - cpuBefore;
-      perRound[index]!.push({ rps: result.requests.average, cpuUs, requests: result.requests.total, errors: result.errors + result.non2xx });
+      const result = await throughput(`${target.origin}${target.path}`, 32, target.headers);
+      const cpuAfter = await cpuOf(target.process);
+      const userUs = cpuAfter.user - cpuBefore.user;
+      const cpuUs = userUs + cpuAfter.system - cpuBefore.system;
+      perRound[index]!.push({ rps: result.requests.average, cpuUs, userUs, requests: result.requests.total, errors: result.errors + result.non2xx });
     }
   }
-  const rows: { name: string; rps: number; p50: number; p99: number; errors: number; cpuPerRequestUs: number; rounds: number[] }[] = [];
+  const rows: { name: string; rps: number; p50: number; p99: number; errors: number; cpuPerRequestUs: number; kernelShare: number; rounds: number[] }[] = [];
   for (const [index, target] of targets.entries()) {
     const runs = perRound[index]!;
-    const latency = await sequentialLatency(target.origin, '/v1/chat/completions', target.headers);
+    const latency = await sequentialLatency(target.origin, target.path, target.headers);
     rows.push({
       name: target.name,
       rps: median(runs.map((run) => run.rps)),
@@ -165,16 +187,17 @@ try {
       p99: latency.p99,
       errors: runs.reduce((sum, run) => sum + run.errors, 0),
       cpuPerRequestUs: median(runs.map((run) => run.cpuUs / Math.max(1, run.requests))),
+      kernelShare: median(runs.map((run) => 1 - run.userUs / Math.max(1, run.cpuUs))),
       rounds: runs.map((run) => run.rps),
     });
   }
   const [direct, proxy, ours] = rows as [typeof rows[0], typeof rows[0], typeof rows[0]];
   console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-  console.log(`command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}\n`);
-  console.log('| target | req/s at 32 connections (median) | each round | CPU per request, that process (µs) | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log(`command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}\n`);
+  console.log('| target | req/s at 32 connections (median) | each round | CPU per request, that process (µs) | of it in the kernel | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
-    console.log(`| ${row.name} | ${row.rps.toFixed(0)} | ${row.rounds.map((rps) => rps.toFixed(0)).join(', ')} | ${row.cpuPerRequestUs.toFixed(0)} | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} | ${row.errors} |`);
+    console.log(`| ${row.name} | ${row.rps.toFixed(0)} | ${row.rounds.map((rps) => rps.toFixed(0)).join(', ')} | ${row.cpuPerRequestUs.toFixed(0)} | ${(row.kernelShare * 100).toFixed(0)}% | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} | ${row.errors} |`);
   }
   const ratios = ours.rounds.map((rps, round) => rps / (proxy.rounds[round] ?? Number.NaN));
   console.log(`\nMaaS / bare proxy throughput, median of the rounds: ${(median(ratios) * 100).toFixed(1)}% (target ≥ 50%); each round: ${ratios.map((ratio) => `${(ratio * 100).toFixed(1)}%`).join(', ')}`);

@@ -11,7 +11,7 @@ export { bootstrapPlatformData } from './seed/bootstrap.js';
 export { registerUser } from './auth/service.js';
 export type * from './schemas.js';
 export { authenticateRequest } from './auth/authenticate.js';
-export { closeUpstreamPools } from './providers/upstream/index.js';
+export { closeUpstreamPools, dispatchChat } from './providers/upstream/index.js';
 export type { ChatMessage, ChatCompletionChunk } from './providers/upstream/index.js';
 export { assertAllowed, rateLimitHeaders, type RateLimiter, type RateLimits, type RateLimitDecision } from './core/rate-limits.js';
 export type { LoginAttemptVerdict, LoginLimiter } from './auth/login-limits.js';
