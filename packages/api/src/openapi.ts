@@ -8,7 +8,7 @@ function isCreatedMeta(meta: unknown): meta is ProcedureMeta {
 function isProcedure(value: unknown): value is AnyProcedure {
   return typeof value === 'function' && '_def' in value;
 }
-import { ERROR_STATUS } from './core/errors.js';
+import { ERROR_STATUS, type ErrorCode } from './core/errors.js';
 import { appRouter } from './root.js';
 import type { ProcedureMeta } from './trpc.js';
 
@@ -26,7 +26,7 @@ export function buildOpenApiDocument(baseUrl = '/api/v1') {
     },
   });
   // The generator documents every success as 200; creates answer 201.
-  for (const { method, path } of createdOperations()) {
+  for (const { method, path } of restOperations().filter(({ meta }) => isCreatedMeta(meta))) {
     const operation = document.paths?.[path]?.[method];
     const ok = operation?.responses?.['200'];
     if (operation?.responses && ok) {
@@ -42,6 +42,14 @@ type OpenApiDocument = ReturnType<typeof generateOpenApiDocument>;
 type SchemaObject = NonNullable<NonNullable<OpenApiDocument['components']>['schemas']>[string];
 
 const RATE_LIMITED_DESCRIPTION = 'Rate limit exceeded (X-RateLimit-* and Retry-After headers)';
+const UNAVAILABLE_DESCRIPTION = 'A service the platform needs (the database) is unavailable: retry later';
+const TOO_LARGE_DESCRIPTION = 'Request body larger than the server accepts';
+const DECLARED_ERROR_DESCRIPTION: Partial<Record<ErrorCode, string>> = {
+  PAYMENT_REQUIRED: 'Not enough available balance',
+  CONFLICT: 'Conflicts with the current state (a name already taken, a resource still in use, …)',
+  UPSTREAM_ERROR: 'The model provider failed',
+  UPSTREAM_TIMEOUT: 'The model provider did not answer in time',
+};
 
 /** The contract's error envelope for one status, listing the codes answered with it. */
 function envelopeSchema(status: number): SchemaObject {
@@ -68,8 +76,10 @@ function envelopeSchema(status: number): SchemaObject {
 
 /**
  * trpc-to-openapi documents errors in its own shape; every error the API answers is the contract's
- * envelope, so the error responses point at it instead, and every operation documents the 429 of
- * the rate limits.
+ * envelope, so the error responses point at it instead. It also derives only some statuses (no
+ * 400/401 without inputs or protection, no 404 on a POST with a path id); every operation may also
+ * answer 413 (body limit), 429 (rate limits) and 503 (database down), and procedures declare the
+ * rest (402, 409, 502, 504) in their meta. The fuzz suite checks every answered status is here.
  */
 function useErrorEnvelope(document: OpenApiDocument): void {
   const schemas = (document.components ??= {}).schemas ??= {};
@@ -79,11 +89,20 @@ function useErrorEnvelope(document: OpenApiDocument): void {
     schemas[name] ??= envelopeSchema(status);
     return { $ref: `#/components/schemas/${name}` };
   };
-  for (const item of Object.values(document.paths ?? {})) {
-    for (const operation of Object.values(item ?? {})) {
-      const responses = (operation as { responses?: Record<string, { description?: string; content?: unknown }> }).responses;
+  const declared = new Map(restOperations().map(({ method, path, meta }) => [`${method} ${path}`, meta.errors ?? []]));
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item ?? {})) {
+      const { responses } = operation as { responses?: Record<string, { description?: string; content?: unknown }> };
       if (!responses) continue;
+      // Any request may be malformed or carry a bad credential, whatever inputs the procedure has.
+      responses['400'] ??= { description: 'Invalid input data' };
+      responses['401'] ??= { description: 'Missing, invalid or expired credentials' };
+      if (path.includes('{')) responses['404'] ??= { description: 'Not found' };
       responses['429'] = { description: RATE_LIMITED_DESCRIPTION };
+      responses['503'] ??= { description: UNAVAILABLE_DESCRIPTION };
+      // The body limit applies before routing, to a body sent where none is expected too.
+      responses['413'] ??= { description: TOO_LARGE_DESCRIPTION };
+      for (const code of declared.get(`${method} ${path}`) ?? []) responses[String(ERROR_STATUS[code])] ??= { description: DECLARED_ERROR_DESCRIPTION[code] ?? code };
       for (const [key, response] of Object.entries(responses)) {
         const status = Number(key);
         if (status < 400) continue;
@@ -95,15 +114,16 @@ function useErrorEnvelope(document: OpenApiDocument): void {
 
 const HTTP_METHOD = { POST: 'post', PUT: 'put', PATCH: 'patch', GET: 'get', DELETE: 'delete' } as const;
 
-function createdOperations(): { method: 'post' | 'put' | 'patch' | 'get' | 'delete'; path: string }[] {
-  const operations: { method: 'post' | 'put' | 'patch' | 'get' | 'delete'; path: string }[] = [];
+type HttpMethod = (typeof HTTP_METHOD)[keyof typeof HTTP_METHOD];
+
+/** Every REST operation of the router with its procedure's meta. */
+function restOperations(): { method: HttpMethod; path: string; meta: ProcedureMeta }[] {
+  const operations: { method: HttpMethod; path: string; meta: ProcedureMeta }[] = [];
   const visit = (record: object) => {
     for (const value of Object.values(record)) {
       if (isProcedure(value)) {
-        const meta = value._def.meta;
-        if (isCreatedMeta(meta) && meta.openapi) {
-          operations.push({ method: HTTP_METHOD[meta.openapi.method], path: meta.openapi.path });
-        }
+        const meta = value._def.meta as ProcedureMeta | undefined;
+        if (meta?.openapi) operations.push({ method: HTTP_METHOD[meta.openapi.method], path: meta.openapi.path, meta });
       } else if (value && typeof value === 'object') {
         visit(value);
       }

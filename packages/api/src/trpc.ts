@@ -4,12 +4,17 @@ import type { UserRole } from '@maas/db';
 import { recordAudit } from './admin/audit.js';
 import { authenticateRequest } from './auth/authenticate.js';
 import type { Actor, RequestContext } from './core/context.js';
-import { AppError, describeError } from './core/errors.js';
+import { AppError, describeError, type ErrorCode } from './core/errors.js';
 import { DEFAULT_LOCALE } from './core/i18n.js';
 
 export interface ProcedureMeta extends OpenApiMeta {
   /** A successful call answers 201 Created (creates). */
   created?: boolean;
+  /**
+   * Errors this procedure answers beyond those any operation may (400, 401, 403, 404, 413, 429,
+   * 500, 503), so that the OpenAPI document lists their statuses too.
+   */
+  errors?: ErrorCode[];
 }
 
 const t = initTRPC

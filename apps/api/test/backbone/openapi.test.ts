@@ -103,6 +103,34 @@ describe('GET /api/v1/openapi.json', () => {
     expect(answered.body.error.code).toBe('INVALID_REQUEST');
   });
 
+  it('documents the statuses trpc-to-openapi does not derive: those any operation may answer, and each procedure’s own', async () => {
+    const statuses = (method: string, path: string) => Object.keys(document.paths[path]?.[method]?.responses ?? {});
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const method of Object.keys(item)) {
+        expect(statuses(method, path), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '401', '413', '429', '503']));
+        if (path.includes('{')) expect(statuses(method, path), `${method} ${path}`).toContain('404');
+      }
+    }
+    expect(statuses('post', '/applications/{app_id}/chat')).toEqual(expect.arrayContaining(['402', '409', '502', '504']));
+    expect(statuses('post', '/tools/{tool_id}/purchase')).toEqual(expect.arrayContaining(['402', '409']));
+    expect(statuses('post', '/admin/users/{user_id}/wallet/debit')).toContain('402');
+    for (const [method, path] of [['post', '/auth/register'], ['put', '/users/profile'], ['post', '/models'], ['delete', '/providers/{provider_id}']] as const) {
+      expect(statuses(method, path), `${method} ${path}`).toContain('409');
+    }
+    // Only where declared: a read never answers 409.
+    expect(statuses('get', '/models')).not.toContain('409');
+    const schemas = document.components?.schemas ?? {};
+    expect(schemas.Error409).toMatchObject({ properties: { error: { properties: { code: { enum: ['CONFLICT'] } } } } });
+
+    // And the document is right about it: a taken username is a 409 envelope.
+    const username = `taken_${Date.now()}`;
+    const account = { username, email: `${username}@example.com`, password: 'a-long-password-1' };
+    expect((await api.post('/api/v1/auth/register', account)).status).toBe(201);
+    const again = await api.post('/api/v1/auth/register', { ...account, email: `other-${username}@example.com` });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('CONFLICT');
+  });
+
   it('never documents a password hash in any response', () => {
     expect(JSON.stringify(document)).not.toMatch(/password_hash/);
   });

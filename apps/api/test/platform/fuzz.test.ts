@@ -358,7 +358,10 @@ function eventsOf(text: string): string[] {
 function judgeApi(operation: Operation, request: FuzzRequest, response: FuzzResponse) {
   const context = describeExchange(request, response);
   expect(response.status, context).toBeLessThan(500);
-  if (response.status >= 400) return expectEnvelope(request, response);
+  if (response.status >= 400) {
+    expect(operation.spec.responses[String(response.status)], `${context}\nstatus ${response.status} is not in the document`).toBeDefined();
+    return expectEnvelope(request, response);
+  }
   expect(response.status, context).toBeGreaterThanOrEqual(200);
   const contentType = response.headers.get('content-type') ?? '';
   if (contentType.startsWith('text/event-stream')) {

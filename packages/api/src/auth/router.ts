@@ -8,7 +8,7 @@ const tags = ['auth'];
 
 export const authRouter = router({
   register: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/register', tags, summary: 'Create an account' }, created: true })
+    .meta({ openapi: { method: 'POST', path: '/auth/register', tags, summary: 'Create an account' }, created: true, errors: ['CONFLICT'] })
     .input(RegisterInput)
     .output(UserProfile)
     .mutation(({ ctx, input }) => registerUser(ctx.platform, input)),

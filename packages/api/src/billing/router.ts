@@ -46,6 +46,7 @@ export const billingRouter = router({
     .meta({
       openapi: { method: 'POST', path: '/admin/users/{user_id}/wallet/debit', tags: ['admin'], summary: "Debit a user's wallet", protect: true },
       created: true,
+      errors: ['PAYMENT_REQUIRED'],
     })
     .input(AdminWalletMovementInput)
     .output(AdminWalletTransaction)

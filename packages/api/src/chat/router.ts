@@ -25,6 +25,7 @@ export const chatRouter = router({
         summary: 'Chat with an application',
         description: 'With `stream: true` the answer is `text/event-stream`: `delta` events, then one `done` event (or one `error` event).',
       },
+      errors: ['PAYMENT_REQUIRED', 'CONFLICT', 'UPSTREAM_ERROR', 'UPSTREAM_TIMEOUT'],
     })
     .input(ChatInput)
     .output(ChatResponse)

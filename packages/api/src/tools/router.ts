@@ -82,6 +82,7 @@ export const toolsRouter = router({
         requestHeaders: PurchaseHeaders,
       },
       created: true,
+      errors: ['PAYMENT_REQUIRED', 'CONFLICT'],
     })
     .input(PurchaseInput)
     .output(ToolOrder)
@@ -94,7 +95,7 @@ export const toolsRouter = router({
     .query(({ ctx, input }) => listReviews(ctx.platform.db, ctx.actor, input)),
 
   createReview: authedProcedure
-    .meta({ openapi: { method: 'POST', path: '/tools/{tool_id}/reviews', tags, protect: true, summary: 'Review a tool you own' }, created: true })
+    .meta({ openapi: { method: 'POST', path: '/tools/{tool_id}/reviews', tags, protect: true, summary: 'Review a tool you own' }, created: true, errors: ['CONFLICT'] })
     .input(CreateReviewInput)
     .output(ToolReview)
     .mutation(({ ctx, input }) => createReview(ctx.platform.db, ctx.actor, input)),

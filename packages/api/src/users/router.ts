@@ -20,7 +20,7 @@ export const usersRouter = router({
     .query(({ ctx }) => getProfile(ctx.platform.db, ctx.actor)),
 
   updateProfile: authedProcedure
-    .meta({ openapi: { method: 'PUT', path: '/users/profile', tags: ['users'], protect: true } })
+    .meta({ openapi: { method: 'PUT', path: '/users/profile', tags: ['users'], protect: true }, errors: ['CONFLICT'] })
     .input(UpdateProfileInput)
     .output(UserProfile)
     .mutation(({ ctx, input }) => updateProfile(ctx.platform.db, ctx.actor, input)),
