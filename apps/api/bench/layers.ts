@@ -72,6 +72,17 @@ export async function startLayerServer(platform: Platform, port: number, upstrea
   await completeModelCall(platform, probe);
   const target = probe.targets[0]!;
 
+  function viaUpstreamClient(authenticate: boolean) {
+    return (req: IncomingMessage, res: ServerResponse) =>
+      readBody(req, async (text) => {
+        const body = JSON.parse(text) as CompletionBody;
+        if (authenticate) await authenticateRequest(context(req.headers.authorization));
+        const { body: completion } = await dispatchChat(target, { ...probe.request, messages: body.messages }, { signal: new AbortController().signal });
+        completion.model = body.model;
+        return completion;
+      }, res);
+  }
+
   const layers: Record<(typeof LAYERS)[number], (req: IncomingMessage, res: ServerResponse) => void> = {
     'in-process-proxy': proxy,
     'both-bodies': (req, res) =>
@@ -88,21 +99,8 @@ export async function startLayerServer(platform: Platform, port: number, upstrea
         completion.model = body.model;
         return completion;
       }, res),
-    'upstream-client': (req, res) =>
-      readBody(req, async (text) => {
-        const body = JSON.parse(text) as CompletionBody;
-        const { body: completion } = await dispatchChat(target, { ...probe.request, messages: body.messages }, { signal: new AbortController().signal });
-        completion.model = body.model;
-        return completion;
-      }, res),
-    'key-auth': (req, res) =>
-      readBody(req, async (text) => {
-        const body = JSON.parse(text) as CompletionBody;
-        await authenticateRequest(context(req.headers.authorization));
-        const { body: completion } = await dispatchChat(target, { ...probe.request, messages: body.messages }, { signal: new AbortController().signal });
-        completion.model = body.model;
-        return completion;
-      }, res),
+    'upstream-client': viaUpstreamClient(false),
+    'key-auth': viaUpstreamClient(true),
     'model-call': (req, res) =>
       readBody(req, async (text) => {
         const body = JSON.parse(text) as CompletionBody;
