@@ -392,3 +392,60 @@ describe('resolveModelForCall', () => {
     expect(unknown.appCode).toBe('NOT_FOUND');
   });
 });
+
+describe('price floors of providers', () => {
+  const floor = { input_tokens: 0.000001, output_tokens: 0.000002 };
+  let floored: { id: string };
+
+  beforeAll(async () => {
+    floored = await createProvider(api, admin.token, { min_price: floor });
+  });
+
+  it('is a provider field admins set and read, 0 by default', async () => {
+    expect((await api.get(`/api/v1/providers/${floored.id}`, admin.token)).body.min_price).toEqual(floor);
+    expect((await api.get(`/api/v1/providers/${provider.id}`, admin.token)).body.min_price).toEqual({ input_tokens: 0, output_tokens: 0 });
+    const other = await createProvider(api, admin.token);
+    const patched = await api.patch(`/api/v1/providers/${other.id}`, { min_price: { input_tokens: '0.000000003', output_tokens: 0 } }, admin.token);
+    expect(patched.status).toBe(200);
+    expect(patched.body.min_price).toEqual({ input_tokens: 0.000000003, output_tokens: 0 });
+    expectError(await api.patch(`/api/v1/providers/${other.id}`, { min_price: { input_tokens: -1, output_tokens: 0 } }, admin.token), 400, 'INVALID_REQUEST');
+  });
+
+  it('refuses a developer a model priced below the floor of a provider it routes to, free included', async () => {
+    const routes = [{ provider_id: provider.id, upstream_model: 'cheap' }, { provider_id: floored.id, upstream_model: 'dear' }];
+    for (const pricing of [undefined, { input_tokens: 0.000001, output_tokens: 0.0000019 }, { input_tokens: 0, output_tokens: 1 }]) {
+      const res = await api.post('/api/v1/models', { name: uniqueName('under'), category: 'text', routes, ...(pricing ? { pricing } : {}) }, alice.token);
+      const error = expectError(res, 400, 'INVALID_REQUEST');
+      expect(error.message).toContain('0.000002');
+      expect(error.details).toEqual({ field: 'pricing', provider_ids: [floored.id], min_price: floor });
+    }
+    const atFloor = await api.post('/api/v1/models', { name: uniqueName('at-floor'), category: 'text', routes, pricing: floor }, alice.token);
+    expect(atFloor.status).toBe(201);
+    expect(atFloor.body.pricing).toEqual(floor);
+  });
+
+  it('checks a developer’s update of the pricing or the routes, and nothing else', async () => {
+    const model = await createModel(api, alice.token, { routes: [{ provider_id: floored.id, upstream_model: 'dear' }], pricing: { input_tokens: 0.00001, output_tokens: 0.00001 } });
+    expectError(await api.patch(`/api/v1/models/${model.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, alice.token), 400, 'INVALID_REQUEST');
+
+    const free = await createModel(api, alice.token, { routes: [{ provider_id: provider.id, upstream_model: 'cheap' }] });
+    const rerouted = await api.patch(`/api/v1/models/${free.id}`, { routes: [{ provider_id: floored.id, upstream_model: 'dear' }] }, alice.token);
+    expect(expectError(rerouted, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'pricing', provider_ids: [floored.id] });
+    const both = await api.patch(`/api/v1/models/${free.id}`, { routes: [{ provider_id: floored.id, upstream_model: 'dear' }], pricing: floor }, alice.token);
+    expect(both.status).toBe(200);
+
+    // A floor raised later leaves existing models callable and editable; only a price change is checked.
+    const raised = await createProvider(api, admin.token);
+    const early = await createModel(api, alice.token, { routes: [{ provider_id: raised.id, upstream_model: 'x' }] });
+    expect((await api.patch(`/api/v1/providers/${raised.id}`, { min_price: floor }, admin.token)).status).toBe(200);
+    expect((await api.patch(`/api/v1/models/${early.id}`, { description: 'still free' }, alice.token)).status).toBe(200);
+    expectError(await api.patch(`/api/v1/models/${early.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, alice.token), 400, 'INVALID_REQUEST');
+  });
+
+  it('lets admins price below a floor', async () => {
+    const res = await api.post('/api/v1/models', { name: uniqueName('house'), category: 'text', routes: [{ provider_id: floored.id, upstream_model: 'dear' }] }, admin.token);
+    expect(res.status).toBe(201);
+    const model = await createModel(api, alice.token, { routes: [{ provider_id: floored.id, upstream_model: 'dear' }], pricing: floor });
+    expect((await api.patch(`/api/v1/models/${model.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, admin.token)).status).toBe(200);
+  });
+});

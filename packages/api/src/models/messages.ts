@@ -19,6 +19,10 @@ export const modelsMessages = {
     'zh-CN': 'routes 引用了不存在的提供方',
     en: 'routes reference a provider that does not exist',
   },
+  MODEL_PRICE_BELOW_PROVIDER_FLOOR: {
+    'zh-CN': '价格低于所路由提供方的最低价（每个输入 token {input}，每个输出 token {output}）',
+    en: 'The price is below the minimum of a provider it routes to ({input} per input token, {output} per output token)',
+  },
   MODEL_FILE_NOT_OWNED: {
     'zh-CN': 'model_file 必须是你自己上传的文件',
     en: 'model_file must be a file you uploaded',

@@ -1,11 +1,11 @@
-import type { Database, Model, ModelParametersJson, ModelRoute } from '@maas/db';
+import type { Database, Model, ModelParametersJson, ModelRoute, Provider } from '@maas/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { uniqueViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { nanoToAmount } from '../core/money.js';
+import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
@@ -136,15 +136,51 @@ export async function findUsableModel(db: Kysely<Database>, actor: Actor, modelI
   return row;
 }
 
-async function assertRoutesValid(db: Kysely<Database>, routes: readonly RouteSpec[]): Promise<void> {
+type ProviderFloor = Pick<Provider, 'id' | 'min_input_nano_per_token' | 'min_output_nano_per_token'>;
+
+/** The routes' providers, with their price floors; 400 if one does not exist. */
+async function assertRoutesValid(db: Kysely<Database>, routes: readonly RouteSpec[]): Promise<ProviderFloor[]> {
   const ids = [...new Set(routes.map((r) => r.provider_id))];
-  if (ids.length === 0) return;
-  const found = await db.selectFrom('providers').select('id').where('id', 'in', ids).execute();
+  if (ids.length === 0) return [];
+  const found = await db.selectFrom('providers').select(['id', 'min_input_nano_per_token', 'min_output_nano_per_token']).where('id', 'in', ids).execute();
   const known = new Set(found.map((p) => p.id));
   const missing = ids.filter((id) => !known.has(id));
   if (missing.length > 0) {
     throw new AppError('INVALID_REQUEST', { message: 'MODEL_ROUTE_PROVIDER_UNKNOWN', details: { field: 'routes', provider_ids: missing } });
   }
+  return found;
+}
+
+async function currentRouteFloors(db: Kysely<Database>, modelId: string): Promise<ProviderFloor[]> {
+  return db
+    .selectFrom('model_routes')
+    .innerJoin('providers', 'providers.id', 'model_routes.provider_id')
+    .select(['providers.id', 'providers.min_input_nano_per_token', 'providers.min_output_nano_per_token'])
+    .distinct()
+    .where('model_routes.model_id', '=', modelId)
+    .execute();
+}
+
+/**
+ * Providers call upstreams with the platform's keys, so only an admin may price a model routed to
+ * one below the provider's floor; anyone else would sell the platform's calls below cost.
+ */
+function assertPricedAtFloors(actor: Actor, pricing: { input: bigint; output: bigint }, providers: readonly ProviderFloor[]): void {
+  if (actor.role === 'admin') return;
+  const below = providers.filter((p) => pricing.input < p.min_input_nano_per_token || pricing.output < p.min_output_nano_per_token);
+  if (below.length === 0) return;
+  let input = 0n;
+  let output = 0n;
+  for (const provider of providers) {
+    if (provider.min_input_nano_per_token > input) input = provider.min_input_nano_per_token;
+    if (provider.min_output_nano_per_token > output) output = provider.min_output_nano_per_token;
+  }
+  const floor = { input_tokens: nanoToAmount(input), output_tokens: nanoToAmount(output) };
+  throw new AppError('INVALID_REQUEST', {
+    message: 'MODEL_PRICE_BELOW_PROVIDER_FLOOR',
+    params: { input: nanoToDecimalString(input), output: nanoToDecimalString(output) },
+    details: { field: 'pricing', provider_ids: below.map((p) => p.id), min_price: floor },
+  });
 }
 
 async function assertOwnFile(db: Kysely<Database>, actor: Actor, fileId: string | null | undefined): Promise<void> {
@@ -188,7 +224,8 @@ function parametersJson(config: ModelParametersJson): string {
 
 export async function createModel(platform: Platform, actor: Actor, input: z.infer<typeof CreateModelInput>) {
   const { db } = platform;
-  await Promise.all([assertRoutesValid(db, input.routes), assertOwnFile(db, actor, input.model_file)]);
+  const [providers] = await Promise.all([assertRoutesValid(db, input.routes), assertOwnFile(db, actor, input.model_file)]);
+  assertPricedAtFloors(actor, { input: input.pricing?.input_tokens ?? 0n, output: input.pricing?.output_tokens ?? 0n }, providers);
   const id = newId('model');
   try {
     const row = await db.transaction().execute(async (trx) => {
@@ -224,7 +261,13 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
 export async function updateModel(platform: Platform, actor: Actor, input: z.infer<typeof UpdateModelInput>) {
   const { db } = platform;
   const current = await findEditableModel(db, actor, input.model_id);
-  await Promise.all([input.routes ? assertRoutesValid(db, input.routes) : undefined, assertOwnFile(db, actor, input.model_file)]);
+  const [providers] = await Promise.all([input.routes ? assertRoutesValid(db, input.routes) : undefined, assertOwnFile(db, actor, input.model_file)]);
+  if (input.routes !== undefined || input.pricing !== undefined) {
+    const pricing = input.pricing
+      ? { input: input.pricing.input_tokens, output: input.pricing.output_tokens }
+      : { input: current.input_nano_per_token, output: current.output_nano_per_token };
+    assertPricedAtFloors(actor, pricing, providers ?? (await currentRouteFloors(db, current.id)));
+  }
   const changes = {
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),

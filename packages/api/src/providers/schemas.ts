@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
+import { Pricing, PricingInput } from '../models/pricing.js';
 
 export const ProviderId = z.string().regex(/^prov_[a-z0-9]+$/).max(64);
 export const ProviderKind = z.enum(['openai-compatible', 'demo-echo']);
@@ -16,6 +17,10 @@ const ProviderFields = z.object({
   priority: z.number().int().min(-1000).max(1000).meta({ description: 'Lower is tried first' }),
   weight: z.number().int().min(0).max(1000).meta({ description: 'Share among providers of equal priority' }),
   enabled: z.boolean(),
+  min_price: PricingInput.meta({
+    description:
+      'Least price per token that anyone but an admin may give a model routed here: the upstream key is the platform\'s, so developers cannot sell its calls below cost. Default 0.',
+  }),
 });
 
 export const CreateProviderInput = ProviderFields.extend({
@@ -26,6 +31,7 @@ export const CreateProviderInput = ProviderFields.extend({
   priority: ProviderFields.shape.priority.default(0),
   weight: ProviderFields.shape.weight.default(1),
   enabled: ProviderFields.shape.enabled.default(true),
+  min_price: ProviderFields.shape.min_price.optional(),
 }).strict();
 
 export const ProviderRef = z.object({ provider_id: ProviderId });
@@ -45,6 +51,7 @@ export const Provider = z
     priority: z.number().int(),
     weight: z.number().int(),
     enabled: z.boolean(),
+    min_price: Pricing,
     created_at: Timestamp,
     updated_at: Timestamp,
   })

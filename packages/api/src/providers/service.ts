@@ -8,6 +8,7 @@ import { newId } from '../core/ids.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
+import { nanoToAmount } from '../core/money.js';
 import { assertResolvesPublic, normalizeBaseUrl } from './base-url.js';
 import { markCatalogChanged } from './catalog-generation.js';
 import type { CreateProviderInput, ListProvidersInput, UpdateProviderInput } from './schemas.js';
@@ -25,6 +26,7 @@ export function toProvider(row: Provider) {
     priority: row.priority,
     weight: row.weight,
     enabled: row.enabled,
+    min_price: { input_tokens: nanoToAmount(row.min_input_nano_per_token), output_tokens: nanoToAmount(row.min_output_nano_per_token) },
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
   };
@@ -77,6 +79,8 @@ export async function createProvider(platform: Platform, actor: Actor | null, in
         priority: input.priority,
         weight: input.weight,
         enabled: input.enabled,
+        min_input_nano_per_token: input.min_price?.input_tokens ?? 0n,
+        min_output_nano_per_token: input.min_price?.output_tokens ?? 0n,
         created_by: actor?.userId ?? null,
       })
       .returningAll()
@@ -107,6 +111,9 @@ export async function updateProvider(platform: Platform, providerId: string, inp
     ...(input.priority !== undefined ? { priority: input.priority } : {}),
     ...(input.weight !== undefined ? { weight: input.weight } : {}),
     ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+    ...(input.min_price !== undefined
+      ? { min_input_nano_per_token: input.min_price.input_tokens, min_output_nano_per_token: input.min_price.output_tokens }
+      : {}),
   };
   if (Object.keys(changes).length === 0) return toProvider(current);
   if (changes.base_url) await assertResolvesPublic(changes.base_url, platform.config.allowPrivateUpstreams);

@@ -8,6 +8,7 @@ import * as m0006 from './0006_tools_marketplace.js';
 import * as m0007 from './0007_community.js';
 import * as m0008 from './0008_audit_log.js';
 import * as m0009 from './0009_wallet_leases.js';
+import * as m0010 from './0010_provider_price_floor.js';
 
 // A static list rather than a folder scan: it works the same under tsx, vitest and a bundler.
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_community': m0007,
   '0008_audit_log': m0008,
   '0009_wallet_leases': m0009,
+  '0010_provider_price_floor': m0010,
 };

@@ -27,6 +27,9 @@ export interface ProvidersTable {
   /** Relative share among routes of equal priority. */
   weight: Generated<number>;
   enabled: Generated<boolean>;
+  /** Floor of the per-token prices of non-admin models routed here (nano-units). */
+  min_input_nano_per_token: Nano;
+  min_output_nano_per_token: Nano;
   created_by: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
