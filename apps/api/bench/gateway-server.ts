@@ -39,7 +39,12 @@ await server.app.listen({ port, host: '127.0.0.1' });
 
 process.on('message', async (message) => {
   if (typeof message === 'object' && message !== null && 'layers' in message) {
-    const { port: layersPort, upstream, apiKey, model } = (message as { layers: { port: number; upstream: string; apiKey: string; model: string } }).layers;
+    const {
+      port: layersPort,
+      upstream,
+      apiKey,
+      model,
+    } = (message as { layers: { port: number; upstream: string; apiKey: string; model: string } }).layers;
     startLayerServer(server.platform, layersPort, upstream, apiKey, model).then(
       () => process.send?.('layers-ready'),
       (error: unknown) => process.send?.({ layersFailed: String(error) }),

@@ -68,50 +68,82 @@ export async function startLayerServer(platform: Platform, port: number, upstrea
 
   // One real call gives the route (target) and the upstream request our gateway builds.
   const actor = await authenticateRequest(context(`Bearer ${apiKey}`));
-  const probe = await prepareModelCall(platform, { actor, model, messages: [{ role: 'user', content: 'probe' }], parameters: {}, signal: new AbortController().signal });
+  const probe = await prepareModelCall(platform, {
+    actor,
+    model,
+    messages: [{ role: 'user', content: 'probe' }],
+    parameters: {},
+    signal: new AbortController().signal,
+  });
   await completeModelCall(platform, probe);
   const target = probe.targets[0]!;
 
   function viaUpstreamClient(authenticate: boolean) {
     return (req: IncomingMessage, res: ServerResponse) =>
-      readBody(req, async (text) => {
-        const body = JSON.parse(text) as CompletionBody;
-        if (authenticate) await authenticateRequest(context(req.headers.authorization));
-        const { body: completion } = await dispatchChat(target, { ...probe.request, messages: body.messages }, { signal: new AbortController().signal });
-        completion.model = body.model;
-        return completion;
-      }, res);
+      readBody(
+        req,
+        async (text) => {
+          const body = JSON.parse(text) as CompletionBody;
+          if (authenticate) await authenticateRequest(context(req.headers.authorization));
+          const { body: completion } = await dispatchChat(
+            target,
+            { ...probe.request, messages: body.messages },
+            { signal: new AbortController().signal },
+          );
+          completion.model = body.model;
+          return completion;
+        },
+        res,
+      );
   }
 
   const layers: Record<(typeof LAYERS)[number], (req: IncomingMessage, res: ServerResponse) => void> = {
     'in-process-proxy': proxy,
     'both-bodies': (req, res) =>
-      readBody(req, async (text) => {
-        const body = JSON.parse(text) as CompletionBody;
-        const { statusCode, body: answer } = await pool.request({
-          path: '/v1/chat/completions',
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ ...body, model: target.upstreamModel, stream: false }),
-        });
-        if (statusCode !== 200) throw new Error(`upstream answered ${statusCode}`);
-        const completion = JSON.parse(await answer.text()) as { model: string };
-        completion.model = body.model;
-        return completion;
-      }, res),
+      readBody(
+        req,
+        async (text) => {
+          const body = JSON.parse(text) as CompletionBody;
+          const { statusCode, body: answer } = await pool.request({
+            path: '/v1/chat/completions',
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ ...body, model: target.upstreamModel, stream: false }),
+          });
+          if (statusCode !== 200) throw new Error(`upstream answered ${statusCode}`);
+          const completion = JSON.parse(await answer.text()) as { model: string };
+          completion.model = body.model;
+          return completion;
+        },
+        res,
+      ),
     'upstream-client': viaUpstreamClient(false),
     'key-auth': viaUpstreamClient(true),
     'model-call': (req, res) =>
-      readBody(req, async (text) => {
-        const body = JSON.parse(text) as CompletionBody;
-        const ctx = context(req.headers.authorization);
-        const caller = await authenticateRequest(ctx);
-        const call = await prepareModelCall(platform, { actor: caller, model: body.model, messages: body.messages, parameters: {}, signal: ctx.clientSignal() });
-        const { completion, outcome } = await completeModelCall(platform, call);
-        completion.model = body.model;
-        completion.usage = { prompt_tokens: outcome.inputTokens, completion_tokens: outcome.outputTokens, total_tokens: outcome.inputTokens + outcome.outputTokens };
-        return completion;
-      }, res),
+      readBody(
+        req,
+        async (text) => {
+          const body = JSON.parse(text) as CompletionBody;
+          const ctx = context(req.headers.authorization);
+          const caller = await authenticateRequest(ctx);
+          const call = await prepareModelCall(platform, {
+            actor: caller,
+            model: body.model,
+            messages: body.messages,
+            parameters: {},
+            signal: ctx.clientSignal(),
+          });
+          const { completion, outcome } = await completeModelCall(platform, call);
+          completion.model = body.model;
+          completion.usage = {
+            prompt_tokens: outcome.inputTokens,
+            completion_tokens: outcome.outputTokens,
+            total_tokens: outcome.inputTokens + outcome.outputTokens,
+          };
+          return completion;
+        },
+        res,
+      ),
   };
 
   const server = createServer((req, res) => {

@@ -37,7 +37,10 @@ const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103 };
 function start(script: string, argv: string[]): Promise<ChildProcess> {
   // The gateway samples retained memory after a full collection.
   const flags = script === 'gateway-server.ts' ? ['--expose-gc'] : [];
-  const child = fork(path.join(here, script), argv, { execArgv: ['--import', 'tsx', ...flags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, script), argv, {
+    execArgv: ['--import', 'tsx', ...flags],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => (message === 'ready' ? resolve(child) : reject(new Error(String(message)))));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
@@ -61,19 +64,45 @@ async function json(url: string, method: string, body: unknown, token?: string):
 async function setUpGateway(): Promise<string> {
   const api = `http://127.0.0.1:${PORTS.gateway}/api/v1`;
   const admin = await json(`${api}/auth/token`, 'POST', { username: 'bench-admin@example.com', password: 'bench-admin-password' });
-  const provider = await json(`${api}/providers`, 'POST', { name: 'bench-upstream', kind: 'openai-compatible', base_url: `http://127.0.0.1:${PORTS.upstream}/v1`, api_key: 'sk-upstream', timeout_ms: 30_000, priority: 0, weight: 1, enabled: true }, admin.access_token);
-  await json(`${api}/models`, 'POST', {
-    name: 'bench-model',
-    description: 'benchmark model',
-    category: 'text',
-    visibility: 'public',
-    pricing: { input_tokens: 0.000001, output_tokens: 0.000002 },
-    routes: [{ provider_id: provider.id, upstream_model: 'bench-upstream' }],
-  }, admin.access_token);
+  const provider = await json(
+    `${api}/providers`,
+    'POST',
+    {
+      name: 'bench-upstream',
+      kind: 'openai-compatible',
+      base_url: `http://127.0.0.1:${PORTS.upstream}/v1`,
+      api_key: 'sk-upstream',
+      timeout_ms: 30_000,
+      priority: 0,
+      weight: 1,
+      enabled: true,
+    },
+    admin.access_token,
+  );
+  await json(
+    `${api}/models`,
+    'POST',
+    {
+      name: 'bench-model',
+      description: 'benchmark model',
+      category: 'text',
+      visibility: 'public',
+      pricing: { input_tokens: 0.000001, output_tokens: 0.000002 },
+      routes: [{ provider_id: provider.id, upstream_model: 'bench-upstream' }],
+    },
+    admin.access_token,
+  );
   await json(`${api}/auth/register`, 'POST', { username: 'bench_user', email: 'bench-user@example.com', password: 'bench-user-password' });
   const user = await json(`${api}/auth/token`, 'POST', { username: 'bench_user', password: 'bench-user-password' });
-  const profile: { id: string } = await (await fetch(`${api}/users/profile`, { headers: { authorization: `Bearer ${user.access_token}` } })).json() as { id: string };
-  await json(`${api}/admin/users/${profile.id}/wallet/credit`, 'POST', { amount: 1_000_000, reason: 'benchmark budget' }, admin.access_token);
+  const profile: { id: string } = (await (
+    await fetch(`${api}/users/profile`, { headers: { authorization: `Bearer ${user.access_token}` } })
+  ).json()) as { id: string };
+  await json(
+    `${api}/admin/users/${profile.id}/wallet/credit`,
+    'POST',
+    { amount: 1_000_000, reason: 'benchmark budget' },
+    admin.access_token,
+  );
   const key = await json(`${api}/api-keys`, 'POST', { name: 'bench' }, user.access_token);
   return key.key;
 }
@@ -95,7 +124,12 @@ async function sequentialLatency(origin: string, requestPath: string, headers: R
   const timings: number[] = [];
   for (let i = 0; i < latencySamples + 200; i++) {
     const started = process.hrtime.bigint();
-    const { statusCode, body } = await client.request({ path: requestPath, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: BODY });
+    const { statusCode, body } = await client.request({
+      path: requestPath,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: BODY,
+    });
     await body.text();
     if (statusCode !== 200) throw new Error(`${origin}${requestPath} answered ${statusCode}`);
     if (i >= 200) timings.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -131,7 +165,8 @@ function startLayers(gateway: ChildProcess, apiKey: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: unknown) => {
       if (message === 'layers-ready') resolve();
-      else if (typeof message === 'object' && message !== null && 'layersFailed' in message) reject(new Error(String(message.layersFailed)));
+      else if (typeof message === 'object' && message !== null && 'layersFailed' in message)
+        reject(new Error(String(message.layersFailed)));
       else return;
       gateway.off('message', onMessage);
     };
@@ -153,11 +188,23 @@ try {
   const targets = [
     { name: 'direct upstream', origin: `http://127.0.0.1:${PORTS.upstream}`, headers: {}, process: upstreamProcess },
     { name: 'bare undici proxy', origin: `http://127.0.0.1:${PORTS.proxy}`, headers: {}, process: proxyProcess },
-    { name: 'MaaS /v1/chat/completions (key auth + billing)', origin: `http://127.0.0.1:${PORTS.gateway}`, headers: auth, process: gateway },
+    {
+      name: 'MaaS /v1/chat/completions (key auth + billing)',
+      origin: `http://127.0.0.1:${PORTS.gateway}`,
+      headers: auth,
+      process: gateway,
+    },
   ].map((target) => ({ ...target, path: '/v1/chat/completions' }));
   if (withLayers) {
     await startLayers(gateway, apiKey);
-    for (const layer of LAYERS) targets.push({ name: `layer: ${layer}`, origin: `http://127.0.0.1:${PORTS.layers}`, path: `/layer/${layer}`, headers: auth, process: gateway });
+    for (const layer of LAYERS)
+      targets.push({
+        name: `layer: ${layer}`,
+        origin: `http://127.0.0.1:${PORTS.layers}`,
+        path: `/layer/${layer}`,
+        headers: auth,
+        process: gateway,
+      });
   }
   // Warm-up: JIT, pools and caches.
   for (const target of targets) await throughput(`${target.origin}${target.path}`, 8, target.headers);
@@ -173,10 +220,25 @@ try {
       const cpuAfter = await cpuOf(target.process);
       const userUs = cpuAfter.user - cpuBefore.user;
       const cpuUs = userUs + cpuAfter.system - cpuBefore.system;
-      perRound[index]!.push({ rps: result.requests.average, cpuUs, userUs, requests: result.requests.total, errors: result.errors + result.non2xx });
+      perRound[index]!.push({
+        rps: result.requests.average,
+        cpuUs,
+        userUs,
+        requests: result.requests.total,
+        errors: result.errors + result.non2xx,
+      });
     }
   }
-  const rows: { name: string; rps: number; p50: number; p99: number; errors: number; cpuPerRequestUs: number; kernelShare: number; rounds: number[] }[] = [];
+  const rows: {
+    name: string;
+    rps: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    cpuPerRequestUs: number;
+    kernelShare: number;
+    rounds: number[];
+  }[] = [];
   for (const [index, target] of targets.entries()) {
     const runs = perRound[index]!;
     const latency = await sequentialLatency(target.origin, target.path, target.headers);
@@ -191,20 +253,32 @@ try {
       rounds: runs.map((run) => run.rps),
     });
   }
-  const [direct, proxy, ours] = rows as [typeof rows[0], typeof rows[0], typeof rows[0]];
-  console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-  console.log(`command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}\n`);
-  console.log('| target | req/s at 32 connections (median) | each round | CPU per request, that process (µs) | of it in the kernel | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |');
+  const [direct, proxy, ours] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+  console.log(
+    `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  );
+  console.log(
+    `command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}\n`,
+  );
+  console.log(
+    '| target | req/s at 32 connections (median) | each round | CPU per request, that process (µs) | of it in the kernel | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
-    console.log(`| ${row.name} | ${row.rps.toFixed(0)} | ${row.rounds.map((rps) => rps.toFixed(0)).join(', ')} | ${row.cpuPerRequestUs.toFixed(0)} | ${(row.kernelShare * 100).toFixed(0)}% | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} | ${row.errors} |`);
+    console.log(
+      `| ${row.name} | ${row.rps.toFixed(0)} | ${row.rounds.map((rps) => rps.toFixed(0)).join(', ')} | ${row.cpuPerRequestUs.toFixed(0)} | ${(row.kernelShare * 100).toFixed(0)}% | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} | ${row.errors} |`,
+    );
   }
   const ratios = ours.rounds.map((rps, round) => rps / (proxy.rounds[round] ?? Number.NaN));
-  console.log(`\nMaaS / bare proxy throughput, median of the rounds: ${(median(ratios) * 100).toFixed(1)}% (target ≥ 50%); each round: ${ratios.map((ratio) => `${(ratio * 100).toFixed(1)}%`).join(', ')}`);
+  console.log(
+    `\nMaaS / bare proxy throughput, median of the rounds: ${(median(ratios) * 100).toFixed(1)}% (target ≥ 50%); each round: ${ratios.map((ratio) => `${(ratio * 100).toFixed(1)}%`).join(', ')}`,
+  );
   console.log(`MaaS p50 added latency over the direct upstream: ${(ours.p50 - direct.p50).toFixed(3)} ms (target ≤ 1 ms)`);
 
   if (soakSeconds > 0) {
-    console.log(`\nsoak: ${soakSeconds} s of mixed load (streaming and not) at 16 connections; RSS and heap sampled every 10 s, each after a full GC`);
+    console.log(
+      `\nsoak: ${soakSeconds} s of mixed load (streaming and not) at 16 connections; RSS and heap sampled every 10 s, each after a full GC`,
+    );
     const samples: number[] = [];
     const heapSamples: number[] = [];
     const sampler = setInterval(
@@ -237,7 +311,9 @@ try {
     const last = warm.at(-1) ?? Number.NaN;
     const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
     console.log(`requests: ${soak.requests.total}, errors: ${soak.errors}, non-2xx: ${soak.non2xx}`);
-    console.log(`RSS after warm-up: ${mib(first)} MiB → end: ${mib(last)} MiB (growth ${(((last - first) / first) * 100).toFixed(1)}%, target < 10%)`);
+    console.log(
+      `RSS after warm-up: ${mib(first)} MiB → end: ${mib(last)} MiB (growth ${(((last - first) / first) * 100).toFixed(1)}%, target < 10%)`,
+    );
     console.log(`RSS samples (MiB): ${samples.map(mib).join(', ')}`);
     const warmHeap = heapSamples.slice(Math.floor(heapSamples.length / 5));
     console.log(`heap used after warm-up: ${mib(warmHeap[0] ?? Number.NaN)} MiB → end: ${mib(warmHeap.at(-1) ?? Number.NaN)} MiB`);

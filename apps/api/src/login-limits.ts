@@ -14,7 +14,8 @@ export function createLoginLimiter(
   counter: CounterFactory,
   warn: (message: string, error?: unknown) => void,
 ): LoginLimiter | undefined {
-  const perAccount = settings.maxFailuresPerAccount > 0 ? counter('login-account', settings.maxFailuresPerAccount, settings.accountWindowSeconds) : null;
+  const perAccount =
+    settings.maxFailuresPerAccount > 0 ? counter('login-account', settings.maxFailuresPerAccount, settings.accountWindowSeconds) : null;
   const perNetwork = settings.maxFailuresPerIp > 0 ? counter('login-ip', settings.maxFailuresPerIp, settings.ipWindowSeconds) : null;
   if (!perAccount && !perNetwork) return undefined;
   const accountKey = (account: string, network: string) => `${network}|${account}`;

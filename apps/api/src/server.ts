@@ -273,7 +273,8 @@ function jsonNestingExceeds(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
@@ -307,7 +308,6 @@ function errorCodeOf(error: unknown): { code?: string; statusCode?: number } {
   const statusCode = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : undefined;
   return { ...(code ? { code } : {}), ...(statusCode ? { statusCode } : {}) };
 }
-
 
 interface TrpcOpenApiError {
   message: string;

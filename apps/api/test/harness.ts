@@ -115,7 +115,11 @@ export interface ApiResponse<T = unknown> {
 
 /** A small HTTP client for tests: JSON in, JSON out, status kept. */
 export function apiClient(baseUrl: string) {
-  async function call<T = any>(method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+  async function call<T = any>(
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined;
@@ -136,7 +140,8 @@ export function apiClient(baseUrl: string) {
   return {
     call,
     get: <T = any>(path: string, token?: string, headers?: Record<string, string>) => call<T>('GET', path, { token, headers }),
-    post: <T = any>(path: string, body: unknown, token?: string, headers?: Record<string, string>) => call<T>('POST', path, { body, token, headers }),
+    post: <T = any>(path: string, body: unknown, token?: string, headers?: Record<string, string>) =>
+      call<T>('POST', path, { body, token, headers }),
     put: <T = any>(path: string, body: unknown, token?: string) => call<T>('PUT', path, { body, token }),
     patch: <T = any>(path: string, body: unknown, token?: string) => call<T>('PATCH', path, { body, token }),
     delete: <T = any>(path: string, token?: string) => call<T>('DELETE', path, { token }),

@@ -4,7 +4,9 @@ import type { Locale } from './i18n.js';
 export function formatMoney(amount: number, locale: Locale, currency = 'CNY'): string {
   const abs = Math.abs(amount);
   const digits = abs !== 0 && abs < 0.01 ? 6 : 2;
-  return new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: digits }).format(amount);
+  return new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: digits }).format(
+    amount,
+  );
 }
 
 export function formatNumber(value: number, locale: Locale): string {

@@ -146,7 +146,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.getByLabel('Message').press('Enter');
     const transcript = page.getByTestId('transcript');
     await transcript.locator('[data-role=assistant]').first().waitFor();
-    await expect.poll(() => transcript.locator('[data-role=assistant]').first().textContent(), { timeout: UI_TIMEOUT }).toContain('demo-echo');
+    await expect
+      .poll(() => transcript.locator('[data-role=assistant]').first().textContent(), { timeout: UI_TIMEOUT })
+      .toContain('demo-echo');
     await page.getByTestId('chat-cost').waitFor();
     await page.getByTestId('conversation').first().waitFor();
     expect(await page.getByTestId('conversation').count()).toBe(1);
@@ -253,7 +255,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await topUp.getByLabel('Reason').fill('e2e top-up');
     await topUp.getByRole('button', { name: 'Save' }).click();
     await page.getByText(`to ${me.id}.`).waitFor();
-    await page.getByRole('cell', { name: /admin_credit|wallet/ }).first().waitFor();
+    await page
+      .getByRole('cell', { name: /admin_credit|wallet/ })
+      .first()
+      .waitFor();
   });
 
   it('switches back to Chinese and keeps the choice after a reload', async () => {

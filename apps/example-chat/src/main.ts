@@ -35,7 +35,9 @@ try {
   for await (const event of client.streamChat({ app_id: app.id, message })) {
     if (event.type === 'delta') process.stdout.write(event.content);
     else if (event.type === 'done') {
-      console.log(`\n[conversation ${event.conversation_id}: ${event.tokens_used.input} in, ${event.tokens_used.output} out, cost ${event.cost}]`);
+      console.log(
+        `\n[conversation ${event.conversation_id}: ${event.tokens_used.input} in, ${event.tokens_used.output} out, cost ${event.cost}]`,
+      );
     } else {
       console.error(`\n[stream error ${event.error.code}: ${event.error.message}]`);
       process.exitCode = 1;

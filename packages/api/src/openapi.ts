@@ -82,7 +82,7 @@ function envelopeSchema(status: number): SchemaObject {
  * rest (402, 409, 502, 504) in their meta. The fuzz suite checks every answered status is here.
  */
 function useErrorEnvelope(document: OpenApiDocument): void {
-  const schemas = (document.components ??= {}).schemas ??= {};
+  const schemas = ((document.components ??= {}).schemas ??= {});
   for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
   const refFor = (status: number) => {
     const name = `Error${status}`;
@@ -102,11 +102,15 @@ function useErrorEnvelope(document: OpenApiDocument): void {
       responses['503'] ??= { description: UNAVAILABLE_DESCRIPTION };
       // The body limit applies before routing, to a body sent where none is expected too.
       responses['413'] ??= { description: TOO_LARGE_DESCRIPTION };
-      for (const code of declared.get(`${method} ${path}`) ?? []) responses[String(ERROR_STATUS[code])] ??= { description: DECLARED_ERROR_DESCRIPTION[code] ?? code };
+      for (const code of declared.get(`${method} ${path}`) ?? [])
+        responses[String(ERROR_STATUS[code])] ??= { description: DECLARED_ERROR_DESCRIPTION[code] ?? code };
       for (const [key, response] of Object.entries(responses)) {
         const status = Number(key);
         if (status < 400) continue;
-        responses[key] = { description: response.description ?? `HTTP ${status}`, content: { 'application/json': { schema: refFor(status) } } };
+        responses[key] = {
+          description: response.description ?? `HTTP ${status}`,
+          content: { 'application/json': { schema: refFor(status) } },
+        };
       }
     }
   }

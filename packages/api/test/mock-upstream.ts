@@ -151,8 +151,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const behavior = behaviorFor(model);
     const messages = Array.isArray(body.messages) ? body.messages.filter(isChatMessage) : [];
     const stream = body.stream === true;
-    const includeUsage =
-      behavior !== 'no-usage' && isRecord(body.stream_options) && body.stream_options.include_usage === true;
+    const includeUsage = behavior !== 'no-usage' && isRecord(body.stream_options) && body.stream_options.include_usage === true;
 
     if (tuning.requireApiKey !== null && req.headers.authorization !== `Bearer ${tuning.requireApiKey}`) {
       return sendJson(res, 401, {

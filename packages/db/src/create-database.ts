@@ -52,8 +52,7 @@ function createPool(connectionString: string, max: number, options?: string): pg
     idleTimeoutMillis: 30_000,
     ...(options ? { options } : {}),
     types: {
-      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format),
+      getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)),
     },
   });
   // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process.

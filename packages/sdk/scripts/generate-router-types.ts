@@ -27,10 +27,14 @@ function fail(message: string): never {
 
 function loadProgram(): ts.Program {
   const configPath = path.join(packageDir, 'tsconfig.json');
-  const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => fail(ts.flattenDiagnosticMessageText(d.messageText, '\n')),
-  });
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => fail(ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+    },
+  );
   if (!parsed) fail(`cannot read ${configPath}`);
   const host = ts.createCompilerHost(parsed.options);
   // The probe exists only in memory: the generator never writes into src/.
@@ -216,7 +220,11 @@ function printObject(type: ts.Type, indent: string, where: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
-const PROCEDURE_TYPES = { query: 'TRPCQueryProcedure', mutation: 'TRPCMutationProcedure', subscription: 'TRPCSubscriptionProcedure' } as const;
+const PROCEDURE_TYPES = {
+  query: 'TRPCQueryProcedure',
+  mutation: 'TRPCMutationProcedure',
+  subscription: 'TRPCSubscriptionProcedure',
+} as const;
 type ProcedureKind = keyof typeof PROCEDURE_TYPES;
 let procedureCount = 0;
 

@@ -209,8 +209,7 @@ export function errorFromBody(status: number, headers: ResponseLike['headers'], 
   const trpcData = error && isRecord(error.data) ? error.data : undefined;
   const source = trpcData ?? error;
   const code = typeof source?.code === 'string' ? source.code : codeForStatus(status);
-  const message =
-    (typeof error?.message === 'string' && error.message) || (text && !body ? text.slice(0, 200) : '') || `HTTP ${status}`;
+  const message = (typeof error?.message === 'string' && error.message) || (text && !body ? text.slice(0, 200) : '') || `HTTP ${status}`;
   const requestId = typeof source?.request_id === 'string' ? source.request_id : headers.get('x-request-id');
   return new MaasError({
     code,

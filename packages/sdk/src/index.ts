@@ -1,4 +1,12 @@
-export { createMaasClient, type HeadersOption, type MaasClient, type MaasClientExtras, type MaasClientOptions, type RawClient, type RawRequestInit } from './client.js';
+export {
+  createMaasClient,
+  type HeadersOption,
+  type MaasClient,
+  type MaasClientExtras,
+  type MaasClientOptions,
+  type RawClient,
+  type RawRequestInit,
+} from './client.js';
 export { MaasError, isMaasError, type ApiErrorCode, type ClientErrorCode, type MaasErrorCode } from './errors.js';
 export type { MaasCallContext } from './link.js';
 export { paginate, type PageLike, type PaginateOptions } from './paginate.js';

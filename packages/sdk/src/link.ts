@@ -75,7 +75,11 @@ export function resilienceLink(settings: ResilienceSettings): TRPCLink<AppRouter
         let done = false;
         let retries = 0;
         let refreshed = false;
-        let attempt: { controller: AbortController; subscription: Unsubscribable | null; timer: ReturnType<typeof setTimeout> | undefined } | null = null;
+        let attempt: {
+          controller: AbortController;
+          subscription: Unsubscribable | null;
+          timer: ReturnType<typeof setTimeout> | undefined;
+        } | null = null;
         let wait: ReturnType<typeof setTimeout> | undefined;
 
         const stopAttempt = () => {

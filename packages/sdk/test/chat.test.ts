@@ -17,7 +17,12 @@ describe('streamChat', () => {
     const models = await client.models.list.query({ search: 'demo-chat' });
     const model = models.data.find((m) => m.name === 'demo-chat');
     expect(model).toBeDefined();
-    const app = await client.applications.create.mutate({ name: 'sdk app', description: 'streams', model_id: model!.id, config: { max_tokens: 64 } });
+    const app = await client.applications.create.mutate({
+      name: 'sdk app',
+      description: 'streams',
+      model_id: model!.id,
+      config: { max_tokens: 64 },
+    });
 
     const events: ChatStreamEvent[] = [];
     for await (const event of client.streamChat({ app_id: app.id, message: 'hello from the sdk' })) events.push(event);
@@ -31,7 +36,8 @@ describe('streamChat', () => {
     expect(done.cost).toBeGreaterThan(0);
 
     const again: ChatStreamEvent[] = [];
-    for await (const event of client.streamChat({ app_id: app.id, message: 'and again', conversation_id: done.conversation_id })) again.push(event);
+    for await (const event of client.streamChat({ app_id: app.id, message: 'and again', conversation_id: done.conversation_id }))
+      again.push(event);
     const second = again.at(-1);
     expect(second?.type === 'done' && second.conversation_id).toBe(done.conversation_id);
   });

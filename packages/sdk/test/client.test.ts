@@ -119,7 +119,12 @@ describe('automatic token refresh', () => {
     const logout = await api.post('/api/v1/auth/logout', {}, user.token);
     expect(logout.status).toBe(200);
     let notified = 0;
-    const client = createMaasClient({ baseUrl: server.url, token: user.token, refreshToken: user.refreshToken, onTokens: () => void notified++ });
+    const client = createMaasClient({
+      baseUrl: server.url,
+      token: user.token,
+      refreshToken: user.refreshToken,
+      onTokens: () => void notified++,
+    });
     const error = await rejection(client.users.profile.query());
     expect(error).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
     expect(notified).toBe(0);
@@ -175,10 +180,13 @@ describe('paginate', () => {
     const client = createMaasClient({ baseUrl: server.url, token: admin.token });
     const pagesAsked: unknown[] = [];
     let taken = 0;
-    for await (const _user of paginate((input: { page?: number; limit?: number }) => {
-      pagesAsked.push(input.page);
-      return client.adminUsers.list.query(input);
-    }, { limit: 1 })) {
+    for await (const _user of paginate(
+      (input: { page?: number; limit?: number }) => {
+        pagesAsked.push(input.page);
+        return client.adminUsers.list.query(input);
+      },
+      { limit: 1 },
+    )) {
       taken += 1;
       if (taken === 2) break;
     }

@@ -23,7 +23,12 @@ let workDir: string;
 // Asynchronous on purpose: the live server runs in this process and must keep answering.
 async function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
   try {
-    const { stdout } = await promisify(execFile)(command, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return stdout;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
@@ -114,7 +119,16 @@ describe('the published package', () => {
 
       await run(
         'npm',
-        ['install', path.join(packDir, tarball ?? ''), 'typescript@5.9.3', '@types/node@20', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
+        [
+          'install',
+          path.join(packDir, tarball ?? ''),
+          'typescript@5.9.3',
+          '@types/node@20',
+          '--prefer-offline',
+          '--no-audit',
+          '--no-fund',
+          '--loglevel=error',
+        ],
         project,
       );
       for (const file of ['index.d.mts', 'index.d.cts']) {

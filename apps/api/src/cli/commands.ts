@@ -46,7 +46,11 @@ async function withPlatform<T>(env: Env, work: (opened: CliPlatform) => Promise<
 
 /** A username from an email's local part, as MAAS_ADMIN_EMAIL does. */
 function usernameFromEmail(email: string): string {
-  const local = email.split('@')[0]?.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 32) ?? '';
+  const local =
+    email
+      .split('@')[0]
+      ?.replace(/[^A-Za-z0-9_.-]/g, '_')
+      .slice(0, 32) ?? '';
   return local.length >= 3 ? local : `${local}___`.slice(0, 3);
 }
 
@@ -103,7 +107,7 @@ export const commands: Command[] = [
   },
   {
     name: 'create-api-key',
-    summary: "Create an API key acting for a user (the key is printed once)",
+    summary: 'Create an API key acting for a user (the key is printed once)',
     options: {
       user: { type: 'string', required: true, description: 'user id, username or email', placeholder: 'user' },
       name: { type: 'string', required: true, description: 'a name to recognise the key by', placeholder: 'name' },

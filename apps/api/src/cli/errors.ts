@@ -14,6 +14,9 @@ export async function describeFailure(error: unknown): Promise<string> {
   const { describeError } = await import('@maas/api');
   const body = describeError(error, 'en');
   if (body.code === 'INTERNAL_ERROR') return error instanceof Error ? error.message : String(error);
-  const field = typeof body.details?.field === 'string' && body.details.field ? ` (${body.details.field}${typeof body.details.reason === 'string' ? `: ${body.details.reason}` : ''})` : '';
+  const field =
+    typeof body.details?.field === 'string' && body.details.field
+      ? ` (${body.details.field}${typeof body.details.reason === 'string' ? `: ${body.details.reason}` : ''})`
+      : '';
   return `${body.code}: ${body.message}${field}`;
 }

@@ -28,7 +28,7 @@ export function usage(): string {
   return [
     'Usage: pnpm maas <command> [options]',
     '',
-    'Operates the platform with the server\'s configuration (DATABASE_URL or DATA_DIR, MAAS_* variables).',
+    "Operates the platform with the server's configuration (DATABASE_URL or DATA_DIR, MAAS_* variables).",
     'Every command first applies pending migrations. With embedded PGlite (no DATABASE_URL), stop the server first.',
     '',
     'Commands:',
@@ -49,7 +49,15 @@ export function commandUsage(command: Command): string {
     `Usage: pnpm maas ${command.name}${flags.length ? ` ${flags.join(' ')}` : ''} [--json]`,
     '',
     command.summary,
-    ...(flags.length ? ['', 'Options:', ...Object.entries(command.options).map(([name, spec]) => `  ${`--${name}`.padEnd(width)}  ${spec.description}${spec.required ? ' (required)' : ''}`)] : []),
+    ...(flags.length
+      ? [
+          '',
+          'Options:',
+          ...Object.entries(command.options).map(
+            ([name, spec]) => `  ${`--${name}`.padEnd(width)}  ${spec.description}${spec.required ? ' (required)' : ''}`,
+          ),
+        ]
+      : []),
   ].join('\n');
 }
 

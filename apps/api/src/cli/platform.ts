@@ -1,4 +1,13 @@
-import { appRouter, createPlatform, createRequestContext, loadConfig, type Actor, type Platform, type PlatformConfig, resolveJwtSecret } from '@maas/api';
+import {
+  appRouter,
+  createPlatform,
+  createRequestContext,
+  loadConfig,
+  type Actor,
+  type Platform,
+  type PlatformConfig,
+  resolveJwtSecret,
+} from '@maas/api';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
 
 export type Env = Record<string, string | undefined>;

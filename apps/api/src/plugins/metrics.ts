@@ -14,7 +14,12 @@ export function createMetrics(database: DatabaseHandle) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  const httpRequests = new Counter({ name: 'maas_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const httpRequests = new Counter({
+    name: 'maas_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const httpDuration = new Histogram({
     name: 'maas_http_request_duration_seconds',
     help: 'HTTP request latency',
@@ -22,8 +27,18 @@ export function createMetrics(database: DatabaseHandle) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  const modelCalls = new Counter({ name: 'maas_model_calls_total', help: 'Model calls by model and outcome', labelNames: ['model', 'status'], registers: [registry] });
-  const modelTokens = new Counter({ name: 'maas_model_tokens_total', help: 'Tokens by model and direction', labelNames: ['model', 'direction'], registers: [registry] });
+  const modelCalls = new Counter({
+    name: 'maas_model_calls_total',
+    help: 'Model calls by model and outcome',
+    labelNames: ['model', 'status'],
+    registers: [registry],
+  });
+  const modelTokens = new Counter({
+    name: 'maas_model_tokens_total',
+    help: 'Tokens by model and direction',
+    labelNames: ['model', 'direction'],
+    registers: [registry],
+  });
   const upstreamLatency = new Histogram({
     name: 'maas_upstream_latency_seconds',
     help: 'Model call latency by provider',
@@ -31,8 +46,18 @@ export function createMetrics(database: DatabaseHandle) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  const upstreamErrors = new Counter({ name: 'maas_upstream_errors_total', help: 'Failed upstream attempts', labelNames: ['provider', 'kind'], registers: [registry] });
-  const rateLimited = new Counter({ name: 'maas_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['tier'], registers: [registry] });
+  const upstreamErrors = new Counter({
+    name: 'maas_upstream_errors_total',
+    help: 'Failed upstream attempts',
+    labelNames: ['provider', 'kind'],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'maas_rate_limited_total',
+    help: 'Requests refused by a rate limit',
+    labelNames: ['tier'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'maas_db_pool_connections',
     help: 'Database pool connections by state',

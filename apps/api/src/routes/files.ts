@@ -9,7 +9,11 @@ import { sendErrorEnvelope } from '../envelope.js';
  * other route still refuses multipart bodies. The OpenAPI document describes it through the
  * router's `files.upload` procedure; this static route takes precedence over the router's wildcard.
  */
-export async function registerFileRoutes(app: FastifyInstance, platform: Platform, store: BlobStore = localBlobStore(platform.config.dataDir)): Promise<void> {
+export async function registerFileRoutes(
+  app: FastifyInstance,
+  platform: Platform,
+  store: BlobStore = localBlobStore(platform.config.dataDir),
+): Promise<void> {
   const maxBytes = platform.config.uploadMaxBytes;
   await app.register(async (scope) => {
     await scope.register(multipart, {
@@ -35,7 +39,11 @@ export async function registerFileRoutes(app: FastifyInstance, platform: Platfor
         }
         const part = await request.file();
         if (!part) throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_FILE_MISSING' });
-        const stored = await storeUpload(platform, store, actor, { filename: part.filename, contentType: part.mimetype, stream: part.file });
+        const stored = await storeUpload(platform, store, actor, {
+          filename: part.filename,
+          contentType: part.mimetype,
+          stream: part.file,
+        });
         return reply.code(201).send(stored);
       } catch (error) {
         return sendErrorEnvelope(reply, uploadError(error), request.locale);

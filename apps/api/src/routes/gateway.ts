@@ -51,7 +51,11 @@ function openAiError(error: unknown, locale: 'zh-CN' | 'en') {
   const body = describeError(error, locale);
   const mapped = OPENAI_ERROR[body.code] ?? { type: 'api_error', code: body.code.toLowerCase() };
   const param = typeof body.details?.field === 'string' ? body.details.field : null;
-  return { status: body.status, headers: body.headers, payload: { error: { message: body.message, type: mapped.type, param, code: mapped.code } } };
+  return {
+    status: body.status,
+    headers: body.headers,
+    payload: { error: { message: body.message, type: mapped.type, param, code: mapped.code } },
+  };
 }
 
 /** Fastify's own 4xx (bad JSON, body too large, content type) as the platform error they stand for. */
@@ -80,70 +84,79 @@ function toChatMessages(messages: z.infer<typeof GatewayMessage>[]): ChatMessage
 
 /** `/v1/chat/completions` and `/v1/models`: the OpenAI wire protocol over platform API keys. */
 export async function registerGatewayRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
-  await app.register(async (gateway) => {
-    // Errors before a route runs (bad JSON, size) must be OpenAI-shaped here as well.
-    gateway.setErrorHandler((error, _request, reply) => sendOpenAiError(reply, clientErrorFromFastify(error) ?? error));
-    gateway.setNotFoundHandler((_request, reply) =>
-      reply.code(404).send({ error: { message: 'Unknown endpoint', type: 'invalid_request_error', param: null, code: 'unknown_url' } }),
-    );
+  await app.register(
+    async (gateway) => {
+      // Errors before a route runs (bad JSON, size) must be OpenAI-shaped here as well.
+      gateway.setErrorHandler((error, _request, reply) => sendOpenAiError(reply, clientErrorFromFastify(error) ?? error));
+      gateway.setNotFoundHandler((_request, reply) =>
+        reply.code(404).send({ error: { message: 'Unknown endpoint', type: 'invalid_request_error', param: null, code: 'unknown_url' } }),
+      );
 
-    gateway.get('/models', async (request, reply) => {
-      const ctx = contextFromRequest(platform, request, reply);
-      try {
-        const actor = await authenticateRequest(ctx);
-        return { object: 'list', data: await listModelsForGateway(platform, actor) };
-      } catch (error) {
-        return sendOpenAiError(reply, error);
-      }
-    });
-
-    // Browser-oriented security headers mean nothing to the API clients of this route, and setting
-    // a dozen of them was a measurable share of the gateway's per-request CPU; nosniff stays.
-    gateway.post('/chat/completions', { helmet: false }, async (request, reply) => {
-      void reply.header('x-content-type-options', 'nosniff');
-      const ctx = contextFromRequest(platform, request, reply);
-      try {
-        const actor = await authenticateRequest(ctx);
-        const parsed = CompletionRequest.safeParse(request.body);
-        if (!parsed.success) return sendOpenAiError(reply, parsed.error);
-        const { model, messages, stream, stream_options: streamOptions, ...rest } = parsed.data;
-        const parameters: Record<string, unknown> = {};
-        for (const [key, value] of Object.entries(rest)) if (value !== null && value !== undefined) parameters[key] = value;
-
-        const call = await prepareModelCall(platform, { actor, model, messages: toChatMessages(messages), parameters, signal: ctx.clientSignal() });
-        if (!stream) {
-          const { completion, outcome } = await completeModelCall(platform, call);
-          completion.model = model;
-          completion.usage = {
-            prompt_tokens: outcome.inputTokens,
-            completion_tokens: outcome.outputTokens,
-            total_tokens: outcome.inputTokens + outcome.outputTokens,
-          };
-          return completion;
-        }
-
-        const streaming = await streamModelCall(platform, call);
-        const includeUsage = streamOptions?.include_usage === true;
-        const events = openEventStream(reply, request.id);
+      gateway.get('/models', async (request, reply) => {
+        const ctx = contextFromRequest(platform, request, reply);
         try {
-          for await (const chunk of streaming.chunks) {
-            // We always ask the upstream for usage (billing needs it); pass it on only if asked.
-            if (chunk.choices.length === 0 && chunk.usage && !includeUsage) continue;
-            if (!includeUsage && chunk.usage) chunk.usage = undefined;
-            chunk.model = model;
-            events.write(JSON.stringify(chunk));
-          }
-          events.write('[DONE]');
+          const actor = await authenticateRequest(ctx);
+          return { object: 'list', data: await listModelsForGateway(platform, actor) };
         } catch (error) {
-          events.write(JSON.stringify(openAiError(error, request.locale).payload));
-        } finally {
-          events.end();
+          return sendOpenAiError(reply, error);
         }
-        return reply;
-      } catch (error) {
-        if (reply.sent) return reply;
-        return sendOpenAiError(reply, error);
-      }
-    });
-  }, { prefix: '/v1' });
+      });
+
+      // Browser-oriented security headers mean nothing to the API clients of this route, and setting
+      // a dozen of them was a measurable share of the gateway's per-request CPU; nosniff stays.
+      gateway.post('/chat/completions', { helmet: false }, async (request, reply) => {
+        void reply.header('x-content-type-options', 'nosniff');
+        const ctx = contextFromRequest(platform, request, reply);
+        try {
+          const actor = await authenticateRequest(ctx);
+          const parsed = CompletionRequest.safeParse(request.body);
+          if (!parsed.success) return sendOpenAiError(reply, parsed.error);
+          const { model, messages, stream, stream_options: streamOptions, ...rest } = parsed.data;
+          const parameters: Record<string, unknown> = {};
+          for (const [key, value] of Object.entries(rest)) if (value !== null && value !== undefined) parameters[key] = value;
+
+          const call = await prepareModelCall(platform, {
+            actor,
+            model,
+            messages: toChatMessages(messages),
+            parameters,
+            signal: ctx.clientSignal(),
+          });
+          if (!stream) {
+            const { completion, outcome } = await completeModelCall(platform, call);
+            completion.model = model;
+            completion.usage = {
+              prompt_tokens: outcome.inputTokens,
+              completion_tokens: outcome.outputTokens,
+              total_tokens: outcome.inputTokens + outcome.outputTokens,
+            };
+            return completion;
+          }
+
+          const streaming = await streamModelCall(platform, call);
+          const includeUsage = streamOptions?.include_usage === true;
+          const events = openEventStream(reply, request.id);
+          try {
+            for await (const chunk of streaming.chunks) {
+              // We always ask the upstream for usage (billing needs it); pass it on only if asked.
+              if (chunk.choices.length === 0 && chunk.usage && !includeUsage) continue;
+              if (!includeUsage && chunk.usage) chunk.usage = undefined;
+              chunk.model = model;
+              events.write(JSON.stringify(chunk));
+            }
+            events.write('[DONE]');
+          } catch (error) {
+            events.write(JSON.stringify(openAiError(error, request.locale).payload));
+          } finally {
+            events.end();
+          }
+          return reply;
+        } catch (error) {
+          if (reply.sent) return reply;
+          return sendOpenAiError(reply, error);
+        }
+      });
+    },
+    { prefix: '/v1' },
+  );
 }

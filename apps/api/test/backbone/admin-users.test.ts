@@ -149,7 +149,10 @@ describe('PATCH /api/v1/admin/users/{user_id}', () => {
     expectEnvelope(await api.post('/api/v1/auth/token', { username: user.username, password: user.password }), 403, 'FORBIDDEN');
     const wrong = await api.post('/api/v1/auth/token', { username: user.username, password: 'wrong-password-123' });
     const unknown = await api.post('/api/v1/auth/token', { username: `ghost_${user.username}`, password: 'wrong-password-123' });
-    expect({ ...expectEnvelope(wrong, 401, 'UNAUTHORIZED'), request_id: '' }).toEqual({ ...expectEnvelope(unknown, 401, 'UNAUTHORIZED'), request_id: '' });
+    expect({ ...expectEnvelope(wrong, 401, 'UNAUTHORIZED'), request_id: '' }).toEqual({
+      ...expectEnvelope(unknown, 401, 'UNAUTHORIZED'),
+      request_id: '',
+    });
   });
 
   it('shows the disabled flag in the list and lets an admin enable the user again', async () => {

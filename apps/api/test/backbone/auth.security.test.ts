@@ -108,7 +108,11 @@ describe('access token verification', () => {
   it('refuses a token from another issuer or for another audience', async () => {
     const user = await signUp(api);
     expectEnvelope(await api.get('/api/v1/users/profile', await forge({ ...claimsOf(user.token), issuer: 'evil' })), 401, 'UNAUTHORIZED');
-    expectEnvelope(await api.get('/api/v1/users/profile', await forge({ ...claimsOf(user.token), audience: 'other' })), 401, 'UNAUTHORIZED');
+    expectEnvelope(
+      await api.get('/api/v1/users/profile', await forge({ ...claimsOf(user.token), audience: 'other' })),
+      401,
+      'UNAUTHORIZED',
+    );
   });
 
   it('refuses a validly signed token that binds one user to another user’s session', async () => {
@@ -171,9 +175,17 @@ describe('sign-in errors', () => {
   });
 
   it('rejects a weak password and a malformed email with field-level details', async () => {
-    const short = await api.post('/api/v1/auth/register', { username: `weak_${process.pid}`, email: `weak_${process.pid}@example.com`, password: 'short' });
+    const short = await api.post('/api/v1/auth/register', {
+      username: `weak_${process.pid}`,
+      email: `weak_${process.pid}@example.com`,
+      password: 'short',
+    });
     expect(expectEnvelope(short, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'password' });
-    const email = await api.post('/api/v1/auth/register', { username: `bademail_${process.pid}`, email: 'not-an-email', password: 'correct-horse-battery' });
+    const email = await api.post('/api/v1/auth/register', {
+      username: `bademail_${process.pid}`,
+      email: 'not-an-email',
+      password: 'correct-horse-battery',
+    });
     expect(expectEnvelope(email, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'email' });
   });
 });

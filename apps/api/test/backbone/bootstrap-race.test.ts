@@ -30,7 +30,11 @@ describe.skipIf(!baseUrl)('two replicas starting at once', () => {
     try {
       const servers = await Promise.all(handles.map((database) => buildServer({ config: loadConfig(env), database, logging: false })));
       const db = handles[0]!.db;
-      const admins = await db.selectFrom('users').select(['role']).where(sql`lower(email)`, '=', 'root@example.com').execute();
+      const admins = await db
+        .selectFrom('users')
+        .select(['role'])
+        .where(sql`lower(email)`, '=', 'root@example.com')
+        .execute();
       expect(admins).toEqual([{ role: 'admin' }]);
       const providers = await db.selectFrom('providers').select('name').execute();
       expect(new Set(providers.map((p) => p.name)).size).toBe(providers.length);

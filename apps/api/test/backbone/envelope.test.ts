@@ -150,7 +150,10 @@ describe('validation errors', () => {
 
 describe('malformed requests', () => {
   it('answers 400 for malformed JSON', async () => {
-    const res = await api.call('POST', '/api/v1/auth/token', { body: '{"username": "a", ', headers: { 'content-type': 'application/json' } });
+    const res = await api.call('POST', '/api/v1/auth/token', {
+      body: '{"username": "a", ',
+      headers: { 'content-type': 'application/json' },
+    });
     expectEnvelope(res, 400, 'INVALID_REQUEST');
   });
 
@@ -389,7 +392,10 @@ describe('tRPC face', () => {
   });
 
   it('answers malformed JSON on /trpc with a client error and no stack', async () => {
-    const res = await api.call('POST', '/trpc/auth.token', { body: '{"username":', headers: { 'content-type': 'application/json', 'x-request-id': 'bad-json-1' } });
+    const res = await api.call('POST', '/trpc/auth.token', {
+      body: '{"username":',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'bad-json-1' },
+    });
     expect(res.status).toBe(400);
     expectNoStackTrace(res.body);
     expect(res.headers.get('x-request-id')).toBe('bad-json-1');

@@ -75,7 +75,10 @@ describe('GET /api/v1/openapi.json', () => {
     const patch = document.paths['/admin/users/{user_id}']?.patch;
     expect(patch?.parameters?.some((p) => p.name === 'user_id' && p.in === 'path')).toBe(true);
     const list = document.paths['/admin/users']?.get;
-    const query = (list?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
+    const query = (list?.parameters ?? [])
+      .filter((p) => p.in === 'query')
+      .map((p) => p.name)
+      .sort();
     expect(query).toEqual(expect.arrayContaining(['limit', 'page', 'role', 'search']));
   });
 
@@ -87,14 +90,17 @@ describe('GET /api/v1/openapi.json', () => {
         expect(Object.keys(operation.responses), `${method} ${path}`).toContain('429');
         for (const [status, response] of Object.entries(operation.responses)) {
           if (Number(status) < 400) continue;
-          const ref = (response as { content: { 'application/json': { schema: { $ref: string } } } }).content['application/json'].schema.$ref;
+          const ref = (response as { content: { 'application/json': { schema: { $ref: string } } } }).content['application/json'].schema
+            .$ref;
           expect(ref, `${method} ${path} ${status}`).toBe(`#/components/schemas/Error${status}`);
         }
       }
     }
     expect(schemas.Error400).toMatchObject({
       required: ['error'],
-      properties: { error: { required: ['code', 'message', 'details', 'request_id'], properties: { code: { enum: ['INVALID_REQUEST'] } } } },
+      properties: {
+        error: { required: ['code', 'message', 'details', 'request_id'], properties: { code: { enum: ['INVALID_REQUEST'] } } },
+      },
     });
     // What the document promises is what a real error looks like.
     const answered = await api.get('/api/v1/models/no-such-model');
@@ -114,7 +120,12 @@ describe('GET /api/v1/openapi.json', () => {
     expect(statuses('post', '/applications/{app_id}/chat')).toEqual(expect.arrayContaining(['402', '409', '502', '504']));
     expect(statuses('post', '/tools/{tool_id}/purchase')).toEqual(expect.arrayContaining(['402', '409']));
     expect(statuses('post', '/admin/users/{user_id}/wallet/debit')).toContain('402');
-    for (const [method, path] of [['post', '/auth/register'], ['put', '/users/profile'], ['post', '/models'], ['delete', '/providers/{provider_id}']] as const) {
+    for (const [method, path] of [
+      ['post', '/auth/register'],
+      ['put', '/users/profile'],
+      ['post', '/models'],
+      ['delete', '/providers/{provider_id}'],
+    ] as const) {
       expect(statuses(method, path), `${method} ${path}`).toContain('409');
     }
     // Only where declared: a read never answers 409.

@@ -100,7 +100,11 @@ describe('PUT /api/v1/users/profile', () => {
 
   it('answers 400, not 500, for text the database cannot store (a NUL byte)', async () => {
     const user = await signUp(api);
-    for (const body of [{ avatar: 'https://example.com/a\u0000b.png' }, { username: 'nul\u0000name' }, { email: 'nul\u0000@example.com' }]) {
+    for (const body of [
+      { avatar: 'https://example.com/a\u0000b.png' },
+      { username: 'nul\u0000name' },
+      { email: 'nul\u0000@example.com' },
+    ]) {
       const res = await api.put('/api/v1/users/profile', body, user.token);
       expectEnvelope(res, 400, 'INVALID_REQUEST');
     }
@@ -133,7 +137,11 @@ describe('PUT /api/v1/users/password', () => {
   it('refuses a wrong current password with 400 and changes nothing', async () => {
     const user = await signUp(api);
     const other = await signIn(api, user.username, user.password);
-    const res = await api.put('/api/v1/users/password', { current_password: 'not-my-password', new_password: 'whatever-new-pass' }, user.token);
+    const res = await api.put(
+      '/api/v1/users/password',
+      { current_password: 'not-my-password', new_password: 'whatever-new-pass' },
+      user.token,
+    );
     expect(expectEnvelope(res, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'current_password' });
     await signIn(api, user.username, user.password);
     expect((await api.get('/api/v1/users/profile', other.token)).status).toBe(200);

@@ -15,7 +15,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('API keys: create, list, revoke', () => {
   it('creates a key shown once in full, lists it by prefix only, and stores only its hash', async () => {
     const user = await signUp(api);
-    const created = await api.post('/api/v1/api-keys', { name: 'ci', allowed_models: ['model_a', 'model_a', 'model_b'], spend_cap: '2.5' }, user.token);
+    const created = await api.post(
+      '/api/v1/api-keys',
+      { name: 'ci', allowed_models: ['model_a', 'model_a', 'model_b'], spend_cap: '2.5' },
+      user.token,
+    );
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^sk-[a-z0-9]{30,}$/);
     expect(created.body).toMatchObject({
@@ -37,7 +41,11 @@ describe('API keys: create, list, revoke', () => {
     expect(JSON.stringify(list.body)).not.toContain(created.body.key);
     expect(list.body.data[0]).not.toHaveProperty('key');
 
-    const row = await server.server.platform.db.selectFrom('api_keys').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    const row = await server.server.platform.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', created.body.id)
+      .executeTakeFirstOrThrow();
     expect(row.key_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).not.toContain(created.body.key);
   });

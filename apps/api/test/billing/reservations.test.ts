@@ -31,7 +31,9 @@ async function wallet(userId: string) {
 }
 
 async function ledgerSum(userId: string): Promise<bigint> {
-  const { rows } = await sql<{ sum: bigint }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${userId}`.execute(db);
+  const { rows } = await sql<{
+    sum: bigint;
+  }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${userId}`.execute(db);
   return rows[0]?.sum ?? 0n;
 }
 
@@ -93,7 +95,15 @@ describe('reserveFunds', () => {
     expect((await wallet(user.id)).held_nano).toBe(6n * amountNano);
 
     // Settle them at 0.1 each: spent 0.6, nothing held → 0.4 of the cap is left.
-    await Promise.all(granted.map((r) => settleReservation(db, { reservationId: r.reservationId, actualCostNano: UNIT / 10n, usage: usageFor(user.id, { apiKeyId: key.id }) })));
+    await Promise.all(
+      granted.map((r) =>
+        settleReservation(db, {
+          reservationId: r.reservationId,
+          actualCostNano: UNIT / 10n,
+          usage: usageFor(user.id, { apiKeyId: key.id }),
+        }),
+      ),
+    );
     const settled = await db.selectFrom('api_keys').select(['held_nano', 'spent_nano']).where('id', '=', key.id).executeTakeFirstOrThrow();
     expect(settled).toEqual({ held_nano: 0n, spent_nano: (6n * UNIT) / 10n });
     expect(await reserveFunds(db, { userId: user.id, apiKeyId: key.id, amountNano: (4n * UNIT) / 10n + 1n, modelId: 'm' })).toBeNull();
@@ -129,13 +139,23 @@ describe('settleReservation', () => {
     const { body: key } = await api.post('/api/v1/api-keys', { name: 'settle', spend_cap: 10 }, user.token);
     const reserved = UNIT / 10n;
     const reservations = await Promise.all(
-      Array.from({ length: 50 }, () => reserveFunds(db, { userId: user.id, apiKeyId: key.id, amountNano: reserved, modelId: 'model_test' })),
+      Array.from({ length: 50 }, () =>
+        reserveFunds(db, { userId: user.id, apiKeyId: key.id, amountNano: reserved, modelId: 'model_test' }),
+      ),
     );
     expect(reservations.every((r) => r !== null)).toBe(true);
     // Half cost more than reserved (charged the reservation), half cost less (charged the actual cost).
     const actualOf = (i: number) => (i % 2 === 0 ? reserved * 3n : reserved / 4n);
     const settles = await Promise.all(
-      reservations.flatMap((r, i) => [0, 1].map(() => settleReservation(db, { reservationId: r!.reservationId, actualCostNano: actualOf(i), usage: usageFor(user.id, { apiKeyId: key.id }) }))),
+      reservations.flatMap((r, i) =>
+        [0, 1].map(() =>
+          settleReservation(db, {
+            reservationId: r!.reservationId,
+            actualCostNano: actualOf(i),
+            usage: usageFor(user.id, { apiKeyId: key.id }),
+          }),
+        ),
+      ),
     );
     for (let i = 0; i < reservations.length; i++) {
       const [first, second] = [settles[2 * i]!, settles[2 * i + 1]!];
@@ -148,7 +168,12 @@ describe('settleReservation', () => {
     const { balance_nano, held_nano } = await wallet(user.id);
     expect(held_nano).toBe(0n);
     expect(balance_nano).toBe(10n * UNIT - expectedCharge);
-    const entries = await db.selectFrom('ledger_entries').selectAll().where('user_id', '=', user.id).where('kind', '=', 'model_usage').execute();
+    const entries = await db
+      .selectFrom('ledger_entries')
+      .selectAll()
+      .where('user_id', '=', user.id)
+      .where('kind', '=', 'model_usage')
+      .execute();
     expect(entries).toHaveLength(50);
     const usage = await db.selectFrom('usage_records').selectAll().where('user_id', '=', user.id).execute();
     expect(usage).toHaveLength(50);
@@ -170,16 +195,37 @@ describe('settleReservation', () => {
     expect(settled).toEqual({ chargedNano: 0n, ledgerEntryId: null, alreadySettled: false });
     expect(await wallet(user.id)).toEqual({ balance_nano: 10n * UNIT, held_nano: 0n });
     const usage = await db.selectFrom('usage_records').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
-    expect(usage).toMatchObject({ status: 'failed', cost_nano: 0n, error: 'upstream 500', app_id: 'app_1', provider_id: 'prov_1', reservation_id: r!.reservationId });
-    expect(await db.selectFrom('ledger_entries').select('id').where('user_id', '=', user.id).where('kind', '=', 'model_usage').execute()).toHaveLength(0);
+    expect(usage).toMatchObject({
+      status: 'failed',
+      cost_nano: 0n,
+      error: 'upstream 500',
+      app_id: 'app_1',
+      provider_id: 'prov_1',
+      reservation_id: r!.reservationId,
+    });
+    expect(
+      await db.selectFrom('ledger_entries').select('id').where('user_id', '=', user.id).where('kind', '=', 'model_usage').execute(),
+    ).toHaveLength(0);
   });
 
   it('writes no ledger entry for a zero-cost success, charges partial and cancelled calls', async () => {
     const user = await signUp(api);
-    const [a, b, c] = await Promise.all([1, 2, 3].map(() => reserveFunds(db, { userId: user.id, amountNano: UNIT, modelId: 'model_test' })));
-    expect((await settleReservation(db, { reservationId: a!.reservationId, actualCostNano: 0n, usage: usageFor(user.id) }))?.ledgerEntryId).toBeNull();
-    const partial = await settleReservation(db, { reservationId: b!.reservationId, actualCostNano: 7n, usage: usageFor(user.id, { status: 'partial' }) });
-    const cancelled = await settleReservation(db, { reservationId: c!.reservationId, actualCostNano: 5n, usage: usageFor(user.id, { status: 'cancelled' }) });
+    const [a, b, c] = await Promise.all(
+      [1, 2, 3].map(() => reserveFunds(db, { userId: user.id, amountNano: UNIT, modelId: 'model_test' })),
+    );
+    expect(
+      (await settleReservation(db, { reservationId: a!.reservationId, actualCostNano: 0n, usage: usageFor(user.id) }))?.ledgerEntryId,
+    ).toBeNull();
+    const partial = await settleReservation(db, {
+      reservationId: b!.reservationId,
+      actualCostNano: 7n,
+      usage: usageFor(user.id, { status: 'partial' }),
+    });
+    const cancelled = await settleReservation(db, {
+      reservationId: c!.reservationId,
+      actualCostNano: 5n,
+      usage: usageFor(user.id, { status: 'cancelled' }),
+    });
     expect(partial?.chargedNano).toBe(7n);
     expect(cancelled?.chargedNano).toBe(5n);
     expect(await wallet(user.id)).toEqual({ balance_nano: 10n * UNIT - 12n, held_nano: 0n });
@@ -196,7 +242,12 @@ describe('reserve and settle together', () => {
     const user = await signUp(api);
     const { body: key } = await api.post('/api/v1/api-keys', { name: 'busy', spend_cap: 3 }, user.token);
     const call = async (i: number) => {
-      const r = await reserveFunds(db, { userId: user.id, apiKeyId: i % 3 === 0 ? null : key.id, amountNano: UNIT / 10n, modelId: 'model_test' });
+      const r = await reserveFunds(db, {
+        userId: user.id,
+        apiKeyId: i % 3 === 0 ? null : key.id,
+        amountNano: UNIT / 10n,
+        modelId: 'model_test',
+      });
       if (!r) return 'refused';
       await settleReservation(db, { reservationId: r.reservationId, actualCostNano: UNIT / 20n, usage: usageFor(user.id) });
       return 'settled';
@@ -210,7 +261,11 @@ describe('reserve and settle together', () => {
     expect(outcomes.filter((o) => o === 'settled').length).toBeGreaterThan(0);
     expect(outcomes.every((o) => ['settled', 'refused', '201', '402'].includes(o))).toBe(true);
     expect((await wallet(user.id)).held_nano).toBe(0n);
-    const keyRow = await db.selectFrom('api_keys').select(['held_nano', 'spent_nano', 'spend_cap_nano']).where('id', '=', key.id).executeTakeFirstOrThrow();
+    const keyRow = await db
+      .selectFrom('api_keys')
+      .select(['held_nano', 'spent_nano', 'spend_cap_nano'])
+      .where('id', '=', key.id)
+      .executeTakeFirstOrThrow();
     expect(keyRow.held_nano).toBe(0n);
     expect(keyRow.spent_nano <= keyRow.spend_cap_nano!).toBe(true);
     await expectBooksBalanced(user.id);
@@ -223,7 +278,11 @@ describe('releaseStaleReservations', () => {
     const { body: key } = await api.post('/api/v1/api-keys', { name: 'stale', spend_cap: 5 }, user.token);
     const stale = await reserveFunds(db, { userId: user.id, apiKeyId: key.id, amountNano: 2n * UNIT, modelId: 'model_test' });
     const fresh = await reserveFunds(db, { userId: user.id, amountNano: UNIT, modelId: 'model_test' });
-    await db.updateTable('model_reservations').set({ created_at: sql`now() - interval '1 hour'` }).where('id', '=', stale!.reservationId).execute();
+    await db
+      .updateTable('model_reservations')
+      .set({ created_at: sql`now() - interval '1 hour'` })
+      .where('id', '=', stale!.reservationId)
+      .execute();
 
     const released = await releaseStaleReservations(db, 10 * 60_000);
     expect(released).toBeGreaterThanOrEqual(1);
@@ -231,8 +290,15 @@ describe('releaseStaleReservations', () => {
     const keyRow = await db.selectFrom('api_keys').select(['held_nano', 'spent_nano']).where('id', '=', key.id).executeTakeFirstOrThrow();
     expect(keyRow).toEqual({ held_nano: 0n, spent_nano: 0n });
     const rows = await db.selectFrom('model_reservations').select(['id', 'status']).where('user_id', '=', user.id).execute();
-    expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({ [stale!.reservationId]: 'settled', [fresh!.reservationId]: 'held' });
-    const usage = await db.selectFrom('usage_records').selectAll().where('reservation_id', '=', stale!.reservationId).executeTakeFirstOrThrow();
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({
+      [stale!.reservationId]: 'settled',
+      [fresh!.reservationId]: 'held',
+    });
+    const usage = await db
+      .selectFrom('usage_records')
+      .selectAll()
+      .where('reservation_id', '=', stale!.reservationId)
+      .executeTakeFirstOrThrow();
     expect(usage).toMatchObject({ status: 'failed', cost_nano: 0n, api_key_id: key.id, model_id: 'model_test' });
 
     // A late settle of the released call is a no-op.

@@ -14,7 +14,13 @@ let keyId: string;
 
 /** Makes one settled call and moves its usage record to `at`. */
 async function recordCall(at: string, costNano: bigint, usage: Partial<UsageInput> & { modelId: string }) {
-  const reservation = await reserveFunds(db, { userId: user.id, amountNano: costNano, apiKeyId: usage.apiKeyId ?? null, modelId: usage.modelId, appId: usage.appId ?? null });
+  const reservation = await reserveFunds(db, {
+    userId: user.id,
+    amountNano: costNano,
+    apiKeyId: usage.apiKeyId ?? null,
+    modelId: usage.modelId,
+    appId: usage.appId ?? null,
+  });
   if (!reservation) throw new Error('reservation refused');
   await settleReservation(db, {
     reservationId: reservation.reservationId,
@@ -38,7 +44,11 @@ beforeAll(async () => {
   // Someone else's usage never shows.
   const other = await signUp(api);
   const r = await reserveFunds(db, { userId: other.id, amountNano: UNIT, modelId: 'model_a' });
-  await settleReservation(db, { reservationId: r!.reservationId, actualCostNano: UNIT, usage: { userId: other.id, modelId: 'model_a', inputTokens: 1, outputTokens: 1, latencyMs: 1, status: 'success' } });
+  await settleReservation(db, {
+    reservationId: r!.reservationId,
+    actualCostNano: UNIT,
+    usage: { userId: other.id, modelId: 'model_a', inputTokens: 1, outputTokens: 1, latencyMs: 1, status: 'success' },
+  });
 });
 afterAll(() => server?.close());
 
@@ -54,7 +64,15 @@ describe('GET /usage', () => {
       '2024-01-01T23:59:59.000Z',
       '2024-01-01T08:00:00.000Z',
     ]);
-    expect(res.body.data[1]).toMatchObject({ model_id: 'model_a', input_tokens: 7, output_tokens: 3, cost: 0.05, latency_ms: 120, status: 'success', app_id: null });
+    expect(res.body.data[1]).toMatchObject({
+      model_id: 'model_a',
+      input_tokens: 7,
+      output_tokens: 3,
+      cost: 0.05,
+      latency_ms: 120,
+      status: 'success',
+      app_id: null,
+    });
     expect(res.body.data[0]).toMatchObject({ status: 'failed', cost: 0 });
     expect(res.body.data[0]).not.toHaveProperty('error');
     expect(res.body.totals).toEqual({ calls: 5, input_tokens: 307, output_tokens: 153, cost: 0.09 });
@@ -88,7 +106,10 @@ describe('GET /usage', () => {
   it('pages the records while totals and daily cover every match', async () => {
     const res = await api.get('/api/v1/usage?limit=2&page=2', user.token);
     expect(res.body.pagination).toEqual({ page: 2, limit: 2, total: 5, pages: 3 });
-    expect(res.body.data.map((r: { created_at: string }) => r.created_at)).toEqual(['2024-01-02T00:00:00.000Z', '2024-01-01T23:59:59.000Z']);
+    expect(res.body.data.map((r: { created_at: string }) => r.created_at)).toEqual([
+      '2024-01-02T00:00:00.000Z',
+      '2024-01-01T23:59:59.000Z',
+    ]);
     expect(res.body.totals.calls).toBe(5);
     expect(res.body.daily).toHaveLength(3);
   });
@@ -126,6 +147,10 @@ describe('GET /usage', () => {
              (SELECT sum(amount_nano)::bigint FROM ledger_entries WHERE user_id = w.user_id) AS ledger,
              (SELECT sum(cost_nano)::bigint FROM usage_records WHERE user_id = w.user_id) AS usage
       FROM wallets w WHERE w.user_id = ${user.id}`.execute(db);
-    expect(rows[0]).toEqual({ balance: 10n * UNIT - (9n * UNIT) / 100n, ledger: 10n * UNIT - (9n * UNIT) / 100n, usage: (9n * UNIT) / 100n });
+    expect(rows[0]).toEqual({
+      balance: 10n * UNIT - (9n * UNIT) / 100n,
+      ledger: 10n * UNIT - (9n * UNIT) / 100n,
+      usage: (9n * UNIT) / 100n,
+    });
   });
 });

@@ -1,7 +1,13 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLease, openLease, releaseStaleLeases, settleLeaseCalls, type LeasedCallRecord } from '../../../../packages/api/src/billing/leases.js';
+import {
+  closeLease,
+  openLease,
+  releaseStaleLeases,
+  settleLeaseCalls,
+  type LeasedCallRecord,
+} from '../../../../packages/api/src/billing/leases.js';
 import { DEFAULT_LEASE_OPTIONS, WalletLeases } from '../../../../packages/api/src/billing/wallet-leases.js';
 import { newId } from '../../../../packages/api/src/core/ids.js';
 import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/index.js';
@@ -23,8 +29,14 @@ afterAll(async () => {
 });
 
 async function books(userId: string) {
-  const wallet = await db.selectFrom('wallets').select(['balance_nano', 'held_nano']).where('user_id', '=', userId).executeTakeFirstOrThrow();
-  const { rows } = await sql<{ sum: bigint }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${userId}`.execute(db);
+  const wallet = await db
+    .selectFrom('wallets')
+    .select(['balance_nano', 'held_nano'])
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  const { rows } = await sql<{
+    sum: bigint;
+  }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${userId}`.execute(db);
   return { ...wallet, ledgerSum: rows[0]?.sum ?? 0n };
 }
 
@@ -52,7 +64,9 @@ function callRecord(overrides: Partial<LeasedCallRecord> = {}): LeasedCallRecord
 describe('wallet leases through the gateway', () => {
   it('funds 120 concurrent calls from a few leases and books every one exactly once', async () => {
     const provider = await createProvider(world);
-    const model = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }], { name: `lease-model-${Date.now()}` });
+    const model = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }], {
+      name: `lease-model-${Date.now()}`,
+    });
     const user = await signUp(world.api);
     const keyRes = await world.api.post('/api/v1/api-keys', { name: 'leases', spend_cap: 5 }, user.token);
     expect(keyRes.status).toBe(201);
@@ -74,7 +88,11 @@ describe('wallet leases through the gateway', () => {
     expect(statuses.every((s) => s === 200)).toBe(true);
     await settled(world.server);
 
-    const usage = await db.selectFrom('usage_records').select(['id', 'cost_nano', 'lease_id', 'reservation_id']).where('user_id', '=', user.id).execute();
+    const usage = await db
+      .selectFrom('usage_records')
+      .select(['id', 'cost_nano', 'lease_id', 'reservation_id'])
+      .where('user_id', '=', user.id)
+      .execute();
     expect(usage).toHaveLength(120);
     expect(usage.every((u) => u.cost_nano === perCall)).toBe(true);
     expect(new Set(usage.map((u) => u.reservation_id)).size).toBe(120);
@@ -93,14 +111,23 @@ describe('wallet leases through the gateway', () => {
     expect(after.held_nano).toBe(0n);
     expect(after.ledgerSum).toBe(after.balance_nano);
     expect(after.balance_nano).toBe(10n * UNIT - 120n * perCall);
-    const entries = await db.selectFrom('ledger_entries').select(['reference_id', 'amount_nano', 'balance_after_nano']).where('user_id', '=', user.id).where('kind', '=', 'model_usage').execute();
+    const entries = await db
+      .selectFrom('ledger_entries')
+      .select(['reference_id', 'amount_nano', 'balance_after_nano'])
+      .where('user_id', '=', user.id)
+      .where('kind', '=', 'model_usage')
+      .execute();
     expect(new Set(entries.map((e) => e.reference_id))).toEqual(new Set(usage.map((u) => u.id)));
     // Every entry's balance_after is a distinct step of the walk down to the final balance.
     const afters = entries.map((e) => e.balance_after_nano).sort((a, b) => (a < b ? -1 : 1));
     expect(afters[0]).toBe(after.balance_nano);
     expect(new Set(afters).size).toBe(120);
 
-    const key = await db.selectFrom('api_keys').select(['held_nano', 'spent_nano']).where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    const key = await db
+      .selectFrom('api_keys')
+      .select(['held_nano', 'spent_nano'])
+      .where('user_id', '=', user.id)
+      .executeTakeFirstOrThrow();
     expect(key).toEqual({ held_nano: 0n, spent_nano: 120n * perCall });
   });
 });
@@ -110,7 +137,9 @@ describe('lease statements', () => {
     const user = await signUp(world.api);
     const big = await openLease(db, { userId: user.id, apiKeyId: null, desiredNano: 100n * UNIT, minimumNano: 1n, share: 4n });
     expect(big?.amountNano).toBe((10n * UNIT) / 4n);
-    expect(await openLease(db, { userId: user.id, apiKeyId: null, desiredNano: 100n * UNIT, minimumNano: 2n * UNIT, share: 4n })).toBeNull();
+    expect(
+      await openLease(db, { userId: user.id, apiKeyId: null, desiredNano: 100n * UNIT, minimumNano: 2n * UNIT, share: 4n }),
+    ).toBeNull();
     expect((await books(user.id)).held_nano).toBe((10n * UNIT) / 4n);
 
     const keyRes = await world.api.post('/api/v1/api-keys', { name: 'capped', spend_cap: 1 }, user.token);
@@ -133,14 +162,23 @@ describe('lease statements', () => {
     const user = await signUp(world.api);
     const lease = await openLease(db, { userId: user.id, apiKeyId: null, desiredNano: UNIT, minimumNano: 1n, share: 1n });
     const ref = { leaseId: lease!.leaseId, userId: user.id, apiKeyId: null };
-    const batch = [callRecord({ costNano: 700n }), callRecord({ costNano: 0n, status: 'failed', error: 'upstream 500' }), callRecord({ costNano: 300n, status: 'partial' })];
+    const batch = [
+      callRecord({ costNano: 700n }),
+      callRecord({ costNano: 0n, status: 'failed', error: 'upstream 500' }),
+      callRecord({ costNano: 300n, status: 'partial' }),
+    ];
 
     expect(await settleLeaseCalls(db, ref, batch)).toEqual({ leaseOpen: true, chargedNano: 1_000n, booked: 3 });
     // A reply lost after commit makes the book retry the same batch: nothing more is booked.
     expect(await settleLeaseCalls(db, ref, batch)).toEqual({ leaseOpen: true, chargedNano: 0n, booked: 0 });
     const mid = await books(user.id);
     expect(mid).toMatchObject({ balance_nano: 10n * UNIT - 1_000n, held_nano: UNIT - 1_000n, ledgerSum: 10n * UNIT - 1_000n });
-    const entries = await db.selectFrom('ledger_entries').select('amount_nano').where('user_id', '=', user.id).where('kind', '=', 'model_usage').execute();
+    const entries = await db
+      .selectFrom('ledger_entries')
+      .select('amount_nano')
+      .where('user_id', '=', user.id)
+      .where('kind', '=', 'model_usage')
+      .execute();
     expect(entries.map((e) => e.amount_nano).sort()).toEqual([-300n, -700n].sort());
     const failed = await db.selectFrom('usage_records').selectAll().where('id', '=', batch[1]!.usageId).executeTakeFirstOrThrow();
     expect(failed).toMatchObject({ status: 'failed', cost_nano: 0n, error: 'upstream 500', lease_id: lease!.leaseId });
@@ -163,7 +201,11 @@ describe('lease statements', () => {
     const user = await signUp(world.api);
     const stale = await openLease(db, { userId: user.id, apiKeyId: null, desiredNano: UNIT, minimumNano: 1n, share: 4n });
     const fresh = await openLease(db, { userId: user.id, apiKeyId: null, desiredNano: UNIT, minimumNano: 1n, share: 4n });
-    await db.updateTable('wallet_leases').set({ created_at: sql`now() - interval '1 hour'` }).where('id', '=', stale!.leaseId).execute();
+    await db
+      .updateTable('wallet_leases')
+      .set({ created_at: sql`now() - interval '1 hour'` })
+      .where('id', '=', stale!.leaseId)
+      .execute();
     expect(await releaseStaleLeases(db, 10 * 60_000)).toBeGreaterThanOrEqual(1);
     const rows = await db.selectFrom('wallet_leases').select(['id', 'status']).where('user_id', '=', user.id).execute();
     expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({ [stale!.leaseId]: 'closed', [fresh!.leaseId]: 'open' });
@@ -183,7 +225,16 @@ describe('WalletLeases', () => {
     const eleventh = await leases.hold(user.id, null, UNIT / 10n);
     expect(eleventh?.lease).not.toBe(holds[0]!.lease);
 
-    const outcome = { appId: null, modelId: 'model_test', providerId: null, conversationId: null, inputTokens: 1, outputTokens: 1, latencyMs: 1, error: null };
+    const outcome = {
+      appId: null,
+      modelId: 'model_test',
+      providerId: null,
+      conversationId: null,
+      inputTokens: 1,
+      outputTokens: 1,
+      latencyMs: 1,
+      error: null,
+    };
     leases.settle(holds[0]!, { ...outcome, costNano: 10n * UNIT, status: 'success' });
     leases.settle(holds[0]!, { ...outcome, costNano: 5n, status: 'success' }); // a second settle changes nothing
     leases.settle(holds[1]!, { ...outcome, costNano: 5n, status: 'failed' });
@@ -217,7 +268,18 @@ describe('WalletLeases', () => {
     });
     const flushDelayMs = 50;
     const leases = new WalletLeases(countingDb, { ...DEFAULT_LEASE_OPTIONS, flushDelayMs, share: 1 });
-    const outcome = { appId: null, modelId: 'model_test', providerId: null, conversationId: null, inputTokens: 1, outputTokens: 1, costNano: 2n, latencyMs: 1, status: 'success' as const, error: null };
+    const outcome = {
+      appId: null,
+      modelId: 'model_test',
+      providerId: null,
+      conversationId: null,
+      inputTokens: 1,
+      outputTokens: 1,
+      costNano: 2n,
+      latencyMs: 1,
+      status: 'success' as const,
+      error: null,
+    };
     // Steady traffic for ~0.5 s: a call finishes every millisecond or two, so some always arrive
     // while a batch is being written.
     const started = Date.now();
@@ -249,7 +311,18 @@ describe('WalletLeases', () => {
     // A smaller call still gets a lease.
     const small = await leases.hold(user.id, null, UNIT / 100n);
     expect(small).not.toBeNull();
-    leases.settle(small!, { appId: null, modelId: 'model_test', providerId: null, conversationId: null, inputTokens: 1, outputTokens: 1, costNano: 9n, latencyMs: 1, status: 'success', error: null });
+    leases.settle(small!, {
+      appId: null,
+      modelId: 'model_test',
+      providerId: null,
+      conversationId: null,
+      inputTokens: 1,
+      outputTokens: 1,
+      costNano: 9n,
+      latencyMs: 1,
+      status: 'success',
+      error: null,
+    });
     await leases.drain();
     leases.stop();
     expect(await books(user.id)).toMatchObject({ held_nano: 0n, balance_nano: 10n * UNIT - 9n, ledgerSum: 10n * UNIT - 9n });

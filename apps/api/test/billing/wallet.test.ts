@@ -45,7 +45,9 @@ describe('wallet', () => {
   it('lists transactions newest first and pages them', async () => {
     const user = await signUp(api);
     for (const amount of [1, 2, 3]) {
-      expect((await api.post(`/api/v1/admin/users/${user.id}/wallet/credit`, { amount, reason: `top-up ${amount}` }, admin.token)).status).toBe(201);
+      expect(
+        (await api.post(`/api/v1/admin/users/${user.id}/wallet/credit`, { amount, reason: `top-up ${amount}` }, admin.token)).status,
+      ).toBe(201);
     }
     const page1 = await api.get('/api/v1/wallet/transactions?limit=2', user.token);
     const page2 = await api.get('/api/v1/wallet/transactions?limit=2&page=2', user.token);
@@ -66,9 +68,19 @@ describe('admin credit and debit', () => {
     const user = await signUp(api);
     const res = await api.post(`/api/v1/admin/users/${user.id}/wallet/credit`, { amount: '0.000000001', reason: 'goodwill' }, admin.token);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ user_id: user.id, amount: 1e-9, balance_after: 10.000000001, kind: 'admin_credit', reason: 'goodwill' });
+    expect(res.body).toMatchObject({
+      user_id: user.id,
+      amount: 1e-9,
+      balance_after: 10.000000001,
+      kind: 'admin_credit',
+      reason: 'goodwill',
+    });
     expect((await api.get('/api/v1/wallet', user.token)).body.balance).toBe(10.000000001);
-    const entry = await server.server.platform.db.selectFrom('ledger_entries').select('actor_id').where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    const entry = await server.server.platform.db
+      .selectFrom('ledger_entries')
+      .select('actor_id')
+      .where('id', '=', res.body.id)
+      .executeTakeFirstOrThrow();
     expect(entry.actor_id).toBe(admin.id);
     await ledgerSumEqualsBalance(user.id);
   });
@@ -79,7 +91,11 @@ describe('admin credit and debit', () => {
     expect(debit.status).toBe(201);
     expect(debit.body).toMatchObject({ amount: -9.5, balance_after: 0.5, kind: 'admin_debit' });
 
-    const overdraft = await api.post(`/api/v1/admin/users/${user.id}/wallet/debit`, { amount: '0.500000001', reason: 'too much' }, admin.token);
+    const overdraft = await api.post(
+      `/api/v1/admin/users/${user.id}/wallet/debit`,
+      { amount: '0.500000001', reason: 'too much' },
+      admin.token,
+    );
     expect(overdraft.status).toBe(402);
     expect(overdraft.body.error.code).toBe('PAYMENT_REQUIRED');
     expect(overdraft.body.error.details).toEqual({ available: 0.5 });

@@ -39,7 +39,13 @@ function actorOf(u: TestUser, role: Actor['role']): Actor {
 async function createApp(token: string, overrides: Record<string, unknown> = {}) {
   const res = await api.post(
     '/api/v1/applications',
-    { name: '智能写作助手', description: '帮助用户进行智能写作的应用', model_id: demoChatId, config: { max_tokens: 1000, temperature: 0.7, system_prompt: '你是一个专业的写作助手' }, ...overrides },
+    {
+      name: '智能写作助手',
+      description: '帮助用户进行智能写作的应用',
+      model_id: demoChatId,
+      config: { max_tokens: 1000, temperature: 0.7, system_prompt: '你是一个专业的写作助手' },
+      ...overrides,
+    },
     token,
   );
   if (res.status !== 201) throw new Error(`app: ${res.status} ${JSON.stringify(res.body)}`);
@@ -72,12 +78,22 @@ describe('demo catalogue (MAAS_SEED_DEMO=1)', () => {
     expect(pro.body.parameters).toMatchObject({ max_tokens: 4096 });
 
     const providers = await api.get('/api/v1/providers', admin.token);
-    expect(providers.body.data).toEqual([expect.objectContaining({ name: 'demo-echo', kind: 'demo-echo', base_url: 'builtin://demo-echo', enabled: true, has_api_key: false })]);
+    expect(providers.body.data).toEqual([
+      expect.objectContaining({ name: 'demo-echo', kind: 'demo-echo', base_url: 'builtin://demo-echo', enabled: true, has_api_key: false }),
+    ]);
   });
 
   it('owns the demo models by a system account that cannot sign in', async () => {
-    const system = await server.server.platform.db.selectFrom('users').selectAll().where('username', '=', SYSTEM_USERNAME).executeTakeFirstOrThrow();
-    const owner = await server.server.platform.db.selectFrom('models').select('owner_id').where('id', '=', demoChatId).executeTakeFirstOrThrow();
+    const system = await server.server.platform.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username', '=', SYSTEM_USERNAME)
+      .executeTakeFirstOrThrow();
+    const owner = await server.server.platform.db
+      .selectFrom('models')
+      .select('owner_id')
+      .where('id', '=', demoChatId)
+      .executeTakeFirstOrThrow();
     expect(owner.owner_id).toBe(system.id);
     for (const password of ['', 'password', system.password_hash]) {
       expect((await api.post('/api/v1/auth/token', { username: SYSTEM_USERNAME, password: password || 'x' })).status).toBe(401);
@@ -86,7 +102,11 @@ describe('demo catalogue (MAAS_SEED_DEMO=1)', () => {
 
   it('answers chat through the built-in demo-echo provider', async () => {
     const { model, targets } = await resolveModelForCall(server.server.platform, 'demo-chat', actorOf(alice, 'user'));
-    expect(model).toMatchObject({ id: demoChatId, maxOutputTokens: 1024, pricing: { inputNanoPerToken: 1_000n, outputNanoPerToken: 2_000n } });
+    expect(model).toMatchObject({
+      id: demoChatId,
+      maxOutputTokens: 1024,
+      pricing: { inputNanoPerToken: 1_000n, outputNanoPerToken: 2_000n },
+    });
     const reply = await dispatchChat(targets[0]!, { model: 'demo-chat', messages: [{ role: 'user', content: 'ping' }] });
     expect(reply.content).toContain('Echo: ping');
   });
@@ -110,7 +130,12 @@ describe('POST /api/v1/applications', () => {
   it('creates an application in the contract shape, running, with its chat endpoint', async () => {
     const res = await api.post(
       '/api/v1/applications',
-      { name: '智能写作助手', description: '帮助用户进行智能写作的应用', model_id: demoChatId, config: { max_tokens: 1000, temperature: 0.7, system_prompt: '你是一个专业的写作助手' } },
+      {
+        name: '智能写作助手',
+        description: '帮助用户进行智能写作的应用',
+        model_id: demoChatId,
+        config: { max_tokens: 1000, temperature: 0.7, system_prompt: '你是一个专业的写作助手' },
+      },
       alice.token,
     );
     expect(res.status).toBe(201);
@@ -146,7 +171,11 @@ describe('POST /api/v1/applications', () => {
 
   it('only builds on a model the caller may use: public and active, or their own', async () => {
     const daves = await createModel(api, dave.token, { visibility: 'private' });
-    const error = expectError(await api.post('/api/v1/applications', { name: 'x', model_id: daves.id }, alice.token), 400, 'INVALID_REQUEST');
+    const error = expectError(
+      await api.post('/api/v1/applications', { name: 'x', model_id: daves.id }, alice.token),
+      400,
+      'INVALID_REQUEST',
+    );
     expect(error.details?.field).toBe('model_id');
     expect((await createApp(dave.token, { model_id: daves.id })).model_id).toBe(daves.id);
 
@@ -204,7 +233,11 @@ describe('GET, PATCH and DELETE /api/v1/applications/{app_id}', () => {
     const app = await createApp(alice.token);
     expect((await api.get(`/api/v1/applications/${app.id}`, alice.token)).body).toEqual(app);
 
-    const patched = await api.patch(`/api/v1/applications/${app.id}`, { name: 'renamed', status: 'stopped', config: { temperature: 0.1 } }, alice.token);
+    const patched = await api.patch(
+      `/api/v1/applications/${app.id}`,
+      { name: 'renamed', status: 'stopped', config: { temperature: 0.1 } },
+      alice.token,
+    );
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ name: 'renamed', status: 'stopped', config: { temperature: 0.1 }, description: app.description });
 
@@ -241,7 +274,10 @@ describe('GET, PATCH and DELETE /api/v1/applications/{app_id}', () => {
   it('deletes the application’s conversations and messages with it', async () => {
     const app = await createApp(alice.token);
     const db = server.server.platform.db;
-    await db.insertInto('conversations').values({ id: 'conv_cascade1', user_id: alice.id, app_id: app.id, title: 'hello', message_count: 2 }).execute();
+    await db
+      .insertInto('conversations')
+      .values({ id: 'conv_cascade1', user_id: alice.id, app_id: app.id, title: 'hello', message_count: 2 })
+      .execute();
     await db
       .insertInto('messages')
       .values([
@@ -259,12 +295,19 @@ describe('getApplicationForChat', () => {
   it('gives the owner the app and its config', async () => {
     const app = await createApp(alice.token);
     const forChat = await getApplicationForChat(server.server.platform.db, app.id, actorOf(alice, 'user'));
-    expect(forChat).toMatchObject({ id: app.id, model_id: demoChatId, config: { max_tokens: 1000, temperature: 0.7, system_prompt: '你是一个专业的写作助手' } });
+    expect(forChat).toMatchObject({
+      id: app.id,
+      model_id: demoChatId,
+      config: { max_tokens: 1000, temperature: 0.7, system_prompt: '你是一个专业的写作助手' },
+    });
   });
 
   it('answers 404 APP_NOT_FOUND to anyone but the owner, admins included', async () => {
     const app = await createApp(alice.token);
-    for (const [who, role] of [[bob, 'user'], [admin, 'admin']] as const) {
+    for (const [who, role] of [
+      [bob, 'user'],
+      [admin, 'admin'],
+    ] as const) {
       const error = await appErrorOf(getApplicationForChat(server.server.platform.db, app.id, actorOf(who, role)));
       expect([error.appCode, error.messageKey]).toEqual(['NOT_FOUND', 'APP_NOT_FOUND']);
     }

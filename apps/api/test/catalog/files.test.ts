@@ -19,7 +19,11 @@ let bob: TestUser;
 beforeAll(async () => {
   server = await startTestServer({ DATA_DIR: dataDir, MAAS_UPLOAD_MAX_BYTES: String(MAX_BYTES) });
   api = apiClient(server.url);
-  [admin, alice, bob] = await Promise.all([userWithRole(server, api, 'admin'), userWithRole(server, api, 'user'), userWithRole(server, api, 'user')]);
+  [admin, alice, bob] = await Promise.all([
+    userWithRole(server, api, 'admin'),
+    userWithRole(server, api, 'user'),
+    userWithRole(server, api, 'user'),
+  ]);
 });
 afterAll(async () => {
   await server?.close();
@@ -90,12 +94,17 @@ describe('POST /api/v1/files', () => {
     expectError(await api.post('/api/v1/files', { file: 'aGVsbG8=' }, alice.token), 400, 'INVALID_REQUEST');
     const form = new FormData();
     form.append('note', 'no file here');
-    const response = await fetch(`${server.url}/api/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${alice.token}` } });
+    const response = await fetch(`${server.url}/api/v1/files`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
     expectError({ status: response.status, headers: response.headers, body: await response.json() }, 400, 'INVALID_REQUEST');
   });
 
   it('refuses prototype-named fields without a file with 400, and ignores them beside a file', async () => {
-    const post = (form: FormData) => fetch(`${server.url}/api/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${alice.token}` } });
+    const post = (form: FormData) =>
+      fetch(`${server.url}/api/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${alice.token}` } });
     for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
       const before = blobFiles();
       const alone = new FormData();
@@ -123,7 +132,11 @@ describe('POST /api/v1/files', () => {
   it('does not parse multipart anywhere else', async () => {
     const form = new FormData();
     form.append('name', 'x');
-    const response = await fetch(`${server.url}/api/v1/models`, { method: 'POST', body: form, headers: { authorization: `Bearer ${admin.token}` } });
+    const response = await fetch(`${server.url}/api/v1/models`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { code: string } };
     expect(body.error.code).toBe('INVALID_REQUEST');

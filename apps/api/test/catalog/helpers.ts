@@ -47,7 +47,13 @@ export async function createModel(api: ApiClient, token: string, overrides: Reco
 }
 
 /** A multipart upload with fetch's own FormData, as a browser would send it. */
-export async function upload(baseUrl: string, token: string | undefined, content: Uint8Array | string, filename = 'weights.bin', type = 'application/octet-stream') {
+export async function upload(
+  baseUrl: string,
+  token: string | undefined,
+  content: Uint8Array | string,
+  filename = 'weights.bin',
+  type = 'application/octet-stream',
+) {
   const form = new FormData();
   form.append('file', new Blob([content], { type }), filename);
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};

@@ -40,7 +40,18 @@ async function appErrorOf(promise: Promise<unknown>): Promise<AppError> {
   throw new Error('expected an AppError');
 }
 
-const MODEL_ITEM_KEYS = ['category', 'created_at', 'description', 'id', 'name', 'popularity', 'status', 'updated_at', 'version', 'visibility'];
+const MODEL_ITEM_KEYS = [
+  'category',
+  'created_at',
+  'description',
+  'id',
+  'name',
+  'popularity',
+  'status',
+  'updated_at',
+  'version',
+  'visibility',
+];
 
 describe('POST /api/v1/models', () => {
   it('creates a model for a developer with 201, pricing per token stored as nano', async () => {
@@ -85,7 +96,14 @@ describe('POST /api/v1/models', () => {
   it('applies defaults: private, version 1.0, free, 4096 context, no routes', async () => {
     const res = await api.post('/api/v1/models', { name: uniqueName('defaults'), description: 'd', category: 'image' }, alice.token);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ visibility: 'private', version: '1.0', pricing: { input_tokens: 0, output_tokens: 0 }, context_window: 4096, parameters: {}, routes: [] });
+    expect(res.body).toMatchObject({
+      visibility: 'private',
+      version: '1.0',
+      pricing: { input_tokens: 0, output_tokens: 0 },
+      context_window: 4096,
+      parameters: {},
+      routes: [],
+    });
   });
 
   it('accepts a model_file the caller uploaded, and refuses anyone else’s with 400', async () => {
@@ -95,9 +113,17 @@ describe('POST /api/v1/models', () => {
     expect(created.model_file).toBe(own.body.id);
 
     const bobsFile = await upload(server.url, bob.token, 'bob weights');
-    const error = expectError(await api.post('/api/v1/models', { name: uniqueName('steal'), category: 'text', model_file: bobsFile.body.id }, alice.token), 400, 'INVALID_REQUEST');
+    const error = expectError(
+      await api.post('/api/v1/models', { name: uniqueName('steal'), category: 'text', model_file: bobsFile.body.id }, alice.token),
+      400,
+      'INVALID_REQUEST',
+    );
     expect(error.details?.field).toBe('model_file');
-    expectError(await api.post('/api/v1/models', { name: uniqueName('ghost'), category: 'text', model_file: 'file_doesnotexist' }, alice.token), 400, 'INVALID_REQUEST');
+    expectError(
+      await api.post('/api/v1/models', { name: uniqueName('ghost'), category: 'text', model_file: 'file_doesnotexist' }, alice.token),
+      400,
+      'INVALID_REQUEST',
+    );
   });
 
   it.each([
@@ -109,7 +135,15 @@ describe('POST /api/v1/models', () => {
     ['an unknown config key', { config: { max_tokens: 10, stream: true } }],
     ['a temperature out of range', { config: { temperature: 3 } }],
     ['a zero context window', { context_window: 0 }],
-    ['a duplicated route', { routes: [{ provider_id: 'prov_aaa', upstream_model: 'x' }, { provider_id: 'prov_aaa', upstream_model: 'x' }] }],
+    [
+      'a duplicated route',
+      {
+        routes: [
+          { provider_id: 'prov_aaa', upstream_model: 'x' },
+          { provider_id: 'prov_aaa', upstream_model: 'x' },
+        ],
+      },
+    ],
     ['an unknown field', { owner_id: 'user_x' }],
   ])('refuses %s with 400', async (_label, override) => {
     const res = await api.post('/api/v1/models', { name: uniqueName('bad'), description: '', category: 'text', ...override }, alice.token);
@@ -117,7 +151,11 @@ describe('POST /api/v1/models', () => {
   });
 
   it('refuses routes to a provider that does not exist with 400', async () => {
-    const res = await api.post('/api/v1/models', { name: uniqueName('r'), category: 'text', routes: [{ provider_id: 'prov_nope', upstream_model: 'x' }] }, alice.token);
+    const res = await api.post(
+      '/api/v1/models',
+      { name: uniqueName('r'), category: 'text', routes: [{ provider_id: 'prov_nope', upstream_model: 'x' }] },
+      alice.token,
+    );
     const error = expectError(res, 400, 'INVALID_REQUEST');
     expect(error.details).toMatchObject({ field: 'routes', provider_ids: ['prov_nope'] });
   });
@@ -140,7 +178,10 @@ describe('GET /api/v1/models and /models/{model_id}', () => {
 
   beforeAll(async () => {
     publicModel = await createModel(api, alice.token, { routes: [{ provider_id: provider.id, upstream_model: 'pub' }] });
-    privateModel = await createModel(api, alice.token, { visibility: 'private', routes: [{ provider_id: provider.id, upstream_model: 'priv' }] });
+    privateModel = await createModel(api, alice.token, {
+      visibility: 'private',
+      routes: [{ provider_id: provider.id, upstream_model: 'priv' }],
+    });
   });
 
   it('lets anyone, even anonymous, list and read public models, in the contract shape', async () => {
@@ -152,7 +193,12 @@ describe('GET /api/v1/models and /models/{model_id}', () => {
 
     const one = await api.get(`/api/v1/models/${publicModel.id}`);
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ id: publicModel.id, parameters: {}, pricing: { input_tokens: 0, output_tokens: 0 }, context_window: 4096 });
+    expect(one.body).toMatchObject({
+      id: publicModel.id,
+      parameters: {},
+      pricing: { input_tokens: 0, output_tokens: 0 },
+      context_window: 4096,
+    });
   });
 
   it('shows routes to the owner and admins only', async () => {
@@ -199,7 +245,11 @@ describe('GET /api/v1/models: pagination, filters and sort', () => {
     for (const name of names) {
       ids.push((await createModel(api, bob.token, { name, category: 'video', description: `sorted ${tag}` })).id);
     }
-    await createModel(api, bob.token, { name: `audio-${tag}`, category: 'audio', description: `needle ${tag.toUpperCase()} in the HAYSTACK` });
+    await createModel(api, bob.token, {
+      name: `audio-${tag}`,
+      category: 'audio',
+      description: `needle ${tag.toUpperCase()} in the HAYSTACK`,
+    });
   });
 
   it.each([
@@ -264,7 +314,12 @@ describe('PATCH and DELETE /api/v1/models/{model_id}', () => {
     const model = await createModel(api, alice.token);
     const res = await api.patch(
       `/api/v1/models/${model.id}`,
-      { description: 'new', status: 'deprecated', pricing: { input_tokens: 0.000001, output_tokens: 0.000002 }, routes: [{ provider_id: provider.id, upstream_model: 'v2', priority: 1, weight: 9 }] },
+      {
+        description: 'new',
+        status: 'deprecated',
+        pricing: { input_tokens: 0.000001, output_tokens: 0.000002 },
+        routes: [{ provider_id: provider.id, upstream_model: 'v2', priority: 1, weight: 9 }],
+      },
       alice.token,
     );
     expect(res.status).toBe(200);
@@ -302,7 +357,11 @@ describe('PATCH and DELETE /api/v1/models/{model_id}', () => {
     const second = await createModel(api, alice.token);
     expectError(await api.patch(`/api/v1/models/${second.id}`, { name: first.name }, alice.token), 409, 'CONFLICT');
     expectError(await api.patch(`/api/v1/models/${second.id}`, { status: 'retired' }, alice.token), 400, 'INVALID_REQUEST');
-    expectError(await api.patch(`/api/v1/models/${second.id}`, { routes: [{ provider_id: 'prov_gone', upstream_model: 'x' }] }, alice.token), 400, 'INVALID_REQUEST');
+    expectError(
+      await api.patch(`/api/v1/models/${second.id}`, { routes: [{ provider_id: 'prov_gone', upstream_model: 'x' }] }, alice.token),
+      400,
+      'INVALID_REQUEST',
+    );
   });
 
   it('deletes a model for its owner; then it is 404', async () => {
@@ -349,12 +408,20 @@ describe('resolveModelForCall', () => {
       defaultParameters: { temperature: 0.3 },
     });
     const byUpstream = Object.fromEntries(byId.targets.map((t) => [t.upstreamModel, t]));
-    expect(byUpstream.inherit).toMatchObject({ priority: 3, weight: 2, baseUrl: 'http://127.0.0.1:9/v1', timeouts: { firstByteMs: 60_000, idleMs: 60_000 } });
+    expect(byUpstream.inherit).toMatchObject({
+      priority: 3,
+      weight: 2,
+      baseUrl: 'http://127.0.0.1:9/v1',
+      timeouts: { firstByteMs: 60_000, idleMs: 60_000 },
+    });
     expect(byUpstream.own).toMatchObject({ priority: -1, weight: 7 });
   });
 
   it('sees a change made through the API on the next call (cache invalidated)', async () => {
-    const model = await createModel(api, alice.token, { pricing: { input_tokens: 0.000001, output_tokens: 0.000001 }, routes: [{ provider_id: provider.id, upstream_model: 'x' }] });
+    const model = await createModel(api, alice.token, {
+      pricing: { input_tokens: 0.000001, output_tokens: 0.000001 },
+      routes: [{ provider_id: provider.id, upstream_model: 'x' }],
+    });
     const actor = actorOf(alice, 'developer');
     expect((await resolveModelForCall(server.server.platform, model.id, actor)).model.pricing.inputNanoPerToken).toBe(1_000n);
     await api.patch(`/api/v1/models/${model.id}`, { pricing: { input_tokens: 0.000005, output_tokens: 0.000001 } }, alice.token);
@@ -383,7 +450,10 @@ describe('resolveModelForCall', () => {
   });
 
   it('answers 404 for another user’s private model and for an unknown one', async () => {
-    const priv = await createModel(api, alice.token, { visibility: 'private', routes: [{ provider_id: provider.id, upstream_model: 'x' }] });
+    const priv = await createModel(api, alice.token, {
+      visibility: 'private',
+      routes: [{ provider_id: provider.id, upstream_model: 'x' }],
+    });
     expect((await resolveModelForCall(server.server.platform, priv.id, actorOf(alice, 'developer'))).model.id).toBe(priv.id);
     expect((await resolveModelForCall(server.server.platform, priv.name, actorOf(admin, 'admin'))).model.id).toBe(priv.id);
     const hidden = await appErrorOf(resolveModelForCall(server.server.platform, priv.name, actorOf(bob, 'developer')));
@@ -405,33 +475,67 @@ describe('price floors of providers', () => {
     expect((await api.get(`/api/v1/providers/${floored.id}`, admin.token)).body.min_price).toEqual(floor);
     expect((await api.get(`/api/v1/providers/${provider.id}`, admin.token)).body.min_price).toEqual({ input_tokens: 0, output_tokens: 0 });
     const other = await createProvider(api, admin.token);
-    const patched = await api.patch(`/api/v1/providers/${other.id}`, { min_price: { input_tokens: '0.000000003', output_tokens: 0 } }, admin.token);
+    const patched = await api.patch(
+      `/api/v1/providers/${other.id}`,
+      { min_price: { input_tokens: '0.000000003', output_tokens: 0 } },
+      admin.token,
+    );
     expect(patched.status).toBe(200);
     expect(patched.body.min_price).toEqual({ input_tokens: 0.000000003, output_tokens: 0 });
-    expectError(await api.patch(`/api/v1/providers/${other.id}`, { min_price: { input_tokens: -1, output_tokens: 0 } }, admin.token), 400, 'INVALID_REQUEST');
+    expectError(
+      await api.patch(`/api/v1/providers/${other.id}`, { min_price: { input_tokens: -1, output_tokens: 0 } }, admin.token),
+      400,
+      'INVALID_REQUEST',
+    );
   });
 
   it('refuses a developer a model priced below the floor of a provider it routes to, free included', async () => {
-    const routes = [{ provider_id: provider.id, upstream_model: 'cheap' }, { provider_id: floored.id, upstream_model: 'dear' }];
+    const routes = [
+      { provider_id: provider.id, upstream_model: 'cheap' },
+      { provider_id: floored.id, upstream_model: 'dear' },
+    ];
     for (const pricing of [undefined, { input_tokens: 0.000001, output_tokens: 0.0000019 }, { input_tokens: 0, output_tokens: 1 }]) {
-      const res = await api.post('/api/v1/models', { name: uniqueName('under'), category: 'text', routes, ...(pricing ? { pricing } : {}) }, alice.token);
+      const res = await api.post(
+        '/api/v1/models',
+        { name: uniqueName('under'), category: 'text', routes, ...(pricing ? { pricing } : {}) },
+        alice.token,
+      );
       const error = expectError(res, 400, 'INVALID_REQUEST');
       expect(error.message).toContain('0.000002');
       expect(error.details).toEqual({ field: 'pricing', provider_ids: [floored.id], min_price: floor });
     }
-    const atFloor = await api.post('/api/v1/models', { name: uniqueName('at-floor'), category: 'text', routes, pricing: floor }, alice.token);
+    const atFloor = await api.post(
+      '/api/v1/models',
+      { name: uniqueName('at-floor'), category: 'text', routes, pricing: floor },
+      alice.token,
+    );
     expect(atFloor.status).toBe(201);
     expect(atFloor.body.pricing).toEqual(floor);
   });
 
   it('checks a developer’s update of the pricing or the routes, and nothing else', async () => {
-    const model = await createModel(api, alice.token, { routes: [{ provider_id: floored.id, upstream_model: 'dear' }], pricing: { input_tokens: 0.00001, output_tokens: 0.00001 } });
-    expectError(await api.patch(`/api/v1/models/${model.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, alice.token), 400, 'INVALID_REQUEST');
+    const model = await createModel(api, alice.token, {
+      routes: [{ provider_id: floored.id, upstream_model: 'dear' }],
+      pricing: { input_tokens: 0.00001, output_tokens: 0.00001 },
+    });
+    expectError(
+      await api.patch(`/api/v1/models/${model.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, alice.token),
+      400,
+      'INVALID_REQUEST',
+    );
 
     const free = await createModel(api, alice.token, { routes: [{ provider_id: provider.id, upstream_model: 'cheap' }] });
-    const rerouted = await api.patch(`/api/v1/models/${free.id}`, { routes: [{ provider_id: floored.id, upstream_model: 'dear' }] }, alice.token);
+    const rerouted = await api.patch(
+      `/api/v1/models/${free.id}`,
+      { routes: [{ provider_id: floored.id, upstream_model: 'dear' }] },
+      alice.token,
+    );
     expect(expectError(rerouted, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'pricing', provider_ids: [floored.id] });
-    const both = await api.patch(`/api/v1/models/${free.id}`, { routes: [{ provider_id: floored.id, upstream_model: 'dear' }], pricing: floor }, alice.token);
+    const both = await api.patch(
+      `/api/v1/models/${free.id}`,
+      { routes: [{ provider_id: floored.id, upstream_model: 'dear' }], pricing: floor },
+      alice.token,
+    );
     expect(both.status).toBe(200);
 
     // A floor raised later leaves existing models callable and editable; only a price change is checked.
@@ -439,13 +543,23 @@ describe('price floors of providers', () => {
     const early = await createModel(api, alice.token, { routes: [{ provider_id: raised.id, upstream_model: 'x' }] });
     expect((await api.patch(`/api/v1/providers/${raised.id}`, { min_price: floor }, admin.token)).status).toBe(200);
     expect((await api.patch(`/api/v1/models/${early.id}`, { description: 'still free' }, alice.token)).status).toBe(200);
-    expectError(await api.patch(`/api/v1/models/${early.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, alice.token), 400, 'INVALID_REQUEST');
+    expectError(
+      await api.patch(`/api/v1/models/${early.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, alice.token),
+      400,
+      'INVALID_REQUEST',
+    );
   });
 
   it('lets admins price below a floor', async () => {
-    const res = await api.post('/api/v1/models', { name: uniqueName('house'), category: 'text', routes: [{ provider_id: floored.id, upstream_model: 'dear' }] }, admin.token);
+    const res = await api.post(
+      '/api/v1/models',
+      { name: uniqueName('house'), category: 'text', routes: [{ provider_id: floored.id, upstream_model: 'dear' }] },
+      admin.token,
+    );
     expect(res.status).toBe(201);
     const model = await createModel(api, alice.token, { routes: [{ provider_id: floored.id, upstream_model: 'dear' }], pricing: floor });
-    expect((await api.patch(`/api/v1/models/${model.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, admin.token)).status).toBe(200);
+    expect((await api.patch(`/api/v1/models/${model.id}`, { pricing: { input_tokens: 0, output_tokens: 0 } }, admin.token)).status).toBe(
+      200,
+    );
   });
 });

@@ -19,7 +19,14 @@ const PROVIDERS_ENV = JSON.stringify([
     base_url: 'http://127.0.0.1:9/v1',
     api_key: 'sk-from-env',
     priority: 5,
-    models: [{ name: ENV_MODEL, description: 'from MAAS_PROVIDERS', pricing: { input_tokens: 0.00003, output_tokens: 0.00006 }, upstream_model: 'up-env' }],
+    models: [
+      {
+        name: ENV_MODEL,
+        description: 'from MAAS_PROVIDERS',
+        pricing: { input_tokens: 0.00003, output_tokens: 0.00006 },
+        upstream_model: 'up-env',
+      },
+    ],
   },
 ]);
 
@@ -32,7 +39,11 @@ let developer: TestUser;
 beforeAll(async () => {
   server = await startTestServer({ MAAS_PROVIDERS: PROVIDERS_ENV });
   api = apiClient(server.url);
-  [admin, user, developer] = await Promise.all([userWithRole(server, api, 'admin'), userWithRole(server, api, 'user'), userWithRole(server, api, 'developer')]);
+  [admin, user, developer] = await Promise.all([
+    userWithRole(server, api, 'admin'),
+    userWithRole(server, api, 'user'),
+    userWithRole(server, api, 'developer'),
+  ]);
 });
 afterAll(() => server?.close());
 
@@ -45,11 +56,29 @@ describe('providers: happy paths (admin)', () => {
     const name = uniqueName('openai');
     const res = await api.post(
       '/api/v1/providers',
-      { name, kind: 'openai-compatible', base_url: 'https://api.example.com/v1/', api_key: 'sk-very-secret', timeout_ms: 20_000, priority: 1, weight: 3, enabled: true },
+      {
+        name,
+        kind: 'openai-compatible',
+        base_url: 'https://api.example.com/v1/',
+        api_key: 'sk-very-secret',
+        timeout_ms: 20_000,
+        priority: 1,
+        weight: 3,
+        enabled: true,
+      },
       admin.token,
     );
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ name, kind: 'openai-compatible', base_url: 'https://api.example.com/v1', has_api_key: true, timeout_ms: 20_000, priority: 1, weight: 3, enabled: true });
+    expect(res.body).toMatchObject({
+      name,
+      kind: 'openai-compatible',
+      base_url: 'https://api.example.com/v1',
+      has_api_key: true,
+      timeout_ms: 20_000,
+      priority: 1,
+      weight: 3,
+      enabled: true,
+    });
     expect(res.body.id).toMatch(/^prov_[a-z0-9]+$/);
     expect(res.body).not.toHaveProperty('api_key');
     expect(JSON.stringify(res.body)).not.toContain('sk-very-secret');
@@ -58,7 +87,14 @@ describe('providers: happy paths (admin)', () => {
   it('applies defaults: openai-compatible, 60 s timeout, priority 0, weight 1, enabled', async () => {
     const res = await api.post('/api/v1/providers', { name: uniqueName('defaults'), base_url: 'http://10.0.0.5:8000/v1' }, admin.token);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ kind: 'openai-compatible', timeout_ms: 60_000, priority: 0, weight: 1, enabled: true, has_api_key: false });
+    expect(res.body).toMatchObject({
+      kind: 'openai-compatible',
+      timeout_ms: 60_000,
+      priority: 0,
+      weight: 1,
+      enabled: true,
+      has_api_key: false,
+    });
   });
 
   it('creates a demo-echo provider without a base_url', async () => {
@@ -87,7 +123,11 @@ describe('providers: happy paths (admin)', () => {
     const patched = await api.patch(`/api/v1/providers/${created.id}`, { priority: 7, enabled: false, api_key: 'sk-rotated' }, admin.token);
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ priority: 7, enabled: false, has_api_key: true });
-    const stored = await server.server.platform.db.selectFrom('providers').select('api_key_encrypted').where('id', '=', created.id).executeTakeFirstOrThrow();
+    const stored = await server.server.platform.db
+      .selectFrom('providers')
+      .select('api_key_encrypted')
+      .where('id', '=', created.id)
+      .executeTakeFirstOrThrow();
     expect(decryptSecret(server.config, stored.api_key_encrypted as string, created.id)).toBe('sk-rotated');
 
     const cleared = await api.patch(`/api/v1/providers/${created.id}`, { api_key: null }, admin.token);
@@ -117,9 +157,21 @@ describe('providers: errors', () => {
   });
 
   it('refuses an unknown kind, a too small timeout and unknown fields with 400', async () => {
-    expectError(await api.post('/api/v1/providers', { name: uniqueName('k'), kind: 'anthropic', base_url: 'http://127.0.0.1:9' }, admin.token), 400, 'INVALID_REQUEST');
-    expectError(await api.post('/api/v1/providers', { name: uniqueName('t'), base_url: 'http://127.0.0.1:9', timeout_ms: 5 }, admin.token), 400, 'INVALID_REQUEST');
-    expectError(await api.post('/api/v1/providers', { name: uniqueName('f'), base_url: 'http://127.0.0.1:9', api_key_plain: 'x' }, admin.token), 400, 'INVALID_REQUEST');
+    expectError(
+      await api.post('/api/v1/providers', { name: uniqueName('k'), kind: 'anthropic', base_url: 'http://127.0.0.1:9' }, admin.token),
+      400,
+      'INVALID_REQUEST',
+    );
+    expectError(
+      await api.post('/api/v1/providers', { name: uniqueName('t'), base_url: 'http://127.0.0.1:9', timeout_ms: 5 }, admin.token),
+      400,
+      'INVALID_REQUEST',
+    );
+    expectError(
+      await api.post('/api/v1/providers', { name: uniqueName('f'), base_url: 'http://127.0.0.1:9', api_key_plain: 'x' }, admin.token),
+      400,
+      'INVALID_REQUEST',
+    );
   });
 
   it('refuses a duplicate name, whatever its case, with 409', async () => {
@@ -148,7 +200,11 @@ describe('providers: security', () => {
     for (const who of [user, developer]) {
       expectError(await api.get('/api/v1/providers', who.token), 403, 'FORBIDDEN');
       expectError(await api.get(`/api/v1/providers/${provider.id}`, who.token), 403, 'FORBIDDEN');
-      expectError(await api.post('/api/v1/providers', { name: uniqueName('x'), base_url: 'http://127.0.0.1:9' }, who.token), 403, 'FORBIDDEN');
+      expectError(
+        await api.post('/api/v1/providers', { name: uniqueName('x'), base_url: 'http://127.0.0.1:9' }, who.token),
+        403,
+        'FORBIDDEN',
+      );
       expectError(await api.patch(`/api/v1/providers/${provider.id}`, { enabled: false }, who.token), 403, 'FORBIDDEN');
       expectError(await api.delete(`/api/v1/providers/${provider.id}`, who.token), 403, 'FORBIDDEN');
     }
@@ -176,7 +232,9 @@ describe('providers: security', () => {
     const provider = await createProvider(api, admin.token, { api_key: 'sk-for-upstream' });
     const model = await createModel(api, admin.token, { routes: [{ provider_id: provider.id, upstream_model: 'up-model' }] });
     const { targets } = await resolveModelForCall(server.server.platform, model.id, actorOf(admin, 'admin'));
-    expect(targets).toEqual([expect.objectContaining({ providerId: provider.id, apiKey: 'sk-for-upstream', upstreamModel: 'up-model', kind: 'openai-compatible' })]);
+    expect(targets).toEqual([
+      expect.objectContaining({ providerId: provider.id, apiKey: 'sk-for-upstream', upstreamModel: 'up-model', kind: 'openai-compatible' }),
+    ]);
   });
 
   it('refuses to store a key in production without MAAS_ENCRYPTION_KEY, and a too short key', () => {
@@ -214,7 +272,19 @@ describe('providers: security', () => {
   });
 
   it('treats loopback, private and link-local hosts as private unless allowed', () => {
-    for (const host of ['localhost', 'api.localhost', '127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '[::1]', '::ffff:127.0.0.1', 'fd00::1']) {
+    for (const host of [
+      'localhost',
+      'api.localhost',
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '0.0.0.0',
+      '[::1]',
+      '::ffff:127.0.0.1',
+      'fd00::1',
+    ]) {
       expect(isPrivateHost(host), host).toBe(true);
     }
     for (const host of ['api.openai.com', '8.8.8.8', '172.32.0.1', '[2606:4700::1111]']) expect(isPrivateHost(host), host).toBe(false);
@@ -237,7 +307,9 @@ describe('MAAS_PROVIDERS', () => {
     const detail = await api.get(`/api/v1/models/${model.id}`, admin.token);
     expect(detail.body.pricing).toEqual({ input_tokens: 0.00003, output_tokens: 0.00006 });
     const { targets } = await resolveModelForCall(server.server.platform, ENV_MODEL, actorOf(user, 'user'));
-    expect(targets).toEqual([expect.objectContaining({ providerId: provider.id, upstreamModel: 'up-env', apiKey: 'sk-from-env', priority: 5 })]);
+    expect(targets).toEqual([
+      expect.objectContaining({ providerId: provider.id, upstreamModel: 'up-env', apiKey: 'sk-from-env', priority: 5 }),
+    ]);
   });
 
   it('is idempotent: a second sync changes no counts', async () => {

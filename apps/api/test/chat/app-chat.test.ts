@@ -3,7 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockReply, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
 import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
 import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
-import { type ChatWorld, createApp, createModel, createProvider, expectedCostNano, readEvents, settled, signUp, startChatWorld } from './fixtures.js';
+import {
+  type ChatWorld,
+  createApp,
+  createModel,
+  createProvider,
+  expectedCostNano,
+  readEvents,
+  settled,
+  signUp,
+  startChatWorld,
+} from './fixtures.js';
 
 let world: ChatWorld;
 let modelId: string;
@@ -25,8 +35,14 @@ function lastUpstreamMessages(): ChatMessage[] {
 
 async function balances(userId: string) {
   const db = world.server.server.platform.db;
-  const wallet = await db.selectFrom('wallets').select(['balance_nano', 'held_nano']).where('user_id', '=', userId).executeTakeFirstOrThrow();
-  const { rows } = await sql<{ sum: bigint }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${userId}`.execute(db);
+  const wallet = await db
+    .selectFrom('wallets')
+    .select(['balance_nano', 'held_nano'])
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  const { rows } = await sql<{
+    sum: bigint;
+  }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${userId}`.execute(db);
   return { ...wallet, ledger: rows[0]?.sum ?? 0n };
 }
 
@@ -94,7 +110,13 @@ describe('POST /api/v1/applications/{app_id}/chat', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const events = (await readEvents(response)) as { type: string; content?: string }[];
     const deltas = events.filter((e) => e.type === 'delta');
-    const done = events.at(-1) as { type: string; id: string; conversation_id: string; tokens_used: { input: number; output: number }; cost: number };
+    const done = events.at(-1) as {
+      type: string;
+      id: string;
+      conversation_id: string;
+      tokens_used: { input: number; output: number };
+      cost: number;
+    };
     const sent = lastUpstreamMessages();
     expect(deltas.length).toBeGreaterThan(1);
     expect(deltas.map((d) => d.content).join('')).toBe(mockReply(sent));
@@ -141,7 +163,11 @@ describe('POST /api/v1/applications/{app_id}/chat', () => {
     const db = world.server.server.platform.db;
     // Leave 1 nano: no call fits.
     const wallet = await db.selectFrom('wallets').select('balance_nano').where('user_id', '=', user.id).executeTakeFirstOrThrow();
-    const debit = await world.api.post(`/api/v1/admin/users/${user.id}/wallet/debit`, { amount: nanoToAmount(wallet.balance_nano - 1n), reason: 'drain' }, world.admin.token);
+    const debit = await world.api.post(
+      `/api/v1/admin/users/${user.id}/wallet/debit`,
+      { amount: nanoToAmount(wallet.balance_nano - 1n), reason: 'drain' },
+      world.admin.token,
+    );
     expect(debit.status).toBe(201);
     const upstreamCalls = world.upstream.requests.length;
     const res = await world.api.post(`/api/v1/applications/${app.id}/chat`, { message: 'hello' }, user.token);

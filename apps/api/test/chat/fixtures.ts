@@ -19,7 +19,17 @@ export type ChatWorld = Awaited<ReturnType<typeof startChatWorld>>;
 export async function createProvider(world: ChatWorld, overrides: Record<string, unknown> = {}) {
   const res = await world.api.post(
     '/api/v1/providers',
-    { name: `mock-${Math.random().toString(36).slice(2, 8)}`, kind: 'openai-compatible', base_url: world.upstream.url, api_key: 'sk-upstream-secret', timeout_ms: 5_000, priority: 0, weight: 1, enabled: true, ...overrides },
+    {
+      name: `mock-${Math.random().toString(36).slice(2, 8)}`,
+      kind: 'openai-compatible',
+      base_url: world.upstream.url,
+      api_key: 'sk-upstream-secret',
+      timeout_ms: 5_000,
+      priority: 0,
+      weight: 1,
+      enabled: true,
+      ...overrides,
+    },
     world.admin.token,
   );
   if (res.status !== 201) throw new Error(`provider: ${res.status} ${JSON.stringify(res.body)}`);
@@ -27,7 +37,11 @@ export async function createProvider(world: ChatWorld, overrides: Record<string,
 }
 
 /** `upstreamModel` picks the mock's behaviour (mock-ok, mock-500, mock-cut, …). */
-export async function createModel(world: ChatWorld, routes: { provider_id: string; upstream_model: string; priority?: number }[], overrides: Record<string, unknown> = {}) {
+export async function createModel(
+  world: ChatWorld,
+  routes: { provider_id: string; upstream_model: string; priority?: number }[],
+  overrides: Record<string, unknown> = {},
+) {
   const res = await world.api.post(
     '/api/v1/models',
     {
@@ -50,7 +64,12 @@ export async function createModel(world: ChatWorld, routes: { provider_id: strin
 export async function createApp(api: ApiClient, token: string, modelId: string, config: Record<string, unknown> = {}) {
   const res = await api.post(
     '/api/v1/applications',
-    { name: 'writer', description: 'test app', model_id: modelId, config: { max_tokens: 100, temperature: 0.5, system_prompt: 'You are a test assistant.', ...config } },
+    {
+      name: 'writer',
+      description: 'test app',
+      model_id: modelId,
+      config: { max_tokens: 100, temperature: 0.5, system_prompt: 'You are a test assistant.', ...config },
+    },
     token,
   );
   if (res.status !== 201) throw new Error(`app: ${res.status} ${JSON.stringify(res.body)}`);
@@ -66,7 +85,12 @@ export async function readEvents(response: Response): Promise<unknown[]> {
   const text = await response.text();
   return text
     .split('\n\n')
-    .map((block) => block.split('\n').find((line) => line.startsWith('data: '))?.slice(6))
+    .map((block) =>
+      block
+        .split('\n')
+        .find((line) => line.startsWith('data: '))
+        ?.slice(6),
+    )
     .filter((data): data is string => data !== undefined)
     .map((data) => (data === '[DONE]' ? '[DONE]' : JSON.parse(data)));
 }

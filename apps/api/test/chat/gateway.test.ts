@@ -45,7 +45,12 @@ describe('OpenAI-compatible gateway', () => {
     const user = await signUp(world.api);
     const client = openai(await apiKeyFor(user.token));
     const messages = [{ role: 'user' as const, content: 'Stream through the gateway' }];
-    const stream = await client.chat.completions.create({ model: model.id, messages, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: model.id,
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
     for await (const chunk of stream) {
@@ -77,7 +82,9 @@ describe('OpenAI-compatible gateway', () => {
 
     const user = await signUp(world.api);
     const client = openai(await apiKeyFor(user.token));
-    await expect(client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 404 });
     const malformed = await fetch(`${world.server.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await apiKeyFor(user.token)}` },
@@ -91,7 +98,9 @@ describe('OpenAI-compatible gateway', () => {
     const user = await signUp(world.api);
     const other = await createModel(world, [{ provider_id: (await createProvider(world)).id, upstream_model: 'mock-ok' }]);
     const client = openai(await apiKeyFor(user.token, { allowed_models: [other.id] }));
-    await expect(client.chat.completions.create({ model: model.name, messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 403 });
+    await expect(client.chat.completions.create({ model: model.name, messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      status: 403,
+    });
   });
 
   it('never lets 200 concurrent calls at the edge of a balance go below zero, and the ledger sums exactly', async () => {
@@ -104,7 +113,11 @@ describe('OpenAI-compatible gateway', () => {
     const wallet = await db.selectFrom('wallets').select('balance_nano').where('user_id', '=', user.id).executeTakeFirstOrThrow();
     const target = 20n * (perCall + 256n * 4_000n + 100n * 2_000n);
     if (wallet.balance_nano > target) {
-      await world.api.post(`/api/v1/admin/users/${user.id}/wallet/debit`, { amount: nanoToAmount(wallet.balance_nano - target), reason: 'edge' }, world.admin.token);
+      await world.api.post(
+        `/api/v1/admin/users/${user.id}/wallet/debit`,
+        { amount: nanoToAmount(wallet.balance_nano - target), reason: 'edge' },
+        world.admin.token,
+      );
     }
     const statuses = await Promise.all(
       Array.from({ length: 200 }, () =>
@@ -122,8 +135,14 @@ describe('OpenAI-compatible gateway', () => {
     expect(ok).toBeGreaterThan(0);
     expect(statuses.filter((s) => s === 402).length).toBe(200 - ok);
     await settled(world.server);
-    const after = await db.selectFrom('wallets').select(['balance_nano', 'held_nano']).where('user_id', '=', user.id).executeTakeFirstOrThrow();
-    const { rows } = await sql<{ sum: bigint }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${user.id}`.execute(db);
+    const after = await db
+      .selectFrom('wallets')
+      .select(['balance_nano', 'held_nano'])
+      .where('user_id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    const { rows } = await sql<{
+      sum: bigint;
+    }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${user.id}`.execute(db);
     expect(after.balance_nano >= 0n).toBe(true);
     expect(after.held_nano).toBe(0n);
     expect(rows[0]?.sum).toBe(after.balance_nano);

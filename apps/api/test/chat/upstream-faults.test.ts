@@ -4,7 +4,18 @@ import { mockReplyPieces, mockUsage } from '../../../../packages/api/test/mock-u
 import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
 import { countTextTokens } from '../../../../packages/api/src/providers/upstream/token-count.js';
 import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
-import { type ChatWorld, createApp, createModel, createProvider, INPUT_NANO_PER_TOKEN, OUTPUT_NANO_PER_TOKEN, readEvents, settled, signUp, startChatWorld } from './fixtures.js';
+import {
+  type ChatWorld,
+  createApp,
+  createModel,
+  createProvider,
+  INPUT_NANO_PER_TOKEN,
+  OUTPUT_NANO_PER_TOKEN,
+  readEvents,
+  settled,
+  signUp,
+  startChatWorld,
+} from './fixtures.js';
 
 let world: ChatWorld;
 let primary: { id: string };
@@ -22,13 +33,24 @@ afterAll(async () => {
 
 async function ledgerOf(userId: string) {
   const db = world.server.server.platform.db;
-  const wallet = await db.selectFrom('wallets').select(['balance_nano', 'held_nano']).where('user_id', '=', userId).executeTakeFirstOrThrow();
-  const { rows } = await sql<{ sum: bigint }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${userId}`.execute(db);
+  const wallet = await db
+    .selectFrom('wallets')
+    .select(['balance_nano', 'held_nano'])
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  const { rows } = await sql<{
+    sum: bigint;
+  }>`SELECT coalesce(sum(amount_nano), 0)::bigint AS sum FROM ledger_entries WHERE user_id = ${userId}`.execute(db);
   return { ...wallet, ledger: rows[0]?.sum ?? 0n };
 }
 
 async function usageOf(userId: string) {
-  return world.server.server.platform.db.selectFrom('usage_records').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+  return world.server.server.platform.db
+    .selectFrom('usage_records')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .execute();
 }
 
 function streamChat(appId: string, token: string, message: string, signal?: AbortSignal) {
@@ -93,8 +115,17 @@ describe('upstream faults', () => {
     const app = await createApp(world.api, user.token, model.id);
     const before = await ledgerOf(user.id);
     const response = await streamChat(app.id, user.token, 'cut me off');
-    const events = (await readEvents(response)) as { type: string; content?: string; error?: { code: string }; cost?: number; tokens_used?: { input: number; output: number } }[];
-    const delivered = events.filter((e) => e.type === 'delta').map((e) => e.content).join('');
+    const events = (await readEvents(response)) as {
+      type: string;
+      content?: string;
+      error?: { code: string };
+      cost?: number;
+      tokens_used?: { input: number; output: number };
+    }[];
+    const delivered = events
+      .filter((e) => e.type === 'delta')
+      .map((e) => e.content)
+      .join('');
     const last = events.at(-1)!;
     expect(last.type).toBe('error');
     expect(last.error?.code).toBe('UPSTREAM_ERROR');

@@ -28,10 +28,15 @@ interface Outcome {
 
 function maas(...args: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'apps/api/src/cli.ts', ...args], { cwd: repoRoot, env: childEnv, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      'npx',
+      ['tsx', 'apps/api/src/cli.ts', ...args],
+      { cwd: repoRoot, env: childEnv, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -75,101 +80,167 @@ describe('pnpm maas: command line', () => {
     for (const command of ['migrate', 'seed', 'create-admin', 'create-api-key', 'user:set-role']) expect(outcome.stdout).toContain(command);
   });
 
-  it('refuses a bad command line with exit code 2 and a hint', async () => {
-    const [none, unknown, badOption, missing, badRole] = await Promise.all([
-      maas(),
-      maas('frobnicate'),
-      maas('migrate', '--bogus'),
-      maas('create-api-key', '--user', 'someone'),
-      maas('user:set-role', '--user', 'someone', '--role', 'root'),
-    ]);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toContain('Usage: pnpm maas');
-    expect(unknown).toMatchObject({ code: 2 });
-    expect(unknown.stderr).toContain('unknown command "frobnicate"');
-    expect(badOption.code).toBe(2);
-    expect(badOption.stderr).toMatch(/Unknown option '--bogus'/);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('--name is required');
-    expect(badRole.code).toBe(2);
-    expect(badRole.stderr).toContain('--role must be one of user, developer, admin');
-  }, SLOW);
+  it(
+    'refuses a bad command line with exit code 2 and a hint',
+    async () => {
+      const [none, unknown, badOption, missing, badRole] = await Promise.all([
+        maas(),
+        maas('frobnicate'),
+        maas('migrate', '--bogus'),
+        maas('create-api-key', '--user', 'someone'),
+        maas('user:set-role', '--user', 'someone', '--role', 'root'),
+      ]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('Usage: pnpm maas');
+      expect(unknown).toMatchObject({ code: 2 });
+      expect(unknown.stderr).toContain('unknown command "frobnicate"');
+      expect(badOption.code).toBe(2);
+      expect(badOption.stderr).toMatch(/Unknown option '--bogus'/);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('--name is required');
+      expect(badRole.code).toBe(2);
+      expect(badRole.stderr).toContain('--role must be one of user, developer, admin');
+    },
+    SLOW,
+  );
 });
 
 describe('pnpm maas: commands over a real database', () => {
   let admin: { id: string; username: string; email: string; role: string };
   let apiKey: string;
 
-  it('migrates a fresh database, then finds nothing left to do', async () => {
-    const first = await maas('migrate');
-    expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/applied \d+ migration\(s\): 0001_users_and_sessions/);
-    const second = await maasJson<{ applied: string[] }>('migrate');
-    expect(second.applied).toEqual([]);
-  }, SLOW);
+  it(
+    'migrates a fresh database, then finds nothing left to do',
+    async () => {
+      const first = await maas('migrate');
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/applied \d+ migration\(s\): 0001_users_and_sessions/);
+      const second = await maasJson<{ applied: string[] }>('migrate');
+      expect(second.applied).toEqual([]);
+    },
+    SLOW,
+  );
 
-  it('creates an admin, deriving the username from the email', async () => {
-    admin = await maasJson('create-admin', '--email', 'Root.Ops@example.com', '--password', 'correct-horse-battery');
-    expect(admin).toMatchObject({ username: 'Root.Ops', email: 'root.ops@example.com', role: 'admin' });
-    expect(admin.id).toMatch(/^user_/);
-  }, SLOW);
+  it(
+    'creates an admin, deriving the username from the email',
+    async () => {
+      admin = await maasJson('create-admin', '--email', 'Root.Ops@example.com', '--password', 'correct-horse-battery');
+      expect(admin).toMatchObject({ username: 'Root.Ops', email: 'root.ops@example.com', role: 'admin' });
+      expect(admin.id).toMatch(/^user_/);
+    },
+    SLOW,
+  );
 
-  it('fails with exit code 1 and the API error for a taken account or an invalid email', async () => {
-    const taken = await maas('create-admin', '--email', 'root.ops@example.com', '--password', 'correct-horse-battery', '--username', 'another_admin');
-    expect(taken.code).toBe(1);
-    expect(taken.stderr).toContain('CONFLICT');
-    expect(taken.stderr).toContain('(email)');
-    const invalid = await maas('create-admin', '--email', 'not-an-email', '--password', 'correct-horse-battery', '--username', 'valid_name');
-    expect(invalid.code).toBe(1);
-    expect(invalid.stderr).toContain('INVALID_REQUEST');
-    expect(invalid.stderr).toContain('(email');
-  }, SLOW);
+  it(
+    'fails with exit code 1 and the API error for a taken account or an invalid email',
+    async () => {
+      const taken = await maas(
+        'create-admin',
+        '--email',
+        'root.ops@example.com',
+        '--password',
+        'correct-horse-battery',
+        '--username',
+        'another_admin',
+      );
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain('CONFLICT');
+      expect(taken.stderr).toContain('(email)');
+      const invalid = await maas(
+        'create-admin',
+        '--email',
+        'not-an-email',
+        '--password',
+        'correct-horse-battery',
+        '--username',
+        'valid_name',
+      );
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toContain('INVALID_REQUEST');
+      expect(invalid.stderr).toContain('(email');
+    },
+    SLOW,
+  );
 
-  it('creates an API key for a user found by username, and one with an expiry for a user found by email', async () => {
-    const created = await maasJson<{ key: string; user_id: string; name: string; expires_at: string | null }>('create-api-key', '--user', 'root.ops', '--name', 'ci');
-    expect(created).toMatchObject({ user_id: admin.id, name: 'ci', expires_at: null });
-    expect(created.key).toMatch(/^sk-/);
-    apiKey = created.key;
+  it(
+    'creates an API key for a user found by username, and one with an expiry for a user found by email',
+    async () => {
+      const created = await maasJson<{ key: string; user_id: string; name: string; expires_at: string | null }>(
+        'create-api-key',
+        '--user',
+        'root.ops',
+        '--name',
+        'ci',
+      );
+      expect(created).toMatchObject({ user_id: admin.id, name: 'ci', expires_at: null });
+      expect(created.key).toMatch(/^sk-/);
+      apiKey = created.key;
 
-    const expiring = await maas('create-api-key', '--user', 'ROOT.OPS@example.com', '--name', 'temporary', '--expires-at', '2031-01-01T00:00:00Z');
-    expect(expiring.code, expiring.stderr).toBe(0);
-    expect(expiring.stdout).toMatch(/expires 2031-01-01T00:00:00\.000Z/);
-    expect(expiring.stdout).toMatch(/key \(shown once, store it now\): sk-/);
-  }, SLOW);
+      const expiring = await maas(
+        'create-api-key',
+        '--user',
+        'ROOT.OPS@example.com',
+        '--name',
+        'temporary',
+        '--expires-at',
+        '2031-01-01T00:00:00Z',
+      );
+      expect(expiring.code, expiring.stderr).toBe(0);
+      expect(expiring.stdout).toMatch(/expires 2031-01-01T00:00:00\.000Z/);
+      expect(expiring.stdout).toMatch(/key \(shown once, store it now\): sk-/);
+    },
+    SLOW,
+  );
 
-  it('refuses an unknown user and an expiry in the past with exit code 1', async () => {
-    const unknown = await maas('create-api-key', '--user', 'nobody_here', '--name', 'x');
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('no user with id, username or email "nobody_here"');
-    const past = await maas('create-api-key', '--user', admin.id, '--name', 'x', '--expires-at', '2001-01-01T00:00:00Z');
-    expect(past.code).toBe(1);
-    expect(past.stderr).toContain('INVALID_REQUEST');
-    expect(past.stderr).toContain('expires_at');
-  }, SLOW);
+  it(
+    'refuses an unknown user and an expiry in the past with exit code 1',
+    async () => {
+      const unknown = await maas('create-api-key', '--user', 'nobody_here', '--name', 'x');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('no user with id, username or email "nobody_here"');
+      const past = await maas('create-api-key', '--user', admin.id, '--name', 'x', '--expires-at', '2001-01-01T00:00:00Z');
+      expect(past.code).toBe(1);
+      expect(past.stderr).toContain('INVALID_REQUEST');
+      expect(past.stderr).toContain('expires_at');
+    },
+    SLOW,
+  );
 
-  it("changes a user's role, found by id", async () => {
-    const changed = await maasJson('user:set-role', '--user', admin.id, '--role', 'developer');
-    expect(changed).toEqual({ id: admin.id, username: admin.username, previous_role: 'admin', role: 'developer' });
-  }, SLOW);
+  it(
+    "changes a user's role, found by id",
+    async () => {
+      const changed = await maasJson('user:set-role', '--user', admin.id, '--role', 'developer');
+      expect(changed).toEqual({ id: admin.id, username: admin.username, previous_role: 'admin', role: 'developer' });
+    },
+    SLOW,
+  );
 
-  it('seeds the demo data', async () => {
-    const outcome = await maas('seed');
-    expect(outcome.code, outcome.stderr).toBe(0);
-    expect(outcome.stdout).toContain('demo data seeded');
-  }, SLOW);
+  it(
+    'seeds the demo data',
+    async () => {
+      const outcome = await maas('seed');
+      expect(outcome.code, outcome.stderr).toBe(0);
+      expect(outcome.stdout).toContain('demo data seeded');
+    },
+    SLOW,
+  );
 
-  it('leaves a database the server starts on, where the new key signs in as its owner with the new role', async () => {
-    const config = loadConfig(childEnv);
-    const server = await buildServer({ config, logging: false });
-    try {
-      await server.app.listen({ port: 0, host: '127.0.0.1' });
-      const address = server.app.server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/users/profile`, { headers: { authorization: `Bearer ${apiKey}` } });
-      expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ id: admin.id, role: 'developer' });
-    } finally {
-      await server.close();
-    }
-  }, SLOW);
+  it(
+    'leaves a database the server starts on, where the new key signs in as its owner with the new role',
+    async () => {
+      const config = loadConfig(childEnv);
+      const server = await buildServer({ config, logging: false });
+      try {
+        await server.app.listen({ port: 0, host: '127.0.0.1' });
+        const address = server.app.server.address();
+        const port = typeof address === 'object' && address ? address.port : 0;
+        const response = await fetch(`http://127.0.0.1:${port}/api/v1/users/profile`, { headers: { authorization: `Bearer ${apiKey}` } });
+        expect(response.status).toBe(200);
+        expect(await response.json()).toMatchObject({ id: admin.id, role: 'developer' });
+      } finally {
+        await server.close();
+      }
+    },
+    SLOW,
+  );
 });

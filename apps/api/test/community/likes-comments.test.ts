@@ -112,7 +112,10 @@ describe('comments', () => {
     expect(refused.status).toBe(403);
     expect((await api.get(`/api/v1/community/posts/${post.id}/comments`)).body.pagination.total).toBe(3);
 
-    expect((await api.delete(`/api/v1/community/posts/${post.id}/comments/${byBob.id}`, bob.token)).body).toEqual({ id: byBob.id, deleted: true });
+    expect((await api.delete(`/api/v1/community/posts/${post.id}/comments/${byBob.id}`, bob.token)).body).toEqual({
+      id: byBob.id,
+      deleted: true,
+    });
     expect((await api.delete(`/api/v1/community/posts/${post.id}/comments/${byCarol.id}`, alice.token)).status).toBe(200);
     expect((await api.delete(`/api/v1/community/posts/${post.id}/comments/${another.id}`, boss.token)).status).toBe(200);
     expect((await api.delete(`/api/v1/community/posts/${post.id}/comments/${another.id}`, boss.token)).status).toBe(404);

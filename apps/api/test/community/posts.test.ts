@@ -20,7 +20,12 @@ describe('writing posts', () => {
   it('creates a post (201) with the contract shape', async () => {
     const res = await api.post(
       '/api/v1/community/posts',
-      { title: '我的新模型分享', content: '我开发了一个新的文本生成模型...', category: 'showcase', tags: ['nlp', 'text-generation', 'model'] },
+      {
+        title: '我的新模型分享',
+        content: '我开发了一个新的文本生成模型...',
+        category: 'showcase',
+        tags: ['nlp', 'text-generation', 'model'],
+      },
       alice.token,
     );
     expect(res.status).toBe(201);
@@ -84,7 +89,14 @@ describe('listing posts', () => {
     carol = await signUp(api, 'carol');
     posts = [];
     posts.push(await writePost(api, carol, { title: `${marker} first`, category: 'question', tags: ['alpha', marker] }));
-    posts.push(await writePost(api, carol, { title: `${marker} second`, category: 'tutorial', tags: ['beta', marker], content: 'Contains NEEDLE here' }));
+    posts.push(
+      await writePost(api, carol, {
+        title: `${marker} second`,
+        category: 'tutorial',
+        tags: ['beta', marker],
+        content: 'Contains NEEDLE here',
+      }),
+    );
     posts.push(await writePost(api, carol, { title: `${marker} third`, category: 'question', tags: ['alpha', 'beta', marker] }));
     // Popularity: third gets 2 likes, first 1.
     for (const user of [alice, bob]) await api.post(`/api/v1/community/posts/${posts[2]?.id}/like`, undefined, user.token);
@@ -164,7 +176,9 @@ describe('editing and deleting posts', () => {
 
   it('lets an admin edit and delete any post; the author can delete their own', async () => {
     const post = await writePost(api, bob);
-    expect((await api.patch(`/api/v1/community/posts/${post.id}`, { category: 'announcement' }, boss.token)).body.category).toBe('announcement');
+    expect((await api.patch(`/api/v1/community/posts/${post.id}`, { category: 'announcement' }, boss.token)).body.category).toBe(
+      'announcement',
+    );
     const del = await api.delete(`/api/v1/community/posts/${post.id}`, boss.token);
     expect(del.status).toBe(200);
     expect(del.body).toEqual({ id: post.id, deleted: true });

@@ -15,7 +15,12 @@ const shelf = `shelf-${Date.now().toString(36)}`;
 beforeAll(async () => {
   server = await startTestServer();
   api = apiClient(server.url);
-  [author, other, boss, plain] = await Promise.all([developer(server, api, 'author'), developer(server, api, 'other'), admin(server, api), signUp(api, 'plain')]);
+  [author, other, boss, plain] = await Promise.all([
+    developer(server, api, 'author'),
+    developer(server, api, 'other'),
+    admin(server, api),
+    signUp(api, 'plain'),
+  ]);
 });
 afterAll(() => server?.close());
 
@@ -23,7 +28,14 @@ describe('publishing tools', () => {
   it('lets a developer publish a tool (201) with the detail shape', async () => {
     const res = await api.post(
       '/api/v1/tools',
-      { name: '代码生成器', description: '基于AI的代码生成工具', full_description: '# Long\n\ntext', category: 'Development', price: 9.99, version: '2.1.0' },
+      {
+        name: '代码生成器',
+        description: '基于AI的代码生成工具',
+        full_description: '# Long\n\ntext',
+        category: 'Development',
+        price: 9.99,
+        version: '2.1.0',
+      },
       author.token,
     );
     expect(res.status).toBe(201);
@@ -84,7 +96,9 @@ describe('listing tools', () => {
     expect(res.status).toBe(200);
     expect(res.body.pagination).toEqual({ page: 1, limit: 20, total: 4, pages: 1 });
     const first = res.body.data[0];
-    expect(Object.keys(first).sort()).toEqual(['author', 'category', 'created_at', 'description', 'downloads', 'id', 'name', 'price', 'rating'].sort());
+    expect(Object.keys(first).sort()).toEqual(
+      ['author', 'category', 'created_at', 'description', 'downloads', 'id', 'name', 'price', 'rating'].sort(),
+    );
     expect(first.author).toEqual({ id: author.id, username: author.username });
     expect(res.body.data.map((t: { name: string }) => t.name)).not.toContain('Hidden draft needle0');
     expect(res.body.data.map((t: { name: string }) => t.name)).not.toContain('Unlisted needle0');
@@ -206,7 +220,14 @@ describe('editing and deleting tools', () => {
 describe('OpenAPI document', () => {
   it('documents the marketplace paths', async () => {
     const doc = (await api.get('/api/v1/openapi.json')).body;
-    for (const path of ['/tools', '/tools/{tool_id}', '/tools/{tool_id}/purchase', '/tools/{tool_id}/reviews', '/tools/purchases', '/tools/owned']) {
+    for (const path of [
+      '/tools',
+      '/tools/{tool_id}',
+      '/tools/{tool_id}/purchase',
+      '/tools/{tool_id}/reviews',
+      '/tools/purchases',
+      '/tools/owned',
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
   });
@@ -216,7 +237,11 @@ describe('demo data', () => {
   it('seeds free and priced tools by a demo author who cannot sign in, once however often it runs', async () => {
     await seedDemoMarketplace(server.server.platform);
     await seedDemoMarketplace(server.server.platform);
-    const demo = await server.server.platform.db.selectFrom('users').select(['id', 'role']).where('username', '=', 'demo_author').executeTakeFirstOrThrow();
+    const demo = await server.server.platform.db
+      .selectFrom('users')
+      .select(['id', 'role'])
+      .where('username', '=', 'demo_author')
+      .executeTakeFirstOrThrow();
     expect(demo.role).toBe('developer');
     const tools = (await api.get('/api/v1/tools?limit=100')).body.data.filter((t: { author: { id: string } }) => t.author.id === demo.id);
     expect(tools.length).toBeGreaterThanOrEqual(3);

@@ -29,17 +29,16 @@ export async function publishTool(api: ApiClient, author: TestUser, overrides: R
 }
 
 export async function balanceNano(server: TestServer, userId: string): Promise<bigint> {
-  const wallet = await server.server.platform.db.selectFrom('wallets').select('balance_nano').where('user_id', '=', userId).executeTakeFirstOrThrow();
+  const wallet = await server.server.platform.db
+    .selectFrom('wallets')
+    .select('balance_nano')
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
   return wallet.balance_nano;
 }
 
 export async function ledgerOf(server: TestServer, userId: string) {
-  return server.server.platform.db
-    .selectFrom('ledger_entries')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .orderBy('created_at')
-    .execute();
+  return server.server.platform.db.selectFrom('ledger_entries').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
 }
 
 export async function ordersOf(server: TestServer, userId: string) {

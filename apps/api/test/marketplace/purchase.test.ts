@@ -129,7 +129,12 @@ describe('buying with the wallet balance', () => {
   it('validates the body: unknown payment methods and fields are a 400', async () => {
     const tool = await publishTool(api, author, { price: 1 });
     const buyer = await signUp(api, 'badbody');
-    for (const body of [{}, { payment_method: 'cash' }, { payment_method: 'balance', billing_address: { city: 'x' } }, { payment_method: 'balance', coupon: 'x' }]) {
+    for (const body of [
+      {},
+      { payment_method: 'cash' },
+      { payment_method: 'balance', billing_address: { city: 'x' } },
+      { payment_method: 'balance', coupon: 'x' },
+    ]) {
       expect((await buy(tool.id, buyer, body)).status, JSON.stringify(body)).toBe(400);
     }
     expect(await ordersOf(server, buyer.id)).toHaveLength(0);
@@ -201,7 +206,9 @@ describe('concurrency and idempotency', () => {
   it('50 parallel purchases with distinct keys still buy once', async () => {
     const tool = await publishTool(api, author, { price: 1.25 });
     const buyer = await signUp(api, 'keys');
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => buy(tool.id, buyer, { payment_method: 'balance' }, `distinct-${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => buy(tool.id, buyer, { payment_method: 'balance' }, `distinct-${i}`)),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     expect(results.filter((r) => r.status === 409)).toHaveLength(49);
     expect((await ledgerOf(server, buyer.id)).filter((e) => e.kind === 'tool_purchase')).toHaveLength(1);
@@ -227,7 +234,10 @@ describe('concurrency and idempotency', () => {
   it('keys are per user: two buyers may use the same key', async () => {
     const tool = await publishTool(api, author, { price: 1 });
     const [a, b] = await Promise.all([signUp(api, 'ka'), signUp(api, 'kb')]);
-    const [ra, rb] = await Promise.all([buy(tool.id, a, { payment_method: 'balance' }, 'shared'), buy(tool.id, b, { payment_method: 'balance' }, 'shared')]);
+    const [ra, rb] = await Promise.all([
+      buy(tool.id, a, { payment_method: 'balance' }, 'shared'),
+      buy(tool.id, b, { payment_method: 'balance' }, 'shared'),
+    ]);
     expect([ra.status, rb.status]).toEqual([201, 201]);
     expect(ra.body.id).not.toBe(rb.body.id);
   });
@@ -252,7 +262,12 @@ describe('card and wallet-app payments (sandbox)', () => {
   it('answers 402 on a declined payment, records the failed order, and lets the buyer retry', async () => {
     const tool = await publishTool(api, author, { price: 5 });
     const buyer = await signUp(api, 'declined');
-    const declined = await buy(tool.id, buyer, { payment_method: 'alipay', billing_address: { country: 'CN', line1: 'sandbox-decline' } }, 'decl-1');
+    const declined = await buy(
+      tool.id,
+      buyer,
+      { payment_method: 'alipay', billing_address: { country: 'CN', line1: 'sandbox-decline' } },
+      'decl-1',
+    );
     expect(declined.status).toBe(402);
     expect(declined.body.error.details.order_id).toMatch(/^order_/);
     expect((await api.get(`/api/v1/tools/${tool.id}`, buyer.token)).body.owned).toBe(false);

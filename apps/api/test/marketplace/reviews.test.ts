@@ -109,9 +109,13 @@ describe('tool reviews', () => {
     await review(high.id, await owner(high.id, 'high'), { rating: 5 });
     const byRating = (await api.get(`/api/v1/tools?category=${category}&sort=rating`)).body.data.map((t: { id: string }) => t.id);
     expect(byRating).toEqual([high.id, low.id, none.id]);
-    const byRatingAsc = (await api.get(`/api/v1/tools?category=${category}&sort=rating&order=asc`)).body.data.map((t: { id: string }) => t.id);
+    const byRatingAsc = (await api.get(`/api/v1/tools?category=${category}&sort=rating&order=asc`)).body.data.map(
+      (t: { id: string }) => t.id,
+    );
     expect(byRatingAsc).toEqual([none.id, low.id, high.id]);
-    const byDownloads = (await api.get(`/api/v1/tools?category=${category}&sort=downloads`)).body.data.map((t: { downloads: number }) => t.downloads);
+    const byDownloads = (await api.get(`/api/v1/tools?category=${category}&sort=downloads`)).body.data.map(
+      (t: { downloads: number }) => t.downloads,
+    );
     expect(byDownloads).toEqual([2, 1, 0]);
   });
 });

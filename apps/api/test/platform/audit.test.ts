@@ -16,7 +16,9 @@ describe('GET /api/v1/admin/audit-log', () => {
     await setRole(server, admin.id, 'admin');
     const user = await signUp(api);
 
-    expect((await api.post(`/api/v1/admin/users/${user.id}/wallet/credit`, { amount: 5, reason: 'goodwill' }, admin.token)).status).toBe(201);
+    expect((await api.post(`/api/v1/admin/users/${user.id}/wallet/credit`, { amount: 5, reason: 'goodwill' }, admin.token)).status).toBe(
+      201,
+    );
     expect((await api.patch(`/api/v1/admin/users/${user.id}`, { role: 'developer' }, admin.token)).status).toBe(200);
     await server.server.platform.background.drain();
 
@@ -41,7 +43,16 @@ describe('GET /api/v1/admin/audit-log', () => {
     await setRole(server, admin.id, 'admin');
     const created = await api.post(
       '/api/v1/providers',
-      { name: `audited-${Date.now()}`, kind: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-top-secret-upstream', timeout_ms: 1000, priority: 0, weight: 1, enabled: true },
+      {
+        name: `audited-${Date.now()}`,
+        kind: 'openai-compatible',
+        base_url: 'http://127.0.0.1:9/v1',
+        api_key: 'sk-top-secret-upstream',
+        timeout_ms: 1000,
+        priority: 0,
+        weight: 1,
+        enabled: true,
+      },
       admin.token,
     );
     expect(created.status).toBe(201);

@@ -137,7 +137,12 @@ export async function buildAuthorizationWorld(): Promise<AuthorizationWorld> {
   const app = await post(
     api,
     '/api/v1/applications',
-    { name: `app-${secret}`, description: `A's application ${secret}`, model_id: privateModel.id, config: { system_prompt: `system prompt ${secret}`, max_tokens: 32 } },
+    {
+      name: `app-${secret}`,
+      description: `A's application ${secret}`,
+      model_id: privateModel.id,
+      config: { system_prompt: `system prompt ${secret}`, max_tokens: 32 },
+    },
     a.token,
   );
   const chat = await post(api, `/api/v1/applications/${app.id}/chat`, { message: `hello from A ${secret}` }, a.token, 200);
@@ -146,7 +151,14 @@ export async function buildAuthorizationWorld(): Promise<AuthorizationWorld> {
   const draftTool = await post(
     api,
     '/api/v1/tools',
-    { name: `draft-${secret}`, description: `unreleased ${secret}`, full_description: `draft notes ${secret}`, category: 'development', price: 0, status: 'draft' },
+    {
+      name: `draft-${secret}`,
+      description: `unreleased ${secret}`,
+      full_description: `draft notes ${secret}`,
+      category: 'development',
+      price: 0,
+      status: 'draft',
+    },
     a.token,
   );
   const publishedTool = await post(
@@ -164,10 +176,20 @@ export async function buildAuthorizationWorld(): Promise<AuthorizationWorld> {
   );
 
   const visiblePost = await post(api, '/api/v1/community/posts', { title: 'A public post', content: 'visible to everyone' }, a.token);
-  const hiddenPost = await post(api, '/api/v1/community/posts', { title: `hidden ${secret}`, content: `moderated away ${secret}` }, a.token);
+  const hiddenPost = await post(
+    api,
+    '/api/v1/community/posts',
+    { title: `hidden ${secret}`, content: `moderated away ${secret}` },
+    a.token,
+  );
   await post(api, `/api/v1/admin/community/posts/${hiddenPost.id}/hide`, undefined, admin.token, 200);
   const comment = await post(api, `/api/v1/community/posts/${visiblePost.id}/comments`, { content: 'a public comment by A' }, a.token);
-  const hiddenComment = await post(api, `/api/v1/community/posts/${visiblePost.id}/comments`, { content: `hidden comment ${secret}` }, a.token);
+  const hiddenComment = await post(
+    api,
+    `/api/v1/community/posts/${visiblePost.id}/comments`,
+    { content: `hidden comment ${secret}` },
+    a.token,
+  );
   await post(api, `/api/v1/admin/community/comments/${hiddenComment.id}/hide`, undefined, admin.token, 200);
 
   // A ledger entry of A's that says something private.
@@ -230,7 +252,12 @@ export async function snapshotOwnerRows(world: AuthorizationWorld) {
       db.selectFrom('providers').selectAll().where('id', '=', o.providerId).execute(),
       db.selectFrom('files').selectAll().where('id', '=', o.fileId).execute(),
       db.selectFrom('models').selectAll().where('id', 'in', [o.privateModel.id, o.publicModel.id]).orderBy('id').execute(),
-      db.selectFrom('model_routes').selectAll().where('model_id', 'in', [o.privateModel.id, o.publicModel.id]).orderBy('model_id').execute(),
+      db
+        .selectFrom('model_routes')
+        .selectAll()
+        .where('model_id', 'in', [o.privateModel.id, o.publicModel.id])
+        .orderBy('model_id')
+        .execute(),
       db.selectFrom('applications').selectAll().where('id', '=', o.appId).execute(),
       db.selectFrom('conversations').selectAll().where('id', '=', o.conversationId).execute(),
       db.selectFrom('messages').selectAll().where('conversation_id', '=', o.conversationId).orderBy('id').execute(),

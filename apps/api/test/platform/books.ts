@@ -16,7 +16,14 @@ export interface Books {
    * `distinctReservations` counts the call ids (a per-call reservation's id, or the id a leased
    * call gets), unique per call; `unfunded` are records with neither a reservation nor a lease.
    */
-  usageRecords: { total: number; distinctReservations: number; byStatus: Record<string, number>; costNano: bigint; leased: number; unfunded: number };
+  usageRecords: {
+    total: number;
+    distinctReservations: number;
+    byStatus: Record<string, number>;
+    costNano: bigint;
+    leased: number;
+    unfunded: number;
+  };
   /** Wallet leases (one hold per instance spent by many calls): open ones still hold money. */
   leases: { total: number; open: number; chargedNano: bigint; calls: number; leasedCostNano: bigint };
   /** Held amount left on the user's API keys. */
@@ -27,7 +34,11 @@ const int = (value: unknown) => Number(value ?? 0);
 const big = (value: unknown) => BigInt((value as bigint | string | number | null) ?? 0);
 
 export async function readBooks(db: Kysely<Database>, userId: string): Promise<Books> {
-  const wallet = await db.selectFrom('wallets').select(['balance_nano', 'held_nano']).where('user_id', '=', userId).executeTakeFirstOrThrow();
+  const wallet = await db
+    .selectFrom('wallets')
+    .select(['balance_nano', 'held_nano'])
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
   const ledger = await sql<{ sum: bigint; charges: string; charged: bigint; refs: string }>`
     SELECT coalesce(sum(amount_nano), 0)::bigint AS sum,
            count(*) FILTER (WHERE kind = 'model_usage') AS charges,
@@ -54,7 +65,9 @@ export async function readBooks(db: Kysely<Database>, userId: string): Promise<B
     SELECT count(*) AS total, count(*) FILTER (WHERE status = 'open') AS open,
            coalesce(sum(charged_nano), 0)::bigint AS charged, coalesce(sum(calls), 0) AS calls
     FROM wallet_leases WHERE user_id = ${userId}`.execute(db);
-  const keys = await sql<{ held: bigint }>`SELECT coalesce(sum(held_nano), 0)::bigint AS held FROM api_keys WHERE user_id = ${userId}`.execute(db);
+  const keys = await sql<{
+    held: bigint;
+  }>`SELECT coalesce(sum(held_nano), 0)::bigint AS held FROM api_keys WHERE user_id = ${userId}`.execute(db);
 
   const byStatus: Record<string, number> = {};
   let total = 0;
@@ -78,7 +91,13 @@ export async function readBooks(db: Kysely<Database>, userId: string): Promise<B
     reservations: { total: int(r?.total), held: int(r?.held), settled: int(r?.settled) },
     settledWithoutRecord: int(r?.orphans),
     usageRecords: { total, distinctReservations, byStatus, costNano, leased: int(f?.leased), unfunded: int(f?.unfunded) },
-    leases: { total: int(w?.total), open: int(w?.open), chargedNano: big(w?.charged), calls: int(w?.calls), leasedCostNano: big(f?.leased_cost) },
+    leases: {
+      total: int(w?.total),
+      open: int(w?.open),
+      chargedNano: big(w?.charged),
+      calls: int(w?.calls),
+      leasedCostNano: big(f?.leased_cost),
+    },
     apiKeyHeldNano: big(keys.rows[0]?.held),
   };
 }
@@ -95,12 +114,36 @@ export function brokenInvariants(books: Books): { money: string[]; drained: stri
   check(money, books.balanceNano >= 0n, `balance ${books.balanceNano} < 0`);
   check(money, books.ledgerSumNano === books.balanceNano, `ledger sum ${books.ledgerSumNano} != balance ${books.balanceNano}`);
   check(money, books.settledWithoutRecord === 0, `${books.settledWithoutRecord} settled reservations without a usage record`);
-  check(money, books.usageRecords.unfunded === 0, `${books.usageRecords.unfunded} usage records funded by neither a reservation nor a lease`);
-  check(money, books.usageRecords.distinctReservations === books.usageRecords.total, `usage records ${books.usageRecords.total} for ${books.usageRecords.distinctReservations} call ids`);
-  check(money, books.usageCharges.distinctReferences === books.usageCharges.count, `${books.usageCharges.count} charges for ${books.usageCharges.distinctReferences} usage records`);
-  check(money, books.usageCharges.totalNano === books.usageRecords.costNano, `charged ${books.usageCharges.totalNano} != usage cost ${books.usageRecords.costNano}`);
-  check(money, books.leases.chargedNano === books.leases.leasedCostNano, `leases charged ${books.leases.chargedNano} != cost of their calls ${books.leases.leasedCostNano}`);
-  check(money, books.leases.calls === books.usageRecords.leased, `leases count ${books.leases.calls} calls, ${books.usageRecords.leased} leased usage records`);
+  check(
+    money,
+    books.usageRecords.unfunded === 0,
+    `${books.usageRecords.unfunded} usage records funded by neither a reservation nor a lease`,
+  );
+  check(
+    money,
+    books.usageRecords.distinctReservations === books.usageRecords.total,
+    `usage records ${books.usageRecords.total} for ${books.usageRecords.distinctReservations} call ids`,
+  );
+  check(
+    money,
+    books.usageCharges.distinctReferences === books.usageCharges.count,
+    `${books.usageCharges.count} charges for ${books.usageCharges.distinctReferences} usage records`,
+  );
+  check(
+    money,
+    books.usageCharges.totalNano === books.usageRecords.costNano,
+    `charged ${books.usageCharges.totalNano} != usage cost ${books.usageRecords.costNano}`,
+  );
+  check(
+    money,
+    books.leases.chargedNano === books.leases.leasedCostNano,
+    `leases charged ${books.leases.chargedNano} != cost of their calls ${books.leases.leasedCostNano}`,
+  );
+  check(
+    money,
+    books.leases.calls === books.usageRecords.leased,
+    `leases count ${books.leases.calls} calls, ${books.usageRecords.leased} leased usage records`,
+  );
 
   const drained: string[] = [];
   check(drained, books.reservations.held === 0, `${books.reservations.held} reservations still held`);

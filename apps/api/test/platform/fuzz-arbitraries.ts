@@ -229,7 +229,17 @@ const NAUGHTY_NUMBERS = [
 ];
 
 /** Numbers JSON.stringify cannot write: parsed by JSON.parse into Infinity, -0, precision loss. */
-const RAW_NUMBERS = ['1e999', '-1e999', '-0', '-0.0', '123456789012345678901234567890', '0.1000000000000000055511151231257827', '1E400', '4e-400', '1.0'];
+const RAW_NUMBERS = [
+  '1e999',
+  '-1e999',
+  '-0',
+  '-0.0',
+  '123456789012345678901234567890',
+  '0.1000000000000000055511151231257827',
+  '1E400',
+  '4e-400',
+  '1.0',
+];
 
 export const hostileNumber: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...NAUGHTY_NUMBERS) },
@@ -313,10 +323,7 @@ function numberFor(schema: JsonSchema, integer: boolean): fc.Arbitrary<number> {
   const min = Math.max(lower, -1_000_000_000);
   const max = Math.min(upper, 1_000_000_000);
   if (integer) return fc.integer({ min: Math.ceil(min), max: Math.floor(max) });
-  return fc.oneof(
-    fc.integer({ min: Math.ceil(min), max: Math.floor(max) }),
-    fc.double({ min, max, noNaN: true, noDefaultInfinity: true }),
-  );
+  return fc.oneof(fc.integer({ min: Math.ceil(min), max: Math.floor(max) }), fc.double({ min, max, noNaN: true, noDefaultInfinity: true }));
 }
 
 /**
@@ -327,7 +334,8 @@ export function conforming(schema: JsonSchema, context: DeriveContext, depth = 0
   if (schema.$ref) return conforming(resolveSchema(context.document, schema), context, depth);
   if (schema.const !== undefined) return fc.constant(schema.const);
   if (schema.enum) return fc.constantFrom(...schema.enum);
-  if (schema.anyOf ?? schema.oneOf) return fc.oneof(...(schema.anyOf ?? schema.oneOf ?? []).map((branch) => conforming(branch, context, depth)));
+  if (schema.anyOf ?? schema.oneOf)
+    return fc.oneof(...(schema.anyOf ?? schema.oneOf ?? []).map((branch) => conforming(branch, context, depth)));
   if (schema.allOf?.[0]) return conforming(schema.allOf[0], context, depth);
   if (Array.isArray(schema.type)) return fc.oneof(...schema.type.map((type) => conforming({ ...schema, type }, context, depth)));
   switch (schema.type) {
@@ -356,7 +364,11 @@ export function conforming(schema: JsonSchema, context: DeriveContext, depth = 0
       for (const [name, property] of Object.entries(properties)) model[name] = conforming(property, context, depth + 1);
       const record = fc.record(model, { requiredKeys: (schema.required ?? []).filter((key) => key in properties) });
       if (typeof schema.additionalProperties === 'object') {
-        const extra = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), conforming(schema.additionalProperties, context, depth + 1), { maxKeys: 3 });
+        const extra = fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 12 }),
+          conforming(schema.additionalProperties, context, depth + 1),
+          { maxKeys: 3 },
+        );
         return fc.tuple(record, extra).map(([base, more]) => ({ ...more, ...base }));
       }
       return record;
@@ -383,11 +395,17 @@ export function mutated(schema: JsonSchema, context: DeriveContext, depth = 0): 
   const names = Object.keys(properties);
   const model: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [name, property] of Object.entries(properties)) {
-    model[name] = fc.oneof({ weight: 3, arbitrary: conforming(property, context, depth + 1) }, { weight: 1, arbitrary: mutated(property, context, depth + 1) });
+    model[name] = fc.oneof(
+      { weight: 3, arbitrary: conforming(property, context, depth + 1) },
+      { weight: 1, arbitrary: mutated(property, context, depth + 1) },
+    );
   }
   const base = fc.record(model, { requiredKeys: (resolved.required ?? []).filter((key) => key in properties) });
   const dropOne = names.length > 0 ? fc.constantFrom(...names) : fc.constant(undefined);
-  const extraKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'id', 'role', 'balance', 'owner_id', 'user_id', 'is_admin', ''), hostileString.filter((key) => key.length < 200));
+  const extraKey = fc.oneof(
+    fc.constantFrom('__proto__', 'constructor', 'id', 'role', 'balance', 'owner_id', 'user_id', 'is_admin', ''),
+    hostileString.filter((key) => key.length < 200),
+  );
   return fc
     .tuple(base, fc.option(dropOne, { nil: undefined }), fc.option(fc.tuple(extraKey, hostileValue), { nil: undefined, freq: 3 }))
     .map(([value, drop, extra]) => {
@@ -402,7 +420,43 @@ export function mutated(schema: JsonSchema, context: DeriveContext, depth = 0): 
 // ---------------------------------------------------------------------------------------------
 // Encoding into a URL
 
-const PERCENT_JUNK = ['%', '%2', '%zz', '%00', '%ff', '%FE%FF', '%c0%af', '%C0%80', '%ED%A0%80', '%2F', '%252F', '%2e', '%E2%80%AE', '%F0%9F%98%80', '%0A', '%0D%0A', '%20', '+', ';', ',', '@', ':', '!', '$', '&', "'", '(', ')', '*', '=', '~', '|', '%5C', '%22', '%3C%3E'];
+const PERCENT_JUNK = [
+  '%',
+  '%2',
+  '%zz',
+  '%00',
+  '%ff',
+  '%FE%FF',
+  '%c0%af',
+  '%C0%80',
+  '%ED%A0%80',
+  '%2F',
+  '%252F',
+  '%2e',
+  '%E2%80%AE',
+  '%F0%9F%98%80',
+  '%0A',
+  '%0D%0A',
+  '%20',
+  '+',
+  ';',
+  ',',
+  '@',
+  ':',
+  '!',
+  '$',
+  '&',
+  "'",
+  '(',
+  ')',
+  '*',
+  '=',
+  '~',
+  '|',
+  '%5C',
+  '%22',
+  '%3C%3E',
+];
 
 /** percent-encodes a string, writing lone surrogates as the (invalid) UTF-8 of the code unit. */
 export function encodeLoose(value: string): string {
@@ -419,7 +473,9 @@ export function encodeLoose(value: string): string {
       out += encodeURIComponent(value.slice(i, i + 2));
       i++;
     } else if (unit >= 0xd800 && unit <= 0xdfff) {
-      out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)].map((byte) => `%${byte.toString(16).toUpperCase()}`).join('');
+      out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)]
+        .map((byte) => `%${byte.toString(16).toUpperCase()}`)
+        .join('');
     } else {
       out += encodeURIComponent(value[i] ?? '');
     }
@@ -429,7 +485,10 @@ export function encodeLoose(value: string): string {
 
 /** Raw URL text: percent-encoding junk and reserved characters mixed with letters. */
 export const percentJunk: fc.Arbitrary<string> = fc
-  .array(fc.oneof(fc.constantFrom(...PERCENT_JUNK), fc.string({ unit: fc.constantFrom(...'abcxyz019_-.'), minLength: 1, maxLength: 4 })), { minLength: 1, maxLength: 8 })
+  .array(fc.oneof(fc.constantFrom(...PERCENT_JUNK), fc.string({ unit: fc.constantFrom(...'abcxyz019_-.'), minLength: 1, maxLength: 4 })), {
+    minLength: 1,
+    maxLength: 8,
+  })
   .map((pieces) => pieces.join(''));
 
 /** A path segment must not become a dot segment, which the client would resolve away. */
@@ -463,23 +522,50 @@ function queryPairs(parameter: OpenApiParameter, context: DeriveContext): fc.Arb
     { weight: 4, arbitrary: conforming(schema, context).map((value) => [`${name}=${scalar(value)}`]) },
     { weight: 2, arbitrary: hostileValue.map((value) => [`${name}=${scalar(value).slice(0, 5_000)}`]) },
     { weight: 1, arbitrary: percentJunk.map((junk) => [`${name}=${junk}`]) },
-    { weight: 1, arbitrary: fc.tuple(conforming(schema, context), hostileString).map(([a, b]) => [`${name}=${scalar(a)}`, `${name}=${encodeLoose(b.slice(0, 100))}`]) },
-    { weight: 1, arbitrary: fc.constantFrom<string[]>([name], [`${name}=`], [`${name}[]=1`], [`${name}[a]=1`], [`${name}[0]=1&${name}[1]=2`], [`${name}.x=1`]) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(conforming(schema, context), hostileString)
+        .map(([a, b]) => [`${name}=${scalar(a)}`, `${name}=${encodeLoose(b.slice(0, 100))}`]),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<string[]>(
+        [name],
+        [`${name}=`],
+        [`${name}[]=1`],
+        [`${name}[a]=1`],
+        [`${name}[0]=1&${name}[1]=2`],
+        [`${name}.x=1`],
+      ),
+    },
   );
 }
 
 const queryJunk: fc.Arbitrary<string[]> = fc.oneof(
   fc.constant<string[]>([]),
   fc.tuple(hostileString, hostileString).map(([key, value]) => [`${encodeLoose(key.slice(0, 64))}=${encodeLoose(value.slice(0, 200))}`]),
-  fc.constantFrom<string[]>(['page=-1'], ['limit=1000000'], ['__proto__[x]=1'], ['constructor[prototype][x]=1'], ['='], ['&&&'], ['a=%'], ['page=1e3'], ['limit=0x10']),
+  fc.constantFrom<string[]>(
+    ['page=-1'],
+    ['limit=1000000'],
+    ['__proto__[x]=1'],
+    ['constructor[prototype][x]=1'],
+    ['='],
+    ['&&&'],
+    ['a=%'],
+    ['page=1e3'],
+    ['limit=0x10'],
+  ),
 );
 
 export function queryString(parameters: OpenApiParameter[], context: DeriveContext): fc.Arbitrary<string> {
   const perParameter = parameters.filter((parameter) => parameter.in === 'query').map((parameter) => queryPairs(parameter, context));
-  return fc.tuple(fc.tuple(...perParameter), fc.oneof({ weight: 4, arbitrary: fc.constant<string[]>([]) }, { weight: 1, arbitrary: queryJunk })).map(([pairs, junk]) => {
-    const all = [...pairs.flat(), ...junk];
-    return all.length > 0 ? `?${all.join('&')}` : '';
-  });
+  return fc
+    .tuple(fc.tuple(...perParameter), fc.oneof({ weight: 4, arbitrary: fc.constant<string[]>([]) }, { weight: 1, arbitrary: queryJunk }))
+    .map(([pairs, junk]) => {
+      const all = [...pairs.flat(), ...junk];
+      return all.length > 0 ? `?${all.join('&')}` : '';
+    });
 }
 
 /** A header value Node will send: field-value characters only (no CR, LF, NUL; Latin-1 at most). */
@@ -579,28 +665,63 @@ const contentTypeForJson: fc.Arbitrary<string | null> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null) },
 );
 
-const invalidUtf8: fc.Arbitrary<Uint8Array> = fc.constantFrom(
-  [0xff, 0xfe, 0x7b, 0x7d],
-  [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d],
-  [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d],
-  [0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xc0, 0xaf, 0x22, 0x7d],
-  [0xef, 0xbb, 0xbf, 0x7b, 0x7d],
-  [0x00, 0x00, 0x00, 0x7b],
-  [0x1f, 0x8b, 0x08, 0x00],
-).map((bytes) => Uint8Array.from(bytes));
+const invalidUtf8: fc.Arbitrary<Uint8Array> = fc
+  .constantFrom(
+    [0xff, 0xfe, 0x7b, 0x7d],
+    [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d],
+    [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d],
+    [0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xc0, 0xaf, 0x22, 0x7d],
+    [0xef, 0xbb, 0xbf, 0x7b, 0x7d],
+    [0x00, 0x00, 0x00, 0x7b],
+    [0x1f, 0x8b, 0x08, 0x00],
+  )
+  .map((bytes) => Uint8Array.from(bytes));
 
 /** A request body for an operation whose JSON body follows `schema` (or none is declared). */
 export function body(schema: JsonSchema | undefined, context: DeriveContext): fc.Arbitrary<FuzzBody> {
   const shaped = schema ? mutated(schema, context) : hostileValue;
   const accepted = schema ? conforming(schema, context) : fc.constant({});
   return fc.oneof(
-    { weight: 4, arbitrary: fc.tuple(accepted, contentTypeForJson).map(([value, contentType]): FuzzBody => ({ kind: 'json', contentType, payload: serializeJson(value) })) },
-    { weight: 8, arbitrary: fc.tuple(shaped, contentTypeForJson).map(([value, contentType]): FuzzBody => ({ kind: 'json', contentType, payload: serializeJson(value) })) },
-    { weight: 3, arbitrary: hostileValue.map((value): FuzzBody => ({ kind: 'hostile-json', contentType: 'application/json', payload: serializeJson(value) })) },
-    { weight: 3, arbitrary: fc.tuple(fc.oneof(fc.constantFrom(...MALFORMED_JSON), fc.string({ maxLength: 30 })), contentTypeForJson).map(([text, contentType]): FuzzBody => ({ kind: 'raw', contentType, payload: text })) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(accepted, contentTypeForJson)
+        .map(([value, contentType]): FuzzBody => ({ kind: 'json', contentType, payload: serializeJson(value) })),
+    },
+    {
+      weight: 8,
+      arbitrary: fc
+        .tuple(shaped, contentTypeForJson)
+        .map(([value, contentType]): FuzzBody => ({ kind: 'json', contentType, payload: serializeJson(value) })),
+    },
+    {
+      weight: 3,
+      arbitrary: hostileValue.map((value): FuzzBody => ({
+        kind: 'hostile-json',
+        contentType: 'application/json',
+        payload: serializeJson(value),
+      })),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(fc.oneof(fc.constantFrom(...MALFORMED_JSON), fc.string({ maxLength: 30 })), contentTypeForJson)
+        .map(([text, contentType]): FuzzBody => ({ kind: 'raw', contentType, payload: text })),
+    },
     { weight: 1, arbitrary: invalidUtf8.map((bytes): FuzzBody => ({ kind: 'bytes', contentType: 'application/json', payload: bytes })) },
-    { weight: 1, arbitrary: fc.constantFrom<FuzzBody>({ kind: 'none', contentType: null, payload: null }, { kind: 'none', contentType: 'application/json', payload: null }) },
-    { weight: 1, arbitrary: fc.constantFrom('[', '{"a":"').map((open): FuzzBody => ({ kind: 'oversized', contentType: 'application/json', payload: `${open}${'1,'.repeat(600_000)}` })) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<FuzzBody>(
+        { kind: 'none', contentType: null, payload: null },
+        { kind: 'none', contentType: 'application/json', payload: null },
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('[', '{"a":"')
+        .map((open): FuzzBody => ({ kind: 'oversized', contentType: 'application/json', payload: `${open}${'1,'.repeat(600_000)}` })),
+    },
   );
 }
 
@@ -619,7 +740,20 @@ export const caller: fc.Arbitrary<Caller> = fc.oneof(
 
 /** Authorization headers that are not a valid credential. */
 export const garbageAuthorization: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('Bearer', 'Bearer ', 'Bearer null', 'Basic dXNlcjpwYXNz', 'bearer x.y.z', 'Bearer eyJhbGciOiJub25lIn0.e30.', 'Bearer sk-', 'Bearer sk-0000', 'Token abc', 'Bearer a.b', 'Bearer ...', 'Bearer eyJ.eyJ.sig'),
+  fc.constantFrom(
+    'Bearer',
+    'Bearer ',
+    'Bearer null',
+    'Basic dXNlcjpwYXNz',
+    'bearer x.y.z',
+    'Bearer eyJhbGciOiJub25lIn0.e30.',
+    'Bearer sk-',
+    'Bearer sk-0000',
+    'Token abc',
+    'Bearer a.b',
+    'Bearer ...',
+    'Bearer eyJ.eyJ.sig',
+  ),
   headerValue.map((value) => `Bearer ${value}`),
   headerValue,
 );
@@ -641,14 +775,18 @@ export function schemaErrors(document: OpenApiDocument, schema: JsonSchema, valu
   const branches = resolved.anyOf ?? resolved.oneOf;
   if (branches) {
     const failures = branches.map((branch) => schemaErrors(document, branch, value, at));
-    return failures.some((errors) => errors.length === 0) ? [] : [`${at}: matches no branch (${failures.map((errors) => errors[0]).join(' | ')})`];
+    return failures.some((errors) => errors.length === 0)
+      ? []
+      : [`${at}: matches no branch (${failures.map((errors) => errors[0]).join(' | ')})`];
   }
   if (resolved.allOf) return resolved.allOf.flatMap((branch) => schemaErrors(document, branch, value, at));
   const types = resolved.type === undefined ? [] : Array.isArray(resolved.type) ? resolved.type : [resolved.type];
-  if (types.length > 0 && !types.some((type) => hasType(value, type))) return [`${at}: expected ${types.join('|')}, got ${describe(value)}`];
+  if (types.length > 0 && !types.some((type) => hasType(value, type)))
+    return [`${at}: expected ${types.join('|')}, got ${describe(value)}`];
   const errors: string[] = [];
   if (typeof value === 'string') {
-    if (resolved.minLength !== undefined && [...value].length < resolved.minLength) errors.push(`${at}: shorter than ${resolved.minLength}`);
+    if (resolved.minLength !== undefined && [...value].length < resolved.minLength)
+      errors.push(`${at}: shorter than ${resolved.minLength}`);
     if (resolved.maxLength !== undefined && [...value].length > resolved.maxLength) errors.push(`${at}: longer than ${resolved.maxLength}`);
   }
   if (typeof value === 'number') {
@@ -665,7 +803,8 @@ export function schemaErrors(document: OpenApiDocument, schema: JsonSchema, valu
       const property = resolved.properties?.[key];
       if (property) errors.push(...schemaErrors(document, property, item, `${at}.${key}`));
       else if (resolved.additionalProperties === false) errors.push(`${at}.${key}: not in the schema`);
-      else if (typeof resolved.additionalProperties === 'object') errors.push(...schemaErrors(document, resolved.additionalProperties, item, `${at}.${key}`));
+      else if (typeof resolved.additionalProperties === 'object')
+        errors.push(...schemaErrors(document, resolved.additionalProperties, item, `${at}.${key}`));
     }
   }
   return errors;

@@ -161,7 +161,13 @@ async function buildWorld() {
     await ok('credit', api.post(`/api/v1/admin/users/${actor.id}/wallet/credit`, { amount: 1_000, reason: 'fuzz' }, admin.token));
   }
 
-  const provider = (kind: string) => ({ name: `fuzz-${kind}-${Math.random().toString(36).slice(2, 8)}`, kind: 'openai-compatible', base_url: upstream.url, api_key: 'sk-upstream', timeout_ms: 5_000 });
+  const provider = (kind: string) => ({
+    name: `fuzz-${kind}-${Math.random().toString(36).slice(2, 8)}`,
+    kind: 'openai-compatible',
+    base_url: upstream.url,
+    api_key: 'sk-upstream',
+    timeout_ms: 5_000,
+  });
   const model = (name: string, providerId: string) => ({
     name,
     description: 'fuzz model',
@@ -179,7 +185,10 @@ async function buildWorld() {
   const chatModel = await ok('model', api.post('/api/v1/models', model(chatModelName, chatProvider.id), admin.token));
   remember(protectedIds, chatModel.id);
   for (const actor of [user, developer, admin]) {
-    const app = await ok('app', api.post('/api/v1/applications', { name: 'fuzz app', model_id: chatModel.id, config: { max_tokens: 32 } }, actor.token));
+    const app = await ok(
+      'app',
+      api.post('/api/v1/applications', { name: 'fuzz app', model_id: chatModel.id, config: { max_tokens: 32 } }, actor.token),
+    );
     remember(protectedIds, app.id);
     const reply = await ok('chat', api.post(`/api/v1/applications/${app.id}/chat`, { message: 'hello' }, actor.token));
     remember(protectedIds, reply.conversation_id);
@@ -189,7 +198,14 @@ async function buildWorld() {
   const spareProvider = await ok('provider', api.post('/api/v1/providers', provider('spare'), admin.token));
   remember(mutableIds, spareProvider.id);
   for (const owner of [developer, admin]) {
-    const spare = await ok('model', api.post('/api/v1/models', model(`fuzz-spare-${owner.role}-${Math.random().toString(36).slice(2, 8)}`, spareProvider.id), owner.token));
+    const spare = await ok(
+      'model',
+      api.post(
+        '/api/v1/models',
+        model(`fuzz-spare-${owner.role}-${Math.random().toString(36).slice(2, 8)}`, spareProvider.id),
+        owner.token,
+      ),
+    );
     remember(mutableIds, spare.id);
   }
   for (const actor of [user, developer, admin]) {
@@ -202,15 +218,33 @@ async function buildWorld() {
     remember(mutableIds, key.id);
     const form = new FormData();
     form.append('file', new Blob(['weights'], { type: 'application/octet-stream' }), 'weights.bin');
-    const uploaded = await fetch(`${server.url}/api/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${actor.token}` } });
+    const uploaded = await fetch(`${server.url}/api/v1/files`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${actor.token}` },
+    });
     remember(mutableIds, ((await uploaded.json()) as { id: string }).id);
-    const post = await ok('post', api.post('/api/v1/community/posts', { title: `fuzz ${actor.role}`, content: 'text', category: 'discussion', tags: ['fuzz'] }, actor.token));
+    const post = await ok(
+      'post',
+      api.post(
+        '/api/v1/community/posts',
+        { title: `fuzz ${actor.role}`, content: 'text', category: 'discussion', tags: ['fuzz'] },
+        actor.token,
+      ),
+    );
     remember(mutableIds, post.id);
     const comment = await ok('comment', api.post(`/api/v1/community/posts/${post.id}/comments`, { content: 'a comment' }, actor.token));
     remember(mutableIds, comment.id);
   }
-  for (const [owner, price] of [[developer, 0], [developer, 1], [admin, 2]] as const) {
-    const tool = await ok('tool', api.post('/api/v1/tools', { name: `fuzz tool ${price}`, description: 'fuzz', category: 'development', price }, owner.token));
+  for (const [owner, price] of [
+    [developer, 0],
+    [developer, 1],
+    [admin, 2],
+  ] as const) {
+    const tool = await ok(
+      'tool',
+      api.post('/api/v1/tools', { name: `fuzz tool ${price}`, description: 'fuzz', category: 'development', price }, owner.token),
+    );
     remember(mutableIds, tool.id);
   }
   const [freeTool] = [...(mutableIds.get('tool') ?? [])];
@@ -225,7 +259,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const statuses = [...stats.byStatus.entries()].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`).join(' ');
+  const statuses = [...stats.byStatus.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${status}×${count}`)
+    .join(' ');
   console.log(`fuzz: seed ${SEED}, ${coveredOperations.size} operations, ${stats.requests} requests (${statuses})`);
   await server?.close();
   await upstream?.close();
@@ -298,12 +335,23 @@ async function send(request: FuzzRequest): Promise<FuzzResponse> {
 }
 
 /** fetch() sends a small body in one write; this sends it in two, as a slow client would. */
-function sendInTwoWrites(request: FuzzRequest, headers: Record<string, string>, payload: Uint8Array, split: { at: number; delayMs: number }): Promise<Response> {
+function sendInTwoWrites(
+  request: FuzzRequest,
+  headers: Record<string, string>,
+  payload: Uint8Array,
+  split: { at: number; delayMs: number },
+): Promise<Response> {
   const url = new URL(`${server.url}${request.url}`);
   const at = payload.length === 0 ? 0 : split.at % payload.length;
   return new Promise((resolve, reject) => {
     const outgoing = http.request(
-      { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: request.method, headers: { ...headers, 'content-length': String(payload.length) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: request.method,
+        headers: { ...headers, 'content-length': String(payload.length) },
+      },
       (incoming) => {
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -325,7 +373,12 @@ function sendInTwoWrites(request: FuzzRequest, headers: Record<string, string>, 
 /** What a failure prints: enough to replay the request by hand. */
 function describeExchange(request: FuzzRequest, response: FuzzResponse): string {
   const payload = request.body.payload;
-  const shown = payload === null ? '(none)' : typeof payload === 'string' ? payload.slice(0, 400) : `bytes ${Buffer.from(payload).toString('hex').slice(0, 80)}`;
+  const shown =
+    payload === null
+      ? '(none)'
+      : typeof payload === 'string'
+        ? payload.slice(0, 400)
+        : `bytes ${Buffer.from(payload).toString('hex').slice(0, 80)}`;
   return `${request.method} ${request.url.slice(0, 400)} as ${request.caller} [${request.body.kind}, ${request.body.contentType}] body ${JSON.stringify(shown)}\n→ ${response.status} ${response.text.slice(0, 600)}`;
 }
 
@@ -351,7 +404,12 @@ function expectEnvelope(request: FuzzRequest, response: FuzzResponse) {
 function eventsOf(text: string): string[] {
   return text
     .split('\n\n')
-    .map((block) => block.split('\n').find((line) => line.startsWith('data: '))?.slice(6))
+    .map((block) =>
+      block
+        .split('\n')
+        .find((line) => line.startsWith('data: '))
+        ?.slice(6),
+    )
     .filter((data): data is string => data !== undefined);
 }
 
@@ -393,14 +451,26 @@ function requestArbitrary(operation: Operation): fc.Arbitrary<FuzzRequest> {
   const segments = fc.tuple(...pathParameters.map((parameter) => pathSegment(parameter.schema ?? { type: 'string' }, context)));
   const headerParameterValues = fc.tuple(
     ...headerParameters.map((parameter) =>
-      fc.option(fc.oneof(conforming(parameter.schema ?? { type: 'string' }, context).map((value) => headerSafe(String(value))), headerValue), { nil: undefined }),
+      fc.option(
+        fc.oneof(
+          conforming(parameter.schema ?? { type: 'string' }, context).map((value) => headerSafe(String(value))),
+          headerValue,
+        ),
+        { nil: undefined },
+      ),
     ),
   );
   const extraHeaders = fc.record(
-    { language: acceptLanguage, requestId: fc.option(fc.oneof(fc.constantFrom('trace-1', 'a/b', 'x'.repeat(200)), headerValue), { nil: undefined, freq: 6 }) },
+    {
+      language: acceptLanguage,
+      requestId: fc.option(fc.oneof(fc.constantFrom('trace-1', 'a/b', 'x'.repeat(200)), headerValue), { nil: undefined, freq: 6 }),
+    },
     { requiredKeys: ['language'] },
   );
-  const requestBody = operation.method === 'GET' ? fc.constant<FuzzBody>({ kind: 'none', contentType: null, payload: null }) : body(jsonBodySchema(operation), context);
+  const requestBody =
+    operation.method === 'GET'
+      ? fc.constant<FuzzBody>({ kind: 'none', contentType: null, payload: null })
+      : body(jsonBodySchema(operation), context);
   return fc
     .record({
       segments,
@@ -466,7 +536,15 @@ describe('fuzz: every operation of the OpenAPI document', () => {
     for (const [path, item] of Object.entries(document.paths)) {
       const url = `/api/v1${path.replace(/\{[a-z_]+\}/g, (name) => `${name.slice(1, name.indexOf('_'))}_abc`)}`;
       for (const method of methods.filter((candidate) => !(candidate.toLowerCase() in item))) {
-        const request: FuzzRequest = { method, url, caller: 'admin', garbageAuthorization: '', useApiKey: false, headers: {}, body: { kind: 'json', contentType: 'application/json', payload: '{}' } };
+        const request: FuzzRequest = {
+          method,
+          url,
+          caller: 'admin',
+          garbageAuthorization: '',
+          useApiKey: false,
+          headers: {},
+          body: { kind: 'json', contentType: 'application/json', payload: '{}' },
+        };
         const response = await send(request);
         expect(response.status, describeExchange(request, response)).toBeGreaterThanOrEqual(400);
         expect(response.status, describeExchange(request, response)).toBeLessThan(500);
@@ -493,16 +571,24 @@ describe('fuzz: the streaming chat route', () => {
     const context: DeriveContext = { document, ids: poolFor(operation) };
     const schema = jsonBodySchema(operation) ?? {};
     const streamed = fc.record({ message: fc.oneof(hostileString, fc.string({ minLength: 1, maxLength: 40 })), stream: fc.constant(true) });
-    const request = fc.record({
-      segment: pathSegment({ type: 'string', pattern: '^app_[a-z0-9]+$', maxLength: 64 }, context),
-      caller,
-      garbageAuthorization,
-      useApiKey: fc.boolean(),
-      value: fc.oneof(streamed, mutated(schema, context), hostileValue),
-    }).map(describable);
+    const request = fc
+      .record({
+        segment: pathSegment({ type: 'string', pattern: '^app_[a-z0-9]+$', maxLength: 64 }, context),
+        caller,
+        garbageAuthorization,
+        useApiKey: fc.boolean(),
+        value: fc.oneof(streamed, mutated(schema, context), hostileValue),
+      })
+      .map(describable);
     await fc.assert(
       fc.asyncProperty(request, async ({ segment, value, ...rest }) => {
-        const fuzz: FuzzRequest = { ...rest, method: 'POST', url: `/api/v1/applications/${segment}/chat`, headers: {}, body: { kind: 'json', contentType: 'application/json', payload: serializeJson(value) } };
+        const fuzz: FuzzRequest = {
+          ...rest,
+          method: 'POST',
+          url: `/api/v1/applications/${segment}/chat`,
+          headers: {},
+          body: { kind: 'json', contentType: 'application/json', payload: serializeJson(value) },
+        };
         judgeApi(operation, fuzz, await send(fuzz));
       }),
       fuzzOptions('sse chat'),
@@ -515,10 +601,10 @@ describe('fuzz: the multipart upload', () => {
   const encoder = new TextEncoder();
 
   interface Part {
-  name: string;
-  filename: string | null;
-  contentType: string | null;
-  content: string;
+    name: string;
+    filename: string | null;
+    contentType: string | null;
+    content: string;
   }
 
   function multipart(parts: Part[], boundary: string, terminate: boolean): Uint8Array {
@@ -533,38 +619,82 @@ describe('fuzz: the multipart upload', () => {
   }
 
   const filename = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom('weights.bin', 'a.txt', '../../etc/passwd', '..\\..\\boot.ini', '', ' ', '.', '..', 'a\u0000b.bin', 'x'.repeat(1_000), 'ｆｕｌｌ.bin', '😀.bin', '\u202Egnp.exe', 'con', 'a"b.bin', 'a;b.bin') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        'weights.bin',
+        'a.txt',
+        '../../etc/passwd',
+        '..\\..\\boot.ini',
+        '',
+        ' ',
+        '.',
+        '..',
+        'a\u0000b.bin',
+        'x'.repeat(1_000),
+        'ｆｕｌｌ.bin',
+        '😀.bin',
+        '\u202Egnp.exe',
+        'con',
+        'a"b.bin',
+        'a;b.bin',
+      ),
+    },
     { weight: 2, arbitrary: hostileString.map((value) => value.slice(0, 500)) },
   );
   const part: fc.Arbitrary<Part> = fc.record({
-    name: fc.oneof({ weight: 4, arbitrary: fc.constant('file') }, { weight: 1, arbitrary: fc.constantFrom('', 'files', 'file[]', 'FILE', 'name') }),
+    name: fc.oneof(
+      { weight: 4, arbitrary: fc.constant('file') },
+      { weight: 1, arbitrary: fc.constantFrom('', 'files', 'file[]', 'FILE', 'name') },
+    ),
     filename: fc.oneof({ weight: 5, arbitrary: filename }, { weight: 1, arbitrary: fc.constant(null) }),
-    contentType: fc.oneof(fc.constant('application/octet-stream'), fc.constant(null), fc.constantFrom('text/plain', 'image/png', 'x', '/', 'a/b/c', 'application/json; charset=utf-8', 'TEXT/PLAIN'), headerValue),
+    contentType: fc.oneof(
+      fc.constant('application/octet-stream'),
+      fc.constant(null),
+      fc.constantFrom('text/plain', 'image/png', 'x', '/', 'a/b/c', 'application/json; charset=utf-8', 'TEXT/PLAIN'),
+      headerValue,
+    ),
     content: fc.oneof(fc.string({ maxLength: 200 }), hostileString, fc.constant('')),
   });
-  const upload = fc.record({
-    parts: fc.array(part, { minLength: 0, maxLength: 4 }),
-    // Names of Object.prototype properties are weighted in: @fastify/multipart refuses them with its
-    // own error, which once surfaced as a 500.
-    extraFields: fc.array(
-      fc.tuple(
-        fc.oneof({ weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 10 }) }, { weight: 1, arbitrary: fc.constantFrom('toString', '__proto__', 'constructor', 'valueOf', 'hasOwnProperty') }),
-        fc.string({ maxLength: 2_000 }),
+  const upload = fc
+    .record({
+      parts: fc.array(part, { minLength: 0, maxLength: 4 }),
+      // Names of Object.prototype properties are weighted in: @fastify/multipart refuses them with its
+      // own error, which once surfaced as a 500.
+      extraFields: fc.array(
+        fc.tuple(
+          fc.oneof(
+            { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 10 }) },
+            { weight: 1, arbitrary: fc.constantFrom('toString', '__proto__', 'constructor', 'valueOf', 'hasOwnProperty') },
+          ),
+          fc.string({ maxLength: 2_000 }),
+        ),
+        { maxLength: 12 },
       ),
-      { maxLength: 12 },
-    ),
-    contentType: fc.oneof(
-      { weight: 6, arbitrary: fc.constant(`multipart/form-data; boundary=${BOUNDARY}`) },
-      { weight: 1, arbitrary: fc.constantFrom('multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=other', 'multipart/mixed; boundary=' + BOUNDARY, 'application/json', 'text/plain', 'application/octet-stream') },
-      { weight: 1, arbitrary: headerValue.map((value) => `multipart/form-data; boundary=${value}`) },
-    ),
-    terminate: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    garbage: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.oneof(hostileString, percentJunk) }),
-    split: fc.option(fc.record({ at: fc.nat(), delayMs: fc.integer({ min: 0, max: 5 }) }), { nil: null }),
-    caller,
-    garbageAuthorization,
-    useApiKey: fc.boolean(),
-  }).map(describable);
+      contentType: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(`multipart/form-data; boundary=${BOUNDARY}`) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            'multipart/form-data',
+            'multipart/form-data; boundary=',
+            'multipart/form-data; boundary=other',
+            'multipart/mixed; boundary=' + BOUNDARY,
+            'application/json',
+            'text/plain',
+            'application/octet-stream',
+          ),
+        },
+        { weight: 1, arbitrary: headerValue.map((value) => `multipart/form-data; boundary=${value}`) },
+      ),
+      terminate: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      garbage: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.oneof(hostileString, percentJunk) }),
+      split: fc.option(fc.record({ at: fc.nat(), delayMs: fc.integer({ min: 0, max: 5 }) }), { nil: null }),
+      caller,
+      garbageAuthorization,
+      useApiKey: fc.boolean(),
+    })
+    .map(describable);
 
   it('never answers 5xx and always the envelope: multipart POST /api/v1/files', async () => {
     const operation = operations.find((candidate) => candidate.method === 'POST' && candidate.path === '/files');
@@ -573,7 +703,14 @@ describe('fuzz: the multipart upload', () => {
       fc.asyncProperty(upload, async ({ parts, extraFields, contentType, terminate, garbage, split, ...who }) => {
         const fields: Part[] = extraFields.map(([name, content]) => ({ name, filename: null, contentType: null, content }));
         const bytes = garbage === null ? multipart([...fields, ...parts], BOUNDARY, terminate) : encoder.encode(garbage);
-        const fuzz: FuzzRequest = { ...who, method: 'POST', url: '/api/v1/files', headers: {}, body: { kind: 'bytes', contentType: headerSafe(contentType), payload: bytes }, split };
+        const fuzz: FuzzRequest = {
+          ...who,
+          method: 'POST',
+          url: '/api/v1/files',
+          headers: {},
+          body: { kind: 'bytes', contentType: headerSafe(contentType), payload: bytes },
+          split,
+        };
         const response = await send(fuzz);
         judgeApi(operation, fuzz, response);
         if (response.status === 201) remember(mutableIds, (response.json as { id?: unknown }).id);
@@ -628,7 +765,20 @@ describe('fuzz: the OpenAI-compatible gateway', () => {
           type: 'object',
           properties: {
             role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant', 'tool'] },
-            content: { anyOf: [{ type: 'string', maxLength: 40 }, { type: 'array', items: { type: 'object', properties: { type: { type: 'string', enum: ['text', 'image_url'] }, text: { type: 'string' } }, required: ['type'] } }, { type: 'null' }] },
+            content: {
+              anyOf: [
+                { type: 'string', maxLength: 40 },
+                {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { type: { type: 'string', enum: ['text', 'image_url'] }, text: { type: 'string' } },
+                    required: ['type'],
+                  },
+                },
+                { type: 'null' },
+              ],
+            },
             name: { type: 'string', maxLength: 20 },
           },
           required: ['role', 'content'],
@@ -649,14 +799,32 @@ describe('fuzz: the OpenAI-compatible gateway', () => {
 
   it('never answers 5xx and always the OpenAI error shape: POST /v1/chat/completions', async () => {
     // The model's enum is filled once the world exists: the real model, sometimes.
-    const schema: JsonSchema = { ...completionSchema, properties: { ...completionSchema.properties, model: { type: 'string', enum: [chatModelName, chatModelName, 'no-such-model', '', chatModelName.toUpperCase()] } } };
+    const schema: JsonSchema = {
+      ...completionSchema,
+      properties: {
+        ...completionSchema.properties,
+        model: { type: 'string', enum: [chatModelName, chatModelName, 'no-such-model', '', chatModelName.toUpperCase()] },
+      },
+    };
     const context: DeriveContext = { document, ids: () => [] };
-    const request = fc.record({
-      caller,
-      garbageAuthorization,
-      useApiKey: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-      body: fc.oneof({ weight: 3, arbitrary: body(schema, context) }, { weight: 2, arbitrary: conforming(schema, context).map((value): FuzzBody => ({ kind: 'json', contentType: 'application/json', payload: serializeJson(value) })) }),
-    }).map(describable);
+    const request = fc
+      .record({
+        caller,
+        garbageAuthorization,
+        useApiKey: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+        body: fc.oneof(
+          { weight: 3, arbitrary: body(schema, context) },
+          {
+            weight: 2,
+            arbitrary: conforming(schema, context).map((value): FuzzBody => ({
+              kind: 'json',
+              contentType: 'application/json',
+              payload: serializeJson(value),
+            })),
+          },
+        ),
+      })
+      .map(describable);
     await fc.assert(
       fc.asyncProperty(request, async (fields) => {
         const fuzz: FuzzRequest = { ...fields, method: 'POST', url: '/v1/chat/completions', headers: {} };
@@ -668,7 +836,13 @@ describe('fuzz: the OpenAI-compatible gateway', () => {
   }, 120_000);
 
   it('never answers 5xx and always the OpenAI error shape: GET /v1/models', async () => {
-    const query = fc.oneof(fc.constant(''), fc.tuple(hostileString, hostileValue).map(([key, value]) => `?${encodeLoose(key.slice(0, 50))}=${encodeLoose(serializeJson(value).slice(0, 200))}`), percentJunk.map((junk) => `?${junk}`));
+    const query = fc.oneof(
+      fc.constant(''),
+      fc
+        .tuple(hostileString, hostileValue)
+        .map(([key, value]) => `?${encodeLoose(key.slice(0, 50))}=${encodeLoose(serializeJson(value).slice(0, 200))}`),
+      percentJunk.map((junk) => `?${junk}`),
+    );
     const request = fc.record({ caller, garbageAuthorization, useApiKey: fc.boolean(), query }).map(describable);
     await fc.assert(
       fc.asyncProperty(request, async ({ query: search, ...fields }) => {
@@ -684,8 +858,23 @@ describe('fuzz: the OpenAI-compatible gateway', () => {
 // What the fuzz found, kept as fixed examples.
 
 describe('regressions found by the fuzz', () => {
-  async function post(path: string, payload: string | Uint8Array, contentType: string, split: FuzzRequest['split'] = null, method = 'POST') {
-    const request: FuzzRequest = { method, url: path, caller: 'admin', garbageAuthorization: '', useApiKey: false, headers: {}, body: { kind: 'raw', contentType, payload }, split };
+  async function post(
+    path: string,
+    payload: string | Uint8Array,
+    contentType: string,
+    split: FuzzRequest['split'] = null,
+    method = 'POST',
+  ) {
+    const request: FuzzRequest = {
+      method,
+      url: path,
+      caller: 'admin',
+      garbageAuthorization: '',
+      useApiKey: false,
+      headers: {},
+      body: { kind: 'raw', contentType, payload },
+      split,
+    };
     return { request, response: await send(request) };
   }
 
@@ -693,7 +882,11 @@ describe('regressions found by the fuzz', () => {
     ['a JSON array of 20 000 numbers', serializeJson(Array.from({ length: 20_000 }, (_, i) => i))],
     ['an object with 20 000 unknown keys', serializeJson(Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])))],
   ])('answers %s with a short 400 at once (the reasons used to list every key: quadratic)', async (_label, payload) => {
-    for (const [method, path] of [['POST', '/api/v1/auth/refresh'], ['PUT', '/api/v1/users/password'], ['POST', `/api/v1/admin/users/${actors.user.id}/wallet/debit`]] as const) {
+    for (const [method, path] of [
+      ['POST', '/api/v1/auth/refresh'],
+      ['PUT', '/api/v1/users/password'],
+      ['POST', `/api/v1/admin/users/${actors.user.id}/wallet/debit`],
+    ] as const) {
       const started = performance.now();
       const { request, response } = await post(path, payload, 'application/json', null, method);
       expect(performance.now() - started).toBeLessThan(3_000);
@@ -715,7 +908,8 @@ describe('regressions found by the fuzz', () => {
 
   it('answers an upload cut short before its closing boundary however it arrives (it used to hang)', async () => {
     const boundary = 'bnd';
-    const part = (disposition: string, content: string, type = '') => `--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n${type}\r\n${content}\r\n`;
+    const part = (disposition: string, content: string, type = '') =>
+      `--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n${type}\r\n${content}\r\n`;
     const cut = [
       part('name="a"', 'R_'),
       part('name="b"', '24H[9'),

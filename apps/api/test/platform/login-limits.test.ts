@@ -75,7 +75,10 @@ describe('sign-in attempts per account', () => {
     const user = await signUp(api);
     const ip = freshIp();
     await statusesOf(api, ip, user.username, WRONG, ACCOUNT_LIMIT);
-    const res = await api.call('POST', '/trpc/auth.token', { body: { username: user.username, password: user.password }, headers: { 'x-forwarded-for': ip } });
+    const res = await api.call('POST', '/trpc/auth.token', {
+      body: { username: user.username, password: user.password },
+      headers: { 'x-forwarded-for': ip },
+    });
     expect(res.status).toBe(429);
     expect(res.body.error.data).toMatchObject({ code: 'RATE_LIMITED', httpStatus: 429 });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -85,7 +88,11 @@ describe('sign-in attempts per account', () => {
     const user = await signUp(api);
     // An argon2 hash whose cost was raised 30-fold: verifying it (always false now) takes long
     // enough that an attempt which reaches argon2 is plainly slower than one refused before it.
-    const row = await server.server.platform.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow();
+    const row = await server.server.platform.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
     const slowHash = row.password_hash.replace(/t=\d+/, 't=60');
     expect(slowHash).not.toBe(row.password_hash);
     await server.server.platform.db.updateTable('users').set({ password_hash: slowHash }).where('id', '=', user.id).execute();
@@ -156,7 +163,8 @@ describe('sign-in attempts per account', () => {
   it('counts a client IPv6 network as a whole /64', async () => {
     const user = await signUp(api);
     const statuses = [];
-    for (let i = 1; i <= ACCOUNT_LIMIT + 1; i++) statuses.push((await signInFrom(api, `2001:db8:77:1::${i.toString(16)}`, user.username, WRONG)).status);
+    for (let i = 1; i <= ACCOUNT_LIMIT + 1; i++)
+      statuses.push((await signInFrom(api, `2001:db8:77:1::${i.toString(16)}`, user.username, WRONG)).status);
     expect(statuses).toEqual([...repeat(401, ACCOUNT_LIMIT), 429]);
     expect((await signInFrom(api, '2001:db8:77:2::1', user.username, user.password)).status).toBe(200);
   });
@@ -197,7 +205,11 @@ describe('sign-in attempts per network', () => {
 
 describe('guesses at the current password on PUT /users/password', () => {
   const changeFrom = (ip: string, token: string, current: string) =>
-    api.call('PUT', '/api/v1/users/password', { body: { current_password: current, new_password: 'a-brand-new-password-1' }, token, headers: { 'x-forwarded-for': ip } });
+    api.call('PUT', '/api/v1/users/password', {
+      body: { current_password: current, new_password: 'a-brand-new-password-1' },
+      token,
+      headers: { 'x-forwarded-for': ip },
+    });
 
   it('spend the account budget shared with sign-in: refused with 429 before the hash runs, even for the right password', async () => {
     const user = await signUp(api);
@@ -230,13 +242,17 @@ describe('sign-in limits configuration and stores', () => {
   });
 
   it('holds one account budget across two instances sharing Redis', async () => {
-    const env = { REDIS_URL: 'redis://127.0.0.1:6379', MAAS_RATE_LIMIT_NAMESPACE: `maas_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}` };
+    const env = {
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      MAAS_RATE_LIMIT_NAMESPACE: `maas_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`,
+    };
     const first = await peer(env);
     const second = await peer(env);
     const user = await signUp(api);
     const ip = freshIp();
     const statuses = [];
-    for (let i = 0; i < ACCOUNT_LIMIT + 2; i++) statuses.push((await signInFrom(i % 2 === 0 ? first : second, ip, user.username, WRONG)).status);
+    for (let i = 0; i < ACCOUNT_LIMIT + 2; i++)
+      statuses.push((await signInFrom(i % 2 === 0 ? first : second, ip, user.username, WRONG)).status);
     expect(statuses).toEqual([...repeat(401, ACCOUNT_LIMIT), 429, 429]);
     // A success on one instance starts the count over on the other as well.
     const other = await signUp(api);
@@ -257,7 +273,12 @@ describe('sign-in limits configuration and stores', () => {
   });
 
   it('reads its numbers from the environment and refuses a window of 0', () => {
-    expect(loadConfig({}).loginLimits).toEqual({ maxFailuresPerAccount: 5, accountWindowSeconds: 900, maxFailuresPerIp: 50, ipWindowSeconds: 3600 });
+    expect(loadConfig({}).loginLimits).toEqual({
+      maxFailuresPerAccount: 5,
+      accountWindowSeconds: 900,
+      maxFailuresPerIp: 50,
+      ipWindowSeconds: 3600,
+    });
     expect(() => loadConfig({ MAAS_LOGIN_ACCOUNT_WINDOW_SECONDS: '0' })).toThrow(/MAAS_LOGIN_ACCOUNT_WINDOW_SECONDS/);
     expect(() => loadConfig({ MAAS_LOGIN_MAX_FAILURES_PER_IP: '-1' })).toThrow(/MAAS_LOGIN_MAX_FAILURES_PER_IP/);
   });

@@ -33,7 +33,11 @@ describe('rate limits', () => {
     expect(Number(last!.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
 
     // Registering is an anonymous request too, so this IP cannot even sign up until the window resets.
-    const registered = await api.post('/api/v1/auth/register', { username: 'late_user', email: 'late@example.com', password: 'password-123' });
+    const registered = await api.post('/api/v1/auth/register', {
+      username: 'late_user',
+      email: 'late@example.com',
+      password: 'password-123',
+    });
     expect(registered.status).toBe(429);
   });
 
@@ -76,7 +80,8 @@ describe('rate limits', () => {
     const model = models.body.data.find((m: { name: string }) => m.name === 'demo-chat');
     const app = await api.post('/api/v1/applications', { name: 'limited', model_id: model.id, config: { max_tokens: 32 } }, user.token);
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await api.post(`/api/v1/applications/${app.body.id}/chat`, { message: `hi ${i}` }, user.token)).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await api.post(`/api/v1/applications/${app.body.id}/chat`, { message: `hi ${i}` }, user.token)).status);
     expect(statuses).toEqual([200, 200, 429]);
     expect((await api.get('/api/v1/users/profile', user.token)).status).toBe(200);
   });

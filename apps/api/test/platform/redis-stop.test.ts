@@ -30,7 +30,11 @@ describe.skipIf(unavailable !== null)('Redis stopped under load', () => {
     // The test's own view of Redis; it must survive the kill as quietly as the servers do.
     inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     inspector.on('error', () => {});
-    first = await startTestServer({ REDIS_URL: redis.url, MAAS_RATE_LIMIT_NAMESPACE: namespace, MAAS_RATE_LIMIT_AUTHENTICATED: String(LIMIT) });
+    first = await startTestServer({
+      REDIS_URL: redis.url,
+      MAAS_RATE_LIMIT_NAMESPACE: namespace,
+      MAAS_RATE_LIMIT_AUTHENTICATED: String(LIMIT),
+    });
     second = await startPeerServer(first);
     a = apiClient(first.url);
     b = apiClient(second.url);
@@ -47,7 +51,11 @@ describe.skipIf(unavailable !== null)('Redis stopped under load', () => {
     const user = await signUp(a);
     const statuses: number[] = [];
     for (let i = 0; i < count; i++) statuses.push((await (i % 2 === 0 ? a : b).get('/api/v1/users/profile', user.token)).status);
-    return { passed: statuses.filter((s) => s === 200).length, limited: statuses.filter((s) => s === 429).length, other: statuses.filter((s) => s !== 200 && s !== 429) };
+    return {
+      passed: statuses.filter((s) => s === 200).length,
+      limited: statuses.filter((s) => s === 429).length,
+      other: statuses.filter((s) => s !== 200 && s !== 429),
+    };
   }
 
   /** True once both instances count in Redis again (a canary user's counter appears there). */
@@ -72,9 +80,16 @@ describe.skipIf(unavailable !== null)('Redis stopped under load', () => {
         const user = users[n % users.length]!;
         const base = n % 2 === 0 ? first.url : second.url;
         try {
-          const res = await fetch(`${base}/api/v1/users/profile`, { headers: { authorization: `Bearer ${user.token}` }, signal: AbortSignal.timeout(HANG_BOUND_MS) });
+          const res = await fetch(`${base}/api/v1/users/profile`, {
+            headers: { authorization: `Bearer ${user.token}` },
+            signal: AbortSignal.timeout(HANG_BOUND_MS),
+          });
           const body = (await res.json()) as { error?: { code?: string } };
-          return { kind: 'profile', status: res.status, shapeOk: res.status === 200 || (res.status === 429 && body.error?.code === 'RATE_LIMITED') };
+          return {
+            kind: 'profile',
+            status: res.status,
+            shapeOk: res.status === 200 || (res.status === 429 && body.error?.code === 'RATE_LIMITED'),
+          };
         } catch (error) {
           return { kind: 'profile', status: 0, shapeOk: false, note: error instanceof Error ? error.name : String(error) };
         }
@@ -107,7 +122,9 @@ describe.skipIf(unavailable !== null)('Redis stopped under load', () => {
     const attempts = await load.stop();
 
     // Per instance: how many times it logged that it fell back to memory.
-    const warned = warnings.map((spy) => spy.mock.calls.filter((call) => call.some((arg) => typeof arg === 'string' && arg.includes('redis unavailable'))).length);
+    const warned = warnings.map(
+      (spy) => spy.mock.calls.filter((call) => call.some((arg) => typeof arg === 'string' && arg.includes('redis unavailable'))).length,
+    );
     for (const spy of warnings) spy.mockRestore();
     const byPhase = (phase: string) => countByStatus(attempts.filter((x) => x.phase === phase));
     const failures = attempts.filter((x) => x.status !== 200 && x.status !== 429);

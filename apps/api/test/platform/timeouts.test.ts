@@ -23,7 +23,10 @@ const peers: TestServer[] = [];
 beforeAll(async () => {
   // Every streamed piece comes 150 ms after the last: a reply takes about 2 s, twice the request timeout.
   upstream = await startMockUpstream({ chunkDelayMs: 150, firstByteDelayMs: 1_500 });
-  const server = await startTestServer({ MAAS_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), MAAS_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) });
+  const server = await startTestServer({
+    MAAS_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    MAAS_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+  });
   const api = apiClient(server.url);
   const admin = await signUp(api, 'admin');
   await setRole(server, admin.id, 'admin');
@@ -82,7 +85,8 @@ function trickle(socket: Socket, piece: string, everyMs: number): () => void {
   return () => clearInterval(timer);
 }
 
-const LOGIN_HEADERS = 'POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n';
+const LOGIN_HEADERS =
+  'POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n';
 
 /** The raw answer carries the contract's envelope, with the request id also in its header. */
 function expectEnvelope(received: string, code: string, message: string): void {
@@ -194,7 +198,12 @@ describe('a response that takes longer than the request timeout', () => {
     const events = (await readEvents(response)) as { type: string; content?: string }[];
     expect(performance.now() - started).toBeGreaterThan(REQUEST_TIMEOUT_MS * 1.5);
     const sent = upstream.requests.at(-1)!.body!.messages as { role: string; content: string }[];
-    expect(events.filter((e) => e.type === 'delta').map((e) => e.content).join('')).toBe(mockReply(sent as never));
+    expect(
+      events
+        .filter((e) => e.type === 'delta')
+        .map((e) => e.content)
+        .join(''),
+    ).toBe(mockReply(sent as never));
     expect(events.at(-1)).toMatchObject({ type: 'done' });
   });
 

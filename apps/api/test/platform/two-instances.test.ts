@@ -109,7 +109,13 @@ describe('model calls across two instances', () => {
         });
         const body = (await res.json()) as { usage?: { prompt_tokens: number; completion_tokens: number }; error?: { code: string } };
         if (res.status === 402) expect(body.error?.code).toBe('insufficient_quota');
-        return { stage, face: 'gateway', instance, status: res.status, costNano: res.status === 200 && body.usage ? expectedCostNano(body.usage) : 0n };
+        return {
+          stage,
+          face: 'gateway',
+          instance,
+          status: res.status,
+          costNano: res.status === 200 && body.usage ? expectedCostNano(body.usage) : 0n,
+        };
       }
       const message = `app call ${stage} ${i}`;
       const res = await fetch(`${base}/api/v1/applications/${app.id}/chat`, {
@@ -134,7 +140,11 @@ describe('model calls across two instances', () => {
     /** Sets the balance, sends `rounds` rounds of 20 concurrent calls (alternating instance and face), drains both instances. */
     const stage = async (name: string, balanceNano: bigint, rounds: number) => {
       const before = await readBooks(db, user.id);
-      const debit = await a.post(`/api/v1/admin/users/${user.id}/wallet/debit`, { amount: nanoToAmount(before.balanceNano - balanceNano), reason: name }, world.admin.token);
+      const debit = await a.post(
+        `/api/v1/admin/users/${user.id}/wallet/debit`,
+        { amount: nanoToAmount(before.balanceNano - balanceNano), reason: name },
+        world.admin.token,
+      );
       expect(debit.status).toBe(201);
       const outcomes: Outcome[] = [];
       for (let round = 0; round < rounds; round++) {

@@ -27,9 +27,14 @@ function Users() {
   const { t, locale } = useI18n();
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState('');
-  const users = useQuery({ ...trpc.adminUsers.list.queryOptions({ page, limit: 20, search: search.trim() || undefined }), placeholderData: keepPreviousData });
+  const users = useQuery({
+    ...trpc.adminUsers.list.queryOptions({ page, limit: 20, search: search.trim() || undefined }),
+    placeholderData: keepPreviousData,
+  });
   const update = useMutation(
-    trpc.adminUsers.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.adminUsers.list.pathKey() }) }),
+    trpc.adminUsers.update.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.adminUsers.list.pathKey() }),
+    }),
   );
   return (
     <>

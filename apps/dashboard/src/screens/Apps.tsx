@@ -56,7 +56,9 @@ function AppList() {
                         <div>
                           <h3>{app.name}</h3>
                           <p className="muted">
-                            <span className={`badge ${app.status}`}>{app.status === 'running' ? t('apps.running') : t('apps.stopped')}</span>{' '}
+                            <span className={`badge ${app.status}`}>
+                              {app.status === 'running' ? t('apps.running') : t('apps.stopped')}
+                            </span>{' '}
                             {app.id} · {formatDateTime(app.created_at, locale)}
                           </p>
                           {app.description && <p>{app.description}</p>}
@@ -138,7 +140,15 @@ function AppForm({ app, onDone }: { app?: AppLike; onDone(): void }) {
         <textarea name="system_prompt" rows={2} value={systemPrompt} onChange={(e) => setSystemPrompt(e.target.value)} />
       </Field>
       <Field label={t('apps.temperature')}>
-        <input name="temperature" type="number" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(e.target.value)} />
+        <input
+          name="temperature"
+          type="number"
+          min={0}
+          max={2}
+          step={0.1}
+          value={temperature}
+          onChange={(e) => setTemperature(e.target.value)}
+        />
       </Field>
       {app && (
         <Field label={t('common.status')}>
@@ -198,7 +208,11 @@ function Playground({ appId }: { appId: string }) {
     ]);
     let convId = conversationId;
     try {
-      const events = await client.chat.stream.mutate({ app_id: appId, message, ...(conversationId ? { conversation_id: conversationId } : {}) });
+      const events = await client.chat.stream.mutate({
+        app_id: appId,
+        message,
+        ...(conversationId ? { conversation_id: conversationId } : {}),
+      });
       for await (const ev of events) {
         if (ev.type === 'delta') {
           setPending((turns) => turns.map((turn, i) => (i === turns.length - 1 ? { ...turn, content: turn.content + ev.content } : turn)));
@@ -294,7 +308,11 @@ function Playground({ appId }: { appId: string }) {
               ))}
           </div>
           {streamError && <ErrorBox error={new Error(streamError)} />}
-          {lastCost && <p className="muted" data-testid="chat-cost">{lastCost}</p>}
+          {lastCost && (
+            <p className="muted" data-testid="chat-cost">
+              {lastCost}
+            </p>
+          )}
           <form className="composer" onSubmit={send}>
             <Field label={t('apps.message')}>
               <textarea

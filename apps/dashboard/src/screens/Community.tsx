@@ -134,7 +134,8 @@ function PostItem({ post }: { post: PostLike }) {
     <li className="card post" data-testid="post">
       <h3>{post.title}</h3>
       <p className="muted">
-        <span className="badge">{post.category}</span> {t('community.by', { author: post.author.username })} · {formatDateTime(post.created_at, locale)}
+        <span className="badge">{post.category}</span> {t('community.by', { author: post.author.username })} ·{' '}
+        {formatDateTime(post.created_at, locale)}
         {post.tags.map((tag) => (
           <span key={tag} className="tag">
             #{tag}
@@ -158,7 +159,9 @@ function PostItem({ post }: { post: PostLike }) {
         </button>
       </div>
       {likeError && <ErrorBox error={likeError} />}
-      {open && <Comments postId={post.id} onAdded={() => void queryClient.invalidateQueries({ queryKey: trpc.community.list.pathKey() })} />}
+      {open && (
+        <Comments postId={post.id} onAdded={() => void queryClient.invalidateQueries({ queryKey: trpc.community.list.pathKey() })} />
+      )}
     </li>
   );
 }

@@ -29,7 +29,10 @@ export function OverviewScreen() {
           <div className="stats">
             <Stat label={t('overview.calls')} value={formatNumber(usage.data.totals.calls, locale)} />
             <Stat label={t('overview.cost')} value={formatMoney(usage.data.totals.cost, locale)} />
-            <Stat label={t('overview.tokens')} value={formatNumber(usage.data.totals.input_tokens + usage.data.totals.output_tokens, locale)} />
+            <Stat
+              label={t('overview.tokens')}
+              value={formatNumber(usage.data.totals.input_tokens + usage.data.totals.output_tokens, locale)}
+            />
             <Stat
               label={t('overview.balance')}
               value={wallet.isPending ? '…' : wallet.isError ? '!' : formatMoney(wallet.data.available, locale)}
@@ -49,8 +52,22 @@ export function OverviewScreen() {
                     <YAxis yAxisId="calls" orientation="right" allowDecimals={false} />
                     <Tooltip formatter={(v, name) => (name === t('overview.cost') ? money(v) : String(v))} />
                     <Legend />
-                    <Line yAxisId="cost" type="monotone" dataKey="cost" name={t('overview.cost')} stroke="#4f46e5" isAnimationActive={false} />
-                    <Line yAxisId="calls" type="monotone" dataKey="calls" name={t('overview.calls')} stroke="#16a34a" isAnimationActive={false} />
+                    <Line
+                      yAxisId="cost"
+                      type="monotone"
+                      dataKey="cost"
+                      name={t('overview.cost')}
+                      stroke="#4f46e5"
+                      isAnimationActive={false}
+                    />
+                    <Line
+                      yAxisId="calls"
+                      type="monotone"
+                      dataKey="calls"
+                      name={t('overview.calls')}
+                      stroke="#16a34a"
+                      isAnimationActive={false}
+                    />
                   </LineChart>
                 </ResponsiveContainer>
               </figure>

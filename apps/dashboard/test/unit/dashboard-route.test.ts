@@ -3,7 +3,15 @@ import { isReservedPath } from '../../../api/src/routes/dashboard.js';
 
 describe('dashboard SPA fallback', () => {
   it('never answers API paths with index.html', () => {
-    for (const path of ['/api', '/api/v1/models', '/trpc/models.list?batch=1', '/v1/chat/completions', '/healthz', '/metrics', '/metrics?x=1']) {
+    for (const path of [
+      '/api',
+      '/api/v1/models',
+      '/trpc/models.list?batch=1',
+      '/v1/chat/completions',
+      '/healthz',
+      '/metrics',
+      '/metrics?x=1',
+    ]) {
       expect(isReservedPath(path), path).toBe(true);
     }
   });

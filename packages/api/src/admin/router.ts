@@ -3,7 +3,9 @@ import { AuditList, ListAuditInput, listAuditLog } from './audit.js';
 
 export const adminRouter = router({
   auditLog: adminProcedure
-    .meta({ openapi: { method: 'GET', path: '/admin/audit-log', tags: ['admin'], protect: true, summary: 'Admin actions and money movements' } })
+    .meta({
+      openapi: { method: 'GET', path: '/admin/audit-log', tags: ['admin'], protect: true, summary: 'Admin actions and money movements' },
+    })
     .input(ListAuditInput)
     .output(AuditList)
     .query(({ ctx, input }) => listAuditLog(ctx.platform.db, input)),

@@ -26,4 +26,3 @@ export const apiKeysRouter = router({
     .output(RevokeApiKeyResult)
     .mutation(({ ctx, input }) => revokeApiKey(ctx.platform, ctx.actor, input)),
 });
-

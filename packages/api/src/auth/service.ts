@@ -49,7 +49,12 @@ async function findUserByLogin(db: Kysely<Database>, login: string): Promise<Use
     .executeTakeFirst();
 }
 
-export async function issueTokens(platform: Platform, user: Pick<User, 'id' | 'role'>, sessionId: string, refreshToken: string): Promise<TokenPairResult> {
+export async function issueTokens(
+  platform: Platform,
+  user: Pick<User, 'id' | 'role'>,
+  sessionId: string,
+  refreshToken: string,
+): Promise<TokenPairResult> {
   const ttl = platform.config.accessTokenTtlSeconds;
   const accessToken = await signAccessToken(platform.jwtKey, { userId: user.id, role: user.role, sessionId }, ttl);
   return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, refresh_token: refreshToken };
@@ -80,7 +85,10 @@ export async function login(platform: Platform, input: z.infer<typeof TokenInput
         expires_at: new Date(now.getTime() + platform.config.refreshTokenTtlSeconds * 1000),
       })
       .execute();
-    await trx.insertInto('refresh_tokens').values({ token_hash: hashToken(refreshToken), session_id: sessionId }).execute();
+    await trx
+      .insertInto('refresh_tokens')
+      .values({ token_hash: hashToken(refreshToken), session_id: sessionId })
+      .execute();
     await trx.updateTable('users').set({ last_login: now }).where('id', '=', user.id).execute();
   });
   return issueTokens(platform, user, sessionId, refreshToken);
@@ -122,7 +130,10 @@ export async function refresh(platform: Platform, input: z.infer<typeof RefreshI
   if (!session || session.revoked_at || session.expires_at <= new Date() || session.disabled_at) throw invalid();
 
   const refreshToken = newRefreshToken();
-  await platform.db.insertInto('refresh_tokens').values({ token_hash: hashToken(refreshToken), session_id: session.id }).execute();
+  await platform.db
+    .insertInto('refresh_tokens')
+    .values({ token_hash: hashToken(refreshToken), session_id: session.id })
+    .execute();
   return issueTokens(platform, { id: session.user_id, role: session.role }, session.id, refreshToken);
 }
 
@@ -137,7 +148,12 @@ export async function revokeSession(platform: Platform, sessionId: string, reaso
 }
 
 /** Revokes every live session of a user except `keepSessionId`; returns how many were revoked. */
-export async function revokeUserSessions(platform: Platform, userId: string, reason: string, keepSessionId: string | null = null): Promise<number> {
+export async function revokeUserSessions(
+  platform: Platform,
+  userId: string,
+  reason: string,
+  keepSessionId: string | null = null,
+): Promise<number> {
   let query = platform.db
     .updateTable('sessions')
     .set({ revoked_at: new Date(), revoked_reason: reason })

@@ -35,7 +35,13 @@ export const billingRouter = router({
 
   adminCredit: adminProcedure
     .meta({
-      openapi: { method: 'POST', path: '/admin/users/{user_id}/wallet/credit', tags: ['admin'], summary: "Credit a user's wallet", protect: true },
+      openapi: {
+        method: 'POST',
+        path: '/admin/users/{user_id}/wallet/credit',
+        tags: ['admin'],
+        summary: "Credit a user's wallet",
+        protect: true,
+      },
       created: true,
     })
     .input(AdminWalletMovementInput)
@@ -44,7 +50,13 @@ export const billingRouter = router({
 
   adminDebit: adminProcedure
     .meta({
-      openapi: { method: 'POST', path: '/admin/users/{user_id}/wallet/debit', tags: ['admin'], summary: "Debit a user's wallet", protect: true },
+      openapi: {
+        method: 'POST',
+        path: '/admin/users/{user_id}/wallet/debit',
+        tags: ['admin'],
+        summary: "Debit a user's wallet",
+        protect: true,
+      },
       created: true,
       errors: ['PAYMENT_REQUIRED'],
     })

@@ -184,7 +184,10 @@ export class WalletLeases {
       else await sleep(5);
     }
     for (const lease of this.#live) {
-      this.onError(new Error(`lease ${lease.leaseId} not closed: ${lease.inFlight} calls in flight, ${lease.pending.length} unbooked`), 'drain-wallet-leases');
+      this.onError(
+        new Error(`lease ${lease.leaseId} not closed: ${lease.inFlight} calls in flight, ${lease.pending.length} unbooked`),
+        'drain-wallet-leases',
+      );
     }
   }
 
@@ -270,7 +273,10 @@ export class WalletLeases {
           backoffMs = 50;
           failures = 0;
           if (!result.leaseOpen) {
-            this.onError(new Error(`lease ${lease.leaseId} was closed by the stale sweep; ${batch.length} calls not booked`), 'settle-lease-calls');
+            this.onError(
+              new Error(`lease ${lease.leaseId} was closed by the stale sweep; ${batch.length} calls not booked`),
+              'settle-lease-calls',
+            );
           }
           // Under steady load calls keep arriving while a batch is written; looping straight on
           // booked them a few at a time, back to back (a statement every ~3 ms, PostgreSQL busy on
@@ -284,7 +290,10 @@ export class WalletLeases {
           failures += 1;
           if (!isDatabaseUnavailable(error) && failures >= 5) {
             lease.pending.splice(0, batch.length);
-            this.onError(new Error(`dropped ${batch.length} calls of lease ${lease.leaseId} after ${failures} failures`), 'settle-lease-calls');
+            this.onError(
+              new Error(`dropped ${batch.length} calls of lease ${lease.leaseId} after ${failures} failures`),
+              'settle-lease-calls',
+            );
             failures = 0;
             continue;
           }

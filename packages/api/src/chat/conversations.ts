@@ -31,7 +31,12 @@ export async function startConversation(db: Kysely<Database>, userId: string, ap
  * The newest messages that fit the token budget, oldest first. Messages carry their token count,
  * so trimming needs no tokenizer pass over the history.
  */
-export async function loadHistory(db: Kysely<Database>, conversationId: string, tokenBudget: number, maxMessages = 200): Promise<ChatMessage[]> {
+export async function loadHistory(
+  db: Kysely<Database>,
+  conversationId: string,
+  tokenBudget: number,
+  maxMessages = 200,
+): Promise<ChatMessage[]> {
   if (tokenBudget <= 0) return [];
   const rows = await db
     .selectFrom('messages')
@@ -63,8 +68,22 @@ export async function appendExchange(
     await trx
       .insertInto('messages')
       .values([
-        { id: newId('msg'), conversation_id: conversationId, role: 'user', content: user.content, tokens: user.tokens, created_at: new Date(now) },
-        { id: assistant.id, conversation_id: conversationId, role: 'assistant', content: assistant.content, tokens: assistant.tokens, created_at: new Date(now + 1) },
+        {
+          id: newId('msg'),
+          conversation_id: conversationId,
+          role: 'user',
+          content: user.content,
+          tokens: user.tokens,
+          created_at: new Date(now),
+        },
+        {
+          id: assistant.id,
+          conversation_id: conversationId,
+          role: 'assistant',
+          content: assistant.content,
+          tokens: assistant.tokens,
+          created_at: new Date(now + 1),
+        },
       ])
       .execute();
     await trx
@@ -75,7 +94,14 @@ export async function appendExchange(
   });
 }
 
-function toConversation(row: { id: string; app_id: string; title: string | null; message_count: number; created_at: Date; updated_at: Date }) {
+function toConversation(row: {
+  id: string;
+  app_id: string;
+  title: string | null;
+  message_count: number;
+  created_at: Date;
+  updated_at: Date;
+}) {
   return {
     id: row.id,
     app_id: row.app_id,

@@ -152,26 +152,31 @@ export function settleCall(platform: Platform, call: PreparedCall, outcome: Call
     });
     return;
   }
-  platform.background.run('settle-model-call', async () => {
-    await settleReservation(platform.billingDb, {
-      reservationId: funds.reservationId,
-      actualCostNano: outcome.costNano,
-      usage: {
-        userId: input.actor.userId,
-        appId: input.appId ?? null,
-        apiKeyId: input.actor.apiKeyId,
-        modelId: call.model.id,
-        providerId: outcome.providerId,
-        conversationId: input.conversationId ?? null,
-        inputTokens: outcome.inputTokens,
-        outputTokens: outcome.outputTokens,
-        latencyMs,
-        status: outcome.status,
-        error: error ?? null,
-      },
-    });
-    // settleReservation is exactly-once, so retrying through an outage can never charge twice.
-  }, 5, true);
+  platform.background.run(
+    'settle-model-call',
+    async () => {
+      await settleReservation(platform.billingDb, {
+        reservationId: funds.reservationId,
+        actualCostNano: outcome.costNano,
+        usage: {
+          userId: input.actor.userId,
+          appId: input.appId ?? null,
+          apiKeyId: input.actor.apiKeyId,
+          modelId: call.model.id,
+          providerId: outcome.providerId,
+          conversationId: input.conversationId ?? null,
+          inputTokens: outcome.inputTokens,
+          outputTokens: outcome.outputTokens,
+          latencyMs,
+          status: outcome.status,
+          error: error ?? null,
+        },
+      });
+      // settleReservation is exactly-once, so retrying through an outage can never charge twice.
+    },
+    5,
+    true,
+  );
 }
 
 function failedOutcome(): CallOutcome {
@@ -184,7 +189,11 @@ export function upstreamFailure(error: unknown): AppError {
   if (error instanceof UpstreamError) {
     if (error.kind === 'timeout') return new AppError('UPSTREAM_TIMEOUT', { cause: error });
     if (error.kind === 'client') {
-      return new AppError('INVALID_REQUEST', { message: 'UPSTREAM_REJECTED_REQUEST', params: { reason: error.message.slice(0, 300) }, cause: error });
+      return new AppError('INVALID_REQUEST', {
+        message: 'UPSTREAM_REJECTED_REQUEST',
+        params: { reason: error.message.slice(0, 300) },
+        cause: error,
+      });
     }
   }
   return new AppError('UPSTREAM_ERROR', { cause: error });
@@ -195,13 +204,23 @@ function usageOrCount(call: PreparedCall, reported: { prompt_tokens: number; com
   return { inputTokens: call.estimatedInputTokens, outputTokens: countTextTokens(content) };
 }
 
-function finalOutcome(call: PreparedCall, status: CallStatus, content: string, reported: { prompt_tokens: number; completion_tokens: number } | null, providerId: string, finishReason: string | null): CallOutcome {
+function finalOutcome(
+  call: PreparedCall,
+  status: CallStatus,
+  content: string,
+  reported: { prompt_tokens: number; completion_tokens: number } | null,
+  providerId: string,
+  finishReason: string | null,
+): CallOutcome {
   const { inputTokens, outputTokens } = usageOrCount(call, reported, content);
   return { status, content, inputTokens, outputTokens, costNano: costOf(call.model, inputTokens, outputTokens), providerId, finishReason };
 }
 
 /** A whole (non-streaming) call: failover across the model's providers, then settlement. */
-export async function completeModelCall(platform: Platform, call: PreparedCall): Promise<{ completion: ChatCompletion; outcome: CallOutcome }> {
+export async function completeModelCall(
+  platform: Platform,
+  call: PreparedCall,
+): Promise<{ completion: ChatCompletion; outcome: CallOutcome }> {
   try {
     const { result, target } = await withFailover(call.targets, (t) => dispatchChat(t, call.request, { signal: call.input.signal }), {
       signal: call.input.signal,

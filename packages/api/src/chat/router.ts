@@ -32,12 +32,10 @@ export const chatRouter = router({
     .mutation(({ ctx, input }) => chatWithApplication(ctx.platform, ctx, ctx.actor, { ...input, stream: false })),
 
   /** tRPC streaming face of the chat (use httpBatchStreamLink): yields delta events, then `done` or `error`. */
-  stream: authedProcedure
-    .input(ChatInput.omit({ stream: true }))
-    .mutation(async function* ({ ctx, input }) {
-      const events = await openChatStream(ctx.platform, ctx, ctx.actor, { ...input, stream: true });
-      yield* events;
-    }),
+  stream: authedProcedure.input(ChatInput.omit({ stream: true })).mutation(async function* ({ ctx, input }) {
+    const events = await openChatStream(ctx.platform, ctx, ctx.actor, { ...input, stream: true });
+    yield* events;
+  }),
 
   conversations: authedProcedure
     .meta({ openapi: { method: 'GET', path: '/conversations', tags: ['chat'], protect: true } })

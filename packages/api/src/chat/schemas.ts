@@ -3,8 +3,14 @@ import { Amount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
-export const AppId = z.string().regex(/^app_[a-z0-9]+$/).max(64);
-export const ConversationId = z.string().regex(/^conv_[a-z0-9]+$/).max(64);
+export const AppId = z
+  .string()
+  .regex(/^app_[a-z0-9]+$/)
+  .max(64);
+export const ConversationId = z
+  .string()
+  .regex(/^conv_[a-z0-9]+$/)
+  .max(64);
 
 export const ChatInput = z
   .object({
@@ -32,7 +38,13 @@ export const ChatResponse = z
 export type ChatStreamEvent =
   | { type: 'delta'; content: string }
   | ({ type: 'done' } & z.infer<typeof ChatResponse>)
-  | { type: 'error'; error: { code: string; message: string; request_id: string }; conversation_id: string; tokens_used: z.infer<typeof TokensUsed>; cost: number };
+  | {
+      type: 'error';
+      error: { code: string; message: string; request_id: string };
+      conversation_id: string;
+      tokens_used: z.infer<typeof TokensUsed>;
+      cost: number;
+    };
 
 export const Conversation = z
   .object({

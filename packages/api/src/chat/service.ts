@@ -57,11 +57,16 @@ async function prepareChat(platform: Platform, actor: Actor, input: ChatRequest,
 }
 
 async function recordExchange(platform: Platform, chat: PreparedChat, message: string, responseId: string, outcome: CallOutcome) {
-  await appendExchange(platform.db, chat.conversationId, { content: message, tokens: chat.userTokens }, {
-    id: responseId,
-    content: outcome.content,
-    tokens: outcome.outputTokens,
-  });
+  await appendExchange(
+    platform.db,
+    chat.conversationId,
+    { content: message, tokens: chat.userTokens },
+    {
+      id: responseId,
+      content: outcome.content,
+      tokens: outcome.outputTokens,
+    },
+  );
 }
 
 function chatResult(responseId: string, conversationId: string, outcome: CallOutcome): z.infer<typeof ChatResponse> {

@@ -34,7 +34,6 @@ import {
 const tags = ['community'];
 const adminTags = ['admin'];
 
-
 export const communityRouter = router({
   list: viewerProcedure
     .meta({ openapi: { method: 'GET', path: '/community/posts', tags, summary: 'List community posts' } })
@@ -55,25 +54,33 @@ export const communityRouter = router({
     .query(({ ctx, input }) => getPost(ctx.platform.db, ctx.actor, input.post_id)),
 
   update: authedProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/community/posts/{post_id}', tags, protect: true, summary: 'Edit a post (author or admin)' } })
+    .meta({
+      openapi: { method: 'PATCH', path: '/community/posts/{post_id}', tags, protect: true, summary: 'Edit a post (author or admin)' },
+    })
     .input(UpdatePostInput)
     .output(PostDetail)
     .mutation(({ ctx, input }) => updatePost(ctx.platform.db, ctx.actor, input)),
 
   delete: authedProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/community/posts/{post_id}', tags, protect: true, summary: 'Delete a post (author or admin)' } })
+    .meta({
+      openapi: { method: 'DELETE', path: '/community/posts/{post_id}', tags, protect: true, summary: 'Delete a post (author or admin)' },
+    })
     .input(PostRef)
     .output(Deleted)
     .mutation(({ ctx, input }) => deletePost(ctx.platform.db, ctx.actor, input.post_id)),
 
   like: authedProcedure
-    .meta({ openapi: { method: 'POST', path: '/community/posts/{post_id}/like', tags, protect: true, summary: 'Like a post (idempotent)' } })
+    .meta({
+      openapi: { method: 'POST', path: '/community/posts/{post_id}/like', tags, protect: true, summary: 'Like a post (idempotent)' },
+    })
     .input(PostRef)
     .output(LikeResult)
     .mutation(({ ctx, input }) => likePost(ctx.platform.db, ctx.actor, input.post_id)),
 
   unlike: authedProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/community/posts/{post_id}/like', tags, protect: true, summary: 'Remove your like (idempotent)' } })
+    .meta({
+      openapi: { method: 'DELETE', path: '/community/posts/{post_id}/like', tags, protect: true, summary: 'Remove your like (idempotent)' },
+    })
     .input(PostRef)
     .output(LikeResult)
     .mutation(({ ctx, input }) => unlikePost(ctx.platform.db, ctx.actor, input.post_id)),
@@ -85,7 +92,10 @@ export const communityRouter = router({
     .query(({ ctx, input }) => listComments(ctx.platform.db, ctx.actor, input)),
 
   createComment: authedProcedure
-    .meta({ openapi: { method: 'POST', path: '/community/posts/{post_id}/comments', tags, protect: true, summary: 'Comment on a post' }, created: true })
+    .meta({
+      openapi: { method: 'POST', path: '/community/posts/{post_id}/comments', tags, protect: true, summary: 'Comment on a post' },
+      created: true,
+    })
     .input(CreateCommentInput)
     .output(Comment)
     .mutation(({ ctx, input }) => createComment(ctx.platform.db, ctx.actor, input)),
@@ -105,26 +115,50 @@ export const communityRouter = router({
     .mutation(({ ctx, input }) => deleteComment(ctx.platform.db, ctx.actor, input)),
 
   hidePost: adminProcedure
-    .meta({ openapi: { method: 'POST', path: '/admin/community/posts/{post_id}/hide', tags: adminTags, protect: true, summary: 'Hide a post' } })
+    .meta({
+      openapi: { method: 'POST', path: '/admin/community/posts/{post_id}/hide', tags: adminTags, protect: true, summary: 'Hide a post' },
+    })
     .input(PostRef)
     .output(Visibility)
     .mutation(({ ctx, input }) => setPostHidden(ctx.platform.db, ctx.actor, input.post_id, true)),
 
   unhidePost: adminProcedure
-    .meta({ openapi: { method: 'POST', path: '/admin/community/posts/{post_id}/unhide', tags: adminTags, protect: true, summary: 'Show a hidden post again' } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/admin/community/posts/{post_id}/unhide',
+        tags: adminTags,
+        protect: true,
+        summary: 'Show a hidden post again',
+      },
+    })
     .input(PostRef)
     .output(Visibility)
     .mutation(({ ctx, input }) => setPostHidden(ctx.platform.db, ctx.actor, input.post_id, false)),
 
   hideComment: adminProcedure
-    .meta({ openapi: { method: 'POST', path: '/admin/community/comments/{comment_id}/hide', tags: adminTags, protect: true, summary: 'Hide a comment' } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/admin/community/comments/{comment_id}/hide',
+        tags: adminTags,
+        protect: true,
+        summary: 'Hide a comment',
+      },
+    })
     .input(AdminCommentRef)
     .output(Visibility)
     .mutation(({ ctx, input }) => setCommentHidden(ctx.platform.db, ctx.actor, input.comment_id, true)),
 
   unhideComment: adminProcedure
     .meta({
-      openapi: { method: 'POST', path: '/admin/community/comments/{comment_id}/unhide', tags: adminTags, protect: true, summary: 'Show a hidden comment again' },
+      openapi: {
+        method: 'POST',
+        path: '/admin/community/comments/{comment_id}/unhide',
+        tags: adminTags,
+        protect: true,
+        summary: 'Show a hidden comment again',
+      },
     })
     .input(AdminCommentRef)
     .output(Visibility)

@@ -6,14 +6,7 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
-import type {
-  CommentRef,
-  CreateCommentInput,
-  CreatePostInput,
-  ListCommentsInput,
-  ListPostsInput,
-  UpdatePostInput,
-} from './schemas.js';
+import type { CommentRef, CreateCommentInput, CreatePostInput, ListCommentsInput, ListPostsInput, UpdatePostInput } from './schemas.js';
 
 type PostWithAuthor = Post & { author_username: string; author_avatar: string | null };
 type CommentWithAuthor = PostComment & { author_username: string; author_avatar: string | null };
@@ -112,8 +105,12 @@ export async function listPosts(db: Kysely<Database>, viewer: Actor | null, inpu
 export async function getPost(db: Kysely<Database>, viewer: Actor | null, postId: string) {
   const post = await findVisiblePost(db, viewer, postId);
   const liked = viewer
-    ? (await db.selectFrom('post_likes').select('post_id').where('post_id', '=', post.id).where('user_id', '=', viewer.userId).executeTakeFirst()) !==
-      undefined
+    ? (await db
+        .selectFrom('post_likes')
+        .select('post_id')
+        .where('post_id', '=', post.id)
+        .where('user_id', '=', viewer.userId)
+        .executeTakeFirst()) !== undefined
     : false;
   return { ...toPost(post), liked };
 }
@@ -122,7 +119,14 @@ export async function createPost(db: Kysely<Database>, actor: Actor, input: z.in
   const id = newId('post');
   await db
     .insertInto('posts')
-    .values({ id, author_id: actor.userId, title: input.title, content: input.content, category: input.category, tags: uniqueTags(input.tags) })
+    .values({
+      id,
+      author_id: actor.userId,
+      title: input.title,
+      content: input.content,
+      category: input.category,
+      tags: uniqueTags(input.tags),
+    })
     .execute();
   return getPost(db, actor, id);
 }
@@ -135,7 +139,11 @@ export async function updatePost(db: Kysely<Database>, actor: Actor, input: z.in
   if (input.category !== undefined) changes.category = input.category;
   if (input.tags !== undefined) changes.tags = uniqueTags(input.tags);
   if (Object.keys(changes).length > 0) {
-    const updated = await db.updateTable('posts').set({ ...changes, updated_at: new Date() }).where('id', '=', post.id).executeTakeFirst();
+    const updated = await db
+      .updateTable('posts')
+      .set({ ...changes, updated_at: new Date() })
+      .where('id', '=', post.id)
+      .executeTakeFirst();
     if (updated.numUpdatedRows === 0n) throw new AppError('NOT_FOUND', { message: 'POST_NOT_FOUND' });
   }
   return getPost(db, actor, post.id);
@@ -222,7 +230,11 @@ export async function createComment(db: Kysely<Database>, actor: Actor, input: z
   try {
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('post_comments').values({ id, post_id: post.id, author_id: actor.userId, content: input.content }).execute();
-      await trx.updateTable('posts').set({ comments_count: sql`comments_count + 1` }).where('id', '=', post.id).execute();
+      await trx
+        .updateTable('posts')
+        .set({ comments_count: sql`comments_count + 1` })
+        .where('id', '=', post.id)
+        .execute();
     });
   } catch (error) {
     if (isForeignKeyViolation(error)) throw new AppError('NOT_FOUND', { message: 'POST_NOT_FOUND' });
@@ -249,7 +261,11 @@ export async function deleteComment(db: Kysely<Database>, actor: Actor, input: z
     if (!removed) throw new AppError('NOT_FOUND', { message: 'COMMENT_NOT_FOUND' });
     // A hidden comment was already taken off the counter when it was hidden.
     if (removed.hidden_at === null) {
-      await trx.updateTable('posts').set({ comments_count: sql`comments_count - 1` }).where('id', '=', post.id).execute();
+      await trx
+        .updateTable('posts')
+        .set({ comments_count: sql`comments_count - 1` })
+        .where('id', '=', post.id)
+        .execute();
     }
   });
   return { id: comment.id, deleted: true as const };
@@ -259,7 +275,11 @@ export async function deleteComment(db: Kysely<Database>, actor: Actor, input: z
 export async function setPostHidden(db: Kysely<Database>, admin: Actor, postId: string, hidden: boolean) {
   const updated = await db
     .updateTable('posts')
-    .set(hidden ? { hidden_at: sql`coalesce(hidden_at, now())`, hidden_by: sql`coalesce(hidden_by, ${admin.userId})` } : { hidden_at: null, hidden_by: null })
+    .set(
+      hidden
+        ? { hidden_at: sql`coalesce(hidden_at, now())`, hidden_by: sql`coalesce(hidden_by, ${admin.userId})` }
+        : { hidden_at: null, hidden_by: null },
+    )
     .where('id', '=', postId)
     .returning('id')
     .executeTakeFirst();

@@ -142,7 +142,10 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     httpTimeouts: httpTimeoutsFrom(env),
     trustProxy: trustProxyFrom(env.TRUST_PROXY),
     allowPrivateUpstreams: flagFrom(env, 'MAAS_ALLOW_PRIVATE_UPSTREAMS', false),
-    corsOrigins: (env.MAAS_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (env.MAAS_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     maxBodyBytes: intFrom(env, 'MAAS_MAX_BODY_BYTES', 1_048_576),
     uploadMaxBytes: intFrom(env, 'MAAS_UPLOAD_MAX_BYTES', 100 * 1_048_576),
     platformFeePercent: intFrom(env, 'MAAS_PLATFORM_FEE_PERCENT', 10),

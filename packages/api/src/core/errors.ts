@@ -149,7 +149,8 @@ function reportedIssues(zodError: ZodError, locale: Locale): { field: string; re
   for (const issue of zodError.issues) {
     // An unknown key is reported at its parent; name the key itself so `field` points at it, and
     // give each key a reason naming that key alone.
-    const perKey = issue.code === 'unrecognized_keys' ? issue.keys.slice(0, MAX_REPORTED_ISSUES).map((key) => ({ ...issue, keys: [key] })) : [issue];
+    const perKey =
+      issue.code === 'unrecognized_keys' ? issue.keys.slice(0, MAX_REPORTED_ISSUES).map((key) => ({ ...issue, keys: [key] })) : [issue];
     for (const single of perKey) {
       if (issues.length >= MAX_REPORTED_ISSUES) return issues;
       const field = single.code === 'unrecognized_keys' ? [...single.path, ...single.keys] : single.path;

@@ -1,8 +1,28 @@
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 
 export type IdPrefix =
-  | 'user' | 'sess' | 'model' | 'prov' | 'file' | 'app' | 'conv' | 'msg' | 'resp' | 'key'
-  | 'txn' | 'usage' | 'rsv' | 'lease' | 'tool' | 'order' | 'rev' | 'post' | 'cmt' | 'audit' | 'req' | 'chatcmpl';
+  | 'user'
+  | 'sess'
+  | 'model'
+  | 'prov'
+  | 'file'
+  | 'app'
+  | 'conv'
+  | 'msg'
+  | 'resp'
+  | 'key'
+  | 'txn'
+  | 'usage'
+  | 'rsv'
+  | 'lease'
+  | 'tool'
+  | 'order'
+  | 'rev'
+  | 'post'
+  | 'cmt'
+  | 'audit'
+  | 'req'
+  | 'chatcmpl';
 
 /** Prefixed, opaque, unguessable ids (`user_…`): 120 random bits in lower-case base32. */
 export function newId(prefix: IdPrefix): string {

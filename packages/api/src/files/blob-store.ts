@@ -63,7 +63,10 @@ export class LocalDiskBlobStore implements BlobStore {
       });
     });
     closedEarly.catch(() => {});
-    await Promise.race([Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(path.dirname(finalPath), { recursive: true })]), closedEarly]);
+    await Promise.race([
+      Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(path.dirname(finalPath), { recursive: true })]),
+      closedEarly,
+    ]);
 
     const hash = createHash('sha256');
     let bytes = 0;

@@ -28,7 +28,9 @@ export const filesRouter = router({
     }),
 
   get: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/files/{file_id}', tags, protect: true, summary: 'Metadata of an uploaded file (owner or admin)' } })
+    .meta({
+      openapi: { method: 'GET', path: '/files/{file_id}', tags, protect: true, summary: 'Metadata of an uploaded file (owner or admin)' },
+    })
     .input(FileRef)
     .output(StoredFile)
     .query(({ ctx, input }) => getFile(ctx.platform.db, ctx.actor, input.file_id)),

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { Timestamp } from '../core/time.js';
 
-export const FileId = z.string().regex(/^file_[a-z0-9]+$/).max(64);
+export const FileId = z
+  .string()
+  .regex(/^file_[a-z0-9]+$/)
+  .max(64);
 
 export const FileRef = z.object({ file_id: FileId });
 

@@ -36,7 +36,10 @@ const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+
 function cleanFilename(raw: string | undefined): string {
   // Only the last path segment, without control characters: a name is shown, never used as a path.
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, 255);
   return cleaned || 'upload';
 }
 
@@ -46,7 +49,11 @@ function cleanContentType(raw: string | undefined): string {
 }
 
 function tooLarge(maxBytes: number): AppError {
-  return new AppError('PAYLOAD_TOO_LARGE', { message: 'UPLOAD_TOO_LARGE', params: { max_bytes: maxBytes }, details: { max_bytes: maxBytes } });
+  return new AppError('PAYLOAD_TOO_LARGE', {
+    message: 'UPLOAD_TOO_LARGE',
+    params: { max_bytes: maxBytes },
+    details: { max_bytes: maxBytes },
+  });
 }
 
 /**

@@ -113,23 +113,21 @@ async function loadModelForCall(platform: Platform, key: string): Promise<ModelF
     .where('model_routes.model_id', '=', row.id)
     .where('providers.enabled', '=', true)
     .execute();
-  const targets = routes.map(
-    (route): UpstreamTarget => ({
-      providerId: route.provider_id,
-      name: route.name,
-      kind: route.kind,
-      baseUrl: route.base_url,
-      apiKey: route.api_key_encrypted === null ? null : decryptSecret(config, route.api_key_encrypted, route.provider_id),
-      upstreamModel: route.upstream_model,
-      timeouts: {
-        connectMs: Math.min(route.timeout_ms, CONNECT_TIMEOUT_CAP_MS),
-        firstByteMs: route.timeout_ms,
-        idleMs: route.timeout_ms,
-      },
-      priority: route.priority ?? route.provider_priority,
-      weight: route.weight ?? route.provider_weight,
-    }),
-  );
+  const targets = routes.map((route): UpstreamTarget => ({
+    providerId: route.provider_id,
+    name: route.name,
+    kind: route.kind,
+    baseUrl: route.base_url,
+    apiKey: route.api_key_encrypted === null ? null : decryptSecret(config, route.api_key_encrypted, route.provider_id),
+    upstreamModel: route.upstream_model,
+    timeouts: {
+      connectMs: Math.min(route.timeout_ms, CONNECT_TIMEOUT_CAP_MS),
+      firstByteMs: route.timeout_ms,
+      idleMs: route.timeout_ms,
+    },
+    priority: route.priority ?? route.provider_priority,
+    weight: route.weight ?? route.provider_weight,
+  }));
   return { model: toModelForCall(row), targets };
 }
 

@@ -97,7 +97,9 @@ async function upsertEnvModel(platform: Platform, ownerId: string, providerId: s
         weight: model.weight ?? null,
       })
       .onConflict((oc) =>
-        oc.columns(['model_id', 'provider_id', 'upstream_model']).doUpdateSet({ priority: model.priority ?? null, weight: model.weight ?? null }),
+        oc
+          .columns(['model_id', 'provider_id', 'upstream_model'])
+          .doUpdateSet({ priority: model.priority ?? null, weight: model.weight ?? null }),
       )
       .execute();
   });

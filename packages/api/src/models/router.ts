@@ -19,19 +19,35 @@ export const modelsRouter = router({
     .query(async ({ ctx, input }) => getModel(ctx.platform.db, await optionalActor(ctx), input.model_id)),
 
   create: developerProcedure
-    .meta({ openapi: { method: 'POST', path: '/models', tags, protect: true, summary: 'Create a model (developers and admins)' }, created: true, errors: ['CONFLICT'] })
+    .meta({
+      openapi: { method: 'POST', path: '/models', tags, protect: true, summary: 'Create a model (developers and admins)' },
+      created: true,
+      errors: ['CONFLICT'],
+    })
     .input(CreateModelInput)
     .output(ModelDetail)
     .mutation(({ ctx, input }) => createModel(ctx.platform, ctx.actor, input)),
 
   update: authedProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/models/{model_id}', tags, protect: true, summary: 'Change a model (owner or admin)' }, errors: ['CONFLICT'] })
+    .meta({
+      openapi: { method: 'PATCH', path: '/models/{model_id}', tags, protect: true, summary: 'Change a model (owner or admin)' },
+      errors: ['CONFLICT'],
+    })
     .input(UpdateModelInput)
     .output(ModelDetail)
     .mutation(({ ctx, input }) => updateModel(ctx.platform, ctx.actor, input)),
 
   delete: authedProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/models/{model_id}', tags, protect: true, summary: 'Delete a model no application uses (owner or admin)' }, errors: ['CONFLICT'] })
+    .meta({
+      openapi: {
+        method: 'DELETE',
+        path: '/models/{model_id}',
+        tags,
+        protect: true,
+        summary: 'Delete a model no application uses (owner or admin)',
+      },
+      errors: ['CONFLICT'],
+    })
     .input(ModelRef)
     .output(DeletedModel)
     .mutation(({ ctx, input }) => deleteModel(ctx.platform, ctx.actor, input.model_id)),

@@ -24,7 +24,13 @@ export const ModelName = z
 /** Call defaults of a model (`config` in, `parameters` out); forwarded upstream, so only known fields. */
 export const ModelParameters = z
   .object({
-    max_tokens: z.number().int().min(1).max(1_000_000).optional().meta({ description: 'Default and upper bound of output tokens per call' }),
+    max_tokens: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .meta({ description: 'Default and upper bound of output tokens per call' }),
     temperature: z.number().min(0).max(2).optional(),
     top_p: z.number().min(0).max(1).optional(),
     frequency_penalty: z.number().min(-2).max(2).optional(),
@@ -41,7 +47,13 @@ export const RouteInput = z
     provider_id: ProviderId,
     upstream_model: z.string().trim().min(1).max(200).meta({ description: 'Model name sent to the provider' }),
     priority: z.number().int().min(-1000).max(1000).optional().meta({ description: "Lower is tried first; defaults to the provider's" }),
-    weight: z.number().int().min(0).max(1000).optional().meta({ description: "Share among routes of equal priority; defaults to the provider's" }),
+    weight: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .optional()
+      .meta({ description: "Share among routes of equal priority; defaults to the provider's" }),
   })
   .strict();
 

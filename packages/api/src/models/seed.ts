@@ -19,7 +19,12 @@ const UNUSABLE_PASSWORD_HASH = '!system-account-without-password';
  */
 export async function ensureSystemOwner(platform: Platform): Promise<string> {
   const { db } = platform;
-  const findSystem = () => db.selectFrom('users').select('id').where(sql`lower(username)`, '=', SYSTEM_USERNAME).executeTakeFirst();
+  const findSystem = () =>
+    db
+      .selectFrom('users')
+      .select('id')
+      .where(sql`lower(username)`, '=', SYSTEM_USERNAME)
+      .executeTakeFirst();
   const system = await findSystem();
   if (system) return system.id;
   const admin = await db
@@ -36,7 +41,13 @@ export async function ensureSystemOwner(platform: Platform): Promise<string> {
       const id = newId('user');
       await trx
         .insertInto('users')
-        .values({ id, username: SYSTEM_USERNAME, email: `${SYSTEM_USERNAME}@system.maas.invalid`, password_hash: UNUSABLE_PASSWORD_HASH, role: 'developer' })
+        .values({
+          id,
+          username: SYSTEM_USERNAME,
+          email: `${SYSTEM_USERNAME}@system.maas.invalid`,
+          password_hash: UNUSABLE_PASSWORD_HASH,
+          role: 'developer',
+        })
         .execute();
       await openWallet(trx, id, 0n);
       return id;
@@ -138,7 +149,15 @@ export async function seedDemoCatalog(platform: Platform): Promise<void> {
     if (models.length > 0) {
       await trx
         .insertInto('model_routes')
-        .values(models.map((model) => ({ model_id: model.id, provider_id: provider.id, upstream_model: model.name, priority: null, weight: null })))
+        .values(
+          models.map((model) => ({
+            model_id: model.id,
+            provider_id: provider.id,
+            upstream_model: model.name,
+            priority: null,
+            weight: null,
+          })),
+        )
         .execute();
     }
     return true;

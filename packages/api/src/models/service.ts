@@ -142,7 +142,11 @@ type ProviderFloor = Pick<Provider, 'id' | 'min_input_nano_per_token' | 'min_out
 async function assertRoutesValid(db: Kysely<Database>, routes: readonly RouteSpec[]): Promise<ProviderFloor[]> {
   const ids = [...new Set(routes.map((r) => r.provider_id))];
   if (ids.length === 0) return [];
-  const found = await db.selectFrom('providers').select(['id', 'min_input_nano_per_token', 'min_output_nano_per_token']).where('id', 'in', ids).execute();
+  const found = await db
+    .selectFrom('providers')
+    .select(['id', 'min_input_nano_per_token', 'min_output_nano_per_token'])
+    .where('id', 'in', ids)
+    .execute();
   const known = new Set(found.map((p) => p.id));
   const missing = ids.filter((id) => !known.has(id));
   if (missing.length > 0) {
@@ -210,7 +214,8 @@ async function replaceRoutes(trx: Transaction<Database>, modelId: string, routes
 function modelWriteError(error: unknown): unknown {
   if (uniqueViolation(error) !== null) return new AppError('CONFLICT', { message: 'MODEL_NAME_TAKEN', details: { field: 'name' } });
   // A provider deleted between the check and the insert.
-  if (isForeignKeyViolation(error)) return new AppError('INVALID_REQUEST', { message: 'MODEL_ROUTE_PROVIDER_UNKNOWN', details: { field: 'routes' } });
+  if (isForeignKeyViolation(error))
+    return new AppError('INVALID_REQUEST', { message: 'MODEL_ROUTE_PROVIDER_UNKNOWN', details: { field: 'routes' } });
   return error;
 }
 
@@ -261,7 +266,10 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
 export async function updateModel(platform: Platform, actor: Actor, input: z.infer<typeof UpdateModelInput>) {
   const { db } = platform;
   const current = await findEditableModel(db, actor, input.model_id);
-  const [providers] = await Promise.all([input.routes ? assertRoutesValid(db, input.routes) : undefined, assertOwnFile(db, actor, input.model_file)]);
+  const [providers] = await Promise.all([
+    input.routes ? assertRoutesValid(db, input.routes) : undefined,
+    assertOwnFile(db, actor, input.model_file),
+  ]);
   if (input.routes !== undefined || input.pricing !== undefined) {
     const pricing = input.pricing
       ? { input: input.pricing.input_tokens, output: input.pricing.output_tokens }

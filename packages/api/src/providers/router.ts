@@ -26,19 +26,35 @@ export const providersRouter = router({
     .query(({ ctx, input }) => getProvider(ctx.platform.db, input.provider_id)),
 
   create: adminProcedure
-    .meta({ openapi: { method: 'POST', path: '/providers', tags, protect: true, summary: 'Add an upstream provider (admins)' }, created: true, errors: ['CONFLICT'] })
+    .meta({
+      openapi: { method: 'POST', path: '/providers', tags, protect: true, summary: 'Add an upstream provider (admins)' },
+      created: true,
+      errors: ['CONFLICT'],
+    })
     .input(CreateProviderInput)
     .output(Provider)
     .mutation(({ ctx, input }) => createProvider(ctx.platform, ctx.actor, input)),
 
   update: adminProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/providers/{provider_id}', tags, protect: true, summary: 'Change an upstream provider (admins)' }, errors: ['CONFLICT'] })
+    .meta({
+      openapi: { method: 'PATCH', path: '/providers/{provider_id}', tags, protect: true, summary: 'Change an upstream provider (admins)' },
+      errors: ['CONFLICT'],
+    })
     .input(UpdateProviderInput)
     .output(Provider)
     .mutation(({ ctx, input: { provider_id, ...changes } }) => updateProvider(ctx.platform, provider_id, changes)),
 
   delete: adminProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/providers/{provider_id}', tags, protect: true, summary: 'Remove an unused upstream provider (admins)' }, errors: ['CONFLICT'] })
+    .meta({
+      openapi: {
+        method: 'DELETE',
+        path: '/providers/{provider_id}',
+        tags,
+        protect: true,
+        summary: 'Remove an unused upstream provider (admins)',
+      },
+      errors: ['CONFLICT'],
+    })
     .input(ProviderRef)
     .output(DeletedProvider)
     .mutation(({ ctx, input }) => deleteProvider(ctx.platform, input.provider_id)),

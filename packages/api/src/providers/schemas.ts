@@ -3,7 +3,10 @@ import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 import { Pricing, PricingInput } from '../models/pricing.js';
 
-export const ProviderId = z.string().regex(/^prov_[a-z0-9]+$/).max(64);
+export const ProviderId = z
+  .string()
+  .regex(/^prov_[a-z0-9]+$/)
+  .max(64);
 export const ProviderKind = z.enum(['openai-compatible', 'demo-echo']);
 
 const ProviderFields = z.object({
@@ -12,14 +15,19 @@ const ProviderFields = z.object({
   base_url: z.string().trim().min(1).max(2048).meta({
     description: 'http(s) URL of the OpenAI-compatible API, e.g. https://api.example.com/v1; `builtin://demo-echo` for demo-echo',
   }),
-  api_key: z.string().min(1).max(4096).nullable().meta({ description: 'Write-only; stored encrypted and never returned. null removes it.' }),
+  api_key: z
+    .string()
+    .min(1)
+    .max(4096)
+    .nullable()
+    .meta({ description: 'Write-only; stored encrypted and never returned. null removes it.' }),
   timeout_ms: z.number().int().min(100).max(600_000),
   priority: z.number().int().min(-1000).max(1000).meta({ description: 'Lower is tried first' }),
   weight: z.number().int().min(0).max(1000).meta({ description: 'Share among providers of equal priority' }),
   enabled: z.boolean(),
   min_price: PricingInput.meta({
     description:
-      'Least price per token that anyone but an admin may give a model routed here: the upstream key is the platform\'s, so developers cannot sell its calls below cost. Default 0.',
+      "Least price per token that anyone but an admin may give a model routed here: the upstream key is the platform's, so developers cannot sell its calls below cost. Default 0.",
   }),
 });
 

@@ -51,8 +51,18 @@ async function findProvider(db: Kysely<Database>, providerId: string): Promise<P
 
 export async function listProviders(db: Kysely<Database>, input: z.infer<typeof ListProvidersInput>) {
   const [rows, count] = await Promise.all([
-    db.selectFrom('providers').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    db.selectFrom('providers').select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('providers')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(input.limit)
+      .offset(pageOffset(input))
+      .execute(),
+    db
+      .selectFrom('providers')
+      .select(sql<number>`count(*)::int`.as('total'))
+      .executeTakeFirstOrThrow(),
   ]);
   return toPage(rows.map(toProvider), count.total, input);
 }
@@ -102,7 +112,13 @@ export async function updateProvider(platform: Platform, providerId: string, inp
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.kind !== undefined ? { kind: input.kind } : {}),
     ...(baseUrlChanged
-      ? { base_url: normalizeBaseUrl(input.base_url ?? (kind === 'demo-echo' ? undefined : current.base_url), kind, platform.config.allowPrivateUpstreams) }
+      ? {
+          base_url: normalizeBaseUrl(
+            input.base_url ?? (kind === 'demo-echo' ? undefined : current.base_url),
+            kind,
+            platform.config.allowPrivateUpstreams,
+          ),
+        }
       : {}),
     ...(input.api_key !== undefined
       ? { api_key_encrypted: input.api_key === null ? null : encryptSecret(platform.config, input.api_key, current.id) }
@@ -153,7 +169,11 @@ export async function deleteProvider(platform: Platform, providerId: string) {
 }
 
 export async function findProviderIdByName(db: Kysely<Database>, name: string): Promise<string | null> {
-  const row = await db.selectFrom('providers').select('id').where(sql`lower(name)`, '=', name.toLowerCase()).executeTakeFirst();
+  const row = await db
+    .selectFrom('providers')
+    .select('id')
+    .where(sql`lower(name)`, '=', name.toLowerCase())
+    .executeTakeFirst();
   return row?.id ?? null;
 }
 
@@ -172,7 +192,8 @@ export async function upsertProviderByName(platform: Platform, input: z.infer<ty
     return (await createProvider(platform, null, input)).id;
   } catch (error) {
     // Another instance starting at the same time created it first.
-    const createdMeanwhile = error instanceof AppError && error.appCode === 'CONFLICT' ? await findProviderIdByName(platform.db, input.name) : null;
+    const createdMeanwhile =
+      error instanceof AppError && error.appCode === 'CONFLICT' ? await findProviderIdByName(platform.db, input.name) : null;
     if (!createdMeanwhile) throw error;
     return createdMeanwhile;
   }

@@ -8,11 +8,27 @@ export async function ensureAdmin(platform: Platform): Promise<void> {
   const { adminEmail, adminPassword } = platform.config;
   if (!adminEmail || !adminPassword) return;
   const email = adminEmail.toLowerCase();
-  const existing = await platform.db.selectFrom('users').select('id').where(sql`lower(email)`, '=', email).executeTakeFirst();
+  const existing = await platform.db
+    .selectFrom('users')
+    .select('id')
+    .where(sql`lower(email)`, '=', email)
+    .executeTakeFirst();
   if (!existing) {
-    const username = email.split('@')[0]?.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 32) || 'admin';
-    const taken = await platform.db.selectFrom('users').select('id').where(sql`lower(username)`, '=', username.toLowerCase()).executeTakeFirst();
-    await registerUser(platform, { username: taken ? `admin_${Date.now()}` : username.padEnd(3, '_'), email, password: adminPassword }, 'admin');
+    const username =
+      email
+        .split('@')[0]
+        ?.replace(/[^A-Za-z0-9_.-]/g, '_')
+        .slice(0, 32) || 'admin';
+    const taken = await platform.db
+      .selectFrom('users')
+      .select('id')
+      .where(sql`lower(username)`, '=', username.toLowerCase())
+      .executeTakeFirst();
+    await registerUser(
+      platform,
+      { username: taken ? `admin_${Date.now()}` : username.padEnd(3, '_'), email, password: adminPassword },
+      'admin',
+    );
     return;
   }
   await platform.db

@@ -167,7 +167,12 @@ async function explainConflict(db: Kysely<Database>, order: NewOrder, input: z.i
 
 /** Inserts the order unless a unique key is taken; a concurrent holder of the key is waited for first. */
 async function insertOrder(db: Kysely<Database>, order: NewOrder): Promise<ToolOrder | undefined> {
-  return db.insertInto('tool_orders').values(order).onConflict((oc) => oc.doNothing()).returningAll().executeTakeFirst();
+  return db
+    .insertInto('tool_orders')
+    .values(order)
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
 }
 
 async function failOrder(db: Kysely<Database>, orderId: string, reason: string, reference: string | null): Promise<void> {
@@ -191,13 +196,27 @@ async function grantTool(trx: Transaction<Database>, platform: Platform, tool: T
   if (paidFromWallet && order.amount_nano > 0n) {
     movements.push({
       debit: true,
-      movement: { userId: order.user_id, amountNano: order.amount_nano, kind: 'tool_purchase', reason: `tool ${tool.id}`, referenceId: order.id, actorId: order.user_id },
+      movement: {
+        userId: order.user_id,
+        amountNano: order.amount_nano,
+        kind: 'tool_purchase',
+        reason: `tool ${tool.id}`,
+        referenceId: order.id,
+        actorId: order.user_id,
+      },
     });
   }
   if (share > 0n) {
     movements.push({
       debit: false,
-      movement: { userId: tool.author_id, amountNano: share, kind: 'tool_sale', reason: `tool ${tool.id}`, referenceId: order.id, actorId: order.user_id },
+      movement: {
+        userId: tool.author_id,
+        amountNano: share,
+        kind: 'tool_sale',
+        reason: `tool ${tool.id}`,
+        referenceId: order.id,
+        actorId: order.user_id,
+      },
     });
   }
   // Wallet rows are locked in user-id order, so a buys-from-b racing b buys-from-a cannot deadlock.
@@ -218,7 +237,11 @@ async function grantTool(trx: Transaction<Database>, platform: Platform, tool: T
     .executeTakeFirst();
   if (!licence) throw new AppError('CONFLICT', { message: 'TOOL_ALREADY_OWNED' });
   // Last, so a transaction holding this hot row waits for nothing else.
-  await trx.updateTable('tools').set({ downloads: sql`downloads + 1` }).where('id', '=', tool.id).execute();
+  await trx
+    .updateTable('tools')
+    .set({ downloads: sql`downloads + 1` })
+    .where('id', '=', tool.id)
+    .execute();
 }
 
 /** Balance payments and free acquisitions: everything in one transaction, or nothing (402 leaves no trace). */
@@ -236,7 +259,12 @@ async function settleInWallet(platform: Platform, tool: ToolWithAuthor, order: N
  * cannot charge twice), the provider is called outside any transaction, and the outcome settles
  * the order.
  */
-async function chargeWithProvider(platform: Platform, charge: ProviderCharge, tool: ToolWithAuthor, order: NewOrder): Promise<ToolOrder | null> {
+async function chargeWithProvider(
+  platform: Platform,
+  charge: ProviderCharge,
+  tool: ToolWithAuthor,
+  order: NewOrder,
+): Promise<ToolOrder | null> {
   const { db } = platform;
   const pending = await insertOrder(db, order);
   if (!pending) return null;

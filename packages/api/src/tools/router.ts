@@ -24,7 +24,6 @@ import { createTool, deleteTool, getTool, listTools, updateTool } from './servic
 
 const tags = ['tools'];
 
-
 // trpc-to-openapi matches paths in the order procedures are declared: the static
 // `/tools/purchases` and `/tools/owned` must come before `/tools/{tool_id}`.
 export const toolsRouter = router({
@@ -95,7 +94,11 @@ export const toolsRouter = router({
     .query(({ ctx, input }) => listReviews(ctx.platform.db, ctx.actor, input)),
 
   createReview: authedProcedure
-    .meta({ openapi: { method: 'POST', path: '/tools/{tool_id}/reviews', tags, protect: true, summary: 'Review a tool you own' }, created: true, errors: ['CONFLICT'] })
+    .meta({
+      openapi: { method: 'POST', path: '/tools/{tool_id}/reviews', tags, protect: true, summary: 'Review a tool you own' },
+      created: true,
+      errors: ['CONFLICT'],
+    })
     .input(CreateReviewInput)
     .output(ToolReview)
     .mutation(({ ctx, input }) => createReview(ctx.platform.db, ctx.actor, input)),

@@ -15,7 +15,11 @@ const UNUSABLE_PASSWORD_HASH = '!demo-account-without-password';
 /** Finds a demo account by username, or creates it (with an empty wallet) when missing. */
 export async function ensureDemoUser(platform: Platform, username: string, role: UserRole): Promise<string> {
   const find = () =>
-    platform.db.selectFrom('users').select('id').where(sql`lower(username)`, '=', username.toLowerCase()).executeTakeFirst();
+    platform.db
+      .selectFrom('users')
+      .select('id')
+      .where(sql`lower(username)`, '=', username.toLowerCase())
+      .executeTakeFirst();
   const existing = await find();
   if (existing) return existing.id;
   try {
@@ -40,7 +44,8 @@ const DEMO_TOOLS = [
   {
     name: 'AI 代码生成器',
     description: '根据自然语言描述生成代码片段，支持 TypeScript、Python 和 Go',
-    full_description: '描述你想要的函数或组件，工具会调用平台上的大模型生成代码，并附带单元测试示例。\n\n- 支持多种语言\n- 可指定代码风格\n- 自动补全类型注解',
+    full_description:
+      '描述你想要的函数或组件，工具会调用平台上的大模型生成代码，并附带单元测试示例。\n\n- 支持多种语言\n- 可指定代码风格\n- 自动补全类型注解',
     category: 'development',
     price: '9.99',
   },

@@ -101,9 +101,7 @@ export async function listTools(db: Kysely<Database>, input: z.infer<typeof List
   if (input.category) query = query.where('tools.category', '=', input.category);
   if (input.search) {
     const pattern = likePattern(input.search);
-    query = query.where((eb) =>
-      eb.or([eb(sql`lower(tools.name)`, 'like', pattern), eb(sql`lower(tools.description)`, 'like', pattern)]),
-    );
+    query = query.where((eb) => eb.or([eb(sql`lower(tools.name)`, 'like', pattern), eb(sql`lower(tools.description)`, 'like', pattern)]));
   }
   const direction = input.order ?? (input.sort === 'price' ? 'asc' : 'desc');
   const sortKey = {

@@ -14,7 +14,10 @@ export const Username = z
 export const Email = z.string().trim().max(254).pipe(z.email());
 export const Password = z.string().min(8).max(128);
 export const Role = z.enum(['user', 'developer', 'admin']);
-export const UserId = z.string().regex(/^user_[a-z0-9]+$/).max(64);
+export const UserId = z
+  .string()
+  .regex(/^user_[a-z0-9]+$/)
+  .max(64);
 
 export const UserProfile = z
   .object({
@@ -32,13 +35,16 @@ export const UpdateProfileInput = z
   .object({
     username: Username.optional(),
     email: Email.optional(),
-    avatar: z.url({ protocol: /^https?$/ }).max(2048).regex(NO_NUL).nullable().optional(),
+    avatar: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .regex(NO_NUL)
+      .nullable()
+      .optional(),
   })
   .strict();
 
-export const ChangePasswordInput = z
-  .object({ current_password: z.string().min(1).max(128), new_password: Password })
-  .strict();
+export const ChangePasswordInput = z.object({ current_password: z.string().min(1).max(128), new_password: Password }).strict();
 
 export const ChangePasswordResult = z.object({ updated: z.literal(true), revoked_sessions: z.number().int() });
 
@@ -50,6 +56,4 @@ export const ListUsersInput = PageInput.extend({
 });
 export const UserList = pageOf(AdminUser);
 
-export const AdminUpdateUserInput = z
-  .object({ user_id: UserId, role: Role.optional(), disabled: z.boolean().optional() })
-  .strict();
+export const AdminUpdateUserInput = z.object({ user_id: UserId, role: Role.optional(), disabled: z.boolean().optional() }).strict();

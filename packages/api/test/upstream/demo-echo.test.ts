@@ -56,8 +56,20 @@ describe('demo-echo', () => {
 
     const words = chunks.map((chunk) => chunk.choices[0]?.delta.content).filter((text) => text);
     expect(words).toEqual([
-      'Echo: ', 'Hello ', 'there, ', 'how ', 'are ', 'you ', 'today?\n\n',
-      'This ', 'reply ', 'comes ', 'from ', 'the ', 'demo-echo ', 'provider.',
+      'Echo: ',
+      'Hello ',
+      'there, ',
+      'how ',
+      'are ',
+      'you ',
+      'today?\n\n',
+      'This ',
+      'reply ',
+      'comes ',
+      'from ',
+      'the ',
+      'demo-echo ',
+      'provider.',
     ]);
     expect(words.join('')).toBe(expectedReply);
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');

@@ -168,8 +168,7 @@ describe('provider cool-down', () => {
     const cooldowns = new ProviderCooldowns({ failureThreshold: 2, cooldownMs: 30_000, now: () => now });
     const flaky = upstream('mock-500');
     const healthy = upstream('mock-ok');
-    const call = () =>
-      withFailover([flaky, healthy], (target) => dispatchChat(target, request), { cooldowns });
+    const call = () => withFailover([flaky, healthy], (target) => dispatchChat(target, request), { cooldowns });
 
     await call();
     await call();

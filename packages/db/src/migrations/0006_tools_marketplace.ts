@@ -19,7 +19,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     updated_at timestamptz NOT NULL DEFAULT now(),
     deleted_at timestamptz
   )`.execute(db);
-  await sql`CREATE INDEX tools_listed_created_idx ON tools (created_at DESC, id DESC) WHERE status = 'published' AND deleted_at IS NULL`.execute(db);
+  await sql`CREATE INDEX tools_listed_created_idx ON tools (created_at DESC, id DESC) WHERE status = 'published' AND deleted_at IS NULL`.execute(
+    db,
+  );
   await sql`CREATE INDEX tools_category_idx ON tools (category)`.execute(db);
   await sql`CREATE INDEX tools_author_idx ON tools (author_id)`.execute(db);
 
@@ -41,7 +43,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // The database arbitrates concurrent purchases: one order per Idempotency-Key, and at most one
   // live (pending or completed) order per buyer and tool, however many requests race.
   await sql`CREATE UNIQUE INDEX tool_orders_idempotency_key ON tool_orders (user_id, idempotency_key)`.execute(db);
-  await sql`CREATE UNIQUE INDEX tool_orders_live_purchase_key ON tool_orders (user_id, tool_id) WHERE status IN ('pending', 'completed')`.execute(db);
+  await sql`CREATE UNIQUE INDEX tool_orders_live_purchase_key ON tool_orders (user_id, tool_id) WHERE status IN ('pending', 'completed')`.execute(
+    db,
+  );
   await sql`CREATE INDEX tool_orders_user_created_idx ON tool_orders (user_id, created_at DESC, id DESC)`.execute(db);
 
   await sql`CREATE TABLE tool_licences (

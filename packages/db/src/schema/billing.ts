@@ -13,13 +13,7 @@ export interface WalletsTable {
   updated_at: Timestamp;
 }
 
-export type LedgerKind =
-  | 'signup_credit'
-  | 'admin_credit'
-  | 'admin_debit'
-  | 'model_usage'
-  | 'tool_purchase'
-  | 'tool_sale';
+export type LedgerKind = 'signup_credit' | 'admin_credit' | 'admin_debit' | 'model_usage' | 'tool_purchase' | 'tool_sale';
 
 /** Append-only: a trigger refuses UPDATE and DELETE. */
 export interface LedgerEntriesTable {

@@ -1,12 +1,6 @@
 import { sendDemoEcho, streamDemoEcho } from './demo-echo.js';
 import { sendChatCompletion, streamChatCompletion } from './openai-compatible.js';
-import type {
-  ChatCompletionRequest,
-  UpstreamCallOptions,
-  UpstreamCompletion,
-  UpstreamStream,
-  UpstreamTarget,
-} from './types.js';
+import type { ChatCompletionRequest, UpstreamCallOptions, UpstreamCompletion, UpstreamStream, UpstreamTarget } from './types.js';
 
 export * from './types.js';
 export { closeUpstreamPools, listUpstreamModels, sendChatCompletion, streamChatCompletion } from './openai-compatible.js';
@@ -56,9 +50,7 @@ export function dispatchChat(
 ): Promise<UpstreamStream | UpstreamCompletion> {
   switch (target.kind) {
     case 'openai-compatible':
-      return options.stream === true
-        ? streamChatCompletion(target, request, options)
-        : sendChatCompletion(target, request, options);
+      return options.stream === true ? streamChatCompletion(target, request, options) : sendChatCompletion(target, request, options);
     case 'demo-echo':
       return options.stream === true ? streamDemoEcho(target, request, options) : sendDemoEcho(target, request, options);
     default: {

@@ -219,8 +219,7 @@ function upstreamErrorMessage(text: string, status: number): { message: string; 
     if (isRecord(json)) {
       const error = json.error;
       if (isRecord(error) && typeof error.message === 'string') {
-        const code =
-          typeof error.code === 'string' ? error.code : typeof error.type === 'string' ? error.type : undefined;
+        const code = typeof error.code === 'string' ? error.code : typeof error.type === 'string' ? error.type : undefined;
         return code === undefined ? { message: error.message } : { message: error.message, code };
       }
       if (typeof error === 'string') return { message: error };
@@ -549,7 +548,10 @@ class SseChunkStream implements UpstreamStream {
 export async function listUpstreamModels(target: UpstreamTarget, options: UpstreamCallOptions = {}): Promise<string[]> {
   const { signal } = options;
   const endpoint = resolveEndpoint(target);
-  const json = await requestJson(target, endpoint, signal, 'model list', { method: 'GET', path: endpoint.path.replace('/chat/completions', '/models') });
+  const json = await requestJson(target, endpoint, signal, 'model list', {
+    method: 'GET',
+    path: endpoint.path.replace('/chat/completions', '/models'),
+  });
   if (!isRecord(json) || !Array.isArray(json.data)) throw protocolError(target, 'model list has no data array', true);
   const ids: string[] = [];
   for (const model of json.data) {

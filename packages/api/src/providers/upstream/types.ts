@@ -128,14 +128,7 @@ export interface UpstreamStream extends AsyncIterable<ChatCompletionChunk> {
   cancel(): void;
 }
 
-export type UpstreamErrorKind =
-  | 'connect'
-  | 'timeout'
-  | 'rate_limited'
-  | 'server'
-  | 'client'
-  | 'protocol'
-  | 'aborted';
+export type UpstreamErrorKind = 'connect' | 'timeout' | 'rate_limited' | 'server' | 'client' | 'protocol' | 'aborted';
 
 export interface UpstreamErrorInit {
   kind: UpstreamErrorKind;
