@@ -2,6 +2,7 @@ import type { Database, Post, PostComment, PostsTable } from '@maas/db';
 import { type Kysely, sql, type Updateable } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
+import { isForeignKeyViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { pageOffset, toPage } from '../core/pagination.js';
@@ -155,10 +156,6 @@ export async function deletePost(db: Kysely<Database>, actor: Actor, postId: str
   const deleted = await db.deleteFrom('posts').where('id', '=', post.id).executeTakeFirst();
   if (deleted.numDeletedRows === 0n) throw new AppError('NOT_FOUND', { message: 'POST_NOT_FOUND' });
   return { id: post.id, deleted: true as const };
-}
-
-function isForeignKeyViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Database, Model, ModelParametersJson, ModelRoute, Provider } from 
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
-import { uniqueViolation } from '../core/db-errors.js';
+import { isForeignKeyViolation, uniqueViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
@@ -217,10 +217,6 @@ function modelWriteError(error: unknown): unknown {
   if (isForeignKeyViolation(error))
     return new AppError('INVALID_REQUEST', { message: 'MODEL_ROUTE_PROVIDER_UNKNOWN', details: { field: 'routes' } });
   return error;
-}
-
-function isForeignKeyViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
 }
 
 function parametersJson(config: ModelParametersJson): string {

@@ -2,7 +2,7 @@ import type { Database, Provider, ProviderKind } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
-import { uniqueViolation } from '../core/db-errors.js';
+import { isForeignKeyViolation, uniqueViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { pageOffset, toPage } from '../core/pagination.js';
@@ -37,10 +37,6 @@ function conflictOrThrow(error: unknown): never {
     throw new AppError('CONFLICT', { message: 'PROVIDER_NAME_TAKEN', details: { field: 'name' } });
   }
   throw error;
-}
-
-function isForeignKeyViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
 }
 
 async function findProvider(db: Kysely<Database>, providerId: string): Promise<Provider> {
