@@ -5,6 +5,7 @@ import type { Actor } from '../core/context.js';
 import { isForeignKeyViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { containsPattern } from '../core/like.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CommentRef, CreateCommentInput, CreatePostInput, ListCommentsInput, ListPostsInput, UpdatePostInput } from './schemas.js';
@@ -57,10 +58,6 @@ function commentsWithAuthor(db: Kysely<Database>) {
     .select(['users.username as author_username', 'users.avatar as author_avatar']);
 }
 
-function likePattern(search: string): string {
-  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /** Tags are a set: duplicates are dropped, first occurrence keeps its place. */
 function uniqueTags(tags: string[]): string[] {
   return [...new Set(tags)];
@@ -89,7 +86,7 @@ export async function listPosts(db: Kysely<Database>, viewer: Actor | null, inpu
     query = query.where((eb) => eb.or([eb('posts.author_id', '=', author), eb(sql`lower(users.username)`, '=', author.toLowerCase())]));
   }
   if (input.search) {
-    const pattern = likePattern(input.search);
+    const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(posts.title)`, 'like', pattern), eb(sql`lower(posts.content)`, 'like', pattern)]));
   }
   let rows = query.selectAll('posts').select(['users.username as author_username', 'users.avatar as author_avatar']);

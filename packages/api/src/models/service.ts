@@ -5,6 +5,7 @@ import type { Actor } from '../core/context.js';
 import { isForeignKeyViolation, uniqueViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { containsPattern } from '../core/like.js';
 import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
@@ -54,10 +55,6 @@ function toModelDetail(row: Model, routes: ModelRoute[] | null) {
   };
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 export async function listModels(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListModelsInput>) {
   let query = db.selectFrom('models');
   if (viewer?.role !== 'admin') {
@@ -67,7 +64,7 @@ export async function listModels(db: Kysely<Database>, viewer: Actor | null, inp
   }
   if (input.category) query = query.where('category', '=', input.category);
   if (input.search) {
-    const pattern = `%${escapeLike(input.search.toLowerCase())}%`;
+    const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(name)`, 'like', pattern), eb(sql`lower(description)`, 'like', pattern)]));
   }
   let page = query.selectAll();

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { containsPattern } from '../core/like.js';
 import { nanoToAmount } from '../core/money.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
@@ -87,10 +88,6 @@ export async function ownsTool(db: Kysely<Database>, userId: string, toolId: str
   return licence !== undefined;
 }
 
-function likePattern(search: string): string {
-  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /** The public catalogue: published tools only. */
 export async function listTools(db: Kysely<Database>, input: z.infer<typeof ListToolsInput>) {
   let query = db
@@ -100,7 +97,7 @@ export async function listTools(db: Kysely<Database>, input: z.infer<typeof List
     .where('tools.deleted_at', 'is', null);
   if (input.category) query = query.where('tools.category', '=', input.category);
   if (input.search) {
-    const pattern = likePattern(input.search);
+    const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(tools.name)`, 'like', pattern), eb(sql`lower(tools.description)`, 'like', pattern)]));
   }
   const direction = input.order ?? (input.sort === 'price' ? 'asc' : 'desc');

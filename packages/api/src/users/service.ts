@@ -6,6 +6,7 @@ import { admitLoginAttempt } from '../auth/login-limits.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
+import { containsPattern } from '../core/like.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso, toIsoOrNull } from '../core/time.js';
@@ -79,7 +80,7 @@ export async function listUsers(db: Kysely<Database>, input: z.infer<typeof List
   let query = db.selectFrom('users');
   if (input.role) query = query.where('role', '=', input.role);
   if (input.search) {
-    const pattern = `%${input.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(username)`, 'like', pattern), eb(sql`lower(email)`, 'like', pattern)]));
   }
   const [rows, count] = await Promise.all([
