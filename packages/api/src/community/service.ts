@@ -6,14 +6,13 @@ import { isForeignKeyViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
+import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CommentRef, CreateCommentInput, CreatePostInput, ListCommentsInput, ListPostsInput, UpdatePostInput } from './schemas.js';
 
 type PostWithAuthor = Post & { author_username: string; author_avatar: string | null };
 type CommentWithAuthor = PostComment & { author_username: string; author_avatar: string | null };
-
-const isAdmin = (actor: Actor | null): boolean => actor?.role === 'admin';
 
 function toPost(post: PostWithAuthor) {
   return {
@@ -72,7 +71,7 @@ async function findVisiblePost(db: Kysely<Database>, viewer: Actor | null, postI
 
 async function findEditablePost(db: Kysely<Database>, actor: Actor, postId: string): Promise<PostWithAuthor> {
   const post = await findVisiblePost(db, actor, postId);
-  if (post.author_id !== actor.userId && !isAdmin(actor)) throw new AppError('FORBIDDEN', { message: 'POST_NOT_AUTHOR' });
+  if (!isOwnerOrAdmin(actor, post.author_id)) throw new AppError('FORBIDDEN', { message: 'POST_NOT_AUTHOR' });
   return post;
 }
 
@@ -247,7 +246,7 @@ export async function deleteComment(db: Kysely<Database>, actor: Actor, input: z
     .where('post_id', '=', post.id)
     .executeTakeFirst();
   if (!comment || (comment.hidden_at !== null && !isAdmin(actor))) throw new AppError('NOT_FOUND', { message: 'COMMENT_NOT_FOUND' });
-  if (comment.author_id !== actor.userId && post.author_id !== actor.userId && !isAdmin(actor)) {
+  if (comment.author_id !== actor.userId && !isOwnerOrAdmin(actor, post.author_id)) {
     throw new AppError('FORBIDDEN', { message: 'COMMENT_DELETE_FORBIDDEN' });
   }
   await db.transaction().execute(async (trx) => {

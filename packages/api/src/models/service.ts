@@ -7,6 +7,7 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
 import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
+import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
@@ -16,13 +17,9 @@ import type { CreateModelInput, ListModelsInput, RouteInput, UpdateModelInput } 
 
 type RouteSpec = z.infer<typeof RouteInput>;
 
-function isOwnerOrAdmin(model: Pick<Model, 'owner_id'>, actor: Actor | null): actor is Actor {
-  return actor !== null && (actor.role === 'admin' || actor.userId === model.owner_id);
-}
-
 /** Public models for everyone; private ones only for their owner and admins. */
 export function canSeeModel(model: Pick<Model, 'owner_id' | 'visibility'>, viewer: Actor | null): boolean {
-  return model.visibility === 'public' || isOwnerOrAdmin(model, viewer);
+  return model.visibility === 'public' || isOwnerOrAdmin(viewer, model.owner_id);
 }
 
 export function toModel(row: Model) {
@@ -57,7 +54,7 @@ function toModelDetail(row: Model, routes: ModelRoute[] | null) {
 
 export async function listModels(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListModelsInput>) {
   let query = db.selectFrom('models');
-  if (viewer?.role !== 'admin') {
+  if (!isAdmin(viewer)) {
     query = viewer
       ? query.where((eb) => eb.or([eb('visibility', '=', 'public'), eb('owner_id', '=', viewer.userId)]))
       : query.where('visibility', '=', 'public');
@@ -95,7 +92,7 @@ export async function findVisibleModel(db: Kysely<Database>, viewer: Actor | nul
 
 async function findEditableModel(db: Kysely<Database>, actor: Actor, modelId: string): Promise<Model> {
   const row = await findVisibleModel(db, actor, modelId);
-  if (!isOwnerOrAdmin(row, actor)) throw new AppError('FORBIDDEN', { message: 'MODEL_NOT_OWNER' });
+  if (!isOwnerOrAdmin(actor, row.owner_id)) throw new AppError('FORBIDDEN', { message: 'MODEL_NOT_OWNER' });
   return row;
 }
 
@@ -113,7 +110,7 @@ async function routesOf(db: Kysely<Database>, modelId: string): Promise<ModelRou
 /** Routes are shown to the owner and admins only: they name the platform's upstreams. */
 export async function getModel(db: Kysely<Database>, viewer: Actor | null, modelId: string) {
   const row = await findVisibleModel(db, viewer, modelId);
-  const routes = isOwnerOrAdmin(row, viewer) ? await routesOf(db, row.id) : null;
+  const routes = isOwnerOrAdmin(viewer, row.owner_id) ? await routesOf(db, row.id) : null;
   return toModelDetail(row, routes);
 }
 
@@ -126,7 +123,7 @@ export async function findUsableModel(db: Kysely<Database>, actor: Actor, modelI
   if (!row || !canSeeModel(row, actor)) {
     throw new AppError('INVALID_REQUEST', { message: 'MODEL_NOT_FOUND', details: { field: 'model_id' } });
   }
-  if (!isOwnerOrAdmin(row, actor) && row.status !== 'active') {
+  if (!isOwnerOrAdmin(actor, row.owner_id) && row.status !== 'active') {
     const message = row.status === 'deprecated' ? 'MODEL_DEPRECATED' : 'MODEL_INACTIVE';
     throw new AppError('INVALID_REQUEST', { message, params: { model: row.name }, details: { field: 'model_id' } });
   }
@@ -167,7 +164,7 @@ async function currentRouteFloors(db: Kysely<Database>, modelId: string): Promis
  * one below the provider's floor; anyone else would sell the platform's calls below cost.
  */
 function assertPricedAtFloors(actor: Actor, pricing: { input: bigint; output: bigint }, providers: readonly ProviderFloor[]): void {
-  if (actor.role === 'admin') return;
+  if (isAdmin(actor)) return;
   const below = providers.filter((p) => pricing.input < p.min_input_nano_per_token || pricing.output < p.min_output_nano_per_token);
   if (below.length === 0) return;
   let input = 0n;

@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
 import { nanoToAmount } from '../core/money.js';
+import { isOwnerOrAdmin } from '../core/ownership.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CreateToolInput, ListToolsInput, UpdateToolInput } from './schemas.js';
@@ -55,17 +56,13 @@ export function toolsWithAuthor(db: Kysely<Database>) {
     .select('users.username as author_username');
 }
 
-function isAuthorOrAdmin(tool: Pick<Tool, 'author_id'>, actor: Actor | null): boolean {
-  return actor !== null && (actor.role === 'admin' || actor.userId === tool.author_id);
-}
-
 /**
  * A tool the viewer may see: published and unlisted ones for everyone (unlisted only by id),
  * drafts for their author and admins. Anything else is a 404 that does not reveal the tool.
  */
 export async function findVisibleTool(db: Kysely<Database>, viewer: Actor | null, toolId: string): Promise<ToolWithAuthor> {
   const tool = await toolsWithAuthor(db).where('tools.id', '=', toolId).where('tools.deleted_at', 'is', null).executeTakeFirst();
-  if (!tool || (tool.status === 'draft' && !isAuthorOrAdmin(tool, viewer))) {
+  if (!tool || (tool.status === 'draft' && !isOwnerOrAdmin(viewer, tool.author_id))) {
     throw new AppError('NOT_FOUND', { message: 'TOOL_NOT_FOUND' });
   }
   return tool;
@@ -74,7 +71,7 @@ export async function findVisibleTool(db: Kysely<Database>, viewer: Actor | null
 /** The tool, if the actor may change it: 404 when they cannot see it, 403 when they can but are not its author. */
 async function findEditableTool(db: Kysely<Database>, actor: Actor, toolId: string): Promise<ToolWithAuthor> {
   const tool = await findVisibleTool(db, actor, toolId);
-  if (!isAuthorOrAdmin(tool, actor)) throw new AppError('FORBIDDEN', { message: 'TOOL_NOT_AUTHOR' });
+  if (!isOwnerOrAdmin(actor, tool.author_id)) throw new AppError('FORBIDDEN', { message: 'TOOL_NOT_AUTHOR' });
   return tool;
 }
 
