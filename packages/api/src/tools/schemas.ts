@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { IdOf } from '../core/ids.js';
 import { Amount, decimalToNano, NANO_PER_UNIT } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
-export const ToolId = z
-  .string()
-  .regex(/^tool_[a-z0-9]+$/)
-  .max(64);
+export const ToolId = IdOf('tool');
 export const ToolStatus = z.enum(['draft', 'published', 'unlisted']);
 /** A slug such as `development`; free-form so authors can open new shelves. */
 export const ToolCategory = z
