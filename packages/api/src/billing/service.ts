@@ -3,10 +3,10 @@ import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
-import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
+import { CURRENCY, nanoToAmount, nanoToDecimalString } from '../core/money.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
-import { CURRENCY, type AdminWalletMovementInput, type ListWalletTransactionsInput } from './schemas.js';
+import type { AdminWalletMovementInput, ListWalletTransactionsInput } from './schemas.js';
 import { creditWallet, debitWallet, getWallet } from './wallet.js';
 
 function toWalletTransaction(entry: LedgerEntry) {

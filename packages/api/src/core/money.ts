@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The one currency of the platform wallet; every amount, price and order is in it. */
+export const CURRENCY = 'CNY';
+
 /** Nano-units: 1 currency unit = 10^9 nano. Amounts stay bigint until the API edge. */
 export const NANO_PER_UNIT = 1_000_000_000n;
 const SCALE = 9;

@@ -5,14 +5,11 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
-import { nanoToAmount } from '../core/money.js';
+import { CURRENCY, nanoToAmount } from '../core/money.js';
 import { isOwnerOrAdmin } from '../core/ownership.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CreateToolInput, ListToolsInput, UpdateToolInput } from './schemas.js';
-
-/** The one currency of the platform wallet; every price and order is in it. */
-export const PLATFORM_CURRENCY = 'CNY';
 
 export type ToolWithAuthor = Tool & { author_username: string };
 
@@ -140,7 +137,7 @@ export async function createTool(db: Kysely<Database>, actor: Actor, input: z.in
       category: input.category,
       version: input.version,
       price_nano: input.price,
-      currency: PLATFORM_CURRENCY,
+      currency: CURRENCY,
       status: input.status,
     })
     .execute();
