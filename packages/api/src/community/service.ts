@@ -7,7 +7,7 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
 import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CommentRef, CreateCommentInput, CreatePostInput, ListCommentsInput, ListPostsInput, UpdatePostInput } from './schemas.js';
 
@@ -92,11 +92,7 @@ export async function listPosts(db: Kysely<Database>, viewer: Actor | null, inpu
   if (input.sort === 'popular') rows = rows.orderBy('posts.likes_count', 'desc').orderBy('posts.comments_count', 'desc');
   rows = rows.orderBy('posts.created_at', 'desc').orderBy('posts.id', 'desc');
 
-  const [posts, count] = await Promise.all([
-    rows.limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(posts.map(toPost), count.total, input);
+  return listPage(input, { rows, count: query }, toPost);
 }
 
 export async function getPost(db: Kysely<Database>, viewer: Actor | null, postId: string) {
@@ -202,18 +198,12 @@ export async function listComments(db: Kysely<Database>, viewer: Actor | null, i
   const post = await findVisiblePost(db, viewer, input.post_id);
   let query = db.selectFrom('post_comments').where('post_comments.post_id', '=', post.id);
   if (!isAdmin(viewer)) query = query.where('post_comments.hidden_at', 'is', null);
-  const [rows, count] = await Promise.all([
-    commentsWithAuthor(db)
-      .where('post_comments.post_id', '=', post.id)
-      .$if(!isAdmin(viewer), (q) => q.where('post_comments.hidden_at', 'is', null))
-      .orderBy('post_comments.created_at', 'asc')
-      .orderBy('post_comments.id', 'asc')
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toComment), count.total, input);
+  const rows = commentsWithAuthor(db)
+    .where('post_comments.post_id', '=', post.id)
+    .$if(!isAdmin(viewer), (q) => q.where('post_comments.hidden_at', 'is', null))
+    .orderBy('post_comments.created_at', 'asc')
+    .orderBy('post_comments.id', 'asc');
+  return listPage(input, { rows, count: query }, toComment);
 }
 
 /** The comment and the post's visible-comment counter move in one transaction. */

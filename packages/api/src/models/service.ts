@@ -8,7 +8,7 @@ import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
 import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
 import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
@@ -76,11 +76,7 @@ export async function listModels(db: Kysely<Database>, viewer: Actor | null, inp
       page = page.orderBy('created_at', 'desc').orderBy('id', 'desc');
       break;
   }
-  const [rows, count] = await Promise.all([
-    page.limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toModel), count.total, input);
+  return listPage(input, { rows: page, count: query }, toModel);
 }
 
 /** The model if the viewer may see it; otherwise the same 404 as for a missing one. */

@@ -5,7 +5,7 @@ import type { Actor } from '../core/context.js';
 import { isForeignKeyViolation, uniqueViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { nanoToAmount } from '../core/money.js';
@@ -46,21 +46,8 @@ async function findProvider(db: Kysely<Database>, providerId: string): Promise<P
 }
 
 export async function listProviders(db: Kysely<Database>, input: z.infer<typeof ListProvidersInput>) {
-  const [rows, count] = await Promise.all([
-    db
-      .selectFrom('providers')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    db
-      .selectFrom('providers')
-      .select(sql<number>`count(*)::int`.as('total'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toProvider), count.total, input);
+  const query = db.selectFrom('providers');
+  return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, toProvider);
 }
 
 export async function getProvider(db: Kysely<Database>, providerId: string) {

@@ -7,7 +7,7 @@ import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
 import { CURRENCY, nanoToAmount } from '../core/money.js';
 import { isOwnerOrAdmin } from '../core/ownership.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CreateToolInput, ListToolsInput, UpdateToolInput } from './schemas.js';
 
@@ -102,20 +102,14 @@ export async function listTools(db: Kysely<Database>, input: z.infer<typeof List
     created_at: sql`tools.created_at`,
   }[input.sort];
 
-  const [rows, count] = await Promise.all([
-    query
-      .selectAll('tools')
-      .select('users.username as author_username')
-      .orderBy(sortKey, direction)
-      // A stable tie-break keeps pages from overlapping.
-      .orderBy('tools.created_at', direction)
-      .orderBy('tools.id', direction)
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toTool), count.total, input);
+  const rows = query
+    .selectAll('tools')
+    .select('users.username as author_username')
+    .orderBy(sortKey, direction)
+    // A stable tie-break keeps pages from overlapping.
+    .orderBy('tools.created_at', direction)
+    .orderBy('tools.id', direction);
+  return listPage(input, { rows, count: query }, toTool);
 }
 
 export async function getTool(db: Kysely<Database>, viewer: Actor | null, toolId: string) {

@@ -7,7 +7,7 @@ import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { containsPattern } from '../core/like.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso, toIsoOrNull } from '../core/time.js';
 import type { AdminUpdateUserInput, ChangePasswordInput, ListUsersInput, UpdateProfileInput } from './schemas.js';
@@ -83,11 +83,7 @@ export async function listUsers(db: Kysely<Database>, input: z.infer<typeof List
     const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(username)`, 'like', pattern), eb(sql`lower(email)`, 'like', pattern)]));
   }
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toAdminUser), count.total, input);
+  return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, toAdminUser);
 }
 
 /** Role changes and disabling take effect on the user's next request (the auth caches are cleared). */
