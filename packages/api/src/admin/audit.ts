@@ -1,8 +1,9 @@
 import type { Database } from '@maas/db';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { newId } from '../core/ids.js';
-import { PageInput, pageOf, pageOffset, toPage } from '../core/pagination.js';
+import { escapeLike } from '../core/like.js';
+import { listPage, PageInput, pageOf } from '../core/pagination.js';
 import { InstantInput, Timestamp, toIso } from '../core/time.js';
 
 export interface AuditRecord {
@@ -75,17 +76,12 @@ export const AuditList = pageOf(AuditEntry);
 export async function listAuditLog(db: Kysely<Database>, input: z.infer<typeof ListAuditInput>) {
   let query = db.selectFrom('audit_log');
   if (input.actor_id) query = query.where('actor_id', '=', input.actor_id);
-  if (input.action) query = query.where('action', 'like', `${input.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (input.action) query = query.where('action', 'like', `${escapeLike(input.action)}%`);
   if (input.target_id) query = query.where('target_id', '=', input.target_id);
   if (input.from) query = query.where('created_at', '>=', new Date(input.from));
   if (input.to) query = query.where('created_at', '<', new Date(input.to));
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(
-    rows.map((row) => ({ ...row, created_at: toIso(row.created_at) })),
-    count.total,
-    input,
-  );
+  return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, (row) => ({
+    ...row,
+    created_at: toIso(row.created_at),
+  }));
 }

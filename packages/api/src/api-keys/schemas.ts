@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { IdOf } from '../core/ids.js';
 import { Amount, PositiveAmount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { InstantInput, Timestamp } from '../core/time.js';
 
-export const ApiKeyId = z
-  .string()
-  .regex(/^key_[a-z0-9]+$/)
-  .max(64);
+export const ApiKeyId = IdOf('key');
 export const ModelIdList = z
   .array(z.string().trim().min(1).max(200))
   .min(1)

@@ -6,7 +6,7 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId, randomSecret } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso, toIsoOrNull } from '../core/time.js';
 import { API_KEY_PREFIX, apiKeyCache } from './authenticate.js';
@@ -70,15 +70,9 @@ export async function createApiKey(db: Kysely<Database>, actor: Actor, input: z.
 /** The caller's keys that are not revoked, newest first. The key itself is never shown again. */
 export async function listApiKeys(db: Kysely<Database>, actor: Actor, input: z.infer<typeof ListApiKeysInput>) {
   const query = db.selectFrom('api_keys').where('user_id', '=', actor.userId).where('revoked_at', 'is', null);
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-  ]);
   const now = Date.now();
-  return toPage(
-    rows.map((row) => toApiKey(row, now)),
-    Number(count.total),
-    input,
+  return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, (row) =>
+    toApiKey(row, now),
   );
 }
 

@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { IdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 import { ModelId } from '../models/schemas.js';
 
-export const AppId = z
-  .string()
-  .regex(/^app_[a-z0-9]+$/)
-  .max(64);
+export const AppId = IdOf('app');
 export const ApplicationStatus = z.enum(['running', 'stopped']);
 
 export const ApplicationConfig = z

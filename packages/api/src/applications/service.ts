@@ -1,11 +1,12 @@
 import type { Application as ApplicationRow, ApplicationConfigJson, Database } from '@maas/db';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
+import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { findUsableModel } from '../models/service.js';
@@ -29,29 +30,19 @@ function toApplication(publicUrl: string, row: ApplicationRow) {
   };
 }
 
-function isOwnerOrAdmin(row: Pick<ApplicationRow, 'owner_id'>, actor: Actor): boolean {
-  return actor.role === 'admin' || row.owner_id === actor.userId;
-}
-
 /** Another user's application is a 404, whether or not it exists. */
 async function findAccessibleApplication(db: Kysely<Database>, actor: Actor, appId: string): Promise<ApplicationRow> {
   const row = await db.selectFrom('applications').selectAll().where('id', '=', appId).executeTakeFirst();
-  if (!row || !isOwnerOrAdmin(row, actor)) throw new AppError('NOT_FOUND', { message: 'APP_NOT_FOUND' });
+  if (!row || !isOwnerOrAdmin(actor, row.owner_id)) throw new AppError('NOT_FOUND', { message: 'APP_NOT_FOUND' });
   return row;
 }
 
 export async function listApplications(platform: Platform, actor: Actor, input: z.infer<typeof ListApplicationsInput>) {
-  if (input.all && actor.role !== 'admin') throw new AppError('FORBIDDEN', { message: 'APPS_ALL_ADMIN_ONLY' });
+  if (input.all && !isAdmin(actor)) throw new AppError('FORBIDDEN', { message: 'APPS_ALL_ADMIN_ONLY' });
   let query = platform.db.selectFrom('applications');
   if (!input.all) query = query.where('owner_id', '=', actor.userId);
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(
-    rows.map((row) => toApplication(platform.config.publicUrl, row)),
-    count.total,
-    input,
+  return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, (row) =>
+    toApplication(platform.config.publicUrl, row),
   );
 }
 

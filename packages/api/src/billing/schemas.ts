@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { Amount, PositiveAmount } from '../core/money.js';
+import { Amount, CURRENCY, PositiveAmount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { DateOrInstantInput, Timestamp } from '../core/time.js';
 import { UserId } from '../users/schemas.js';
-
-export const CURRENCY = 'CNY';
 
 export const Wallet = z
   .object({

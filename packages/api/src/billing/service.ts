@@ -3,10 +3,10 @@ import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
-import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { CURRENCY, nanoToAmount, nanoToDecimalString } from '../core/money.js';
+import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
-import { CURRENCY, type AdminWalletMovementInput, type ListWalletTransactionsInput } from './schemas.js';
+import type { AdminWalletMovementInput, ListWalletTransactionsInput } from './schemas.js';
 import { creditWallet, debitWallet, getWallet } from './wallet.js';
 
 function toWalletTransaction(entry: LedgerEntry) {
@@ -39,11 +39,11 @@ export async function getOwnWallet(db: Kysely<Database>, actor: Actor) {
 /** The caller's ledger, newest first. */
 export async function listWalletTransactions(db: Kysely<Database>, actor: Actor, input: z.infer<typeof ListWalletTransactionsInput>) {
   const query = db.selectFrom('ledger_entries').where('user_id', '=', actor.userId);
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toWalletTransaction), Number(count.total), input);
+  return listPage(
+    input,
+    { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query },
+    toWalletTransaction,
+  );
 }
 
 export async function adminCreditWallet(db: Kysely<Database>, actor: Actor, input: z.infer<typeof AdminWalletMovementInput>) {

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { ChatMessage } from '../providers/upstream/index.js';
 import type { ListConversationsInput, ListMessagesInput } from './schemas.js';
@@ -115,34 +115,20 @@ function toConversation(row: {
 export async function listConversations(db: Kysely<Database>, actor: Actor, input: z.infer<typeof ListConversationsInput>) {
   let query = db.selectFrom('conversations').where('user_id', '=', actor.userId);
   if (input.app_id) query = query.where('app_id', '=', input.app_id);
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toConversation), count.total, input);
+  return listPage(input, { rows: query.selectAll().orderBy('updated_at', 'desc').orderBy('id', 'desc'), count: query }, toConversation);
 }
 
 export async function listMessages(db: Kysely<Database>, actor: Actor, input: z.infer<typeof ListMessagesInput>) {
   await findOwnConversation(db, actor.userId, input.conversation_id);
   const base = db.selectFrom('messages').where('conversation_id', '=', input.conversation_id);
-  const [rows, count] = await Promise.all([
-    base
-      .select(['id', 'role', 'content', 'tokens', 'created_at'])
-      .orderBy('created_at', 'asc')
-      .orderBy('id', 'asc')
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    base.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  const data = rows.map((row) => ({
+  const rows = base.select(['id', 'role', 'content', 'tokens', 'created_at']).orderBy('created_at', 'asc').orderBy('id', 'asc');
+  return listPage(input, { rows, count: base }, (row) => ({
     id: row.id,
     role: row.role === 'assistant' ? ('assistant' as const) : row.role === 'system' ? ('system' as const) : ('user' as const),
     content: row.content,
     tokens: row.tokens,
     created_at: toIso(row.created_at),
   }));
-  return toPage(data, count.total, input);
 }
 
 export async function deleteConversation(db: Kysely<Database>, actor: Actor, conversationId: string) {

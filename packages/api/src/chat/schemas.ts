@@ -1,16 +1,11 @@
 import { z } from 'zod';
+import { IdOf } from '../core/ids.js';
 import { Amount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
-export const AppId = z
-  .string()
-  .regex(/^app_[a-z0-9]+$/)
-  .max(64);
-export const ConversationId = z
-  .string()
-  .regex(/^conv_[a-z0-9]+$/)
-  .max(64);
+export const AppId = IdOf('app');
+export const ConversationId = IdOf('conv');
 
 export const ChatInput = z
   .object({

@@ -1,15 +1,10 @@
 import { z } from 'zod';
+import { IdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
-export const PostId = z
-  .string()
-  .regex(/^post_[a-z0-9]+$/)
-  .max(64);
-export const CommentId = z
-  .string()
-  .regex(/^cmt_[a-z0-9]+$/)
-  .max(64);
+export const PostId = IdOf('post');
+export const CommentId = IdOf('cmt');
 export const PostCategory = z.enum(['discussion', 'showcase', 'question', 'announcement', 'tutorial']);
 export const Tag = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and "-", at most 32, not starting with "-"');
 

@@ -2,16 +2,17 @@ import type { Database, Post, PostComment, PostsTable } from '@maas/db';
 import { type Kysely, sql, type Updateable } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
+import { isForeignKeyViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { containsPattern } from '../core/like.js';
+import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
+import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CommentRef, CreateCommentInput, CreatePostInput, ListCommentsInput, ListPostsInput, UpdatePostInput } from './schemas.js';
 
 type PostWithAuthor = Post & { author_username: string; author_avatar: string | null };
 type CommentWithAuthor = PostComment & { author_username: string; author_avatar: string | null };
-
-const isAdmin = (actor: Actor | null): boolean => actor?.role === 'admin';
 
 function toPost(post: PostWithAuthor) {
   return {
@@ -56,10 +57,6 @@ function commentsWithAuthor(db: Kysely<Database>) {
     .select(['users.username as author_username', 'users.avatar as author_avatar']);
 }
 
-function likePattern(search: string): string {
-  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /** Tags are a set: duplicates are dropped, first occurrence keeps its place. */
 function uniqueTags(tags: string[]): string[] {
   return [...new Set(tags)];
@@ -74,7 +71,7 @@ async function findVisiblePost(db: Kysely<Database>, viewer: Actor | null, postI
 
 async function findEditablePost(db: Kysely<Database>, actor: Actor, postId: string): Promise<PostWithAuthor> {
   const post = await findVisiblePost(db, actor, postId);
-  if (post.author_id !== actor.userId && !isAdmin(actor)) throw new AppError('FORBIDDEN', { message: 'POST_NOT_AUTHOR' });
+  if (!isOwnerOrAdmin(actor, post.author_id)) throw new AppError('FORBIDDEN', { message: 'POST_NOT_AUTHOR' });
   return post;
 }
 
@@ -88,18 +85,14 @@ export async function listPosts(db: Kysely<Database>, viewer: Actor | null, inpu
     query = query.where((eb) => eb.or([eb('posts.author_id', '=', author), eb(sql`lower(users.username)`, '=', author.toLowerCase())]));
   }
   if (input.search) {
-    const pattern = likePattern(input.search);
+    const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(posts.title)`, 'like', pattern), eb(sql`lower(posts.content)`, 'like', pattern)]));
   }
   let rows = query.selectAll('posts').select(['users.username as author_username', 'users.avatar as author_avatar']);
   if (input.sort === 'popular') rows = rows.orderBy('posts.likes_count', 'desc').orderBy('posts.comments_count', 'desc');
   rows = rows.orderBy('posts.created_at', 'desc').orderBy('posts.id', 'desc');
 
-  const [posts, count] = await Promise.all([
-    rows.limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(posts.map(toPost), count.total, input);
+  return listPage(input, { rows, count: query }, toPost);
 }
 
 export async function getPost(db: Kysely<Database>, viewer: Actor | null, postId: string) {
@@ -157,10 +150,6 @@ export async function deletePost(db: Kysely<Database>, actor: Actor, postId: str
   return { id: post.id, deleted: true as const };
 }
 
-function isForeignKeyViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
-}
-
 /**
  * Likes are idempotent and counted exactly: the like row and the counter move in one statement.
  * ON CONFLICT makes a second like by the same user insert nothing (so add 0), and the UPDATE's
@@ -209,18 +198,12 @@ export async function listComments(db: Kysely<Database>, viewer: Actor | null, i
   const post = await findVisiblePost(db, viewer, input.post_id);
   let query = db.selectFrom('post_comments').where('post_comments.post_id', '=', post.id);
   if (!isAdmin(viewer)) query = query.where('post_comments.hidden_at', 'is', null);
-  const [rows, count] = await Promise.all([
-    commentsWithAuthor(db)
-      .where('post_comments.post_id', '=', post.id)
-      .$if(!isAdmin(viewer), (q) => q.where('post_comments.hidden_at', 'is', null))
-      .orderBy('post_comments.created_at', 'asc')
-      .orderBy('post_comments.id', 'asc')
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toComment), count.total, input);
+  const rows = commentsWithAuthor(db)
+    .where('post_comments.post_id', '=', post.id)
+    .$if(!isAdmin(viewer), (q) => q.where('post_comments.hidden_at', 'is', null))
+    .orderBy('post_comments.created_at', 'asc')
+    .orderBy('post_comments.id', 'asc');
+  return listPage(input, { rows, count: query }, toComment);
 }
 
 /** The comment and the post's visible-comment counter move in one transaction. */
@@ -253,7 +236,7 @@ export async function deleteComment(db: Kysely<Database>, actor: Actor, input: z
     .where('post_id', '=', post.id)
     .executeTakeFirst();
   if (!comment || (comment.hidden_at !== null && !isAdmin(actor))) throw new AppError('NOT_FOUND', { message: 'COMMENT_NOT_FOUND' });
-  if (comment.author_id !== actor.userId && post.author_id !== actor.userId && !isAdmin(actor)) {
+  if (comment.author_id !== actor.userId && !isOwnerOrAdmin(actor, post.author_id)) {
     throw new AppError('FORBIDDEN', { message: 'COMMENT_DELETE_FORBIDDEN' });
   }
   await db.transaction().execute(async (trx) => {

@@ -7,6 +7,11 @@ export function uniqueViolation(error: unknown): string | null {
   return typeof constraint === 'string' ? constraint : '';
 }
 
+/** True for a foreign-key violation: a referenced row is missing, or a row still referenced was deleted. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
+}
+
 /** True for a CHECK violation, optionally of a named constraint. */
 export function checkViolation(error: unknown, constraint?: string): boolean {
   if (typeof error !== 'object' || error === null) return false;

@@ -1,4 +1,5 @@
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
+import { z } from 'zod';
 
 export type IdPrefix =
   | 'user'
@@ -36,4 +37,17 @@ export function randomSecret(byteLength = 20): string {
   const bytes = new Uint8Array(byteLength);
   crypto.getRandomValues(bytes);
   return encodeBase32LowerCaseNoPadding(bytes);
+}
+
+/**
+ * What an id of this kind may look like: `prefix_` and lower-case letters and digits (newId writes
+ * base32, a subset, so older or hand-made ids of the same shape stay valid).
+ */
+export function idPattern(prefix: IdPrefix): RegExp {
+  return new RegExp(`^${prefix}_[a-z0-9]+$`);
+}
+
+/** The zod schema of an id of one kind (`IdOf('tool')` accepts `tool_…`), at most 64 characters. */
+export function IdOf(prefix: IdPrefix) {
+  return z.string().regex(idPattern(prefix)).max(64);
 }

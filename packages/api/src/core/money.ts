@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The one currency of the platform wallet; every amount, price and order is in it. */
+export const CURRENCY = 'CNY';
+
 /** Nano-units: 1 currency unit = 10^9 nano. Amounts stay bigint until the API edge. */
 export const NANO_PER_UNIT = 1_000_000_000n;
 const SCALE = 9;
@@ -40,23 +43,34 @@ function numberToPlainString(value: number): string {
 
 const MAX_AMOUNT_NANO = 1_000_000_000n * NANO_PER_UNIT;
 
-/** An API amount in currency units: positive, at most 9 decimals, at most 1e9 units. */
-export const PositiveAmount = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
+/**
+ * An amount in currency units as the API takes it (a JSON number or a decimal string, at most 9
+ * decimals), parsed exactly into nano-units and kept within `(0 or above) .. max`.
+ */
+export function amountInput(options: { zero: 'allowed' | 'refused'; max: bigint; rangeMessage: string; noun: string }) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
     try {
       const nano = decimalToNano(value);
-      if (nano <= 0n || nano > MAX_AMOUNT_NANO) {
-        ctx.addIssue({ code: 'custom', message: 'amount must be > 0 and at most 1000000000' });
+      const low = options.zero === 'allowed' ? nano < 0n : nano <= 0n;
+      if (low || nano > options.max) {
+        ctx.addIssue({ code: 'custom', message: options.rangeMessage });
         return z.NEVER;
       }
       return nano;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'amount must be a decimal with at most 9 fractional digits' });
+      ctx.addIssue({ code: 'custom', message: `${options.noun} must be a decimal with at most 9 fractional digits` });
       return z.NEVER;
     }
-  })
-  .meta({ description: 'Amount in currency units (up to 9 decimals)', example: 10.5 });
+  });
+}
+
+/** An API amount in currency units: positive, at most 9 decimals, at most 1e9 units. */
+export const PositiveAmount = amountInput({
+  zero: 'refused',
+  max: MAX_AMOUNT_NANO,
+  rangeMessage: 'amount must be > 0 and at most 1000000000',
+  noun: 'amount',
+}).meta({ description: 'Amount in currency units (up to 9 decimals)', example: 10.5 });
 
 /** Output side of an amount: nano-units rendered as a decimal JSON number. */
 export const Amount = z.number().meta({ description: 'Amount in currency units' });

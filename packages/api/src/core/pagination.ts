@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type SelectQueryBuilder, sql } from 'kysely';
 
 /** `page` defaults to 1 and `limit` to 20 (max 100); out-of-range values are a 400, not clamped. */
 export const PageInput = z.object({
@@ -28,4 +29,26 @@ export function toPage<T>(data: T[], total: number, input: PageInput) {
     data,
     pagination: { page: input.page, limit: input.limit, total, pages: Math.ceil(total / input.limit) },
   };
+}
+
+/**
+ * One page of a list and the number of all its matches, as the contract's `{data, pagination}`.
+ * `rows` is the list query with its selections and order; `count` is the same FROM and WHERE
+ * without them (it may skip joins that cannot change the number of rows). The two queries are
+ * sent together.
+ */
+export async function listPage<DB, TB extends keyof DB, Row, CountDB, CountTB extends keyof CountDB, CountRow, Item>(
+  input: PageInput,
+  queries: { rows: SelectQueryBuilder<DB, TB, Row>; count: SelectQueryBuilder<CountDB, CountTB, CountRow> },
+  toItem: (row: Row) => Item,
+) {
+  const [rows, count] = await Promise.all([
+    queries.rows.limit(input.limit).offset(pageOffset(input)).execute(),
+    // $castTo: kysely cannot resolve a selection's type over a generic table set.
+    queries.count
+      .select(sql<number>`count(*)::int`.as('total'))
+      .$castTo<{ total: number }>()
+      .executeTakeFirstOrThrow(),
+  ]);
+  return toPage(rows.map(toItem), count.total, input);
 }

@@ -1,10 +1,8 @@
 import { z } from 'zod';
+import { IdOf } from '../core/ids.js';
 import { Timestamp } from '../core/time.js';
 
-export const FileId = z
-  .string()
-  .regex(/^file_[a-z0-9]+$/)
-  .max(64);
+export const FileId = IdOf('file');
 
 export const FileRef = z.object({ file_id: FileId });
 

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { isOwnerOrAdmin } from '../core/ownership.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { BlobSourceClosedError, type BlobStore, BlobTooLargeError } from './blob-store.js';
@@ -96,7 +97,7 @@ export async function storeUpload(platform: Platform, store: BlobStore, actor: A
 /** The file if the actor owns it (admins see every file); anyone else gets the same 404 as for a missing one. */
 export async function getFile(db: Kysely<Database>, actor: Actor, fileId: string) {
   const row = await db.selectFrom('files').selectAll().where('id', '=', fileId).executeTakeFirst();
-  if (!row || (row.owner_id !== actor.userId && actor.role !== 'admin')) throw new AppError('NOT_FOUND', { message: 'FILE_NOT_FOUND' });
+  if (!row || !isOwnerOrAdmin(actor, row.owner_id)) throw new AppError('NOT_FOUND', { message: 'FILE_NOT_FOUND' });
   return toStoredFile(row);
 }
 

@@ -1,27 +1,17 @@
 import { z } from 'zod';
-import { Amount, decimalToNano, NANO_PER_UNIT } from '../core/money.js';
+import { Amount, amountInput, NANO_PER_UNIT } from '../core/money.js';
 
 // Per-token prices, shared by models (their pricing) and providers (the floor under it).
 
 const MAX_TOKEN_PRICE_NANO = 1_000n * NANO_PER_UNIT;
 
 /** A price per token in currency units (e.g. 0.00003), 0 allowed, at most 9 decimals. */
-export const TokenPrice = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    try {
-      const nano = decimalToNano(value);
-      if (nano < 0n || nano > MAX_TOKEN_PRICE_NANO) {
-        ctx.addIssue({ code: 'custom', message: 'price per token must be between 0 and 1000' });
-        return z.NEVER;
-      }
-      return nano;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'price per token must be a decimal with at most 9 fractional digits' });
-      return z.NEVER;
-    }
-  })
-  .meta({ description: 'Price per token in currency units (at most 9 decimals)', example: 0.00003 });
+export const TokenPrice = amountInput({
+  zero: 'allowed',
+  max: MAX_TOKEN_PRICE_NANO,
+  rangeMessage: 'price per token must be between 0 and 1000',
+  noun: 'price per token',
+}).meta({ description: 'Price per token in currency units (at most 9 decimals)', example: 0.00003 });
 
 export const PricingInput = z.object({ input_tokens: TokenPrice, output_tokens: TokenPrice }).strict();
 

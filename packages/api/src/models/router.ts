@@ -1,22 +1,21 @@
-import { authedProcedure, developerProcedure, publicProcedure, router } from '../trpc.js';
-import { optionalActor } from './optional-actor.js';
+import { authedProcedure, developerProcedure, router, viewerProcedure } from '../trpc.js';
 import { CreateModelInput, DeletedModel, ListModelsInput, ModelDetail, ModelList, ModelRef, UpdateModelInput } from './schemas.js';
 import { createModel, deleteModel, getModel, listModels, updateModel } from './service.js';
 
 const tags = ['models'];
 
 export const modelsRouter = router({
-  list: publicProcedure
+  list: viewerProcedure
     .meta({ openapi: { method: 'GET', path: '/models', tags, summary: 'List models (public ones, plus your own private ones)' } })
     .input(ListModelsInput)
     .output(ModelList)
-    .query(async ({ ctx, input }) => listModels(ctx.platform.db, await optionalActor(ctx), input)),
+    .query(({ ctx, input }) => listModels(ctx.platform.db, ctx.actor, input)),
 
-  get: publicProcedure
+  get: viewerProcedure
     .meta({ openapi: { method: 'GET', path: '/models/{model_id}', tags, summary: 'A model with its parameters and pricing' } })
     .input(ModelRef)
     .output(ModelDetail)
-    .query(async ({ ctx, input }) => getModel(ctx.platform.db, await optionalActor(ctx), input.model_id)),
+    .query(({ ctx, input }) => getModel(ctx.platform.db, ctx.actor, input.model_id)),
 
   create: developerProcedure
     .meta({

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { IdOf, idPattern } from '../core/ids.js';
 import { FileId } from '../files/schemas.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 import { ProviderId } from '../providers/schemas.js';
 import { Pricing, PricingInput, TokenPrice } from './pricing.js';
 
-export const MODEL_ID_PATTERN = /^model_[a-z0-9]+$/;
-export const ModelId = z.string().regex(MODEL_ID_PATTERN).max(64);
+export const MODEL_ID_PATTERN = idPattern('model');
+export const ModelId = IdOf('model');
 export const ModelCategory = z.enum(['text', 'image', 'audio', 'video']);
 export const ModelStatus = z.enum(['active', 'inactive', 'deprecated']);
 export const ModelVisibility = z.enum(['public', 'private']);

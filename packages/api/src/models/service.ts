@@ -2,11 +2,13 @@ import type { Database, Model, ModelParametersJson, ModelRoute, Provider } from 
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
-import { uniqueViolation } from '../core/db-errors.js';
+import { isForeignKeyViolation, uniqueViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { containsPattern } from '../core/like.js';
 import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
+import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
@@ -15,13 +17,9 @@ import type { CreateModelInput, ListModelsInput, RouteInput, UpdateModelInput } 
 
 type RouteSpec = z.infer<typeof RouteInput>;
 
-function isOwnerOrAdmin(model: Pick<Model, 'owner_id'>, actor: Actor | null): actor is Actor {
-  return actor !== null && (actor.role === 'admin' || actor.userId === model.owner_id);
-}
-
 /** Public models for everyone; private ones only for their owner and admins. */
 export function canSeeModel(model: Pick<Model, 'owner_id' | 'visibility'>, viewer: Actor | null): boolean {
-  return model.visibility === 'public' || isOwnerOrAdmin(model, viewer);
+  return model.visibility === 'public' || isOwnerOrAdmin(viewer, model.owner_id);
 }
 
 export function toModel(row: Model) {
@@ -54,20 +52,16 @@ function toModelDetail(row: Model, routes: ModelRoute[] | null) {
   };
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 export async function listModels(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListModelsInput>) {
   let query = db.selectFrom('models');
-  if (viewer?.role !== 'admin') {
+  if (!isAdmin(viewer)) {
     query = viewer
       ? query.where((eb) => eb.or([eb('visibility', '=', 'public'), eb('owner_id', '=', viewer.userId)]))
       : query.where('visibility', '=', 'public');
   }
   if (input.category) query = query.where('category', '=', input.category);
   if (input.search) {
-    const pattern = `%${escapeLike(input.search.toLowerCase())}%`;
+    const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(name)`, 'like', pattern), eb(sql`lower(description)`, 'like', pattern)]));
   }
   let page = query.selectAll();
@@ -82,11 +76,7 @@ export async function listModels(db: Kysely<Database>, viewer: Actor | null, inp
       page = page.orderBy('created_at', 'desc').orderBy('id', 'desc');
       break;
   }
-  const [rows, count] = await Promise.all([
-    page.limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toModel), count.total, input);
+  return listPage(input, { rows: page, count: query }, toModel);
 }
 
 /** The model if the viewer may see it; otherwise the same 404 as for a missing one. */
@@ -98,7 +88,7 @@ export async function findVisibleModel(db: Kysely<Database>, viewer: Actor | nul
 
 async function findEditableModel(db: Kysely<Database>, actor: Actor, modelId: string): Promise<Model> {
   const row = await findVisibleModel(db, actor, modelId);
-  if (!isOwnerOrAdmin(row, actor)) throw new AppError('FORBIDDEN', { message: 'MODEL_NOT_OWNER' });
+  if (!isOwnerOrAdmin(actor, row.owner_id)) throw new AppError('FORBIDDEN', { message: 'MODEL_NOT_OWNER' });
   return row;
 }
 
@@ -116,7 +106,7 @@ async function routesOf(db: Kysely<Database>, modelId: string): Promise<ModelRou
 /** Routes are shown to the owner and admins only: they name the platform's upstreams. */
 export async function getModel(db: Kysely<Database>, viewer: Actor | null, modelId: string) {
   const row = await findVisibleModel(db, viewer, modelId);
-  const routes = isOwnerOrAdmin(row, viewer) ? await routesOf(db, row.id) : null;
+  const routes = isOwnerOrAdmin(viewer, row.owner_id) ? await routesOf(db, row.id) : null;
   return toModelDetail(row, routes);
 }
 
@@ -129,7 +119,7 @@ export async function findUsableModel(db: Kysely<Database>, actor: Actor, modelI
   if (!row || !canSeeModel(row, actor)) {
     throw new AppError('INVALID_REQUEST', { message: 'MODEL_NOT_FOUND', details: { field: 'model_id' } });
   }
-  if (!isOwnerOrAdmin(row, actor) && row.status !== 'active') {
+  if (!isOwnerOrAdmin(actor, row.owner_id) && row.status !== 'active') {
     const message = row.status === 'deprecated' ? 'MODEL_DEPRECATED' : 'MODEL_INACTIVE';
     throw new AppError('INVALID_REQUEST', { message, params: { model: row.name }, details: { field: 'model_id' } });
   }
@@ -170,7 +160,7 @@ async function currentRouteFloors(db: Kysely<Database>, modelId: string): Promis
  * one below the provider's floor; anyone else would sell the platform's calls below cost.
  */
 function assertPricedAtFloors(actor: Actor, pricing: { input: bigint; output: bigint }, providers: readonly ProviderFloor[]): void {
-  if (actor.role === 'admin') return;
+  if (isAdmin(actor)) return;
   const below = providers.filter((p) => pricing.input < p.min_input_nano_per_token || pricing.output < p.min_output_nano_per_token);
   if (below.length === 0) return;
   let input = 0n;
@@ -217,10 +207,6 @@ function modelWriteError(error: unknown): unknown {
   if (isForeignKeyViolation(error))
     return new AppError('INVALID_REQUEST', { message: 'MODEL_ROUTE_PROVIDER_UNKNOWN', details: { field: 'routes' } });
   return error;
-}
-
-function isForeignKeyViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
 }
 
 function parametersJson(config: ModelParametersJson): string {

@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { IdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 import { Pricing, PricingInput } from '../models/pricing.js';
 
-export const ProviderId = z
-  .string()
-  .regex(/^prov_[a-z0-9]+$/)
-  .max(64);
+export const ProviderId = IdOf('prov');
 export const ProviderKind = z.enum(['openai-compatible', 'demo-echo']);
 
 const ProviderFields = z.object({

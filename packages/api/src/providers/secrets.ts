@@ -1,9 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PlatformConfig } from '../core/config.js';
 import { AppError } from '../core/errors.js';
-import { randomSecret } from '../core/ids.js';
+import { MIN_SECRET_LENGTH, readOrCreateSecretFile } from '../core/secret-file.js';
 
 // Provider API keys are stored AES-256-GCM encrypted. The key is derived (HKDF-SHA256) from
 // MAAS_ENCRYPTION_KEY; outside production a secret is generated once and kept under DATA_DIR, like
@@ -11,44 +10,18 @@ import { randomSecret } from '../core/ids.js';
 
 const FORMAT = 'v1';
 const KEY_FILE = 'encryption-key';
-const MIN_SECRET_LENGTH = 32;
 
 const derivedKeys = new WeakMap<PlatformConfig, Buffer>();
 
-function readSecret(file: string): string | null {
-  try {
-    const existing = readFileSync(file, 'utf8').trim();
-    return existing.length >= MIN_SECRET_LENGTH ? existing : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * The generated secret under DATA_DIR. Written in full to a private file, then linked into place:
- * link() fails when the name exists, so of two processes starting on one DATA_DIR the first wins and
- * the other reads its secret (two different keys would make each other's ciphertexts unreadable).
- * Unlike the JWT secret, an unusable file is never replaced: that would orphan every stored key.
+ * The generated secret under DATA_DIR. Unlike the JWT secret, an unusable file is never replaced:
+ * that would orphan every stored key.
  */
 function readOrCreateLocalSecret(dataDir: string): string {
-  const file = path.resolve(dataDir, KEY_FILE);
-  const existing = readSecret(file);
-  if (existing) return existing;
-  mkdirSync(path.dirname(file), { recursive: true });
-  const secret = randomSecret(32);
-  const pending = `${file}.${process.pid}.${randomSecret(5)}.tmp`;
-  writeFileSync(pending, `${secret}\n`, { mode: 0o600 });
-  try {
-    linkSync(pending, file);
-    return secret;
-  } catch (error) {
-    if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
-    const winner = readSecret(file);
-    if (winner) return winner;
-    throw new Error(`${file} exists but holds no usable key; restore it or set MAAS_ENCRYPTION_KEY`);
-  } finally {
-    unlinkSync(pending);
-  }
+  return readOrCreateSecretFile(
+    path.resolve(dataDir, KEY_FILE),
+    (file) => new Error(`${file} exists but holds no usable key; restore it or set MAAS_ENCRYPTION_KEY`),
+  );
 }
 
 /**

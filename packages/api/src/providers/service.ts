@@ -2,10 +2,10 @@ import type { Database, Provider, ProviderKind } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
-import { uniqueViolation } from '../core/db-errors.js';
+import { isForeignKeyViolation, uniqueViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { nanoToAmount } from '../core/money.js';
@@ -39,10 +39,6 @@ function conflictOrThrow(error: unknown): never {
   throw error;
 }
 
-function isForeignKeyViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
-}
-
 async function findProvider(db: Kysely<Database>, providerId: string): Promise<Provider> {
   const row = await db.selectFrom('providers').selectAll().where('id', '=', providerId).executeTakeFirst();
   if (!row) throw new AppError('NOT_FOUND', { message: 'PROVIDER_NOT_FOUND' });
@@ -50,21 +46,8 @@ async function findProvider(db: Kysely<Database>, providerId: string): Promise<P
 }
 
 export async function listProviders(db: Kysely<Database>, input: z.infer<typeof ListProvidersInput>) {
-  const [rows, count] = await Promise.all([
-    db
-      .selectFrom('providers')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    db
-      .selectFrom('providers')
-      .select(sql<number>`count(*)::int`.as('total'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toProvider), count.total, input);
+  const query = db.selectFrom('providers');
+  return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, toProvider);
 }
 
 export async function getProvider(db: Kysely<Database>, providerId: string) {

@@ -6,7 +6,7 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
-import { type PageInput, pageOffset, toPage } from '../core/pagination.js';
+import { listPage, type PageInput } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { type ChargeResult, type ExternalPaymentMethod, type PaymentProvider, paymentProviderFor } from './payments.js';
@@ -305,34 +305,17 @@ async function chargeWithProvider(
 /** The caller's orders, newest first (completed, pending and failed). */
 export async function listPurchases(db: Kysely<Database>, actor: Actor, input: PageInput) {
   const query = db.selectFrom('tool_orders').where('user_id', '=', actor.userId);
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toOrder), count.total, input);
+  return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, toOrder);
 }
 
 /** Tools the caller holds a licence for, most recently acquired first; a deleted tool stays listed. */
 export async function listOwnedTools(db: Kysely<Database>, actor: Actor, input: PageInput) {
-  const [rows, count] = await Promise.all([
-    toolsWithAuthor(db)
-      .innerJoin('tool_licences', 'tool_licences.tool_id', 'tools.id')
-      .select(['tool_licences.order_id', 'tool_licences.created_at as acquired_at'])
-      .where('tool_licences.user_id', '=', actor.userId)
-      .orderBy('tool_licences.created_at', 'desc')
-      .orderBy('tools.id', 'desc')
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    db
-      .selectFrom('tool_licences')
-      .select(sql<number>`count(*)::int`.as('total'))
-      .where('user_id', '=', actor.userId)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return toPage(
-    rows.map((row) => ({ ...toTool(row), order_id: row.order_id, acquired_at: toIso(row.acquired_at) })),
-    count.total,
-    input,
-  );
+  const rows = toolsWithAuthor(db)
+    .innerJoin('tool_licences', 'tool_licences.tool_id', 'tools.id')
+    .select(['tool_licences.order_id', 'tool_licences.created_at as acquired_at'])
+    .where('tool_licences.user_id', '=', actor.userId)
+    .orderBy('tool_licences.created_at', 'desc')
+    .orderBy('tools.id', 'desc');
+  const count = db.selectFrom('tool_licences').where('user_id', '=', actor.userId);
+  return listPage(input, { rows, count }, (row) => ({ ...toTool(row), order_id: row.order_id, acquired_at: toIso(row.acquired_at) }));
 }

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CreateReviewInput, ListReviewsInput } from './schemas.js';
 import { findVisibleTool, ownsTool } from './service.js';
@@ -59,19 +59,10 @@ export async function createReview(db: Kysely<Database>, actor: Actor, input: z.
 /** Newest first; anyone who can see the tool can read its reviews. */
 export async function listReviews(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListReviewsInput>) {
   const tool = await findVisibleTool(db, viewer, input.tool_id);
-  const [rows, count] = await Promise.all([
-    reviewsWithUser(db)
-      .where('tool_reviews.tool_id', '=', tool.id)
-      .orderBy('tool_reviews.created_at', 'desc')
-      .orderBy('tool_reviews.id', 'desc')
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    db
-      .selectFrom('tool_reviews')
-      .select(sql<number>`count(*)::int`.as('total'))
-      .where('tool_id', '=', tool.id)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toReview), count.total, input);
+  const rows = reviewsWithUser(db)
+    .where('tool_reviews.tool_id', '=', tool.id)
+    .orderBy('tool_reviews.created_at', 'desc')
+    .orderBy('tool_reviews.id', 'desc');
+  const count = db.selectFrom('tool_reviews').where('tool_id', '=', tool.id);
+  return listPage(input, { rows, count }, toReview);
 }

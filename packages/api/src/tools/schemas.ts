@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { Amount, decimalToNano, NANO_PER_UNIT } from '../core/money.js';
+import { IdOf } from '../core/ids.js';
+import { Amount, amountInput, NANO_PER_UNIT } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
-export const ToolId = z
-  .string()
-  .regex(/^tool_[a-z0-9]+$/)
-  .max(64);
+export const ToolId = IdOf('tool');
 export const ToolStatus = z.enum(['draft', 'published', 'unlisted']);
 /** A slug such as `development`; free-form so authors can open new shelves. */
 export const ToolCategory = z
@@ -19,22 +17,12 @@ export const PaymentMethod = z.enum(['balance', 'credit_card', 'alipay', 'wechat
 const MAX_PRICE_NANO = 1_000_000n * NANO_PER_UNIT;
 
 /** A price in currency units: 0 (free) or positive, at most 9 decimals, at most 1 000 000. */
-export const ToolPrice = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    try {
-      const nano = decimalToNano(value);
-      if (nano < 0n || nano > MAX_PRICE_NANO) {
-        ctx.addIssue({ code: 'custom', message: 'price must be between 0 and 1000000' });
-        return z.NEVER;
-      }
-      return nano;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'price must be a decimal with at most 9 fractional digits' });
-      return z.NEVER;
-    }
-  })
-  .meta({ description: 'Price in currency units (0 = free, up to 9 decimals)', example: 9.99 });
+export const ToolPrice = amountInput({
+  zero: 'allowed',
+  max: MAX_PRICE_NANO,
+  rangeMessage: 'price must be between 0 and 1000000',
+  noun: 'price',
+}).meta({ description: 'Price in currency units (0 = free, up to 9 decimals)', example: 9.99 });
 
 export const ToolAuthor = z.object({ id: z.string(), username: z.string() });
 

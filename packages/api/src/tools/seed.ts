@@ -3,9 +3,8 @@ import { sql } from 'kysely';
 import { openWallet } from '../billing/wallet.js';
 import { uniqueViolation } from '../core/db-errors.js';
 import { newId } from '../core/ids.js';
-import { decimalToNano } from '../core/money.js';
+import { CURRENCY, decimalToNano } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
-import { PLATFORM_CURRENCY } from './service.js';
 
 export const DEMO_AUTHOR_USERNAME = 'demo_author';
 
@@ -95,7 +94,7 @@ export async function seedDemoMarketplace(platform: Platform): Promise<void> {
         category: tool.category,
         version: '1.0.0',
         price_nano: decimalToNano(tool.price),
-        currency: PLATFORM_CURRENCY,
+        currency: CURRENCY,
         status: 'published' as const,
       })),
     )

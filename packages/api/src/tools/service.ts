@@ -4,13 +4,12 @@ import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { nanoToAmount } from '../core/money.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { containsPattern } from '../core/like.js';
+import { CURRENCY, nanoToAmount } from '../core/money.js';
+import { isOwnerOrAdmin } from '../core/ownership.js';
+import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { CreateToolInput, ListToolsInput, UpdateToolInput } from './schemas.js';
-
-/** The one currency of the platform wallet; every price and order is in it. */
-export const PLATFORM_CURRENCY = 'CNY';
 
 export type ToolWithAuthor = Tool & { author_username: string };
 
@@ -54,17 +53,13 @@ export function toolsWithAuthor(db: Kysely<Database>) {
     .select('users.username as author_username');
 }
 
-function isAuthorOrAdmin(tool: Pick<Tool, 'author_id'>, actor: Actor | null): boolean {
-  return actor !== null && (actor.role === 'admin' || actor.userId === tool.author_id);
-}
-
 /**
  * A tool the viewer may see: published and unlisted ones for everyone (unlisted only by id),
  * drafts for their author and admins. Anything else is a 404 that does not reveal the tool.
  */
 export async function findVisibleTool(db: Kysely<Database>, viewer: Actor | null, toolId: string): Promise<ToolWithAuthor> {
   const tool = await toolsWithAuthor(db).where('tools.id', '=', toolId).where('tools.deleted_at', 'is', null).executeTakeFirst();
-  if (!tool || (tool.status === 'draft' && !isAuthorOrAdmin(tool, viewer))) {
+  if (!tool || (tool.status === 'draft' && !isOwnerOrAdmin(viewer, tool.author_id))) {
     throw new AppError('NOT_FOUND', { message: 'TOOL_NOT_FOUND' });
   }
   return tool;
@@ -73,7 +68,7 @@ export async function findVisibleTool(db: Kysely<Database>, viewer: Actor | null
 /** The tool, if the actor may change it: 404 when they cannot see it, 403 when they can but are not its author. */
 async function findEditableTool(db: Kysely<Database>, actor: Actor, toolId: string): Promise<ToolWithAuthor> {
   const tool = await findVisibleTool(db, actor, toolId);
-  if (!isAuthorOrAdmin(tool, actor)) throw new AppError('FORBIDDEN', { message: 'TOOL_NOT_AUTHOR' });
+  if (!isOwnerOrAdmin(actor, tool.author_id)) throw new AppError('FORBIDDEN', { message: 'TOOL_NOT_AUTHOR' });
   return tool;
 }
 
@@ -87,10 +82,6 @@ export async function ownsTool(db: Kysely<Database>, userId: string, toolId: str
   return licence !== undefined;
 }
 
-function likePattern(search: string): string {
-  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /** The public catalogue: published tools only. */
 export async function listTools(db: Kysely<Database>, input: z.infer<typeof ListToolsInput>) {
   let query = db
@@ -100,7 +91,7 @@ export async function listTools(db: Kysely<Database>, input: z.infer<typeof List
     .where('tools.deleted_at', 'is', null);
   if (input.category) query = query.where('tools.category', '=', input.category);
   if (input.search) {
-    const pattern = likePattern(input.search);
+    const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(tools.name)`, 'like', pattern), eb(sql`lower(tools.description)`, 'like', pattern)]));
   }
   const direction = input.order ?? (input.sort === 'price' ? 'asc' : 'desc');
@@ -111,20 +102,14 @@ export async function listTools(db: Kysely<Database>, input: z.infer<typeof List
     created_at: sql`tools.created_at`,
   }[input.sort];
 
-  const [rows, count] = await Promise.all([
-    query
-      .selectAll('tools')
-      .select('users.username as author_username')
-      .orderBy(sortKey, direction)
-      // A stable tie-break keeps pages from overlapping.
-      .orderBy('tools.created_at', direction)
-      .orderBy('tools.id', direction)
-      .limit(input.limit)
-      .offset(pageOffset(input))
-      .execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toTool), count.total, input);
+  const rows = query
+    .selectAll('tools')
+    .select('users.username as author_username')
+    .orderBy(sortKey, direction)
+    // A stable tie-break keeps pages from overlapping.
+    .orderBy('tools.created_at', direction)
+    .orderBy('tools.id', direction);
+  return listPage(input, { rows, count: query }, toTool);
 }
 
 export async function getTool(db: Kysely<Database>, viewer: Actor | null, toolId: string) {
@@ -146,7 +131,7 @@ export async function createTool(db: Kysely<Database>, actor: Actor, input: z.in
       category: input.category,
       version: input.version,
       price_nano: input.price,
-      currency: PLATFORM_CURRENCY,
+      currency: CURRENCY,
       status: input.status,
     })
     .execute();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
@@ -14,10 +15,7 @@ export const Username = z
 export const Email = z.string().trim().max(254).pipe(z.email());
 export const Password = z.string().min(8).max(128);
 export const Role = z.enum(['user', 'developer', 'admin']);
-export const UserId = z
-  .string()
-  .regex(/^user_[a-z0-9]+$/)
-  .max(64);
+export const UserId = IdOf('user');
 
 export const UserProfile = z
   .object({

@@ -6,7 +6,8 @@ import { admitLoginAttempt } from '../auth/login-limits.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
-import { pageOffset, toPage } from '../core/pagination.js';
+import { containsPattern } from '../core/like.js';
+import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso, toIsoOrNull } from '../core/time.js';
 import type { AdminUpdateUserInput, ChangePasswordInput, ListUsersInput, UpdateProfileInput } from './schemas.js';
@@ -79,14 +80,10 @@ export async function listUsers(db: Kysely<Database>, input: z.infer<typeof List
   let query = db.selectFrom('users');
   if (input.role) query = query.where('role', '=', input.role);
   if (input.search) {
-    const pattern = `%${input.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(username)`, 'like', pattern), eb(sql`lower(email)`, 'like', pattern)]));
   }
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).offset(pageOffset(input)).execute(),
-    query.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toAdminUser), count.total, input);
+  return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, toAdminUser);
 }
 
 /** Role changes and disabling take effect on the user's next request (the auth caches are cleared). */
