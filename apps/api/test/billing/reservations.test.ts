@@ -8,7 +8,7 @@ import {
   settleReservation,
   type UsageInput,
 } from '../../../../packages/api/src/billing/reservations.js';
-import { apiClient, setRole, signUp, startTestServer, type ApiClient, type TestServer } from '../harness.js';
+import { apiClient, setRole, signUp, startTestServer, type ApiClient, type TestServer } from '../kit/server.js';
 
 const UNIT = 1_000_000_000n;
 

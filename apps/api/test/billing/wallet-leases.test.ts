@@ -12,7 +12,7 @@ import { DEFAULT_LEASE_OPTIONS, WalletLeases } from '../../../../packages/api/sr
 import { newId } from '../../../../packages/api/src/core/ids.js';
 import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/index.js';
 import { mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import { createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld, type ChatWorld } from '../chat/fixtures.js';
+import { createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld, type ChatWorld } from '../kit/chat-world.js';
 
 const UNIT = 1_000_000_000n;
 

@@ -13,7 +13,7 @@ import {
   settled,
   signUp,
   startChatWorld,
-} from './fixtures.js';
+} from '../kit/chat-world.js';
 
 let world: ChatWorld;
 let modelId: string;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockReply, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
 import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
 import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
-import { type ChatWorld, createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld } from './fixtures.js';
+import { type ChatWorld, createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld } from '../kit/chat-world.js';
 
 let world: ChatWorld;
 let model: { id: string; name: string };

@@ -15,7 +15,7 @@ import {
   settled,
   signUp,
   startChatWorld,
-} from './fixtures.js';
+} from '../kit/chat-world.js';
 
 let world: ChatWorld;
 let primary: { id: string };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../harness.js';
-import { admin, signUpMany, type TestUser, writeComment, writePost } from './helpers.js';
+import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../kit/server.js';
+import { admin, signUpMany, type TestUser, writeComment, writePost } from '../kit/community.js';
 
 let server: TestServer;
 let api: ApiClient;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../harness.js';
+import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../kit/server.js';
 import { seedDemoCommunity } from '../../../../packages/api/src/community/seed.js';
-import { admin, type TestUser, writePost } from './helpers.js';
+import { admin, type TestUser, writePost } from '../kit/community.js';
 
 let server: TestServer;
 let api: ApiClient;

@@ -1,6 +1,6 @@
 import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { upload } from '../catalog/helpers.js';
-import { apiClient, type ApiClient, type ApiResponse, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
+import { upload } from '../kit/catalog.js';
+import { apiClient, type ApiClient, type ApiResponse, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
 
 /**
  * The world the authorisation matrix runs in: user A (a developer) owns one of every resource,

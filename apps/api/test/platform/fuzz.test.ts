@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
+import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
 import {
   acceptLanguage,
   body,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { createModel, createProvider } from '../chat/fixtures.js';
-import { apiClient, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
+import { createModel, createProvider } from '../kit/chat-world.js';
+import { apiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
 import { brokenInvariants, readBooks } from './books.js';
 import { privatePostgresUnavailable, startPrivatePostgres, type PrivatePostgres } from './private-services.js';
 import { type AttemptResult, countByStatus, sleep, startSteadyLoad, waitUntil } from './steady-load.js';

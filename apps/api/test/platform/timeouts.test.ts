@@ -3,8 +3,8 @@ import { loadConfig } from '@maas/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockReply } from '../../../../packages/api/test/mock-upstream.js';
 import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { type ChatWorld, createApp, createModel, createProvider, readEvents } from '../chat/fixtures.js';
-import { apiClient, setRole, signUp, startPeerServer, startTestServer, type TestServer } from '../harness.js';
+import { type ChatWorld, createApp, createModel, createProvider, readEvents } from '../kit/chat-world.js';
+import { apiClient, setRole, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/server.js';
 
 /*
  * Request timeouts (issue #5): a client that is slow to *send* its request is cut off, while a
