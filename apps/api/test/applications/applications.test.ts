@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getApplicationForChat } from '../../../../packages/api/src/applications/service.js';
-import type { Actor } from '../../../../packages/api/src/core/context.js';
-import { AppError } from '../../../../packages/api/src/core/errors.js';
-import { translate } from '../../../../packages/api/src/core/i18n.js';
-import { resolveModelForCall } from '../../../../packages/api/src/models/call-resolver.js';
-import { seedDemoCatalog, SYSTEM_USERNAME } from '../../../../packages/api/src/models/seed.js';
-import { dispatchChat } from '../../../../packages/api/src/providers/upstream/index.js';
+import { type Actor, AppError, translate, dispatchChat } from '@maas/api';
+import { getApplicationForChat, resolveModelForCall, seedDemoCatalog, SYSTEM_USERNAME } from '@maas/api/testing';
 import { apiClient, type ApiClient, startTestServer, type TestServer } from '../kit/server.js';
 import { createModel, expectError, type TestUser, userWithRole } from '../kit/catalog.js';
 

@@ -1,13 +1,8 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getApiKeyPolicy } from '../../../../packages/api/src/api-keys/service.js';
-import {
-  releaseStaleReservations,
-  reserveFunds,
-  settleReservation,
-  type UsageInput,
-} from '../../../../packages/api/src/billing/reservations.js';
+import { releaseStaleReservations } from '@maas/api';
+import { getApiKeyPolicy, reserveFunds, settleReservation, type UsageInput } from '@maas/api/testing';
 import { apiClient, setRole, signUp, startTestServer, type ApiClient, type TestServer } from '../kit/server.js';
 
 const UNIT = 1_000_000_000n;

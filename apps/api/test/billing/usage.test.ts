@@ -1,7 +1,7 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reserveFunds, settleReservation, type UsageInput } from '../../../../packages/api/src/billing/reservations.js';
+import { reserveFunds, settleReservation, type UsageInput } from '@maas/api/testing';
 import { apiClient, signUp, startTestServer, type ApiClient, type TestServer } from '../kit/server.js';
 
 const UNIT = 1_000_000_000n;

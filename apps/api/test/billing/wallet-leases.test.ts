@@ -1,17 +1,9 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeLease,
-  openLease,
-  releaseStaleLeases,
-  settleLeaseCalls,
-  type LeasedCallRecord,
-} from '../../../../packages/api/src/billing/leases.js';
-import { DEFAULT_LEASE_OPTIONS, WalletLeases } from '../../../../packages/api/src/billing/wallet-leases.js';
-import { newId } from '../../../../packages/api/src/core/ids.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/index.js';
-import { mockUsage } from '../../../../packages/api/test/mock-upstream.js';
+import { releaseStaleLeases, newId, type ChatMessage } from '@maas/api';
+import { closeLease, openLease, settleLeaseCalls, type LeasedCallRecord, DEFAULT_LEASE_OPTIONS, WalletLeases } from '@maas/api/testing';
+import { mockUsage } from '@maas/api/testing/mock-upstream';
 import { createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld, type ChatWorld } from '../kit/chat-world.js';
 
 const UNIT = 1_000_000_000n;

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockReplyPieces, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
-import { countTextTokens } from '../../../../packages/api/src/providers/upstream/token-count.js';
-import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
+import type { ChatMessage } from '@maas/api';
+import { countTextTokens, nanoToAmount } from '@maas/api/testing';
+import { mockReplyPieces, mockUsage } from '@maas/api/testing/mock-upstream';
 import {
   type ChatWorld,
   createApp,

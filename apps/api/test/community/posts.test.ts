@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../kit/server.js';
-import { seedDemoCommunity } from '../../../../packages/api/src/community/seed.js';
+import { seedDemoCommunity } from '@maas/api/testing';
 import { admin, type TestUser, writePost } from '../kit/community.js';
 
 let server: TestServer;

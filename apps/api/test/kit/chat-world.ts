@@ -1,4 +1,4 @@
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
+import { startMockUpstream, type MockUpstream } from '@maas/api/testing/mock-upstream';
 import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from './server.js';
 
 export const INPUT_NANO_PER_TOKEN = 2_000n;

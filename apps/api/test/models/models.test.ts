@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../../../packages/api/src/core/context.js';
-import { AppError } from '../../../../packages/api/src/core/errors.js';
-import { incrementModelCallCount, resolveModelForCall } from '../../../../packages/api/src/models/call-resolver.js';
+import { type Actor, AppError } from '@maas/api';
+import { incrementModelCallCount, resolveModelForCall } from '@maas/api/testing';
 import { apiClient, type ApiClient, startTestServer, type TestServer } from '../kit/server.js';
 import { createModel, createProvider, expectError, type TestUser, uniqueName, upload, userWithRole } from '../kit/catalog.js';
 

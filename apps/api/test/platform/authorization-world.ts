@@ -1,4 +1,4 @@
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
+import { startMockUpstream, type MockUpstream } from '@maas/api/testing/mock-upstream';
 import { upload } from '../kit/catalog.js';
 import { apiClient, type ApiClient, type ApiResponse, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
 

@@ -1,8 +1,8 @@
 import { buildOpenApiDocument, ERROR_STATUS } from '@maas/api';
+import { startMockUpstream, type MockUpstream } from '@maas/api/testing/mock-upstream';
 import fc from 'fast-check';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
 import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
 import {
   acceptLanguage,

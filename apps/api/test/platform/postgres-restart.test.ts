@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
+import { startMockUpstream, type MockUpstream } from '@maas/api/testing/mock-upstream';
 import { createModel, createProvider } from '../kit/chat-world.js';
 import { apiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
 import { brokenInvariants, readBooks } from './books.js';

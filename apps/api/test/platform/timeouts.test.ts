@@ -1,8 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { loadConfig } from '@maas/api';
+import { mockReply, startMockUpstream, type MockUpstream } from '@maas/api/testing/mock-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockReply } from '../../../../packages/api/test/mock-upstream.js';
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
 import { type ChatWorld, createApp, createModel, createProvider, readEvents } from '../kit/chat-world.js';
 import { apiClient, setRole, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/server.js';
 

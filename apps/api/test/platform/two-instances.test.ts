@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
-import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
+import type { ChatMessage } from '@maas/api';
+import { nanoToAmount } from '@maas/api/testing';
+import { mockUsage } from '@maas/api/testing/mock-upstream';
 import { type ChatWorld, createApp, createModel, createProvider, expectedCostNano, signUp, startChatWorld } from '../kit/chat-world.js';
 import { apiClient, type ApiClient, startPeerServer, type TestServer } from '../kit/server.js';
 import { brokenInvariants, readBooks } from './books.js';

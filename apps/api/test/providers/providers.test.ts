@@ -2,12 +2,17 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../../../packages/api/src/core/context.js';
-import { AppError } from '../../../../packages/api/src/core/errors.js';
-import { resolveModelForCall } from '../../../../packages/api/src/models/call-resolver.js';
-import { parseProvidersEnv, syncProvidersFromEnv } from '../../../../packages/api/src/models/env-catalog.js';
-import { isPrivateHost, normalizeBaseUrl } from '../../../../packages/api/src/providers/base-url.js';
-import { decryptSecret, encryptSecret, providerEncryptionKey } from '../../../../packages/api/src/providers/secrets.js';
+import { type Actor, AppError } from '@maas/api';
+import {
+  resolveModelForCall,
+  parseProvidersEnv,
+  syncProvidersFromEnv,
+  isPrivateHost,
+  normalizeBaseUrl,
+  decryptSecret,
+  encryptSecret,
+  providerEncryptionKey,
+} from '@maas/api/testing';
 import { apiClient, type ApiClient, startTestServer, type TestServer } from '../kit/server.js';
 import { createModel, createProvider, expectError, type TestUser, uniqueName, userWithRole } from '../kit/catalog.js';
 

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { assertResolvesPublic } from '../../../../packages/api/src/providers/base-url.js';
+import { assertResolvesPublic } from '@maas/api/testing';
 
 describe('SSRF guard on provider base_url', () => {
   it('refuses a hostname whose resolved address is loopback or private', async () => {

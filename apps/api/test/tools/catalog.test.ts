@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../kit/server.js';
-import { seedDemoMarketplace } from '../../../../packages/api/src/tools/seed.js';
+import { seedDemoMarketplace } from '@maas/api/testing';
 import { admin, developer, publishTool, type TestUser } from '../kit/tools.js';
 
 let server: TestServer;
