@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
+import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/index.js';
 
 let server: TestServer;
 let api: ApiClient;

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
-import { expectEnvelope, signIn, signUpAdmin, type TestUser } from '../kit/envelope.js';
+import {
+  apiClient,
+  expectEnvelope,
+  setRole,
+  signIn,
+  signUp,
+  signUpAs,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../kit/index.js';
 
 let server: TestServer;
 let api: ReturnType<typeof apiClient>;
@@ -9,7 +18,7 @@ let admin: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
   api = apiClient(server.url);
-  admin = await signUpAdmin(server, api);
+  admin = await signUpAs(server, api, 'admin');
 });
 afterAll(() => server?.close());
 
@@ -199,7 +208,7 @@ describe('PATCH /api/v1/admin/users/{user_id}', () => {
   });
 
   it('does not let an admin demote or disable themselves', async () => {
-    const other = await signUpAdmin(server, api);
+    const other = await signUpAs(server, api, 'admin');
     expectEnvelope(await api.patch(`/api/v1/admin/users/${other.id}`, { disabled: true }, other.token), 400, 'INVALID_REQUEST');
     expectEnvelope(await api.patch(`/api/v1/admin/users/${other.id}`, { role: 'user' }, other.token), 400, 'INVALID_REQUEST');
     expect((await api.get('/api/v1/admin/users', other.token)).status).toBe(200);

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Actor, AppError, translate, dispatchChat } from '@maas/api';
 import { getApplicationForChat, resolveModelForCall, seedDemoCatalog, SYSTEM_USERNAME } from '@maas/api/testing';
-import { apiClient, type ApiClient, startTestServer, type TestServer } from '../kit/server.js';
-import { createModel, expectError, type TestUser, userWithRole } from '../kit/catalog.js';
+import {
+  apiClient,
+  type ApiClient,
+  createModel,
+  expectError,
+  signUpAs,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../kit/index.js';
 
 // This file's server starts with the demo catalogue seeded, as a fresh install does.
 let server: TestServer;
@@ -17,10 +25,10 @@ beforeAll(async () => {
   server = await startTestServer({ MAAS_SEED_DEMO: '1', MAAS_PUBLIC_URL: 'https://maas.example.com' });
   api = apiClient(server.url);
   [admin, alice, bob, dave] = await Promise.all([
-    userWithRole(server, api, 'admin'),
-    userWithRole(server, api, 'user'),
-    userWithRole(server, api, 'user'),
-    userWithRole(server, api, 'developer'),
+    signUpAs(server, api, 'admin'),
+    signUpAs(server, api, 'user'),
+    signUpAs(server, api, 'user'),
+    signUpAs(server, api, 'developer'),
   ]);
   const demo = await api.get('/api/v1/models?search=demo-chat&sort=name');
   demoChatId = demo.body.data.find((m: { name: string }) => m.name === 'demo-chat').id;
@@ -192,7 +200,7 @@ describe('GET /api/v1/applications', () => {
   let other: TestUser;
 
   beforeAll(async () => {
-    [lister, other] = await Promise.all([userWithRole(server, api, 'user'), userWithRole(server, api, 'user')]);
+    [lister, other] = await Promise.all([signUpAs(server, api, 'user'), signUpAs(server, api, 'user')]);
     for (let i = 0; i < 3; i++) await createApp(lister.token, { name: `mine ${i}` });
     await createApp(other.token, { name: 'theirs' });
   });

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { loadConfig, resolveJwtSecret } from '@maas/api';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/server.js';
-import { expectEnvelope, ISO_UTC, signIn } from '../kit/envelope.js';
+import { apiClient, expectEnvelope, ISO_UTC, signIn, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/index.js';
 
 const ADMIN_EMAIL = 'Root.Admin@Example.com';
 const ADMIN_PASSWORD = 'bootstrap-admin-password';

@@ -1,7 +1,6 @@
 import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, signUp, startTestServer, TEST_JWT_SECRET, type TestServer } from '../kit/server.js';
-import { expectEnvelope, signIn } from '../kit/envelope.js';
+import { apiClient, expectEnvelope, signIn, signUp, startTestServer, TEST_JWT_SECRET, type TestServer } from '../kit/index.js';
 
 let server: TestServer;
 let api: ReturnType<typeof apiClient>;

@@ -1,7 +1,6 @@
 import { loadConfig } from '@maas/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type ApiClient, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/server.js';
-import { expectEnvelope } from '../kit/envelope.js';
+import { apiClient, type ApiClient, expectEnvelope, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/index.js';
 
 /*
  * Brute-force protection on POST /api/v1/auth/token (issue #5). The server trusts X-Forwarded-For

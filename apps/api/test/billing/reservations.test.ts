@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseStaleReservations } from '@maas/api';
 import { getApiKeyPolicy, reserveFunds, settleReservation, type UsageInput } from '@maas/api/testing';
-import { apiClient, setRole, signUp, startTestServer, type ApiClient, type TestServer } from '../kit/server.js';
+import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/index.js';
 
 const UNIT = 1_000_000_000n;
 

@@ -2,7 +2,7 @@ import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reserveFunds, settleReservation, type UsageInput } from '@maas/api/testing';
-import { apiClient, signUp, startTestServer, type ApiClient, type TestServer } from '../kit/server.js';
+import { apiClient, type ApiClient, signUp, startTestServer, type TestServer } from '../kit/index.js';
 
 const UNIT = 1_000_000_000n;
 

@@ -2,26 +2,27 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '@maas/api';
 import { nanoToAmount } from '@maas/api/testing';
-import { mockReply, mockUsage } from '@maas/api/testing/mock-upstream';
 import {
   type ChatWorld,
   createApp,
-  createModel,
-  createProvider,
+  createMockProvider,
+  createRoutedModel,
   expectedCostNano,
+  mockReply,
+  mockUsage,
   readEvents,
   settled,
   signUp,
   startChatWorld,
-} from '../kit/chat-world.js';
+} from '../kit/index.js';
 
 let world: ChatWorld;
 let modelId: string;
 
 beforeAll(async () => {
   world = await startChatWorld();
-  const provider = await createProvider(world);
-  modelId = (await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }])).id;
+  const provider = await createMockProvider(world);
+  modelId = (await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }])).id;
 });
 afterAll(async () => {
   await world?.server.close();

@@ -3,8 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type ApiClient, startTestServer, type TestServer } from '../kit/server.js';
-import { expectError, type TestUser, upload, userWithRole } from '../kit/catalog.js';
+import { apiClient, type ApiClient, expectError, signUpAs, startTestServer, type TestServer, type TestUser, upload } from '../kit/index.js';
 
 const MAX_BYTES = 1_500_000;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'maas-files-test-'));
@@ -19,11 +18,7 @@ let bob: TestUser;
 beforeAll(async () => {
   server = await startTestServer({ DATA_DIR: dataDir, MAAS_UPLOAD_MAX_BYTES: String(MAX_BYTES) });
   api = apiClient(server.url);
-  [admin, alice, bob] = await Promise.all([
-    userWithRole(server, api, 'admin'),
-    userWithRole(server, api, 'user'),
-    userWithRole(server, api, 'user'),
-  ]);
+  [admin, alice, bob] = await Promise.all([signUpAs(server, api, 'admin'), signUpAs(server, api, 'user'), signUpAs(server, api, 'user')]);
 });
 afterAll(async () => {
   await server?.close();

@@ -3,8 +3,16 @@ import type { Database } from '@maas/db';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/server.js';
-import { expectEnvelope, expectNoStackTrace, signUpAdmin } from '../kit/envelope.js';
+import {
+  apiClient,
+  expectEnvelope,
+  expectNoStackTrace,
+  signUp,
+  signUpAs,
+  startPeerServer,
+  startTestServer,
+  type TestServer,
+} from '../kit/index.js';
 
 let server: TestServer;
 let api: ReturnType<typeof apiClient>;
@@ -203,7 +211,7 @@ describe('malformed requests', () => {
   });
 
   it('answers 400 for an over-long path parameter', async () => {
-    const admin = await signUpAdmin(server, api);
+    const admin = await signUpAs(server, api, 'admin');
     const res = await api.patch(`/api/v1/admin/users/user_${'a'.repeat(300)}`, { role: 'user' }, admin.token);
     expect(expectEnvelope(res, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'user_id' });
   });

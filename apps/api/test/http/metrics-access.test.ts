@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../kit/server.js';
+import { startTestServer, type TestServer } from '../kit/index.js';
 
 let server: TestServer;
 

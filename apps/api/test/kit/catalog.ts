@@ -1,24 +1,5 @@
-import { expect } from 'vitest';
-import { type ApiClient, type ApiResponse, setRole, signUp, type TestServer } from './server.js';
-
-export type TestUser = Awaited<ReturnType<typeof signUp>>;
-
-export async function userWithRole(server: TestServer, api: ApiClient, role: 'user' | 'developer' | 'admin'): Promise<TestUser> {
-  const user = await signUp(api, role.slice(0, 5));
-  if (role !== 'user') await setRole(server, user.id, role);
-  return user;
-}
-
-/** Asserts the contract's error envelope and returns its `error`. */
-export function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  const body = res.body as { error: { code: string; message: string; details: Record<string, unknown> | null; request_id: string } };
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(body.error.code).toBe(code);
-  expect(body.error.message).toBeTruthy();
-  expect(body.error.request_id).toBeTruthy();
-  return body.error;
-}
+// Catalogue records made over the REST API: providers, models, applications and uploaded files.
+import type { ApiClient } from './http.js';
 
 let counter = 0;
 export function uniqueName(prefix: string): string {
@@ -46,11 +27,26 @@ export async function createModel(api: ApiClient, token: string, overrides: Reco
   return res.body as { id: string; name: string; [key: string]: unknown };
 }
 
+export async function createApp(api: ApiClient, token: string, modelId: string, config: Record<string, unknown> = {}) {
+  const res = await api.post(
+    '/api/v1/applications',
+    {
+      name: 'writer',
+      description: 'test app',
+      model_id: modelId,
+      config: { max_tokens: 100, temperature: 0.5, system_prompt: 'You are a test assistant.', ...config },
+    },
+    token,
+  );
+  if (res.status !== 201) throw new Error(`app: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; endpoint: string };
+}
+
 /** A multipart upload with fetch's own FormData, as a browser would send it. */
 export async function upload(
   baseUrl: string,
   token: string | undefined,
-  content: Uint8Array | string,
+  content: Uint8Array<ArrayBuffer> | string,
   filename = 'weights.bin',
   type = 'application/octet-stream',
 ) {

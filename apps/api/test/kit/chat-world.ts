@@ -1,22 +1,25 @@
-import { startMockUpstream, type MockUpstream } from '@maas/api/testing/mock-upstream';
-import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from './server.js';
+// A server with a real mock OpenAI upstream beside it, for the tests that make model calls.
+import { startMockUpstream } from '@maas/api/testing/mock-upstream';
+import { apiClient } from './http.js';
+import { startTestServer, type TestServer } from './server.js';
+import { signUpAs } from './users.js';
 
 export const INPUT_NANO_PER_TOKEN = 2_000n;
 export const OUTPUT_NANO_PER_TOKEN = 4_000n;
 
-/** A server, a real mock upstream behind a provider, a priced model routed to it, and an admin. */
+/** A server, a real mock upstream and an admin; `createMockProvider` and `createRoutedModel` route a model to the upstream. */
 export async function startChatWorld(env: Record<string, string> = {}) {
   const upstream = await startMockUpstream({ chunkDelayMs: 30, firstByteDelayMs: 3_000 });
   const server = await startTestServer(env);
   const api = apiClient(server.url);
-  const admin = await signUp(api, 'admin');
-  await setRole(server, admin.id, 'admin');
+  const admin = await signUpAs(server, api, 'admin');
   return { upstream, server, api, admin };
 }
 
 export type ChatWorld = Awaited<ReturnType<typeof startChatWorld>>;
 
-export async function createProvider(world: ChatWorld, overrides: Record<string, unknown> = {}) {
+/** A provider pointing at the world's mock upstream. */
+export async function createMockProvider(world: ChatWorld, overrides: Record<string, unknown> = {}) {
   const res = await world.api.post(
     '/api/v1/providers',
     {
@@ -37,7 +40,7 @@ export async function createProvider(world: ChatWorld, overrides: Record<string,
 }
 
 /** `upstreamModel` picks the mock's behaviour (mock-ok, mock-500, mock-cut, …). */
-export async function createModel(
+export async function createRoutedModel(
   world: ChatWorld,
   routes: { provider_id: string; upstream_model: string; priority?: number }[],
   overrides: Record<string, unknown> = {},
@@ -61,42 +64,10 @@ export async function createModel(
   return res.body as { id: string; name: string };
 }
 
-export async function createApp(api: ApiClient, token: string, modelId: string, config: Record<string, unknown> = {}) {
-  const res = await api.post(
-    '/api/v1/applications',
-    {
-      name: 'writer',
-      description: 'test app',
-      model_id: modelId,
-      config: { max_tokens: 100, temperature: 0.5, system_prompt: 'You are a test assistant.', ...config },
-    },
-    token,
-  );
-  if (res.status !== 201) throw new Error(`app: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: string; endpoint: string };
-}
-
 export function expectedCostNano(usage: { prompt_tokens: number; completion_tokens: number }): bigint {
   return BigInt(usage.prompt_tokens) * INPUT_NANO_PER_TOKEN + BigInt(usage.completion_tokens) * OUTPUT_NANO_PER_TOKEN;
-}
-
-/** Reads a text/event-stream body into its parsed `data:` payloads. */
-export async function readEvents(response: Response): Promise<unknown[]> {
-  const text = await response.text();
-  return text
-    .split('\n\n')
-    .map((block) =>
-      block
-        .split('\n')
-        .find((line) => line.startsWith('data: '))
-        ?.slice(6),
-    )
-    .filter((data): data is string => data !== undefined)
-    .map((data) => (data === '[DONE]' ? '[DONE]' : JSON.parse(data)));
 }
 
 export async function settled(server: TestServer) {
   await server.server.platform.background.drain();
 }
-
-export { signUp, type MockUpstream, type TestServer };

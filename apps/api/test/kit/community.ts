@@ -1,12 +1,6 @@
-import { type ApiClient, setRole, signUp, type TestServer } from './server.js';
-
-export type TestUser = Awaited<ReturnType<typeof signUp>>;
-
-export async function admin(server: TestServer, api: ApiClient): Promise<TestUser> {
-  const user = await signUp(api, 'mod');
-  await setRole(server, user.id, 'admin');
-  return user;
-}
+// Community posts and comments made over the REST API.
+import type { ApiClient } from './http.js';
+import type { TestUser } from './users.js';
 
 let postCounter = 0;
 
@@ -25,9 +19,4 @@ export async function writeComment(api: ApiClient, user: TestUser, postId: strin
   const res = await api.post(`/api/v1/community/posts/${postId}/comments`, { content }, user.token);
   if (res.status !== 201) throw new Error(`comment failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: string; [key: string]: unknown };
-}
-
-/** Registers `count` users at once (argon2 makes each sign-up take a few tens of ms). */
-export function signUpMany(api: ApiClient, count: number, prefix: string): Promise<TestUser[]> {
-  return Promise.all(Array.from({ length: count }, () => signUp(api, prefix)));
 }

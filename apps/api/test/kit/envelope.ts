@@ -1,7 +1,5 @@
 import { expect } from 'vitest';
-import { type ApiClient, type ApiResponse, setRole, signUp, type TestServer } from './server.js';
-
-export type TestUser = Awaited<ReturnType<typeof signUp>>;
+import type { ApiResponse } from './http.js';
 
 export interface ErrorEnvelope {
   error: { code: string; message: string; details: Record<string, unknown> | null; request_id: string };
@@ -23,6 +21,21 @@ export function expectEnvelope(res: ApiResponse, status: number, code: string): 
   return body.error;
 }
 
+/**
+ * A lighter check of the envelope than `expectEnvelope` (status, the single `error` key, code,
+ * a message and a request id), kept as the domain tests of models, providers, applications and
+ * files have always asserted it.
+ */
+export function expectError(res: ApiResponse, status: number, code: string): ErrorEnvelope['error'] {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  const body = res.body as ErrorEnvelope;
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(body.error.code).toBe(code);
+  expect(body.error.message).toBeTruthy();
+  expect(body.error.request_id).toBeTruthy();
+  return body.error;
+}
+
 /** No stack frame, file path or internal error name anywhere in a response body. */
 export function expectNoStackTrace(body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -31,20 +44,4 @@ export function expectNoStackTrace(body: unknown): void {
   expect(text).not.toMatch(/node_modules|\/src\/|file:\/\//);
 }
 
-export async function signIn(api: ApiClient, login: string, password: string) {
-  const res = await api.post('/api/v1/auth/token', { username: login, password });
-  if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { token: res.body.access_token as string, refreshToken: res.body.refresh_token as string };
-}
-
-export async function signUpAdmin(server: TestServer, api: ApiClient, prefix = 'admin'): Promise<TestUser> {
-  const user = await signUp(api, prefix);
-  await setRole(server, user.id, 'admin');
-  return user;
-}
-
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -1,8 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Actor, AppError } from '@maas/api';
 import { incrementModelCallCount, resolveModelForCall } from '@maas/api/testing';
-import { apiClient, type ApiClient, startTestServer, type TestServer } from '../kit/server.js';
-import { createModel, createProvider, expectError, type TestUser, uniqueName, upload, userWithRole } from '../kit/catalog.js';
+import {
+  apiClient,
+  type ApiClient,
+  createModel,
+  createProvider,
+  expectError,
+  signUpAs,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+  uniqueName,
+  upload,
+} from '../kit/index.js';
 
 let server: TestServer;
 let api: ApiClient;
@@ -16,10 +27,10 @@ beforeAll(async () => {
   server = await startTestServer();
   api = apiClient(server.url);
   [admin, alice, bob, carol] = await Promise.all([
-    userWithRole(server, api, 'admin'),
-    userWithRole(server, api, 'developer'),
-    userWithRole(server, api, 'developer'),
-    userWithRole(server, api, 'user'),
+    signUpAs(server, api, 'admin'),
+    signUpAs(server, api, 'developer'),
+    signUpAs(server, api, 'developer'),
+    signUpAs(server, api, 'user'),
   ]);
   provider = await createProvider(api, admin.token, { priority: 3, weight: 2 });
 });

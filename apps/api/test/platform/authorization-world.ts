@@ -1,6 +1,15 @@
-import { startMockUpstream, type MockUpstream } from '@maas/api/testing/mock-upstream';
-import { upload } from '../kit/catalog.js';
-import { apiClient, type ApiClient, type ApiResponse, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
+import {
+  apiClient,
+  type ApiClient,
+  type ApiResponse,
+  type MockUpstream,
+  setRole,
+  signUp,
+  startMockUpstream,
+  startTestServer,
+  type TestServer,
+  upload,
+} from '../kit/index.js';
 
 /**
  * The world the authorisation matrix runs in: user A (a developer) owns one of every resource,

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/server.js';
-import { TEST_JWT_SECRET } from '../kit/server.js';
+import { TEST_JWT_SECRET } from '../kit/index.js';
 
 const baseUrl = process.env.DATABASE_URL;
 

@@ -1,9 +1,17 @@
 import { buildOpenApiDocument, ERROR_STATUS } from '@maas/api';
-import { startMockUpstream, type MockUpstream } from '@maas/api/testing/mock-upstream';
+import {
+  apiClient,
+  type ApiClient,
+  type MockUpstream,
+  setRole,
+  signUp,
+  startMockUpstream,
+  startTestServer,
+  type TestServer,
+} from '../kit/index.js';
 import fc from 'fast-check';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/server.js';
 import {
   acceptLanguage,
   body,

@@ -13,8 +13,18 @@ import {
   encryptSecret,
   providerEncryptionKey,
 } from '@maas/api/testing';
-import { apiClient, type ApiClient, startTestServer, type TestServer } from '../kit/server.js';
-import { createModel, createProvider, expectError, type TestUser, uniqueName, userWithRole } from '../kit/catalog.js';
+import {
+  apiClient,
+  type ApiClient,
+  createModel,
+  createProvider,
+  expectError,
+  signUpAs,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+  uniqueName,
+} from '../kit/index.js';
 
 const ENV_PROVIDER = `env-upstream-${process.pid}`;
 const ENV_MODEL = `env-model-${process.pid}`;
@@ -45,9 +55,9 @@ beforeAll(async () => {
   server = await startTestServer({ MAAS_PROVIDERS: PROVIDERS_ENV });
   api = apiClient(server.url);
   [admin, user, developer] = await Promise.all([
-    userWithRole(server, api, 'admin'),
-    userWithRole(server, api, 'user'),
-    userWithRole(server, api, 'developer'),
+    signUpAs(server, api, 'admin'),
+    signUpAs(server, api, 'user'),
+    signUpAs(server, api, 'developer'),
   ]);
 });
 afterAll(() => server?.close());

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../kit/server.js';
+import { type ApiClient, apiClient, publishTool, signUp, signUpAs, startTestServer, type TestServer, type TestUser } from '../kit/index.js';
 import { seedDemoMarketplace } from '@maas/api/testing';
-import { admin, developer, publishTool, type TestUser } from '../kit/tools.js';
 
 let server: TestServer;
 let api: ApiClient;
@@ -16,9 +15,9 @@ beforeAll(async () => {
   server = await startTestServer();
   api = apiClient(server.url);
   [author, other, boss, plain] = await Promise.all([
-    developer(server, api, 'author'),
-    developer(server, api, 'other'),
-    admin(server, api),
+    signUpAs(server, api, 'developer', 'author'),
+    signUpAs(server, api, 'developer', 'other'),
+    signUpAs(server, api, 'admin'),
     signUp(api, 'plain'),
   ]);
 });

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../kit/server.js';
-import { developer, ordersOf, publishTool, type TestUser } from '../kit/tools.js';
+import {
+  type ApiClient,
+  apiClient,
+  ordersOf,
+  publishTool,
+  signUp,
+  signUpAs,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../kit/index.js';
 
 // The sandbox is off here, as in production without MAAS_PAYMENT_SANDBOX=1.
 let server: TestServer;
@@ -10,7 +19,7 @@ let author: TestUser;
 beforeAll(async () => {
   server = await startTestServer({ MAAS_PAYMENT_SANDBOX: '0', MAAS_PLATFORM_FEE_PERCENT: '25' });
   api = apiClient(server.url);
-  author = await developer(server, api, 'cfg');
+  author = await signUpAs(server, api, 'developer', 'cfg');
 });
 afterAll(() => server?.close());
 

@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../kit/server.js';
-import { balanceNano, developer, ledgerOf, nano, ordersOf, publishTool, type TestUser } from '../kit/tools.js';
+import {
+  type ApiClient,
+  apiClient,
+  balanceNano,
+  ledgerOf,
+  nano,
+  ordersOf,
+  publishTool,
+  signUp,
+  signUpAs,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../kit/index.js';
 
 let server: TestServer;
 let api: ApiClient;
@@ -11,7 +23,7 @@ const SIGNUP_CREDIT = nano('100');
 beforeAll(async () => {
   server = await startTestServer({ MAAS_SIGNUP_CREDIT: '100', MAAS_PLATFORM_FEE_PERCENT: '10' });
   api = apiClient(server.url);
-  author = await developer(server, api, 'seller');
+  author = await signUpAs(server, api, 'developer', 'seller');
 });
 afterAll(() => server?.close());
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../kit/server.js';
-import { developer, publishTool, type TestUser } from '../kit/tools.js';
+import { type ApiClient, apiClient, publishTool, signUp, signUpAs, startTestServer, type TestServer, type TestUser } from '../kit/index.js';
 
 let server: TestServer;
 let api: ApiClient;
@@ -9,7 +8,7 @@ let author: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
   api = apiClient(server.url);
-  author = await developer(server, api, 'reviewed');
+  author = await signUpAs(server, api, 'developer', 'reviewed');
 });
 afterAll(() => server?.close());
 
