@@ -1,5 +1,5 @@
 // Writes the committed OpenAPI document (docs/openapi.json) from the router. CI fails when the
-// router and the file disagree (apps/api/test/backbone/openapi-snapshot.test.ts).
+// router and the file disagree (apps/api/test/http/openapi-snapshot.test.ts).
 import { writeFileSync } from 'node:fs';
 import { buildOpenApiDocument } from '@maas/api';
 

@@ -11,7 +11,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { registerDashboardRoutes } from '../../api/src/routes/dashboard.js';
-import { startPeerServer, startTestServer, type TestServer } from '../../api/test/harness.js';
+import { startPeerServer, startTestServer, type TestServer } from '../../api/test/kit/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../api/test/harness.js';
+import { startTestServer, type TestServer } from '../../api/test/kit/index.js';
 
 const exampleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let server: TestServer;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, signUp, startTestServer, type TestServer } from '../../../apps/api/test/harness.js';
+import { apiClient, signUp, startTestServer, type TestServer } from '../../../apps/api/test/kit/index.js';
 import { type ChatStreamEvent, createMaasClient } from '../src/index.js';
 
 let server: TestServer;

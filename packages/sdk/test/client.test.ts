@@ -1,6 +1,6 @@
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../../../apps/api/test/harness.js';
+import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../../../apps/api/test/kit/index.js';
 import { createMaasClient, isMaasError, MaasError, paginate, type TokenPair, type UserProfile } from '../src/index.js';
 
 let server: TestServer;

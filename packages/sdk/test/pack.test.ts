@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, signUp, startTestServer, type TestServer } from '../../../apps/api/test/harness.js';
+import { apiClient, signUp, startTestServer, type TestServer } from '../../../apps/api/test/kit/index.js';
 
 // The package as a user gets it: built, packed, installed with npm into a project outside the
 // workspace, typechecked strictly, then run against a live server, as ESM and as CJS.

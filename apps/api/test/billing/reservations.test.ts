@@ -1,14 +1,9 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getApiKeyPolicy } from '../../../../packages/api/src/api-keys/service.js';
-import {
-  releaseStaleReservations,
-  reserveFunds,
-  settleReservation,
-  type UsageInput,
-} from '../../../../packages/api/src/billing/reservations.js';
-import { apiClient, setRole, signUp, startTestServer, type ApiClient, type TestServer } from '../harness.js';
+import { releaseStaleReservations } from '@maas/api';
+import { getApiKeyPolicy, reserveFunds, settleReservation, type UsageInput } from '@maas/api/testing';
+import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/index.js';
 
 const UNIT = 1_000_000_000n;
 

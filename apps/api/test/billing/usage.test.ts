@@ -1,8 +1,8 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reserveFunds, settleReservation, type UsageInput } from '../../../../packages/api/src/billing/reservations.js';
-import { apiClient, signUp, startTestServer, type ApiClient, type TestServer } from '../harness.js';
+import { reserveFunds, settleReservation, type UsageInput } from '@maas/api/testing';
+import { apiClient, type ApiClient, signUp, startTestServer, type TestServer } from '../kit/index.js';
 
 const UNIT = 1_000_000_000n;
 

@@ -1,18 +1,18 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseStaleLeases, newId, type ChatMessage } from '@maas/api';
+import { closeLease, openLease, settleLeaseCalls, type LeasedCallRecord, DEFAULT_LEASE_OPTIONS, WalletLeases } from '@maas/api/testing';
 import {
-  closeLease,
-  openLease,
-  releaseStaleLeases,
-  settleLeaseCalls,
-  type LeasedCallRecord,
-} from '../../../../packages/api/src/billing/leases.js';
-import { DEFAULT_LEASE_OPTIONS, WalletLeases } from '../../../../packages/api/src/billing/wallet-leases.js';
-import { newId } from '../../../../packages/api/src/core/ids.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/index.js';
-import { mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import { createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld, type ChatWorld } from '../chat/fixtures.js';
+  type ChatWorld,
+  createMockProvider,
+  createRoutedModel,
+  expectedCostNano,
+  mockUsage,
+  settled,
+  signUp,
+  startChatWorld,
+} from '../kit/index.js';
 
 const UNIT = 1_000_000_000n;
 
@@ -63,8 +63,8 @@ function callRecord(overrides: Partial<LeasedCallRecord> = {}): LeasedCallRecord
 
 describe('wallet leases through the gateway', () => {
   it('funds 120 concurrent calls from a few leases and books every one exactly once', async () => {
-    const provider = await createProvider(world);
-    const model = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }], {
+    const provider = await createMockProvider(world);
+    const model = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }], {
       name: `lease-model-${Date.now()}`,
     });
     const user = await signUp(world.api);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, setRole, signUp, startTestServer, type ApiClient, type TestServer } from '../harness.js';
+import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/index.js';
 
 let server: TestServer;
 let api: ApiClient;

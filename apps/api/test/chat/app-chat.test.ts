@@ -1,27 +1,28 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockReply, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
-import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
+import type { ChatMessage } from '@maas/api';
+import { nanoToAmount } from '@maas/api/testing';
 import {
   type ChatWorld,
   createApp,
-  createModel,
-  createProvider,
+  createMockProvider,
+  createRoutedModel,
   expectedCostNano,
+  mockReply,
+  mockUsage,
   readEvents,
   settled,
   signUp,
   startChatWorld,
-} from './fixtures.js';
+} from '../kit/index.js';
 
 let world: ChatWorld;
 let modelId: string;
 
 beforeAll(async () => {
   world = await startChatWorld();
-  const provider = await createProvider(world);
-  modelId = (await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }])).id;
+  const provider = await createMockProvider(world);
+  modelId = (await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }])).id;
 });
 afterAll(async () => {
   await world?.server.close();

@@ -1,18 +1,27 @@
 import OpenAI from 'openai';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockReply, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
-import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
-import { type ChatWorld, createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld } from './fixtures.js';
+import type { ChatMessage } from '@maas/api';
+import { nanoToAmount } from '@maas/api/testing';
+import {
+  type ChatWorld,
+  createMockProvider,
+  createRoutedModel,
+  expectedCostNano,
+  mockReply,
+  mockUsage,
+  settled,
+  signUp,
+  startChatWorld,
+} from '../kit/index.js';
 
 let world: ChatWorld;
 let model: { id: string; name: string };
 
 beforeAll(async () => {
   world = await startChatWorld();
-  const provider = await createProvider(world);
-  model = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
+  const provider = await createMockProvider(world);
+  model = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
 });
 afterAll(async () => {
   await world?.server.close();
@@ -96,7 +105,7 @@ describe('OpenAI-compatible gateway', () => {
 
   it('refuses a model outside the key allow-list', async () => {
     const user = await signUp(world.api);
-    const other = await createModel(world, [{ provider_id: (await createProvider(world)).id, upstream_model: 'mock-ok' }]);
+    const other = await createRoutedModel(world, [{ provider_id: (await createMockProvider(world)).id, upstream_model: 'mock-ok' }]);
     const client = openai(await apiKeyFor(user.token, { allowed_models: [other.id] }));
     await expect(client.chat.completions.create({ model: model.name, messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
       status: 403,

@@ -1,21 +1,21 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockReplyPieces, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
-import { countTextTokens } from '../../../../packages/api/src/providers/upstream/token-count.js';
-import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
+import type { ChatMessage } from '@maas/api';
+import { countTextTokens, nanoToAmount } from '@maas/api/testing';
 import {
   type ChatWorld,
   createApp,
-  createModel,
-  createProvider,
+  createMockProvider,
+  createRoutedModel,
   INPUT_NANO_PER_TOKEN,
+  mockReplyPieces,
+  mockUsage,
   OUTPUT_NANO_PER_TOKEN,
   readEvents,
   settled,
   signUp,
   startChatWorld,
-} from './fixtures.js';
+} from '../kit/index.js';
 
 let world: ChatWorld;
 let primary: { id: string };
@@ -23,8 +23,8 @@ let secondary: { id: string };
 
 beforeAll(async () => {
   world = await startChatWorld();
-  primary = await createProvider(world, { priority: 0 });
-  secondary = await createProvider(world, { priority: 1 });
+  primary = await createMockProvider(world, { priority: 0 });
+  secondary = await createMockProvider(world, { priority: 1 });
 });
 afterAll(async () => {
   await world?.server.close();
@@ -64,7 +64,7 @@ function streamChat(appId: string, token: string, message: string, signal?: Abor
 
 describe('upstream faults', () => {
   it('falls back to the next provider when the first answers 500, and bills once', async () => {
-    const model = await createModel(world, [
+    const model = await createRoutedModel(world, [
       { provider_id: primary.id, upstream_model: 'mock-500', priority: 0 },
       { provider_id: secondary.id, upstream_model: 'mock-ok', priority: 1 },
     ]);
@@ -83,7 +83,7 @@ describe('upstream faults', () => {
   });
 
   it('charges nothing and answers a 5xx envelope when every provider fails', async () => {
-    const model = await createModel(world, [{ provider_id: primary.id, upstream_model: 'mock-500' }]);
+    const model = await createRoutedModel(world, [{ provider_id: primary.id, upstream_model: 'mock-500' }]);
     const user = await signUp(world.api);
     const app = await createApp(world.api, user.token, model.id);
     const before = await ledgerOf(user.id);
@@ -98,8 +98,8 @@ describe('upstream faults', () => {
   });
 
   it('times out a provider that never sends headers and answers 504', async () => {
-    const slow = await createProvider(world, { timeout_ms: 300 });
-    const model = await createModel(world, [{ provider_id: slow.id, upstream_model: 'mock-hang' }]);
+    const slow = await createMockProvider(world, { timeout_ms: 300 });
+    const model = await createRoutedModel(world, [{ provider_id: slow.id, upstream_model: 'mock-hang' }]);
     const user = await signUp(world.api);
     const app = await createApp(world.api, user.token, model.id);
     const res = await world.api.post(`/api/v1/applications/${app.id}/chat`, { message: 'anyone there?' }, user.token);
@@ -110,7 +110,7 @@ describe('upstream faults', () => {
   });
 
   it('sends a clean error event when the stream is cut mid-way and charges exactly the delivered tokens', async () => {
-    const model = await createModel(world, [{ provider_id: primary.id, upstream_model: 'mock-cut' }]);
+    const model = await createRoutedModel(world, [{ provider_id: primary.id, upstream_model: 'mock-cut' }]);
     const user = await signUp(world.api);
     const app = await createApp(world.api, user.token, model.id);
     const before = await ledgerOf(user.id);
@@ -145,7 +145,7 @@ describe('upstream faults', () => {
   });
 
   it('aborts the upstream call when the client disconnects and charges what was delivered', async () => {
-    const model = await createModel(world, [{ provider_id: primary.id, upstream_model: 'mock-slow-stream' }]);
+    const model = await createRoutedModel(world, [{ provider_id: primary.id, upstream_model: 'mock-slow-stream' }]);
     const user = await signUp(world.api);
     const app = await createApp(world.api, user.token, model.id);
     const abortedBefore = world.upstream.abortedRequests;

@@ -7,7 +7,7 @@ import { loadConfig } from '@maas/api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/server.js';
-import { TEST_JWT_SECRET } from '../harness.js';
+import { TEST_JWT_SECRET } from '../kit/index.js';
 
 // `pnpm maas …` as an operator runs it: a child process (npx tsx apps/api/src/cli.ts) over a
 // database of its own: a temporary PGlite DATA_DIR, or a fresh PostgreSQL database when

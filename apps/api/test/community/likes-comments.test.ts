@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../harness.js';
-import { admin, signUpMany, type TestUser, writeComment, writePost } from './helpers.js';
+import {
+  type ApiClient,
+  apiClient,
+  signUp,
+  signUpAs,
+  signUpMany,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+  writeComment,
+  writePost,
+} from '../kit/index.js';
 
 let server: TestServer;
 let api: ApiClient;
@@ -11,7 +21,7 @@ let boss: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
   api = apiClient(server.url);
-  [alice, bob, boss] = await Promise.all([signUp(api, 'alice'), signUp(api, 'bob'), admin(server, api)]);
+  [alice, bob, boss] = await Promise.all([signUp(api, 'alice'), signUp(api, 'bob'), signUpAs(server, api, 'admin')]);
 });
 afterAll(() => server?.close());
 

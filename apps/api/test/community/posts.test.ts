@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, apiClient, signUp, startTestServer, type TestServer } from '../harness.js';
-import { seedDemoCommunity } from '../../../../packages/api/src/community/seed.js';
-import { admin, type TestUser, writePost } from './helpers.js';
+import { type ApiClient, apiClient, signUp, signUpAs, startTestServer, type TestServer, type TestUser, writePost } from '../kit/index.js';
+import { seedDemoCommunity } from '@maas/api/testing';
 
 let server: TestServer;
 let api: ApiClient;
@@ -12,7 +11,7 @@ let boss: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
   api = apiClient(server.url);
-  [alice, bob, boss] = await Promise.all([signUp(api, 'alice'), signUp(api, 'bob'), admin(server, api)]);
+  [alice, bob, boss] = await Promise.all([signUp(api, 'alice'), signUp(api, 'bob'), signUpAs(server, api, 'admin')]);
 });
 afterAll(() => server?.close());
 

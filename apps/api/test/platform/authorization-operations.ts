@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { appRouter } from '@maas/api';
-import { adminProcedure, authedProcedure, developerProcedure } from '../../../../packages/api/src/trpc.js';
+import { adminProcedure, authedProcedure, developerProcedure } from '@maas/api/testing';
 
 /**
  * The operations of the REST face, read off the OpenAPI document, and who may call each one,

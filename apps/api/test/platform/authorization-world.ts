@@ -1,6 +1,15 @@
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { upload } from '../catalog/helpers.js';
-import { apiClient, type ApiClient, type ApiResponse, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
+import {
+  apiClient,
+  type ApiClient,
+  type ApiResponse,
+  type MockUpstream,
+  setRole,
+  signUp,
+  startMockUpstream,
+  startTestServer,
+  type TestServer,
+  upload,
+} from '../kit/index.js';
 
 /**
  * The world the authorisation matrix runs in: user A (a developer) owns one of every resource,

@@ -1,9 +1,17 @@
 import { buildOpenApiDocument, ERROR_STATUS } from '@maas/api';
+import {
+  apiClient,
+  type ApiClient,
+  type MockUpstream,
+  setRole,
+  signUp,
+  startMockUpstream,
+  startTestServer,
+  type TestServer,
+} from '../kit/index.js';
 import fc from 'fast-check';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
 import {
   acceptLanguage,
   body,

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { createModel, createProvider } from '../chat/fixtures.js';
-import { apiClient, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
+import {
+  apiClient,
+  createMockProvider,
+  createRoutedModel,
+  type MockUpstream,
+  setRole,
+  signUp,
+  startMockUpstream,
+  startTestServer,
+  type TestServer,
+} from '../kit/index.js';
 import { brokenInvariants, readBooks } from './books.js';
 import { privatePostgresUnavailable, startPrivatePostgres, type PrivatePostgres } from './private-services.js';
 import { type AttemptResult, countByStatus, sleep, startSteadyLoad, waitUntil } from './steady-load.js';
@@ -64,8 +72,8 @@ describe.skipIf(unavailable !== null)('PostgreSQL restarted under load', () => {
       const admin = await signUp(api, 'admin');
       await setRole(server, admin.id, 'admin');
       const world = { upstream, server, api, admin };
-      const provider = await createProvider(world);
-      const model = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-slow-stream' }]);
+      const provider = await createMockProvider(world);
+      const model = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-slow-stream' }]);
       const user = await signUp(api);
       const keyRes = await api.post('/api/v1/api-keys', { name: 'restart' }, user.token);
       expect(keyRes.status).toBe(201);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiClient, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
+import { apiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/index.js';
 
 const servers: TestServer[] = [];
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { apiClient, type ApiClient, signUp, startPeerServer, startTestServer, type TestServer } from '../harness.js';
+import { apiClient, type ApiClient, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/index.js';
 import { redisUnavailable, startPrivateRedis, type PrivateRedis } from './private-services.js';
 import { type AttemptResult, countByStatus, sleep, startSteadyLoad, waitUntil } from './steady-load.js';
 

@@ -1,10 +1,22 @@
 import { connect, type Socket } from 'node:net';
 import { loadConfig } from '@maas/api';
+import {
+  apiClient,
+  type ChatWorld,
+  createApp,
+  createMockProvider,
+  createRoutedModel,
+  mockReply,
+  type MockUpstream,
+  readEvents,
+  setRole,
+  signUp,
+  startMockUpstream,
+  startPeerServer,
+  startTestServer,
+  type TestServer,
+} from '../kit/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockReply } from '../../../../packages/api/test/mock-upstream.js';
-import { startMockUpstream, type MockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { type ChatWorld, createApp, createModel, createProvider, readEvents } from '../chat/fixtures.js';
-import { apiClient, setRole, signUp, startPeerServer, startTestServer, type TestServer } from '../harness.js';
 
 /*
  * Request timeouts (issue #5): a client that is slow to *send* its request is cut off, while a
@@ -178,11 +190,11 @@ describe('a response that takes longer than the request timeout', () => {
   let streamModelId: string;
 
   beforeAll(async () => {
-    const provider = await createProvider(world);
-    const streaming = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-slow-stream' }]);
+    const provider = await createMockProvider(world);
+    const streaming = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-slow-stream' }]);
     streamModelId = streaming.id;
     modelName = streaming.name;
-    slowModelId = (await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-slow-first-byte' }])).id;
+    slowModelId = (await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-slow-first-byte' }])).id;
   });
 
   it('streams an application chat over SSE to the end', async () => {

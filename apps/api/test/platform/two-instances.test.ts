@@ -1,9 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
-import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
-import { type ChatWorld, createApp, createModel, createProvider, expectedCostNano, signUp, startChatWorld } from '../chat/fixtures.js';
-import { apiClient, type ApiClient, startPeerServer, type TestServer } from '../harness.js';
+import type { ChatMessage } from '@maas/api';
+import { nanoToAmount } from '@maas/api/testing';
+import {
+  apiClient,
+  type ApiClient,
+  type ChatWorld,
+  createApp,
+  createMockProvider,
+  createRoutedModel,
+  expectedCostNano,
+  mockUsage,
+  signUp,
+  startChatWorld,
+  startPeerServer,
+  type TestServer,
+} from '../kit/index.js';
 import { brokenInvariants, readBooks } from './books.js';
 
 /*
@@ -28,8 +39,8 @@ beforeAll(async () => {
   peer = await startPeerServer(world.server);
   a = world.api;
   b = apiClient(peer.url);
-  const provider = await createProvider(world);
-  model = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
+  const provider = await createMockProvider(world);
+  model = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
 });
 afterAll(async () => {
   await peer?.close();

@@ -1,0 +1,187 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, type ApiClient, expectError, signUpAs, startTestServer, type TestServer, type TestUser, upload } from '../kit/index.js';
+
+const MAX_BYTES = 1_500_000;
+const dataDir = mkdtempSync(path.join(tmpdir(), 'maas-files-test-'));
+const blobRoot = path.join(dataDir, 'blobs');
+
+let server: TestServer;
+let api: ApiClient;
+let admin: TestUser;
+let alice: TestUser;
+let bob: TestUser;
+
+beforeAll(async () => {
+  server = await startTestServer({ DATA_DIR: dataDir, MAAS_UPLOAD_MAX_BYTES: String(MAX_BYTES) });
+  api = apiClient(server.url);
+  [admin, alice, bob] = await Promise.all([signUpAs(server, api, 'admin'), signUpAs(server, api, 'user'), signUpAs(server, api, 'user')]);
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function sha256(content: Uint8Array | string): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+function blobFiles(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(path.join(dir, entry.name));
+      else found.push(path.relative(blobRoot, path.join(dir, entry.name)));
+    }
+  };
+  walk(blobRoot);
+  return found;
+}
+
+describe('POST /api/v1/files', () => {
+  it('streams a file into the blob store and answers 201 with its metadata', async () => {
+    const content = 'hello model weights\n';
+    const res = await upload(server.url, alice.token, content, 'weights.txt', 'text/plain');
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^file_[a-z0-9]+$/),
+      filename: 'weights.txt',
+      bytes: Buffer.byteLength(content),
+      sha256: sha256(content),
+      content_type: 'text/plain',
+      owner: alice.id,
+      created_at: expect.any(String),
+    });
+    const row = await server.server.platform.db.selectFrom('files').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    expect(readFileSync(path.join(blobRoot, row.storage_key), 'utf8')).toBe(content);
+  });
+
+  it('accepts a file larger than the JSON body limit, up to MAAS_UPLOAD_MAX_BYTES exactly', async () => {
+    const content = new Uint8Array(randomBytes(MAX_BYTES));
+    const res = await upload(server.url, alice.token, content, 'big.bin');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ bytes: MAX_BYTES, sha256: sha256(content), content_type: 'application/octet-stream' });
+  });
+
+  it('refuses a file over the limit with a 413 envelope and keeps neither blob nor row', async () => {
+    const before = blobFiles();
+    const rowsBefore = (await server.server.platform.db.selectFrom('files').select('id').execute()).length;
+    const res = await upload(server.url, bob.token, new Uint8Array(MAX_BYTES + 1), 'too-big.bin');
+    const error = expectError(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(error.details).toEqual({ max_bytes: MAX_BYTES });
+    expect(blobFiles()).toEqual(before);
+    expect((await server.server.platform.db.selectFrom('files').select('id').execute()).length).toBe(rowsBefore);
+    // The connection and server are fine afterwards.
+    expect((await upload(server.url, bob.token, 'small')).status).toBe(201);
+  });
+
+  it('requires authentication and writes nothing for an anonymous upload', async () => {
+    const before = blobFiles();
+    expectError(await upload(server.url, undefined, 'x'), 401, 'UNAUTHORIZED');
+    expectError(await upload(server.url, 'garbage-token', 'x'), 401, 'UNAUTHORIZED');
+    expect(blobFiles()).toEqual(before);
+  });
+
+  it('refuses a JSON body and a multipart body without a file with 400', async () => {
+    expectError(await api.post('/api/v1/files', { file: 'aGVsbG8=' }, alice.token), 400, 'INVALID_REQUEST');
+    const form = new FormData();
+    form.append('note', 'no file here');
+    const response = await fetch(`${server.url}/api/v1/files`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    expectError({ status: response.status, headers: response.headers, body: await response.json() }, 400, 'INVALID_REQUEST');
+  });
+
+  it('refuses prototype-named fields without a file with 400, and ignores them beside a file', async () => {
+    const post = (form: FormData) =>
+      fetch(`${server.url}/api/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${alice.token}` } });
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      const before = blobFiles();
+      const alone = new FormData();
+      alone.append(name, '');
+      const refused = await post(alone);
+      expectError({ status: refused.status, headers: refused.headers, body: await refused.json() }, 400, 'INVALID_REQUEST');
+      expect(blobFiles()).toEqual(before);
+
+      const beside = new FormData();
+      beside.append(name, 'x');
+      beside.append('file', new Blob([name]), `${name}.txt`);
+      const stored = await post(beside);
+      expect(stored.status).toBe(201);
+      expect(((await stored.json()) as { sha256: string }).sha256).toBe(sha256(name));
+    }
+  });
+
+  it('keeps only the last path segment of the filename and a sane content type', async () => {
+    const res = await upload(server.url, alice.token, 'x', '../../etc/passwd', 'not a mime type');
+    expect(res.status).toBe(201);
+    expect(res.body.filename).toBe('passwd');
+    expect(res.body.content_type).toBe('application/octet-stream');
+  });
+
+  it('does not parse multipart anywhere else', async () => {
+    const form = new FormData();
+    form.append('name', 'x');
+    const response = await fetch(`${server.url}/api/v1/models`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { code: string } };
+    expect(body.error.code).toBe('INVALID_REQUEST');
+  });
+});
+
+describe('GET /api/v1/files/{file_id}', () => {
+  let file: { id: string };
+
+  beforeAll(async () => {
+    file = (await upload(server.url, alice.token, 'private bytes', 'secret.txt', 'text/plain')).body;
+  });
+
+  it('shows the metadata to the owner and to admins', async () => {
+    const own = await api.get(`/api/v1/files/${file.id}`, alice.token);
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ id: file.id, filename: 'secret.txt', owner: alice.id, sha256: sha256('private bytes') });
+    expect(own.body).not.toHaveProperty('storage_key');
+    expect((await api.get(`/api/v1/files/${file.id}`, admin.token)).status).toBe(200);
+  });
+
+  it('answers 404 to another user, 401 to anonymous, 404 for unknown ids and 400 for malformed ones', async () => {
+    expectError(await api.get(`/api/v1/files/${file.id}`, bob.token), 404, 'NOT_FOUND');
+    expectError(await api.get(`/api/v1/files/${file.id}`), 401, 'UNAUTHORIZED');
+    expectError(await api.get('/api/v1/files/file_doesnotexist', alice.token), 404, 'NOT_FOUND');
+    expectError(await api.get('/api/v1/files/..%2F..%2Fetc', alice.token), 400, 'INVALID_REQUEST');
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('documents the multipart upload and the catalogue endpoints', async () => {
+    const document = (await api.get('/api/v1/openapi.json')).body;
+    const uploadOp = document.paths['/files']?.post;
+    expect(uploadOp?.requestBody?.content?.['multipart/form-data']).toBeDefined();
+    expect(uploadOp.security).toBeDefined();
+    expect(document.paths['/files/{file_id}']?.get).toBeDefined();
+    for (const [route, methods] of [
+      ['/providers', ['get', 'post']],
+      ['/providers/{provider_id}', ['get', 'patch', 'delete']],
+      ['/models', ['get', 'post']],
+      ['/models/{model_id}', ['get', 'patch', 'delete']],
+      ['/applications', ['get', 'post']],
+      ['/applications/{app_id}', ['get', 'patch', 'delete']],
+    ] as const) {
+      for (const method of methods) expect(document.paths[route]?.[method], `${method} ${route}`).toBeDefined();
+    }
+  });
+
+  it('answers the tRPC face of the upload with a 400 pointing at the multipart route', async () => {
+    const res = await api.post('/trpc/files.upload', { file: 'x' }, alice.token);
+    expect(res.status).toBe(400);
+  });
+});

@@ -1,0 +1,19 @@
+// Internals that tests outside this package reach on purpose, as `@maas/api/testing`. Everything a
+// host or client uses goes through the public entry (`@maas/api`); this file lists the rest, so a
+// refactor that moves one of these functions fixes one import here instead of a relative path
+// (`../../../../packages/api/src/...`) in every test.
+export { getApiKeyPolicy } from './api-keys/service.js';
+export { getApplicationForChat } from './applications/service.js';
+export { closeLease, openLease, settleLeaseCalls, type LeasedCallRecord } from './billing/leases.js';
+export { reserveFunds, settleReservation, type UsageInput } from './billing/reservations.js';
+export { DEFAULT_LEASE_OPTIONS, WalletLeases } from './billing/wallet-leases.js';
+export { seedDemoCommunity } from './community/seed.js';
+export { nanoToAmount } from './core/money.js';
+export { incrementModelCallCount, resolveModelForCall } from './models/call-resolver.js';
+export { parseProvidersEnv, syncProvidersFromEnv } from './models/env-catalog.js';
+export { seedDemoCatalog, SYSTEM_USERNAME } from './models/seed.js';
+export { assertResolvesPublic, isPrivateHost, normalizeBaseUrl } from './providers/base-url.js';
+export { decryptSecret, encryptSecret, providerEncryptionKey } from './providers/secrets.js';
+export { countTextTokens } from './providers/upstream/token-count.js';
+export { seedDemoMarketplace } from './tools/seed.js';
+export { adminProcedure, authedProcedure, developerProcedure } from './trpc.js';
