@@ -8,20 +8,8 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
-import { toIso, toIsoOrNull } from '../core/time.js';
+import { toUserProfile } from './profile.js';
 import type { AdminUpdateUserInput, ChangePasswordInput, ListUsersInput, UpdateProfileInput } from './schemas.js';
-
-export function toUserProfile(user: User) {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    avatar: user.avatar,
-    role: user.role,
-    created_at: toIso(user.created_at),
-    last_login: toIsoOrNull(user.last_login),
-  };
-}
 
 function toAdminUser(user: User) {
   return { ...toUserProfile(user), disabled: user.disabled_at !== null };
