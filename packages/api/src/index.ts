@@ -1,6 +1,7 @@
 export { appRouter, type AppRouter } from './root.js';
 export { buildOpenApiDocument, createdProcedurePaths, API_VERSION } from './openapi.js';
-export { createPlatform, type Platform } from './core/platform.js';
+export { createPlatform, type PlatformInit } from './create-platform.js';
+export type { Platform } from './core/platform.js';
 export { createRequestContext, type RequestContext, type Actor } from './core/context.js';
 export { loadConfig, type PlatformConfig } from './core/config.js';
 export { AppError, describeError, ERROR_STATUS, type ErrorCode } from './core/errors.js';
@@ -14,7 +15,7 @@ export { authenticateRequest } from './auth/authenticate.js';
 export { closeUpstreamPools, dispatchChat } from './providers/upstream/index.js';
 export type { ChatMessage, ChatCompletionChunk } from './providers/upstream/index.js';
 export { assertAllowed, rateLimitHeaders, type RateLimiter, type RateLimits, type RateLimitDecision } from './core/rate-limits.js';
-export type { LoginAttemptVerdict, LoginLimiter } from './auth/login-limits.js';
+export type { LoginAttemptVerdict, LoginLimiter } from './core/rate-limits.js';
 export type { Telemetry } from './core/telemetry.js';
 export { storeUpload, type Upload } from './files/service.js';
 export { type BlobStore, LocalDiskBlobStore, localBlobStore } from './files/blob-store.js';

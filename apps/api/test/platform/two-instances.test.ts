@@ -2,14 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockUsage } from '../../../../packages/api/test/mock-upstream.js';
 import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
 import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
+import { APPLICATION_CACHE_TTL_MS } from '../../../../packages/api/src/applications/cache.js';
+import { MODEL_CALL_CACHE_TTL_MS } from '../../../../packages/api/src/models/call-resolver.js';
 import { type ChatWorld, createApp, createModel, createProvider, expectedCostNano, signUp, startChatWorld } from '../chat/fixtures.js';
 import { apiClient, type ApiClient, startPeerServer, type TestServer } from '../harness.js';
 import { brokenInvariants, readBooks } from './books.js';
 
 /*
  * Two instances (A = the chat world's server, B = a peer) over one database, as two replicas
- * behind a load balancer. On PostgreSQL (DATABASE_URL) they share it through two pools; on PGlite
- * they share one in-process database object, which still exercises the two sets of caches.
+ * behind a load balancer: two servers, each with its own platform (createPlatform), so each has
+ * its own caches and registries. On PostgreSQL (DATABASE_URL) they share the database through two
+ * pools; on PGlite they share one in-process database object, and still nothing else.
  * The rate-limit half of "two instances" is apps/api/test/platform/rate-limits.test.ts.
  */
 
@@ -21,6 +24,7 @@ let world: ChatWorld;
 let peer: TestServer;
 let a: ApiClient;
 let b: ApiClient;
+let provider: { id: string };
 let model: { id: string; name: string };
 
 beforeAll(async () => {
@@ -28,7 +32,7 @@ beforeAll(async () => {
   peer = await startPeerServer(world.server);
   a = world.api;
   b = apiClient(peer.url);
-  const provider = await createProvider(world);
+  provider = await createProvider(world);
   model = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
 });
 afterAll(async () => {
@@ -46,6 +50,62 @@ async function msUntilStatus(request: () => Promise<{ status: number }>, status:
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** Polls until `request` answers `status`; returns how long after `since` that was (or throws after `limitMs`). */
+async function msSinceUntilStatus(
+  since: number,
+  request: () => Promise<{ status: number }>,
+  status: number,
+  limitMs: number,
+): Promise<number> {
+  await msUntilStatus(request, status, limitMs);
+  return Date.now() - since;
+}
+
+describe('state of two instances', () => {
+  it('gives each instance its own caches and registries', () => {
+    const onA = world.server.server.platform;
+    const onB = peer.server.platform;
+    expect(onB).not.toBe(onA);
+    for (const member of ['sessions', 'apiKeys', 'callCounts', 'catalog', 'models', 'applications', 'payments', 'background'] as const) {
+      expect(onB[member], member).not.toBe(onA[member]);
+    }
+  });
+
+  it("sees a model deactivated on A at once on A, and on B only once B's cached copy expires", async () => {
+    const user = await signUp(a);
+    const own = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
+    const call = (api: ApiClient) =>
+      api.post('/v1/chat/completions', { model: own.name, messages: [{ role: 'user', content: 'hi' }] }, user.token);
+    // Both instances now hold the model, active, in their caches.
+    expect((await call(a)).status).toBe(200);
+    expect((await call(b)).status).toBe(200);
+
+    const changedAt = Date.now();
+    expect((await a.patch(`/api/v1/models/${own.id}`, { status: 'inactive' }, world.admin.token)).status).toBe(200);
+    // A made the change, so its cache is already fresh; B still serves its copy from before.
+    expect((await call(a)).status).toBe(400);
+    expect((await call(b)).status).toBe(200);
+    const staleFor = await msSinceUntilStatus(changedAt, () => call(b), 400, MODEL_CALL_CACHE_TTL_MS + 3_000);
+    expect(staleFor).toBeLessThanOrEqual(MODEL_CALL_CACHE_TTL_MS + 1_000);
+  }, 20_000);
+
+  it("refuses an application stopped on A at once on A, and on B once B's cached copy expires", async () => {
+    const user = await signUp(a);
+    const app = await createApp(a, user.token, model.id);
+    const chat = (api: ApiClient) => api.post(`/api/v1/applications/${app.id}/chat`, { message: 'hello' }, user.token);
+    expect((await chat(a)).status).toBe(200);
+    expect((await chat(b)).status).toBe(200);
+
+    const changedAt = Date.now();
+    expect((await a.patch(`/api/v1/applications/${app.id}`, { status: 'stopped' }, user.token)).status).toBe(200);
+    const onA = await chat(a);
+    expect([onA.status, onA.body.error.code]).toEqual([409, 'CONFLICT']);
+    expect((await chat(b)).status).toBe(200);
+    const staleFor = await msSinceUntilStatus(changedAt, () => chat(b), 409, APPLICATION_CACHE_TTL_MS + 3_000);
+    expect(staleFor).toBeLessThanOrEqual(APPLICATION_CACHE_TTL_MS + 1_000);
+  }, 20_000);
+});
 
 describe('a session across two instances', () => {
   it('accepts on B an access token issued by A', async () => {

@@ -2,19 +2,9 @@ import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { newId } from '../core/ids.js';
+import type { AuditRecord } from '../core/platform.js';
 import { PageInput, pageOf, pageOffset, toPage } from '../core/pagination.js';
 import { InstantInput, Timestamp, toIso } from '../core/time.js';
-
-export interface AuditRecord {
-  actorId: string | null;
-  action: string;
-  targetType?: string | null;
-  targetId?: string | null;
-  before?: unknown;
-  after?: unknown;
-  requestId?: string | null;
-  ip?: string | null;
-}
 
 const SECRET_FIELDS = /password|api_key|secret|token|^key$/i;
 

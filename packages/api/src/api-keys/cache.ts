@@ -95,3 +95,10 @@ export class ApiKeyCache {
     return { allowedModels: row.allowed_models, spendCapNano: row.spend_cap_nano, spentNano: row.spent_nano };
   }
 }
+
+declare module '../core/platform.js' {
+  interface Platform {
+    /** API key lookups for the hot path. */
+    apiKeys: ApiKeyCache;
+  }
+}

@@ -10,7 +10,6 @@ import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
-import { markCatalogChanged } from '../providers/catalog-generation.js';
 import type { CreateModelInput, ListModelsInput, RouteInput, UpdateModelInput } from './schemas.js';
 
 type RouteSpec = z.infer<typeof RouteInput>;
@@ -256,7 +255,7 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
       await replaceRoutes(trx, id, input.routes);
       return created;
     });
-    markCatalogChanged(db);
+    platform.catalog.markChanged();
     return toModelDetail(row, await routesOf(db, id));
   } catch (error) {
     throw modelWriteError(error);
@@ -302,7 +301,7 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
       if (input.routes) await replaceRoutes(trx, current.id, input.routes);
       return updated;
     });
-    markCatalogChanged(db);
+    platform.catalog.markChanged();
     return toModelDetail(row, await routesOf(db, row.id));
   } catch (error) {
     throw modelWriteError(error);
@@ -318,6 +317,6 @@ export async function deleteModel(platform: Platform, actor: Actor, modelId: str
     if (isForeignKeyViolation(error)) throw new AppError('CONFLICT', { message: 'MODEL_IN_USE' });
     throw error;
   }
-  markCatalogChanged(platform.db);
+  platform.catalog.markChanged();
   return { id: current.id, deleted: true as const };
 }

@@ -10,7 +10,6 @@ import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { nanoToAmount } from '../core/money.js';
 import { assertResolvesPublic, normalizeBaseUrl } from './base-url.js';
-import { markCatalogChanged } from './catalog-generation.js';
 import type { CreateProviderInput, ListProvidersInput, UpdateProviderInput } from './schemas.js';
 import { encryptSecret } from './secrets.js';
 
@@ -95,7 +94,7 @@ export async function createProvider(platform: Platform, actor: Actor | null, in
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    markCatalogChanged(platform.db);
+    platform.catalog.markChanged();
     return toProvider(row);
   } catch (error) {
     conflictOrThrow(error);
@@ -141,7 +140,7 @@ export async function updateProvider(platform: Platform, providerId: string, inp
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new AppError('NOT_FOUND', { message: 'PROVIDER_NOT_FOUND' });
-    markCatalogChanged(platform.db);
+    platform.catalog.markChanged();
     return toProvider(row);
   } catch (error) {
     conflictOrThrow(error);
@@ -164,7 +163,7 @@ export async function deleteProvider(platform: Platform, providerId: string) {
       .execute();
     throw new AppError('CONFLICT', { message: 'PROVIDER_IN_USE', details: { model_ids: models.map((m) => m.model_id) } });
   }
-  markCatalogChanged(platform.db);
+  platform.catalog.markChanged();
   return { id: providerId, deleted: true as const };
 }
 

@@ -9,7 +9,7 @@ import { nanoToAmount } from '../core/money.js';
 import { type PageInput, pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
-import { type ChargeResult, type ExternalPaymentMethod, type PaymentProvider, paymentProviderFor } from './payments.js';
+import type { ChargeResult, ExternalPaymentMethod, PaymentProvider } from './payments.js';
 import type { PurchaseInput } from './schemas.js';
 import { findVisibleTool, ownsTool, type ToolWithAuthor, toTool, toolsWithAuthor } from './service.js';
 
@@ -81,7 +81,7 @@ export async function purchaseTool(
   let charge: ProviderCharge | null = null;
   const method = input.payment_method;
   if (tool.price_nano > 0n && method !== 'balance') {
-    const provider = paymentProviderFor(platform.config, method);
+    const provider = platform.payments.providerFor(method);
     if (!provider) {
       throw new AppError('INVALID_REQUEST', {
         message: 'TOOL_PAYMENT_METHOD_UNAVAILABLE',

@@ -97,7 +97,6 @@ export async function adminUpdateUser(platform: Platform, actor: Actor, input: z
   // Both caches hold the user's role and enabled state: API keys act with the owner's current
   // role and die with a disabled owner, on this instance at once (elsewhere within the TTL).
   platform.sessions.clear();
-  platform.apiKeys?.clear();
-  platform.apiKeys?.clear();
+  platform.apiKeys.clear();
   return toAdminUser(updated);
 }
