@@ -39,7 +39,6 @@ const t = initTRPC
   });
 
 export const router = t.router;
-export const middleware = t.middleware;
 
 export const publicProcedure = t.procedure;
 
@@ -58,12 +57,12 @@ export const viewerProcedure = publicProcedure.use(async ({ ctx, next }) => {
 
 const ROLE_RANK: Record<UserRole, number> = { user: 0, developer: 1, admin: 2 };
 
-export function hasRole(actor: Actor, role: UserRole): boolean {
+function hasRole(actor: Actor, role: UserRole): boolean {
   return ROLE_RANK[actor.role] >= ROLE_RANK[role];
 }
 
 /** Requires at least the given role (admin > developer > user). */
-export function roleProcedure(role: UserRole) {
+function roleProcedure(role: UserRole) {
   return authedProcedure.use(({ ctx, next }) => {
     if (!hasRole(ctx.actor, role)) throw new AppError('FORBIDDEN', { message: 'ROLE_REQUIRED' });
     return next();

@@ -9,7 +9,7 @@ import { InstantInput, Timestamp, toIso } from '../core/time.js';
 const SECRET_FIELDS = /password|api_key|secret|token|^key$/i;
 
 /** Drops secrets (passwords, keys, tokens) from anything about to be written to the audit log. */
-export function redactSecrets(value: unknown, depth = 0): unknown {
+function redactSecrets(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value;
   if (Array.isArray(value)) return value.slice(0, 100).map((item) => redactSecrets(item, depth + 1));
   const result: Record<string, unknown> = {};

@@ -10,7 +10,7 @@ import { toIso } from '../core/time.js';
 import { findUsableModel } from '../models/service.js';
 import type { CreateApplicationInput, ListApplicationsInput, UpdateApplicationInput } from './schemas.js';
 
-export function applicationEndpoint(publicUrl: string, appId: string): string {
+function applicationEndpoint(publicUrl: string, appId: string): string {
   return `${publicUrl}/api/v1/applications/${appId}/chat`;
 }
 

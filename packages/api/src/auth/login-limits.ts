@@ -2,7 +2,7 @@ import { isIPv6 } from 'node:net';
 import { AppError } from '../core/errors.js';
 import type { LoginLimiter } from '../core/rate-limits.js';
 
-export type { LoginAttemptVerdict, LoginLimiter } from '../core/rate-limits.js';
+export type { LoginLimiter } from '../core/rate-limits.js';
 
 export interface LoginAttempt {
   succeeded(): Promise<void>;

@@ -49,7 +49,7 @@ async function findUserByLogin(db: Kysely<Database>, login: string): Promise<Use
     .executeTakeFirst();
 }
 
-export async function issueTokens(
+async function issueTokens(
   platform: Platform,
   user: Pick<User, 'id' | 'role'>,
   sessionId: string,

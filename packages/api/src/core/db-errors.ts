@@ -6,10 +6,3 @@ export function uniqueViolation(error: unknown): string | null {
   const constraint = 'constraint' in error ? error.constraint : undefined;
   return typeof constraint === 'string' ? constraint : '';
 }
-
-/** True for a CHECK violation, optionally of a named constraint. */
-export function checkViolation(error: unknown, constraint?: string): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  if (!('code' in error) || error.code !== '23514') return false;
-  return constraint === undefined || ('constraint' in error && error.constraint === constraint);
-}

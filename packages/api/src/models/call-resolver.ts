@@ -31,7 +31,7 @@ export interface ModelForCall {
 }
 
 /** Without a max_tokens in the model's parameters, a call may ask for at most this many (or the context window). */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 /** How stale another instance's change can be here. This instance's own changes are seen at once. */
 export const MODEL_CALL_CACHE_TTL_MS = 5_000;
 const CONNECT_TIMEOUT_CAP_MS = 10_000;

@@ -7,7 +7,7 @@ import type { Platform } from '../core/platform.js';
 import { DEMO_ECHO_BASE_URL } from '../providers/base-url.js';
 
 export const SYSTEM_USERNAME = 'maas_system';
-export const DEMO_PROVIDER_NAME = 'demo-echo';
+const DEMO_PROVIDER_NAME = 'demo-echo';
 
 /** Not an argon2 hash, so no password ever verifies against it: the system account cannot sign in. */
 const UNUSABLE_PASSWORD_HASH = '!system-account-without-password';

@@ -23,7 +23,7 @@ export function canSeeModel(model: Pick<Model, 'owner_id' | 'visibility'>, viewe
   return model.visibility === 'public' || isOwnerOrAdmin(model, viewer);
 }
 
-export function toModel(row: Model) {
+function toModel(row: Model) {
   return {
     id: row.id,
     name: row.name,
@@ -89,7 +89,7 @@ export async function listModels(db: Kysely<Database>, viewer: Actor | null, inp
 }
 
 /** The model if the viewer may see it; otherwise the same 404 as for a missing one. */
-export async function findVisibleModel(db: Kysely<Database>, viewer: Actor | null, modelId: string): Promise<Model> {
+async function findVisibleModel(db: Kysely<Database>, viewer: Actor | null, modelId: string): Promise<Model> {
   const row = await db.selectFrom('models').selectAll().where('id', '=', modelId).executeTakeFirst();
   if (!row || !canSeeModel(row, viewer)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
   return row;

@@ -14,7 +14,7 @@ import type { CreateProviderInput, ListProvidersInput, UpdateProviderInput } fro
 import { encryptSecret } from './secrets.js';
 
 /** The API face of a provider: the key is never returned, only whether there is one. */
-export function toProvider(row: Provider) {
+function toProvider(row: Provider) {
   return {
     id: row.id,
     name: row.name,
@@ -167,7 +167,7 @@ export async function deleteProvider(platform: Platform, providerId: string) {
   return { id: providerId, deleted: true as const };
 }
 
-export async function findProviderIdByName(db: Kysely<Database>, name: string): Promise<string | null> {
+async function findProviderIdByName(db: Kysely<Database>, name: string): Promise<string | null> {
   const row = await db
     .selectFrom('providers')
     .select('id')

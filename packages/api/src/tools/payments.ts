@@ -30,10 +30,10 @@ export interface PaymentProvider {
 }
 
 /** Billing line that makes the sandbox decline, so the failure path can be exercised end to end. */
-export const SANDBOX_DECLINE_LINE = 'sandbox-decline';
+const SANDBOX_DECLINE_LINE = 'sandbox-decline';
 
 /** Approves every test payment (except the decline marker) without moving real money. */
-export const sandboxPaymentProvider: PaymentProvider = {
+const sandboxPaymentProvider: PaymentProvider = {
   name: 'sandbox',
   methods: ['credit_card', 'alipay', 'wechat_pay'],
   async charge(request) {

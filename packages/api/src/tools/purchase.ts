@@ -27,7 +27,7 @@ const PENDING_WAIT_MS = 10_000;
 const STALE_PENDING_MS = 15 * 60_000;
 const CONFLICT_RETRIES = 3;
 
-export function toOrder(order: ToolOrder) {
+function toOrder(order: ToolOrder) {
   return {
     id: order.id,
     tool_id: order.tool_id,
@@ -185,7 +185,7 @@ async function failOrder(db: Kysely<Database>, orderId: string, reason: string, 
 }
 
 /** Author's share of a sale: the price minus the platform fee (integer percent, rounded in the author's disfavour). */
-export function authorShare(priceNano: bigint, feePercent: number): bigint {
+function authorShare(priceNano: bigint, feePercent: number): bigint {
   return priceNano - (priceNano * BigInt(feePercent)) / 100n;
 }
 
