@@ -8,16 +8,14 @@ import {
   buildOpenApiDocument,
   closeUpstreamPools,
   createdProcedurePaths,
-  createPlatform,
   describeError,
   ERROR_STATUS,
   negotiateLocale,
   type Platform,
   type PlatformConfig,
-  resolveJwtSecret,
   translate,
 } from '@maas/api';
-import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
+import type { DatabaseHandle } from '@maas/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
@@ -28,6 +26,7 @@ import { registerRateLimits } from './plugins/rate-limit.js';
 import { createRateLimits } from './rate-limits.js';
 import { contextFromRequest } from './request-context.js';
 import { registerExtraRoutes } from './routes/index.js';
+import { openDatabase, startPlatform } from './start-platform.js';
 
 export interface ServerOptions {
   config: PlatformConfig;
@@ -52,21 +51,20 @@ const MAX_JSON_DEPTH = 128;
 /** Builds the whole HTTP host: migrations, bootstrap data, and the router served three ways. */
 export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   const { config } = options;
-  const database = options.database ?? createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  await migrateToLatest(database.db);
+  const database = options.database ?? openDatabase(config);
   // The logger exists only once Fastify does; until then warnings go to stderr.
   let warn = (message: string, error?: unknown) => console.warn(message, error);
   const metrics = createMetrics(database);
   const rateLimits = createRateLimits(config, (message, error) => warn(message, error));
-  const platform = createPlatform({
-    db: database.db,
-    billingDb: database.relaxedDb,
+  const started = await startPlatform({
     config,
-    jwtSecret: resolveJwtSecret(config),
+    database,
+    ownsDatabase: !options.database,
     rateLimits: rateLimits.limits,
     telemetry: metrics.telemetry,
     onBackgroundError: (error, label) => warn(`background write failed after retries: ${label}`, error),
   });
+  const { platform } = started;
   await bootstrapPlatformData(platform, { serialize: database.engine === 'postgres' });
 
   const timeouts = config.httpTimeouts;
@@ -255,13 +253,9 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       if (closed) return;
       closed = true;
       await app.close();
-      // Settlements and counters that left the response path are written before the pool closes.
-      platform.leases?.stop();
-      await platform.background.drain();
-      await platform.callCounts.flush().catch(() => {});
       await rateLimits.close();
       await closeUpstreamPools();
-      if (!options.database) await database.close();
+      await started.close();
     },
   };
 }

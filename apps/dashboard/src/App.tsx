@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { getToken, useTRPC } from './client.js';
-import { LOCALES, type Locale, type MessageKey } from './i18n.js';
+import type { MessageKey } from './i18n.js';
 import { useI18n } from './locale.js';
 import { ROUTES, useHashRoute } from './router.js';
 import { AdminScreen } from './screens/Admin.js';
@@ -12,23 +12,8 @@ import { ModelsScreen } from './screens/Models.js';
 import { OverviewScreen } from './screens/Overview.js';
 import { ToolsScreen } from './screens/Tools.js';
 import { WalletScreen } from './screens/Wallet.js';
+import { LanguageSwitch } from './language-switch.js';
 import { ErrorBox, Loading } from './ui.js';
-
-export function LanguageSwitch() {
-  const { locale, setLocale, t } = useI18n();
-  return (
-    <label className="lang">
-      <span>{t('nav.language')}</span>
-      <select value={locale} onChange={(e) => setLocale(e.target.value as Locale)} data-testid="language">
-        {LOCALES.map((l) => (
-          <option key={l} value={l}>
-            {l === 'en' ? 'English' : '简体中文'}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
 
 export function App({ onLogout, onLogin }: { onLogout(): void; onLogin(): void }) {
   if (!getToken()) return <LoginScreen onLogin={onLogin} />;

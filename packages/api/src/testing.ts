@@ -9,7 +9,8 @@ export { reserveFunds, settleReservation, type UsageInput } from './billing/rese
 export { DEFAULT_LEASE_OPTIONS, WalletLeases } from './billing/wallet-leases.js';
 export { seedDemoCommunity } from './community/seed.js';
 export { nanoToAmount } from './core/money.js';
-export { incrementModelCallCount, resolveModelForCall } from './models/call-resolver.js';
+export { APPLICATION_CACHE_TTL_MS } from './applications/cache.js';
+export { incrementModelCallCount, MODEL_CALL_CACHE_TTL_MS, resolveModelForCall } from './models/call-resolver.js';
 export { parseProvidersEnv, syncProvidersFromEnv } from './models/env-catalog.js';
 export { seedDemoCatalog, SYSTEM_USERNAME } from './models/seed.js';
 export { assertResolvesPublic, isPrivateHost, normalizeBaseUrl } from './providers/base-url.js';

@@ -1,8 +1,6 @@
 import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { UserRole } from '@maas/db';
-import { recordAudit } from './admin/audit.js';
-import { authenticateRequest } from './auth/authenticate.js';
 import type { Actor, RequestContext } from './core/context.js';
 import { AppError, describeError, type ErrorCode } from './core/errors.js';
 import { DEFAULT_LOCALE } from './core/i18n.js';
@@ -41,32 +39,30 @@ const t = initTRPC
   });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
-export const middleware = t.middleware;
 
 export const publicProcedure = t.procedure;
 
 /** A user (access token) or an API key; the actor is resolved once per request. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const actor: Actor = ctx.actor ?? (await authenticateRequest(ctx));
+  const actor: Actor = ctx.actor ?? (await ctx.platform.authenticate(ctx));
   ctx.actor = actor;
   return next({ ctx: { ...ctx, actor } });
 });
 
 /** Public, but a caller who sends an Authorization header is identified (a bad one is a 401). */
 export const viewerProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const actor = ctx.authorization ? (ctx.actor ?? (await authenticateRequest(ctx))) : null;
+  const actor = ctx.authorization ? (ctx.actor ?? (await ctx.platform.authenticate(ctx))) : null;
   return next({ ctx: { ...ctx, actor } });
 });
 
 const ROLE_RANK: Record<UserRole, number> = { user: 0, developer: 1, admin: 2 };
 
-export function hasRole(actor: Actor, role: UserRole): boolean {
+function hasRole(actor: Actor, role: UserRole): boolean {
   return ROLE_RANK[actor.role] >= ROLE_RANK[role];
 }
 
 /** Requires at least the given role (admin > developer > user). */
-export function roleProcedure(role: UserRole) {
+function roleProcedure(role: UserRole) {
   return authedProcedure.use(({ ctx, next }) => {
     if (!hasRole(ctx.actor, role)) throw new AppError('FORBIDDEN', { message: 'ROLE_REQUIRED' });
     return next();
@@ -83,7 +79,7 @@ export const adminProcedure = roleProcedure('admin').use(async ({ ctx, next, pat
   if (type === 'mutation' && result.ok) {
     const input = await getRawInput().catch(() => undefined);
     ctx.platform.background.run('audit-admin-action', () =>
-      recordAudit(ctx.platform.db, {
+      ctx.platform.audit({
         actorId: ctx.actor.userId,
         action: path,
         ...auditTarget(input, result.data),

@@ -1,14 +1,6 @@
-import {
-  appRouter,
-  createPlatform,
-  createRequestContext,
-  loadConfig,
-  type Actor,
-  type Platform,
-  type PlatformConfig,
-  resolveJwtSecret,
-} from '@maas/api';
-import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
+import { appRouter, createRequestContext, loadConfig, type Actor, type Platform, type PlatformConfig } from '@maas/api';
+import type { DatabaseHandle } from '@maas/db';
+import { openDatabase, startPlatform } from '../start-platform.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -28,24 +20,9 @@ export interface CliPlatform {
  */
 export async function openPlatform(env: Env): Promise<CliPlatform> {
   const config = loadConfig(env);
-  const database = createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    const migrated = await migrateToLatest(database.db);
-    const platform = createPlatform({ db: database.db, config, jwtSecret: resolveJwtSecret(config) });
-    return {
-      config,
-      database,
-      platform,
-      migrated,
-      close: async () => {
-        await platform.background.drain();
-        await database.close();
-      },
-    };
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
+  const database = openDatabase(config);
+  const { platform, migrated, close } = await startPlatform({ config, database, ownsDatabase: true });
+  return { config, database, platform, migrated, close };
 }
 
 /**

@@ -297,7 +297,7 @@ describe('GET, PATCH and DELETE /api/v1/applications/{app_id}', () => {
 describe('getApplicationForChat', () => {
   it('gives the owner the app and its config', async () => {
     const app = await createApp(alice.token);
-    const forChat = await getApplicationForChat(server.server.platform.db, app.id, actorOf(alice, 'user'));
+    const forChat = await getApplicationForChat(server.server.platform, app.id, actorOf(alice, 'user'));
     expect(forChat).toMatchObject({
       id: app.id,
       model_id: demoChatId,
@@ -311,23 +311,23 @@ describe('getApplicationForChat', () => {
       [bob, 'user'],
       [admin, 'admin'],
     ] as const) {
-      const error = await appErrorOf(getApplicationForChat(server.server.platform.db, app.id, actorOf(who, role)));
+      const error = await appErrorOf(getApplicationForChat(server.server.platform, app.id, actorOf(who, role)));
       expect([error.appCode, error.messageKey]).toEqual(['NOT_FOUND', 'APP_NOT_FOUND']);
     }
   });
 
   it('refuses a stopped application with 409 APP_STOPPED, and serves it again once restarted', async () => {
     const app = await createApp(alice.token);
-    const db = server.server.platform.db;
-    await getApplicationForChat(db, app.id, actorOf(alice, 'user'));
+    const platform = server.server.platform;
+    await getApplicationForChat(platform, app.id, actorOf(alice, 'user'));
     await api.patch(`/api/v1/applications/${app.id}`, { status: 'stopped' }, alice.token);
-    const error = await appErrorOf(getApplicationForChat(db, app.id, actorOf(alice, 'user')));
+    const error = await appErrorOf(getApplicationForChat(platform, app.id, actorOf(alice, 'user')));
     expect([error.appCode, error.status, error.messageKey]).toEqual(['CONFLICT', 409, 'APP_STOPPED']);
     expect(translate('en', 'APP_STOPPED')).toMatch(/stopped/i);
 
     await api.patch(`/api/v1/applications/${app.id}`, { status: 'running' }, alice.token);
-    expect((await getApplicationForChat(db, app.id, actorOf(alice, 'user'))).id).toBe(app.id);
+    expect((await getApplicationForChat(platform, app.id, actorOf(alice, 'user'))).id).toBe(app.id);
     await api.delete(`/api/v1/applications/${app.id}`, alice.token);
-    expect((await appErrorOf(getApplicationForChat(db, app.id, actorOf(alice, 'user')))).appCode).toBe('NOT_FOUND');
+    expect((await appErrorOf(getApplicationForChat(platform, app.id, actorOf(alice, 'user')))).appCode).toBe('NOT_FOUND');
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '@maas/api';
-import { nanoToAmount } from '@maas/api/testing';
+import { APPLICATION_CACHE_TTL_MS, MODEL_CALL_CACHE_TTL_MS, nanoToAmount } from '@maas/api/testing';
 import {
   apiClient,
   type ApiClient,
@@ -19,8 +19,9 @@ import { brokenInvariants, readBooks } from './books.js';
 
 /*
  * Two instances (A = the chat world's server, B = a peer) over one database, as two replicas
- * behind a load balancer. On PostgreSQL (DATABASE_URL) they share it through two pools; on PGlite
- * they share one in-process database object, which still exercises the two sets of caches.
+ * behind a load balancer: two servers, each with its own platform (createPlatform), so each has
+ * its own caches and registries. On PostgreSQL (DATABASE_URL) they share the database through two
+ * pools; on PGlite they share one in-process database object, and still nothing else.
  * The rate-limit half of "two instances" is apps/api/test/platform/rate-limits.test.ts.
  */
 
@@ -32,6 +33,7 @@ let world: ChatWorld;
 let peer: TestServer;
 let a: ApiClient;
 let b: ApiClient;
+let provider: { id: string };
 let model: { id: string; name: string };
 
 beforeAll(async () => {
@@ -39,7 +41,7 @@ beforeAll(async () => {
   peer = await startPeerServer(world.server);
   a = world.api;
   b = apiClient(peer.url);
-  const provider = await createMockProvider(world);
+  provider = await createMockProvider(world);
   model = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
 });
 afterAll(async () => {
@@ -57,6 +59,62 @@ async function msUntilStatus(request: () => Promise<{ status: number }>, status:
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** Polls until `request` answers `status`; returns how long after `since` that was (or throws after `limitMs`). */
+async function msSinceUntilStatus(
+  since: number,
+  request: () => Promise<{ status: number }>,
+  status: number,
+  limitMs: number,
+): Promise<number> {
+  await msUntilStatus(request, status, limitMs);
+  return Date.now() - since;
+}
+
+describe('state of two instances', () => {
+  it('gives each instance its own caches and registries', () => {
+    const onA = world.server.server.platform;
+    const onB = peer.server.platform;
+    expect(onB).not.toBe(onA);
+    for (const member of ['sessions', 'apiKeys', 'callCounts', 'catalog', 'models', 'applications', 'payments', 'background'] as const) {
+      expect(onB[member], member).not.toBe(onA[member]);
+    }
+  });
+
+  it("sees a model deactivated on A at once on A, and on B only once B's cached copy expires", async () => {
+    const user = await signUp(a);
+    const own = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
+    const call = (api: ApiClient) =>
+      api.post('/v1/chat/completions', { model: own.name, messages: [{ role: 'user', content: 'hi' }] }, user.token);
+    // Both instances now hold the model, active, in their caches.
+    expect((await call(a)).status).toBe(200);
+    expect((await call(b)).status).toBe(200);
+
+    const changedAt = Date.now();
+    expect((await a.patch(`/api/v1/models/${own.id}`, { status: 'inactive' }, world.admin.token)).status).toBe(200);
+    // A made the change, so its cache is already fresh; B still serves its copy from before.
+    expect((await call(a)).status).toBe(400);
+    expect((await call(b)).status).toBe(200);
+    const staleFor = await msSinceUntilStatus(changedAt, () => call(b), 400, MODEL_CALL_CACHE_TTL_MS + 3_000);
+    expect(staleFor).toBeLessThanOrEqual(MODEL_CALL_CACHE_TTL_MS + 1_000);
+  }, 20_000);
+
+  it("refuses an application stopped on A at once on A, and on B once B's cached copy expires", async () => {
+    const user = await signUp(a);
+    const app = await createApp(a, user.token, model.id);
+    const chat = (api: ApiClient) => api.post(`/api/v1/applications/${app.id}/chat`, { message: 'hello' }, user.token);
+    expect((await chat(a)).status).toBe(200);
+    expect((await chat(b)).status).toBe(200);
+
+    const changedAt = Date.now();
+    expect((await a.patch(`/api/v1/applications/${app.id}`, { status: 'stopped' }, user.token)).status).toBe(200);
+    const onA = await chat(a);
+    expect([onA.status, onA.body.error.code]).toEqual([409, 'CONFLICT']);
+    expect((await chat(b)).status).toBe(200);
+    const staleFor = await msSinceUntilStatus(changedAt, () => chat(b), 409, APPLICATION_CACHE_TTL_MS + 3_000);
+    expect(staleFor).toBeLessThanOrEqual(APPLICATION_CACHE_TTL_MS + 1_000);
+  }, 20_000);
+});
 
 describe('a session across two instances', () => {
   it('accepts on B an access token issued by A', async () => {

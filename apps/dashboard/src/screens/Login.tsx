@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { LanguageSwitch } from '../App.js';
+import { LanguageSwitch } from '../language-switch.js';
 import { setToken, useTRPC } from '../client.js';
 import { useI18n } from '../locale.js';
 import { ErrorBox, Field } from '../ui.js';

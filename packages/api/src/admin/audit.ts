@@ -2,25 +2,15 @@ import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { newId } from '../core/ids.js';
+import type { AuditRecord } from '../core/platform.js';
 import { escapeLike } from '../core/like.js';
 import { listPage, PageInput, pageOf } from '../core/pagination.js';
 import { InstantInput, Timestamp, toIso } from '../core/time.js';
 
-export interface AuditRecord {
-  actorId: string | null;
-  action: string;
-  targetType?: string | null;
-  targetId?: string | null;
-  before?: unknown;
-  after?: unknown;
-  requestId?: string | null;
-  ip?: string | null;
-}
-
 const SECRET_FIELDS = /password|api_key|secret|token|^key$/i;
 
 /** Drops secrets (passwords, keys, tokens) from anything about to be written to the audit log. */
-export function redactSecrets(value: unknown, depth = 0): unknown {
+function redactSecrets(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value;
   if (Array.isArray(value)) return value.slice(0, 100).map((item) => redactSecrets(item, depth + 1));
   const result: Record<string, unknown> = {};

@@ -2,19 +2,12 @@ import { hashToken } from '../auth/tokens.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
-import { ApiKeyCache } from './cache.js';
 
 export const API_KEY_PREFIX = 'sk-';
 const MAX_API_KEY_LENGTH = 200;
 
 export function isApiKeyToken(token: string): boolean {
   return token.startsWith(API_KEY_PREFIX);
-}
-
-/** The process-wide API key cache, created on first use. */
-export function apiKeyCache(platform: Platform): ApiKeyCache {
-  platform.apiKeys ??= new ApiKeyCache(platform.db, platform.config.sessionCacheTtlMs);
-  return platform.apiKeys;
 }
 
 /**
@@ -24,7 +17,7 @@ export function apiKeyCache(platform: Platform): ApiKeyCache {
  */
 export async function authenticateApiKey(platform: Platform, token: string): Promise<Actor> {
   if (token.length > MAX_API_KEY_LENGTH) throw new AppError('UNAUTHORIZED', { message: 'API_KEY_INVALID' });
-  const cache = apiKeyCache(platform);
+  const cache = platform.apiKeys;
   const key = await cache.identify(hashToken(token));
   if (!key) throw new AppError('UNAUTHORIZED', { message: 'API_KEY_INVALID' });
   if (key.expiresAtMs !== null && key.expiresAtMs <= Date.now()) throw new AppError('UNAUTHORIZED', { message: 'API_KEY_EXPIRED' });

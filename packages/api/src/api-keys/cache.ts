@@ -21,9 +21,9 @@ export interface ApiKeyPolicy {
 }
 
 /** last_used_at is written at most this often per key (per process, and guarded in SQL across processes). */
-export const LAST_USED_INTERVAL_MS = 60_000;
+const LAST_USED_INTERVAL_MS = 60_000;
 /** Upper bound of how long a revoke or an owner's disabling takes to reach other instances. */
-export const MAX_API_KEY_CACHE_TTL_MS = 30_000;
+const MAX_API_KEY_CACHE_TTL_MS = 30_000;
 
 /**
  * Keeps API key lookups off the database on the hot path. Entries live for a short TTL; a revoke
@@ -93,5 +93,12 @@ export class ApiKeyCache {
       .executeTakeFirst();
     if (!row) return false;
     return { allowedModels: row.allowed_models, spendCapNano: row.spend_cap_nano, spentNano: row.spent_nano };
+  }
+}
+
+declare module '../core/platform.js' {
+  interface Platform {
+    /** API key lookups for the hot path. */
+    apiKeys: ApiKeyCache;
   }
 }

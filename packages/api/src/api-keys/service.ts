@@ -9,7 +9,7 @@ import { nanoToAmount } from '../core/money.js';
 import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso, toIsoOrNull } from '../core/time.js';
-import { API_KEY_PREFIX, apiKeyCache } from './authenticate.js';
+import { API_KEY_PREFIX } from './authenticate.js';
 import type { ApiKeyPolicy } from './cache.js';
 import type { CreateApiKeyInput, ListApiKeysInput, RevokeApiKeyInput } from './schemas.js';
 
@@ -89,7 +89,7 @@ export async function revokeApiKey(platform: Platform, actor: Actor, input: z.in
     .executeTakeFirst();
   if (!revoked) throw new AppError('NOT_FOUND', { message: 'API_KEY_NOT_FOUND' });
   // Effective at once here; other instances drop their cached entry within the cache TTL.
-  apiKeyCache(platform).forget(revoked.key_hash, revoked.id);
+  platform.apiKeys.forget(revoked.key_hash, revoked.id);
   return { id: revoked.id, revoked: true as const };
 }
 
@@ -98,7 +98,7 @@ export async function revokeApiKey(platform: Platform, actor: Actor, input: z.in
  * TTL; the spend cap itself is enforced atomically by `reserveFunds`.
  */
 export async function getApiKeyPolicy(platform: Platform, apiKeyId: string): Promise<ApiKeyPolicy> {
-  const policy = await apiKeyCache(platform).policy(apiKeyId);
+  const policy = await platform.apiKeys.policy(apiKeyId);
   if (!policy) throw new AppError('UNAUTHORIZED', { message: 'API_KEY_INVALID' });
   return policy;
 }

@@ -1,6 +1,5 @@
 import type { Application as ApplicationRow, ApplicationConfigJson, Database } from '@maas/db';
 import type { Kysely } from 'kysely';
-import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
@@ -12,7 +11,7 @@ import { toIso } from '../core/time.js';
 import { findUsableModel } from '../models/service.js';
 import type { CreateApplicationInput, ListApplicationsInput, UpdateApplicationInput } from './schemas.js';
 
-export function applicationEndpoint(publicUrl: string, appId: string): string {
+function applicationEndpoint(publicUrl: string, appId: string): string {
   return `${publicUrl}/api/v1/applications/${appId}/chat`;
 }
 
@@ -84,7 +83,7 @@ export async function updateApplication(platform: Platform, actor: Actor, input:
     .where('id', '=', current.id)
     .returningAll()
     .executeTakeFirst();
-  forgetApplication(platform.db, current.id);
+  platform.applications.forget(current.id);
   if (!row) throw new AppError('NOT_FOUND', { message: 'APP_NOT_FOUND' });
   return toApplication(platform.config.publicUrl, row);
 }
@@ -93,7 +92,7 @@ export async function updateApplication(platform: Platform, actor: Actor, input:
 export async function deleteApplication(platform: Platform, actor: Actor, appId: string) {
   const current = await findAccessibleApplication(platform.db, actor, appId);
   await platform.db.deleteFrom('applications').where('id', '=', current.id).execute();
-  forgetApplication(platform.db, current.id);
+  platform.applications.forget(current.id);
   return { id: current.id, deleted: true as const };
 }
 
@@ -108,49 +107,12 @@ export interface ApplicationForChat {
   config: ApplicationConfigJson;
 }
 
-/** How long another instance's stop or delete can take to be seen here; this instance's own are immediate. */
-export const APPLICATION_CACHE_TTL_MS = 5_000;
-
-interface CachedApplication {
-  id: string;
-  ownerId: string;
-  name: string;
-  modelId: string;
-  status: ApplicationRow['status'];
-  config: ApplicationConfigJson;
-}
-
-// One cache per database handle (one per platform), so the chat path does not read the application
-// row on every message. `false` caches "no such application".
-const applicationCaches = new WeakMap<Kysely<Database>, LRUCache<string, CachedApplication | false>>();
-
-function applicationCache(db: Kysely<Database>): LRUCache<string, CachedApplication | false> {
-  let cache = applicationCaches.get(db);
-  if (!cache) {
-    cache = new LRUCache<string, CachedApplication | false>({
-      max: 10_000,
-      ttl: APPLICATION_CACHE_TTL_MS,
-      fetchMethod: async (appId) => {
-        const row = await db.selectFrom('applications').selectAll().where('id', '=', appId).executeTakeFirst();
-        if (!row) return false;
-        return { id: row.id, ownerId: row.owner_id, name: row.name, modelId: row.model_id, status: row.status, config: row.config };
-      },
-    });
-    applicationCaches.set(db, cache);
-  }
-  return cache;
-}
-
-function forgetApplication(db: Kysely<Database>, appId: string): void {
-  applicationCaches.get(db)?.delete(appId);
-}
-
 /**
  * The application a chat message is for. Only its owner may chat with it (anyone else: 404, as if
  * it did not exist); a stopped application is a 409 APP_STOPPED.
  */
-export async function getApplicationForChat(db: Kysely<Database>, appId: string, actor: Actor): Promise<ApplicationForChat> {
-  const app = await applicationCache(db).fetch(appId);
+export async function getApplicationForChat(platform: Platform, appId: string, actor: Actor): Promise<ApplicationForChat> {
+  const app = await platform.applications.lookup(appId);
   if (!app || app.ownerId !== actor.userId) throw new AppError('NOT_FOUND', { message: 'APP_NOT_FOUND' });
   if (app.status === 'stopped') throw new AppError('CONFLICT', { message: 'APP_STOPPED', details: { app_id: app.id, status: app.status } });
   return { id: app.id, ownerId: app.ownerId, name: app.name, model_id: app.modelId, config: app.config };

@@ -3,7 +3,7 @@ import type { Actor, RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { verifyAccessToken } from './tokens.js';
 
-export function bearerToken(authorization: string | undefined): string | null {
+function bearerToken(authorization: string | undefined): string | null {
   if (!authorization) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   return match?.[1] ?? null;

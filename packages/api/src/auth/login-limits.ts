@@ -1,25 +1,8 @@
 import { isIPv6 } from 'node:net';
 import { AppError } from '../core/errors.js';
+import type { LoginLimiter } from '../core/rate-limits.js';
 
-/** Verdict on a sign-in attempt, given before the password is looked at. */
-export type LoginAttemptVerdict = { allowed: true } | { allowed: false; retryAfterMs: number };
-
-/**
- * The brute-force guard on password sign-in (issue #5), provided by the host: counters shared in
- * Redis, or per instance. Two budgets: failures for one account from one network (consecutive:
- * a success starts it over), and failures from one network to any account. The account budget is
- * per network so that a stranger cannot lock the real owner out by failing on purpose.
- *
- * An attempt is counted when it begins and forgiven when it succeeds, rather than counted once
- * it has failed: a burst of parallel guesses then cannot all pass the check before the first
- * failure is recorded, and a refused attempt never reaches argon2.
- */
-export interface LoginLimiter {
-  /** Counts the attempt against both budgets; refused once either is spent. */
-  begin(account: string, network: string): Promise<LoginAttemptVerdict>;
-  /** The password was right: the account's failures start over and the attempt is not held against the network. */
-  succeeded(account: string, network: string): Promise<void>;
-}
+export type { LoginLimiter } from '../core/rate-limits.js';
 
 export interface LoginAttempt {
   succeeded(): Promise<void>;

@@ -6,7 +6,7 @@ import { uniqueViolation } from '../core/db-errors.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Platform } from '../core/platform.js';
-import { toUserProfile } from '../users/service.js';
+import { toUserProfile } from '../users/profile.js';
 import { admitLoginAttempt } from './login-limits.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { RefreshInput, RegisterInput, TokenInput, TokenPair } from './schemas.js';
@@ -49,7 +49,7 @@ async function findUserByLogin(db: Kysely<Database>, login: string): Promise<Use
     .executeTakeFirst();
 }
 
-export async function issueTokens(
+async function issueTokens(
   platform: Platform,
   user: Pick<User, 'id' | 'role'>,
   sessionId: string,

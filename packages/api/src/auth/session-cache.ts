@@ -47,3 +47,10 @@ export class SessionCache {
     this.#cache.clear();
   }
 }
+
+declare module '../core/platform.js' {
+  interface Platform {
+    /** Whether a session is still usable, for a short TTL. */
+    sessions: SessionCache;
+  }
+}

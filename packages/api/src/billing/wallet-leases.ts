@@ -337,3 +337,10 @@ export class WalletLeases {
     for (const [key, refused] of this.#refused) if (refused.until <= now) this.#refused.delete(key);
   }
 }
+
+declare module '../core/platform.js' {
+  interface Platform {
+    /** Per-instance wallet leases funding model calls without a round trip; null: per-call reservations only. */
+    leases: WalletLeases | null;
+  }
+}

@@ -42,3 +42,10 @@ export class ModelCallCounter {
     }
   }
 }
+
+declare module '../core/platform.js' {
+  interface Platform {
+    /** Model popularity, written in batches. */
+    callCounts: ModelCallCounter;
+  }
+}

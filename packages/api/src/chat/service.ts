@@ -22,7 +22,7 @@ interface PreparedChat {
 
 /** Builds the prompt (system prompt, trimmed history, new message) and reserves the call's cost. */
 async function prepareChat(platform: Platform, actor: Actor, input: ChatRequest, signal: AbortSignal): Promise<PreparedChat> {
-  const app = await getApplicationForChat(platform.db, input.app_id, actor);
+  const app = await getApplicationForChat(platform, input.app_id, actor);
   const { model } = await resolveModelForCall(platform, app.model_id, actor);
   const conversation = input.conversation_id
     ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id)

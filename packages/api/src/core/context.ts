@@ -1,14 +1,8 @@
+import type { Actor } from './actor.js';
 import type { Locale } from './i18n.js';
 import type { Platform } from './platform.js';
-import type { UserRole } from '@maas/db';
 
-/** Who is calling: a signed-in user (JWT) or a platform API key acting for its owner. */
-export interface Actor {
-  userId: string;
-  role: UserRole;
-  sessionId: string | null;
-  apiKeyId: string | null;
-}
+export type { Actor } from './actor.js';
 
 export interface RequestInit {
   platform: Platform;

@@ -11,10 +11,3 @@ export function uniqueViolation(error: unknown): string | null {
 export function isForeignKeyViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === '23503';
 }
-
-/** True for a CHECK violation, optionally of a named constraint. */
-export function checkViolation(error: unknown, constraint?: string): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  if (!('code' in error) || error.code !== '23514') return false;
-  return constraint === undefined || ('constraint' in error && error.constraint === constraint);
-}

@@ -208,8 +208,3 @@ export function describeError(error: unknown, locale: Locale): ErrorBody & { sta
   }
   return { code: 'INTERNAL_ERROR', status: 500, message: translate(locale, 'INTERNAL_ERROR'), details: null };
 }
-
-/** True when the error is the platform's fault rather than the client's (worth logging loudly). */
-export function isServerFault(status: number): boolean {
-  return status >= 500;
-}

@@ -1,11 +1,29 @@
 import type { $ZodIssue } from 'zod/v4/core';
 import { en as zodEn, zhCN as zodZhCN } from 'zod/v4/locales';
-import { messages } from './messages.js';
+import type { LocalizedMessage, MessageCatalog } from './message-catalog.js';
+import { commonMessages } from './messages.js';
 
 export type Locale = 'zh-CN' | 'en';
-export type MessageKey = keyof typeof messages;
+
+type CommonMessages = typeof commonMessages;
+/**
+ * Every message key there is. core/ knows its own; src/messages.ts, which composes the domains'
+ * catalogs, adds theirs to this interface (`declare module`), so a key no catalog has is a compile
+ * error wherever it is used, without core importing any domain.
+ */
+export interface MessageRegistry extends CommonMessages {}
+export type MessageKey = keyof MessageRegistry & string;
 
 export const DEFAULT_LOCALE: Locale = 'zh-CN';
+
+// The full catalog (src/messages.ts), handed over when a platform is assembled. Until then only
+// core's own messages are known; the catalog is constant text, the same for every platform.
+let catalog: MessageCatalog = commonMessages;
+
+/** Installs the composed catalog of every domain (create-platform.ts does, at assembly). */
+export function installMessageCatalog(messages: { [K in MessageKey]: LocalizedMessage }): void {
+  catalog = messages;
+}
 
 /** Picks zh-CN or en from an Accept-Language header by q-weight; anything else falls back to zh-CN. */
 export function negotiateLocale(acceptLanguage: string | undefined): Locale {
@@ -23,7 +41,8 @@ export function negotiateLocale(acceptLanguage: string | undefined): Locale {
 }
 
 export function translate(locale: Locale, key: MessageKey, params?: Record<string, string | number>): string {
-  const template = messages[key][locale];
+  // A key missing at run time (no catalog installed yet) shows itself rather than crash an error path.
+  const template = catalog[key]?.[locale] ?? key;
   if (!params) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }

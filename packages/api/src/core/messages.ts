@@ -1,16 +1,10 @@
-import { apiKeysMessages } from '../api-keys/messages.js';
-import { applicationsMessages } from '../applications/messages.js';
-import { authMessages } from '../auth/messages.js';
-import { billingMessages } from '../billing/messages.js';
-import { chatMessages } from '../chat/messages.js';
-import { communityMessages } from '../community/messages.js';
-import { modelsMessages } from '../models/messages.js';
-import { providersMessages } from '../providers/messages.js';
-import { toolsMessages } from '../tools/messages.js';
-import { usersMessages } from '../users/messages.js';
 import type { MessageCatalog } from './message-catalog.js';
 
-const commonMessages = {
+/**
+ * The messages of the error codes core itself knows. Each domain keeps its own catalog beside its
+ * code (`<domain>/messages.ts`); src/messages.ts composes them all, above the domains.
+ */
+export const commonMessages = {
   INVALID_REQUEST: { 'zh-CN': '请求参数无效', en: 'Invalid request parameters' },
   UNAUTHORIZED: { 'zh-CN': '未授权访问', en: 'Unauthorized' },
   PAYMENT_REQUIRED: { 'zh-CN': '余额不足', en: 'Insufficient balance' },
@@ -33,18 +27,4 @@ const commonMessages = {
   REQUEST_TIMEOUT: { 'zh-CN': '请求未在规定时间内发送完毕', en: 'The request was not received in time' },
   HEADERS_TOO_LARGE: { 'zh-CN': '请求头过大', en: 'The request headers are too large' },
   MALFORMED_HTTP: { 'zh-CN': '无法解析的 HTTP 请求', en: 'The HTTP request could not be parsed' },
-} satisfies MessageCatalog;
-
-export const messages = {
-  ...commonMessages,
-  ...authMessages,
-  ...usersMessages,
-  ...billingMessages,
-  ...apiKeysMessages,
-  ...modelsMessages,
-  ...providersMessages,
-  ...applicationsMessages,
-  ...chatMessages,
-  ...toolsMessages,
-  ...communityMessages,
 } satisfies MessageCatalog;

@@ -1,4 +1,3 @@
-import type { LoginLimiter } from '../auth/login-limits.js';
 import { AppError } from './errors.js';
 
 export interface RateLimitDecision {
@@ -13,6 +12,26 @@ export interface RateLimitDecision {
 export interface RateLimiter {
   readonly limit: number;
   consume(key: string): Promise<RateLimitDecision>;
+}
+
+/** Verdict on a sign-in attempt, given before the password is looked at. */
+export type LoginAttemptVerdict = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/**
+ * The brute-force guard on password sign-in (issue #5), provided by the host: counters shared in
+ * Redis, or per instance. Two budgets: failures for one account from one network (consecutive:
+ * a success starts it over), and failures from one network to any account. The account budget is
+ * per network so that a stranger cannot lock the real owner out by failing on purpose.
+ *
+ * An attempt is counted when it begins and forgiven when it succeeds, rather than counted once
+ * it has failed: a burst of parallel guesses then cannot all pass the check before the first
+ * failure is recorded, and a refused attempt never reaches argon2.
+ */
+export interface LoginLimiter {
+  /** Counts the attempt against both budgets; refused once either is spent. */
+  begin(account: string, network: string): Promise<LoginAttemptVerdict>;
+  /** The password was right: the account's failures start over and the attempt is not held against the network. */
+  succeeded(account: string, network: string): Promise<void>;
 }
 
 /** The contract's three tiers; a null tier is off (`MAAS_RATE_LIMIT_*=0`). */

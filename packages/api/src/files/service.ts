@@ -9,7 +9,7 @@ import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { BlobSourceClosedError, type BlobStore, BlobTooLargeError } from './blob-store.js';
 
-export function toStoredFile(row: StoredFile) {
+function toStoredFile(row: StoredFile) {
   return {
     id: row.id,
     filename: row.filename,

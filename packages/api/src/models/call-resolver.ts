@@ -1,10 +1,11 @@
 import type { Database, Model, ModelStatus, ModelVisibility } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import type { PlatformConfig } from '../core/config.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
-import { catalogGeneration } from '../providers/catalog-generation.js';
+import type { CatalogGeneration } from '../providers/catalog-generation.js';
 import { decryptSecret } from '../providers/secrets.js';
 import type { UpstreamTarget } from '../providers/upstream/types.js';
 import { MODEL_ID_PATTERN } from './schemas.js';
@@ -30,40 +31,46 @@ export interface ModelForCall {
 }
 
 /** Without a max_tokens in the model's parameters, a call may ask for at most this many (or the context window). */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 /** How stale another instance's change can be here. This instance's own changes are seen at once. */
 export const MODEL_CALL_CACHE_TTL_MS = 5_000;
 const CONNECT_TIMEOUT_CAP_MS = 10_000;
 
-interface ResolverCache {
-  generation: number;
+/**
+ * Models resolved for calls, with their upstream targets, so the hot path does not query the
+ * database. Entries live MODEL_CALL_CACHE_TTL_MS; a catalogue change made through this platform
+ * moves `catalog` and empties the cache on the next read, so it is seen at once here.
+ */
+export class ModelCallCache {
   // `false` caches "no such model", so a client retrying an unknown name does not hit the database each time.
-  entries: LRUCache<string, ModelForCall | false>;
+  readonly #entries: LRUCache<string, ModelForCall | false>;
+  #generation: number;
+
+  constructor(
+    db: Kysely<Database>,
+    config: PlatformConfig,
+    private readonly catalog: CatalogGeneration,
+  ) {
+    this.#generation = catalog.value;
+    // fetch() coalesces concurrent misses of one model into a single load.
+    this.#entries = new LRUCache({ max: 5_000, ttl: MODEL_CALL_CACHE_TTL_MS, fetchMethod: (key) => loadModelForCall(db, config, key) });
+  }
+
+  /** The model by id, or by name case-insensitively; false when there is none. */
+  async lookup(modelIdOrName: string): Promise<ModelForCall | false> {
+    if (this.#generation !== this.catalog.value) {
+      this.#entries.clear();
+      this.#generation = this.catalog.value;
+    }
+    return (await this.#entries.fetch(cacheKey(modelIdOrName))) ?? false;
+  }
 }
 
-// One cache per database handle (one per platform); see providers/catalog-generation.ts.
-const caches = new WeakMap<Kysely<Database>, ResolverCache>();
-
-function cacheFor(platform: Platform): ResolverCache {
-  let cache = caches.get(platform.db);
-  if (!cache) {
-    cache = {
-      generation: catalogGeneration(platform.db),
-      // fetch() coalesces concurrent misses of one model into a single load.
-      entries: new LRUCache<string, ModelForCall | false>({
-        max: 5_000,
-        ttl: MODEL_CALL_CACHE_TTL_MS,
-        fetchMethod: (key) => loadModelForCall(platform, key),
-      }),
-    };
-    caches.set(platform.db, cache);
+declare module '../core/platform.js' {
+  interface Platform {
+    /** Models resolved for calls (routes, decrypted keys), for a short TTL. */
+    models: ModelCallCache;
   }
-  const generation = catalogGeneration(platform.db);
-  if (cache.generation !== generation) {
-    cache.entries.clear();
-    cache.generation = generation;
-  }
-  return cache;
 }
 
 function cacheKey(modelIdOrName: string): string {
@@ -87,8 +94,7 @@ function toModelForCall(row: Model): ModelForCall['model'] {
   };
 }
 
-async function loadModelForCall(platform: Platform, key: string): Promise<ModelForCall | false> {
-  const { db, config } = platform;
+async function loadModelForCall(db: Kysely<Database>, config: PlatformConfig, key: string): Promise<ModelForCall | false> {
   const [kind, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
   let query = db.selectFrom('models').selectAll();
   query = kind === 'id' ? query.where('id', '=', value) : query.where(sql`lower(name)`, '=', value);
@@ -145,7 +151,7 @@ function canCall(model: ModelForCall['model'], actor: Actor): boolean {
  * - no enabled provider: 503 MODEL_NO_ROUTE
  */
 export async function resolveModelForCall(platform: Platform, modelIdOrName: string, actor: Actor): Promise<ModelForCall> {
-  const resolved = await cacheFor(platform).entries.fetch(cacheKey(modelIdOrName));
+  const resolved = await platform.models.lookup(modelIdOrName);
   if (!resolved || !canCall(resolved.model, actor)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
   const { model, targets } = resolved;
   if (model.status !== 'active') {
@@ -167,9 +173,4 @@ export async function incrementModelCallCount(db: Kysely<Database>, modelId: str
     .set({ call_count: sql`call_count + ${n}` })
     .where('id', '=', modelId)
     .execute();
-}
-
-/** Drops every cached resolution of this platform (tests, or after bulk changes made outside the services). */
-export function clearModelCallCache(platform: Platform): void {
-  caches.get(platform.db)?.entries.clear();
 }

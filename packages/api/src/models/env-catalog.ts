@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { newId } from '../core/ids.js';
 import type { Platform } from '../core/platform.js';
-import { markCatalogChanged } from '../providers/catalog-generation.js';
 import { CreateProviderInput } from '../providers/schemas.js';
 import { providerEncryptionKey } from '../providers/secrets.js';
 import { upsertProviderByName } from '../providers/service.js';
@@ -123,5 +122,5 @@ export async function syncProvidersFromEnv(platform: Platform): Promise<void> {
       await upsertEnvModel(platform, ownerId, providerId, model);
     }
   }
-  markCatalogChanged(platform.db);
+  platform.catalog.markChanged();
 }

@@ -5,10 +5,9 @@ import { newId } from '../core/ids.js';
 import { decimalToNano } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { DEMO_ECHO_BASE_URL } from '../providers/base-url.js';
-import { markCatalogChanged } from '../providers/catalog-generation.js';
 
 export const SYSTEM_USERNAME = 'maas_system';
-export const DEMO_PROVIDER_NAME = 'demo-echo';
+const DEMO_PROVIDER_NAME = 'demo-echo';
 
 /** Not an argon2 hash, so no password ever verifies against it: the system account cannot sign in. */
 const UNUSABLE_PASSWORD_HASH = '!system-account-without-password';
@@ -162,5 +161,5 @@ export async function seedDemoCatalog(platform: Platform): Promise<void> {
     }
     return true;
   });
-  if (seeded) markCatalogChanged(platform.db);
+  if (seeded) platform.catalog.markChanged();
 }

@@ -12,7 +12,6 @@ import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
-import { markCatalogChanged } from '../providers/catalog-generation.js';
 import type { CreateModelInput, ListModelsInput, RouteInput, UpdateModelInput } from './schemas.js';
 
 type RouteSpec = z.infer<typeof RouteInput>;
@@ -22,7 +21,7 @@ export function canSeeModel(model: Pick<Model, 'owner_id' | 'visibility'>, viewe
   return model.visibility === 'public' || isOwnerOrAdmin(viewer, model.owner_id);
 }
 
-export function toModel(row: Model) {
+function toModel(row: Model) {
   return {
     id: row.id,
     name: row.name,
@@ -80,7 +79,7 @@ export async function listModels(db: Kysely<Database>, viewer: Actor | null, inp
 }
 
 /** The model if the viewer may see it; otherwise the same 404 as for a missing one. */
-export async function findVisibleModel(db: Kysely<Database>, viewer: Actor | null, modelId: string): Promise<Model> {
+async function findVisibleModel(db: Kysely<Database>, viewer: Actor | null, modelId: string): Promise<Model> {
   const row = await db.selectFrom('models').selectAll().where('id', '=', modelId).executeTakeFirst();
   if (!row || !canSeeModel(row, viewer)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
   return row;
@@ -242,7 +241,7 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
       await replaceRoutes(trx, id, input.routes);
       return created;
     });
-    markCatalogChanged(db);
+    platform.catalog.markChanged();
     return toModelDetail(row, await routesOf(db, id));
   } catch (error) {
     throw modelWriteError(error);
@@ -288,7 +287,7 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
       if (input.routes) await replaceRoutes(trx, current.id, input.routes);
       return updated;
     });
-    markCatalogChanged(db);
+    platform.catalog.markChanged();
     return toModelDetail(row, await routesOf(db, row.id));
   } catch (error) {
     throw modelWriteError(error);
@@ -304,6 +303,6 @@ export async function deleteModel(platform: Platform, actor: Actor, modelId: str
     if (isForeignKeyViolation(error)) throw new AppError('CONFLICT', { message: 'MODEL_IN_USE' });
     throw error;
   }
-  markCatalogChanged(platform.db);
+  platform.catalog.markChanged();
   return { id: current.id, deleted: true as const };
 }

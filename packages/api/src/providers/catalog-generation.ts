@@ -1,17 +1,23 @@
-import type { Database } from '@maas/db';
-import type { Kysely } from 'kysely';
+/**
+ * A counter that moves on every provider, model or route change made through this platform.
+ * Caches of resolved routes (models/call-resolver.ts) compare it on read and drop their entries
+ * when it moved, so a change is seen at once on this instance and within the caches' TTL on others.
+ */
+export class CatalogGeneration {
+  #value = 0;
 
-// A counter per database handle that moves on every provider, model or route change made by this
-// process. Caches of resolved routes (models/call-resolver.ts) compare it on read and drop their
-// entries when it moved, so a change is seen at once here and within the caches' TTL elsewhere.
-// Keyed by the root Kysely instance, which lives as long as the platform: pass `platform.db`, never
-// a transaction.
-const generations = new WeakMap<Kysely<Database>, number>();
+  get value(): number {
+    return this.#value;
+  }
 
-export function catalogGeneration(db: Kysely<Database>): number {
-  return generations.get(db) ?? 0;
+  markChanged(): void {
+    this.#value += 1;
+  }
 }
 
-export function markCatalogChanged(db: Kysely<Database>): void {
-  generations.set(db, catalogGeneration(db) + 1);
+declare module '../core/platform.js' {
+  interface Platform {
+    /** Moves on every catalogue change made here; route caches compare it. */
+    catalog: CatalogGeneration;
+  }
 }

@@ -10,12 +10,11 @@ import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { nanoToAmount } from '../core/money.js';
 import { assertResolvesPublic, normalizeBaseUrl } from './base-url.js';
-import { markCatalogChanged } from './catalog-generation.js';
 import type { CreateProviderInput, ListProvidersInput, UpdateProviderInput } from './schemas.js';
 import { encryptSecret } from './secrets.js';
 
 /** The API face of a provider: the key is never returned, only whether there is one. */
-export function toProvider(row: Provider) {
+function toProvider(row: Provider) {
   return {
     id: row.id,
     name: row.name,
@@ -78,7 +77,7 @@ export async function createProvider(platform: Platform, actor: Actor | null, in
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    markCatalogChanged(platform.db);
+    platform.catalog.markChanged();
     return toProvider(row);
   } catch (error) {
     conflictOrThrow(error);
@@ -124,7 +123,7 @@ export async function updateProvider(platform: Platform, providerId: string, inp
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new AppError('NOT_FOUND', { message: 'PROVIDER_NOT_FOUND' });
-    markCatalogChanged(platform.db);
+    platform.catalog.markChanged();
     return toProvider(row);
   } catch (error) {
     conflictOrThrow(error);
@@ -147,11 +146,11 @@ export async function deleteProvider(platform: Platform, providerId: string) {
       .execute();
     throw new AppError('CONFLICT', { message: 'PROVIDER_IN_USE', details: { model_ids: models.map((m) => m.model_id) } });
   }
-  markCatalogChanged(platform.db);
+  platform.catalog.markChanged();
   return { id: providerId, deleted: true as const };
 }
 
-export async function findProviderIdByName(db: Kysely<Database>, name: string): Promise<string | null> {
+async function findProviderIdByName(db: Kysely<Database>, name: string): Promise<string | null> {
   const row = await db
     .selectFrom('providers')
     .select('id')

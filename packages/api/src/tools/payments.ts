@@ -30,10 +30,10 @@ export interface PaymentProvider {
 }
 
 /** Billing line that makes the sandbox decline, so the failure path can be exercised end to end. */
-export const SANDBOX_DECLINE_LINE = 'sandbox-decline';
+const SANDBOX_DECLINE_LINE = 'sandbox-decline';
 
 /** Approves every test payment (except the decline marker) without moving real money. */
-export const sandboxPaymentProvider: PaymentProvider = {
+const sandboxPaymentProvider: PaymentProvider = {
   name: 'sandbox',
   methods: ['credit_card', 'alipay', 'wechat_pay'],
   async charge(request) {
@@ -42,16 +42,30 @@ export const sandboxPaymentProvider: PaymentProvider = {
   },
 };
 
-const registered = new Map<ExternalPaymentMethod, PaymentProvider>();
+/**
+ * Which gateway takes which external method. Real gateways are given when the platform is
+ * assembled and take precedence over the sandbox for their methods; the sandbox answers the rest
+ * only when the configuration allows it (never in production).
+ */
+export class PaymentProviders {
+  readonly #byMethod = new Map<ExternalPaymentMethod, PaymentProvider>();
 
-/** Plugs a real gateway in at start; it takes precedence over the sandbox for its methods. */
-export function registerPaymentProvider(provider: PaymentProvider): void {
-  for (const method of provider.methods) registered.set(method, provider);
+  constructor(
+    private readonly config: Pick<PlatformConfig, 'paymentSandbox'>,
+    providers: readonly PaymentProvider[] = [],
+  ) {
+    for (const provider of providers) for (const method of provider.methods) this.#byMethod.set(method, provider);
+  }
+
+  /** The provider that handles `method`, or null when none is configured. */
+  providerFor(method: ExternalPaymentMethod): PaymentProvider | null {
+    return this.#byMethod.get(method) ?? (this.config.paymentSandbox ? sandboxPaymentProvider : null);
+  }
 }
 
-/** The provider that handles `method`, or null when none is configured (the sandbox is off in production). */
-export function paymentProviderFor(config: Pick<PlatformConfig, 'paymentSandbox'>, method: ExternalPaymentMethod): PaymentProvider | null {
-  const provider = registered.get(method);
-  if (provider) return provider;
-  return config.paymentSandbox ? sandboxPaymentProvider : null;
+declare module '../core/platform.js' {
+  interface Platform {
+    /** Payment gateways for tool purchases paid outside the wallet. */
+    payments: PaymentProviders;
+  }
 }

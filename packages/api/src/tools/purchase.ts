@@ -9,7 +9,7 @@ import { nanoToAmount } from '../core/money.js';
 import { listPage, type PageInput } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
-import { type ChargeResult, type ExternalPaymentMethod, type PaymentProvider, paymentProviderFor } from './payments.js';
+import type { ChargeResult, ExternalPaymentMethod, PaymentProvider } from './payments.js';
 import type { PurchaseInput } from './schemas.js';
 import { findVisibleTool, ownsTool, type ToolWithAuthor, toTool, toolsWithAuthor } from './service.js';
 
@@ -27,7 +27,7 @@ const PENDING_WAIT_MS = 10_000;
 const STALE_PENDING_MS = 15 * 60_000;
 const CONFLICT_RETRIES = 3;
 
-export function toOrder(order: ToolOrder) {
+function toOrder(order: ToolOrder) {
   return {
     id: order.id,
     tool_id: order.tool_id,
@@ -81,7 +81,7 @@ export async function purchaseTool(
   let charge: ProviderCharge | null = null;
   const method = input.payment_method;
   if (tool.price_nano > 0n && method !== 'balance') {
-    const provider = paymentProviderFor(platform.config, method);
+    const provider = platform.payments.providerFor(method);
     if (!provider) {
       throw new AppError('INVALID_REQUEST', {
         message: 'TOOL_PAYMENT_METHOD_UNAVAILABLE',
@@ -185,7 +185,7 @@ async function failOrder(db: Kysely<Database>, orderId: string, reason: string, 
 }
 
 /** Author's share of a sale: the price minus the platform fee (integer percent, rounded in the author's disfavour). */
-export function authorShare(priceNano: bigint, feePercent: number): bigint {
+function authorShare(priceNano: bigint, feePercent: number): bigint {
   return priceNano - (priceNano * BigInt(feePercent)) / 100n;
 }
 

@@ -14,7 +14,7 @@ import type { CreateToolInput, ListToolsInput, UpdateToolInput } from './schemas
 export type ToolWithAuthor = Tool & { author_username: string };
 
 /** Mean of the reviews rounded to 2 decimals (0 without reviews); display only, never money. */
-export function toolRating(ratingSum: number, ratingCount: number): number {
+function toolRating(ratingSum: number, ratingCount: number): number {
   return ratingCount === 0 ? 0 : Math.round((ratingSum * 100) / ratingCount) / 100;
 }
 

@@ -9,20 +9,8 @@ import { AppError } from '../core/errors.js';
 import { containsPattern } from '../core/like.js';
 import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
-import { toIso, toIsoOrNull } from '../core/time.js';
+import { toUserProfile } from './profile.js';
 import type { AdminUpdateUserInput, ChangePasswordInput, ListUsersInput, UpdateProfileInput } from './schemas.js';
-
-export function toUserProfile(user: User) {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    avatar: user.avatar,
-    role: user.role,
-    created_at: toIso(user.created_at),
-    last_login: toIsoOrNull(user.last_login),
-  };
-}
 
 function toAdminUser(user: User) {
   return { ...toUserProfile(user), disabled: user.disabled_at !== null };
@@ -106,7 +94,6 @@ export async function adminUpdateUser(platform: Platform, actor: Actor, input: z
   // Both caches hold the user's role and enabled state: API keys act with the owner's current
   // role and die with a disabled owner, on this instance at once (elsewhere within the TTL).
   platform.sessions.clear();
-  platform.apiKeys?.clear();
-  platform.apiKeys?.clear();
+  platform.apiKeys.clear();
   return toAdminUser(updated);
 }

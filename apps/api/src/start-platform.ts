@@ -1,0 +1,57 @@
+import { createPlatform, type Platform, type PlatformConfig, type PlatformInit, resolveJwtSecret } from '@maas/api';
+import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
+
+/** The database the configuration names: PostgreSQL (DATABASE_URL) or embedded PGlite (DATA_DIR). */
+export function openDatabase(config: PlatformConfig): DatabaseHandle {
+  return createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+}
+
+export interface StartPlatformOptions extends Pick<PlatformInit, 'rateLimits' | 'telemetry' | 'onBackgroundError'> {
+  config: PlatformConfig;
+  database: DatabaseHandle;
+  /** Close the database with the platform (false when the caller lends it, as tests do). */
+  ownsDatabase: boolean;
+}
+
+export interface StartedPlatform {
+  platform: Platform;
+  /** Migrations applied by this start (empty when the schema was up to date). */
+  migrated: string[];
+  /** Writes what left the response path (settlements, counters), then closes the database if owned. */
+  close(): Promise<void>;
+}
+
+/**
+ * The start-up the server and the CLI share: migrations, then the platform over the database with
+ * the configuration's JWT secret, so a CLI command sees exactly what the server would.
+ */
+export async function startPlatform(options: StartPlatformOptions): Promise<StartedPlatform> {
+  const { config, database } = options;
+  const closeDatabase = () => (options.ownsDatabase ? database.close() : Promise.resolve());
+  try {
+    const migrated = await migrateToLatest(database.db);
+    const platform = createPlatform({
+      db: database.db,
+      billingDb: database.relaxedDb,
+      config,
+      jwtSecret: resolveJwtSecret(config),
+      rateLimits: options.rateLimits,
+      telemetry: options.telemetry,
+      onBackgroundError: options.onBackgroundError,
+    });
+    return {
+      platform,
+      migrated,
+      close: async () => {
+        // Settlements and counters that left the response path are written before the pool closes.
+        platform.leases?.stop();
+        await platform.background.drain();
+        await platform.callCounts.flush().catch(() => {});
+        await closeDatabase();
+      },
+    };
+  } catch (error) {
+    await closeDatabase();
+    throw error;
+  }
+}

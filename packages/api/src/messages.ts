@@ -1,0 +1,34 @@
+import { apiKeysMessages } from './api-keys/messages.js';
+import { applicationsMessages } from './applications/messages.js';
+import { authMessages } from './auth/messages.js';
+import { billingMessages } from './billing/messages.js';
+import { chatMessages } from './chat/messages.js';
+import { communityMessages } from './community/messages.js';
+import { commonMessages } from './core/messages.js';
+import type { MessageCatalog } from './core/message-catalog.js';
+import { modelsMessages } from './models/messages.js';
+import { providersMessages } from './providers/messages.js';
+import { toolsMessages } from './tools/messages.js';
+import { usersMessages } from './users/messages.js';
+
+/** Every message the API can answer with, composed above the domains so that core imports none of them. */
+export const messages = {
+  ...commonMessages,
+  ...authMessages,
+  ...usersMessages,
+  ...billingMessages,
+  ...apiKeysMessages,
+  ...modelsMessages,
+  ...providersMessages,
+  ...applicationsMessages,
+  ...chatMessages,
+  ...toolsMessages,
+  ...communityMessages,
+} satisfies MessageCatalog;
+
+type Messages = typeof messages;
+
+// Makes every domain's keys valid `MessageKey`s (core/i18n.ts), checked at compile time.
+declare module './core/i18n.js' {
+  interface MessageRegistry extends Messages {}
+}
