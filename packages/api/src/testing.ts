@@ -9,6 +9,7 @@ export { reserveFunds, settleReservation, type UsageInput } from './billing/rese
 export { DEFAULT_LEASE_OPTIONS, WalletLeases } from './billing/wallet-leases.js';
 export { seedDemoCommunity } from './community/seed.js';
 export { nanoToAmount } from './core/money.js';
+export { newId } from './core/ids.js';
 export { APPLICATION_CACHE_TTL_MS } from './applications/cache.js';
 export { incrementModelCallCount, MODEL_CALL_CACHE_TTL_MS, resolveModelForCall } from './models/call-resolver.js';
 export { parseProvidersEnv, syncProvidersFromEnv } from './models/env-catalog.js';

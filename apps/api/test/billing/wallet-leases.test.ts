@@ -1,7 +1,8 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseStaleLeases, newId, type ChatMessage } from '@maas/api';
+import { releaseStaleLeases, type ChatMessage } from '@maas/api';
+import { newId } from '@maas/api/testing';
 import { closeLease, openLease, settleLeaseCalls, type LeasedCallRecord, DEFAULT_LEASE_OPTIONS, WalletLeases } from '@maas/api/testing';
 import {
   type ChatWorld,

@@ -83,7 +83,7 @@ describe('state of two instances', () => {
 
   it("sees a model deactivated on A at once on A, and on B only once B's cached copy expires", async () => {
     const user = await signUp(a);
-    const own = await createModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
+    const own = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
     const call = (api: ApiClient) =>
       api.post('/v1/chat/completions', { model: own.name, messages: [{ role: 'user', content: 'hi' }] }, user.token);
     // Both instances now hold the model, active, in their caches.
