@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { getApplicationForChat } from '../applications/service.js';
 import type { RequestContext, Actor } from '../core/context.js';
-import { AppError, describeError } from '../core/errors.js';
+import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
@@ -10,7 +10,7 @@ import { resolveModelForCall } from '../models/call-resolver.js';
 import { type ChatMessage, countTextTokens } from '../providers/upstream/index.js';
 import { appendExchange, findOwnConversation, loadHistory, startConversation } from './conversations.js';
 import { type CallOutcome, completeModelCall, type PreparedCall, prepareModelCall, streamModelCall } from './model-call.js';
-import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
+import type { ChatInput, ChatResponse, ChatStreamBilled, ChatStreamEvent } from './schemas.js';
 
 type ChatRequest = z.infer<typeof ChatInput>;
 
@@ -90,22 +90,36 @@ export async function chatWithApplication(platform: Platform, ctx: Pick<RequestC
 }
 
 /**
- * `stream: true`: yields delta events as the model writes, then one `done` event with the totals —
- * or one `error` event if the stream broke, after which the partial reply is kept and billed exactly.
- * Errors before the first byte (auth, 402, no provider) are thrown, so the caller can still answer
- * with a plain HTTP error.
+ * A chat stream that broke after it opened. It carries what the call had cost, so the error event
+ * the host renders from it (the only place that event is built) can tell the client what was billed.
+ */
+export class ChatStreamFailure extends Error {
+  override name = 'ChatStreamFailure';
+  constructor(
+    override readonly cause: unknown,
+    readonly billed: ChatStreamBilled,
+  ) {
+    super('The chat stream broke', { cause });
+  }
+}
+
+/**
+ * `stream: true`: yields delta events as the model writes, then one `done` event with the totals.
+ * If the stream breaks, the partial reply is kept and billed exactly, and the generator throws a
+ * ChatStreamFailure carrying the bill. Errors before the first byte (auth, 402, no provider) are
+ * thrown by this function itself, so the caller can still answer with a plain HTTP error.
  */
 export async function openChatStream(
   platform: Platform,
-  ctx: Pick<RequestContext, 'clientSignal' | 'locale' | 'requestId'>,
+  ctx: Pick<RequestContext, 'clientSignal'>,
   actor: Actor,
   input: ChatRequest,
-): Promise<AsyncGenerator<ChatStreamEvent>> {
+): Promise<AsyncGenerator<Exclude<ChatStreamEvent, { type: 'error' }>>> {
   const chat = await prepareChat(platform, actor, input, ctx.clientSignal());
   const streaming = await streamModelCall(platform, chat.call);
   const responseId = newId('resp');
 
-  async function* events(): AsyncGenerator<ChatStreamEvent> {
+  async function* events(): AsyncGenerator<Exclude<ChatStreamEvent, { type: 'error' }>> {
     let failure: unknown;
     try {
       for await (const chunk of streaming.chunks) {
@@ -121,14 +135,11 @@ export async function openChatStream(
       yield { type: 'done', ...chatResult(responseId, chat.conversationId, outcome) };
       return;
     }
-    const body = describeError(failure ?? new AppError('UPSTREAM_ERROR', { message: 'STREAM_INTERRUPTED' }), ctx.locale);
-    yield {
-      type: 'error',
-      error: { code: body.code, message: body.message, request_id: ctx.requestId },
+    throw new ChatStreamFailure(failure ?? new AppError('UPSTREAM_ERROR', { message: 'STREAM_INTERRUPTED' }), {
       conversation_id: chat.conversationId,
       tokens_used: { input: outcome.inputTokens, output: outcome.outputTokens },
       cost: nanoToAmount(outcome.costNano),
-    };
+    });
   }
   return events();
 }
