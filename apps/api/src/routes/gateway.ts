@@ -54,6 +54,9 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
       // Errors before a route runs (bad JSON, size, content type, the rate limit) are OpenAI-shaped
       // here as well; each keeps the meaning the one conversion gives it.
       gateway.setErrorHandler((error, _request, reply) => sendOpenAiError(reply, error));
+      // The OpenAI protocol is JSON only. Fastify would hand a text/plain body to the route as a
+      // string, whose schema error names no field; refused here, it is the 415 it is.
+      gateway.removeContentTypeParser('text/plain');
       gateway.setNotFoundHandler((request, reply) => sendRendered(reply, renderOpenAiUnknownEndpoint(request.id)));
 
       gateway.get('/models', async (request, reply) => {
