@@ -1,4 +1,4 @@
-import { AppError, ChatStreamFailure, describeError, ERROR_STATUS, type ErrorCode } from '@maas/api';
+import { AppError, describeError, ERROR_STATUS, type ErrorCode } from '@maas/api';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { renderAnthropicError, renderChatStreamError, renderOpenAiError, renderRestError } from '../../src/surfaces/errors/index.js';
@@ -120,13 +120,13 @@ describe('the renderers', () => {
   it('write one chat stream error event, with the bill when the call got that far', () => {
     const billed = { conversation_id: 'conv_1', tokens_used: { input: 3, output: 5 }, cost: 0.0001 };
     const cut = new AppError('UPSTREAM_ERROR', { message: 'STREAM_INTERRUPTED' });
-    const withBill = renderChatStreamError(new ChatStreamFailure(cut, billed), 'en', requestId);
+    const withBill = renderChatStreamError(cut, 'en', requestId, billed);
     expect(withBill).toEqual({
       type: 'error',
       error: { code: 'UPSTREAM_ERROR', message: 'The model stream was interrupted', request_id: requestId },
       ...billed,
     });
-    // A failure with no bill (the stream broke before anything was settled) has the same shape, less the bill.
+    // A failure with no bill (the host's last resort, after the stream opened) has the same shape, less the bill.
     const withoutBill = renderChatStreamError(new Error('secret internals'), 'en', requestId);
     expect(withoutBill).toEqual({
       type: 'error',

@@ -43,8 +43,8 @@ export interface ChatStreamBilled {
 }
 
 /**
- * The one error event of the chat stream (rendered by the host's stream renderer, the only place
- * that builds it). The billed fields are there whenever the call got far enough to be billed.
+ * The one error event of the chat stream, built by `renderChatStreamError` (chat/stream-events.ts)
+ * only. The billed fields are there whenever the call got far enough to be billed.
  */
 export type ChatStreamErrorEvent = {
   type: 'error';

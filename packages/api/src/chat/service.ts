@@ -10,7 +10,8 @@ import { resolveModelForCall } from '../models/call-resolver.js';
 import { type ChatMessage, countTextTokens } from '../providers/upstream/index.js';
 import { appendExchange, findOwnConversation, loadHistory, startConversation } from './conversations.js';
 import { type CallOutcome, completeModelCall, type PreparedCall, prepareModelCall, streamModelCall } from './model-call.js';
-import type { ChatInput, ChatResponse, ChatStreamBilled, ChatStreamEvent } from './schemas.js';
+import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
+import { renderChatStreamError } from './stream-events.js';
 
 type ChatRequest = z.infer<typeof ChatInput>;
 
@@ -90,36 +91,22 @@ export async function chatWithApplication(platform: Platform, ctx: Pick<RequestC
 }
 
 /**
- * A chat stream that broke after it opened. It carries what the call had cost, so the error event
- * the host renders from it (the only place that event is built) can tell the client what was billed.
- */
-export class ChatStreamFailure extends Error {
-  override name = 'ChatStreamFailure';
-  constructor(
-    override readonly cause: unknown,
-    readonly billed: ChatStreamBilled,
-  ) {
-    super('The chat stream broke', { cause });
-  }
-}
-
-/**
- * `stream: true`: yields delta events as the model writes, then one `done` event with the totals.
- * If the stream breaks, the partial reply is kept and billed exactly, and the generator throws a
- * ChatStreamFailure carrying the bill. Errors before the first byte (auth, 402, no provider) are
- * thrown by this function itself, so the caller can still answer with a plain HTTP error.
+ * `stream: true`: yields delta events as the model writes, then one `done` event with the totals —
+ * or one `error` event if the stream broke, after which the partial reply is kept and billed exactly.
+ * Errors before the first byte (auth, 402, no provider) are thrown, so the caller can still answer
+ * with a plain HTTP error.
  */
 export async function openChatStream(
   platform: Platform,
-  ctx: Pick<RequestContext, 'clientSignal'>,
+  ctx: Pick<RequestContext, 'clientSignal' | 'locale' | 'requestId'>,
   actor: Actor,
   input: ChatRequest,
-): Promise<AsyncGenerator<Exclude<ChatStreamEvent, { type: 'error' }>>> {
+): Promise<AsyncGenerator<ChatStreamEvent>> {
   const chat = await prepareChat(platform, actor, input, ctx.clientSignal());
   const streaming = await streamModelCall(platform, chat.call);
   const responseId = newId('resp');
 
-  async function* events(): AsyncGenerator<Exclude<ChatStreamEvent, { type: 'error' }>> {
+  async function* events(): AsyncGenerator<ChatStreamEvent> {
     let failure: unknown;
     try {
       for await (const chunk of streaming.chunks) {
@@ -135,7 +122,7 @@ export async function openChatStream(
       yield { type: 'done', ...chatResult(responseId, chat.conversationId, outcome) };
       return;
     }
-    throw new ChatStreamFailure(failure ?? new AppError('UPSTREAM_ERROR', { message: 'STREAM_INTERRUPTED' }), {
+    yield renderChatStreamError(failure ?? new AppError('UPSTREAM_ERROR', { message: 'STREAM_INTERRUPTED' }), ctx.locale, ctx.requestId, {
       conversation_id: chat.conversationId,
       tokens_used: { input: outcome.inputTokens, output: outcome.outputTokens },
       cost: nanoToAmount(outcome.costNano),
