@@ -1,6 +1,8 @@
 /**
  * Writes `.generated/app-router.ts`: a self-contained copy of the router's *public* type (every
- * procedure's kind, input and output, and the error shape) that depends on `@trpc/server` only.
+ * procedure's kind, input and output, and the error shape) that depends on `@trpc/server` only,
+ * with the server's other wire types the SDK derives from (the chat stream's events, the error
+ * code-to-status table).
  *
  * Why: `AppRouter` from `@maas/api` carries the server's context (kysely, the platform caches) and
  * its OpenAPI meta in its type, so a d.ts bundled from it would import unpublished workspace
@@ -18,7 +20,17 @@ import ts from 'typescript';
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outFile = path.join(packageDir, '.generated', 'app-router.ts');
 const probeFile = path.join(packageDir, 'src', '__router_probe__.ts');
-const probeSource = "import type { AppRouter } from '@maas/api';\nexport type Probe = AppRouter;\n";
+/** Wire types besides the router that the SDK takes from `@maas/api`, written out under the same names. */
+const EXTRA_TYPES = {
+  ChatStreamEvent: 'One event of the streaming app chat (`POST /api/v1/applications/{app_id}/chat`, `stream: true`).',
+  ErrorStatusTable: "The server's error code to HTTP status table (`ERROR_STATUS`).",
+} as const;
+const probeSource = [
+  `import type { AppRouter, ${Object.keys(EXTRA_TYPES).join(', ')} } from '@maas/api';`,
+  'export type Probe = AppRouter;',
+  ...Object.keys(EXTRA_TYPES).map((name) => `export type Probe${name} = ${name};`),
+  '',
+].join('\n');
 
 function fail(message: string): never {
   console.error(`generate-router-types: ${message}`);
@@ -54,14 +66,18 @@ const program = loadProgram();
 const checker = program.getTypeChecker();
 const warnings: string[] = [];
 
-function routerType(): ts.Type {
+function probedType(probeName: string, exported: string): ts.Type {
   const source = program.getSourceFile(probeFile);
   const moduleSymbol = source && checker.getSymbolAtLocation(source);
-  const probe = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.name === 'Probe');
-  if (!probe) fail('cannot find the AppRouter type exported by @maas/api');
+  const probe = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.name === probeName);
+  if (!probe) fail(`cannot find the ${exported} type exported by @maas/api`);
   const type = checker.getDeclaredTypeOfSymbol(probe);
-  if (type.flags & ts.TypeFlags.Any) fail('AppRouter resolved to `any`: does @maas/api export it?');
+  if (type.flags & ts.TypeFlags.Any) fail(`${exported} resolved to \`any\`: does @maas/api export it?`);
   return type;
+}
+
+function routerType(): ts.Type {
+  return probedType('Probe', 'AppRouter');
 }
 
 function propertyType(type: ts.Type, name: string, where: string): ts.Type {
@@ -262,6 +278,11 @@ function generate(): string {
   if (transformer !== 'false') fail(`the router uses a data transformer (${transformer}); the SDK assumes plain JSON`);
   const errorShape = printType(propertyType(rootTypes, 'errorShape', 'root types'), '', 'errorShape');
   const record = printRecord(propertyType(def, 'record', 'AppRouter._def'), '', '');
+  const extras = Object.entries(EXTRA_TYPES).flatMap(([name, doc]) => [
+    `/** ${doc} */`,
+    `export type ${name} = ${printType(probedType(`Probe${name}`, name), '', name)};`,
+    '',
+  ]);
   const recursive: string[] = [];
   // A Map iterates entries added while iterating, so aliases found inside aliases are written too.
   for (const [type, entry] of hoisted) {
@@ -277,6 +298,7 @@ function generate(): string {
     '/** The shape of every tRPC error the server sends (its `errorFormatter`). */',
     `export type ErrorShape = ${errorShape};`,
     '',
+    ...extras,
     ...recursive,
     '/** The router as a client sees it: procedures with their inputs and outputs, no server context. */',
     `export type AppRouter = TRPCBuiltRouter<{ ctx: object; meta: object; errorShape: ErrorShape; transformer: false }, ${record}>;`,

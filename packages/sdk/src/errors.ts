@@ -1,5 +1,5 @@
 import { TRPCClientError } from '@trpc/client';
-import type { AppRouter } from './router.js';
+import type { AppRouter, ErrorStatusTable } from './router.js';
 
 type ServerErrorData = NonNullable<TRPCClientError<AppRouter>['data']>;
 
@@ -70,22 +70,36 @@ export function isMaasError(value: unknown): value is MaasError {
   return typeof value === 'object' && value !== null && Reflect.get(value, BRAND) === true;
 }
 
-const CODE_FOR_STATUS: Record<number, ApiErrorCode> = {
-  400: 'INVALID_REQUEST',
-  401: 'UNAUTHORIZED',
-  402: 'PAYMENT_REQUIRED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  429: 'RATE_LIMITED',
-  502: 'UPSTREAM_ERROR',
-  503: 'SERVICE_UNAVAILABLE',
-  504: 'UPSTREAM_TIMEOUT',
-};
+/**
+ * The server's code-to-status table. The published SDK cannot import the server at run time, so the
+ * values are here, but `satisfies` pins them to the server's own table type: a code added, removed
+ * or moved there fails to compile here, in the workspace and in the published build alike.
+ */
+const STATUS_OF_CODE = {
+  INVALID_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  PAYMENT_REQUIRED: 402,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  UPSTREAM_ERROR: 502,
+  SERVICE_UNAVAILABLE: 503,
+  UPSTREAM_TIMEOUT: 504,
+} as const satisfies ErrorStatusTable;
 
+function isApiErrorCode(code: string): code is ApiErrorCode {
+  return Object.hasOwn(STATUS_OF_CODE, code);
+}
+
+const CODE_FOR_STATUS = new Map<number, ApiErrorCode>();
+for (const [code, status] of Object.entries(STATUS_OF_CODE)) if (isApiErrorCode(code)) CODE_FOR_STATUS.set(status, code);
+
+/** The contract code an HTTP status stands for, when the body did not say (a proxy's 502 page). */
 export function codeForStatus(status: number): ApiErrorCode {
-  return CODE_FOR_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'INVALID_REQUEST');
+  return CODE_FOR_STATUS.get(status) ?? (status >= 500 ? 'INTERNAL_ERROR' : 'INVALID_REQUEST');
 }
 
 /** Seconds or an HTTP date, as RFC 9110 allows; null when absent or unreadable. */

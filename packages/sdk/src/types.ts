@@ -1,5 +1,5 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import type { AppRouter } from './router.js';
+import type { AppRouter, ChatStreamEvent as ServerChatStreamEvent } from './router.js';
 
 /** Every procedure's input, by path: `RouterInputs['auth']['register']`. */
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -28,14 +28,8 @@ export interface Page<TItem> {
 
 export type ChatInput = Omit<RouterInputs['chat']['send'], 'stream'>;
 export type ChatResponse = RouterOutputs['chat']['send'];
-/** One event of a streaming chat: deltas as the model writes, then `done` (or `error`, with what was billed). */
-export type ChatStreamEvent =
-  | { type: 'delta'; content: string }
-  | ({ type: 'done' } & ChatResponse)
-  | {
-      type: 'error';
-      error: { code: string; message: string; request_id: string };
-      conversation_id?: string;
-      tokens_used?: ChatResponse['tokens_used'];
-      cost?: number;
-    };
+/**
+ * One event of a streaming chat: deltas as the model writes, then `done` (or `error`, with what was
+ * billed when the call got that far). The server's own type, not a copy.
+ */
+export type ChatStreamEvent = ServerChatStreamEvent;

@@ -1,6 +1,5 @@
 import { AppError, authenticateRequest, type Platform, rateLimitHeaders } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
-import { sendErrorEnvelope } from '../envelope.js';
 import { contextFromRequest } from '../request-context.js';
 
 const LIMITED_PREFIXES = ['/api/v1', '/trpc', '/v1/'];
@@ -37,7 +36,9 @@ export function registerRateLimits(app: FastifyInstance, platform: Platform, onL
     void reply.headers(rateLimitHeaders(decision));
     if (!decision.allowed) {
       onLimited(limiter === authenticated ? 'authenticated' : 'anonymous');
-      return sendErrorEnvelope(reply, new AppError('RATE_LIMITED', { headers: rateLimitHeaders(decision) }), request.locale);
+      // Thrown, not sent: the error handler of the route's own surface renders it (the envelope on
+      // /api/v1 and /trpc, OpenAI's shape on the /v1 gateway).
+      throw new AppError('RATE_LIMITED', { headers: rateLimitHeaders(decision) });
     }
   });
 }

@@ -1,7 +1,7 @@
-import { authenticateRequest, ChatInput, describeError, chatWithApplication, openChatStream, type Platform } from '@maas/api';
+import { authenticateRequest, ChatInput, chatWithApplication, openChatStream, type Platform } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
-import { sendErrorEnvelope } from '../envelope.js';
 import { contextFromRequest } from '../request-context.js';
+import { renderChatStreamError, sendRestError } from '../surfaces/errors/index.js';
 import { openEventStream } from './sse.js';
 
 /**
@@ -25,15 +25,14 @@ export async function registerChatStreamRoutes(app: FastifyInstance, platform: P
         for await (const event of events) stream.write(JSON.stringify(event));
       } catch (error) {
         // Headers are gone already: the failure can only travel as a last event.
-        const body = describeError(error, request.locale);
-        stream.write(JSON.stringify({ type: 'error', error: { code: body.code, message: body.message, request_id: request.id } }));
+        stream.write(JSON.stringify(renderChatStreamError(error, request.locale, request.id)));
       } finally {
         stream.end();
       }
       return reply;
     } catch (error) {
       if (reply.sent) return reply;
-      return sendErrorEnvelope(reply, error, request.locale);
+      return sendRestError(reply, error);
     }
   });
 }

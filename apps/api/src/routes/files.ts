@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import { AppError, authenticateRequest, type BlobStore, localBlobStore, type Platform, storeUpload } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
-import { sendErrorEnvelope } from '../envelope.js';
+import { sendRestError } from '../surfaces/errors/index.js';
 
 /**
  * `POST /api/v1/files`: a multipart upload streamed into the blob store (DATA_DIR/blobs), hashed on
@@ -46,7 +46,7 @@ export async function registerFileRoutes(
         });
         return reply.code(201).send(stored);
       } catch (error) {
-        return sendErrorEnvelope(reply, uploadError(error), request.locale);
+        return sendRestError(reply, uploadError(error));
       }
     });
   });

@@ -1,5 +1,4 @@
 import {
-  AppError,
   authenticateRequest,
   type ChatMessage,
   completeModelCall,
@@ -9,9 +8,10 @@ import {
   prepareModelCall,
   streamModelCall,
 } from '@maas/api';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { contextFromRequest } from '../request-context.js';
+import { renderOpenAiError, renderOpenAiUnknownEndpoint, sendOpenAiError, sendRendered } from '../surfaces/errors/index.js';
 import { openEventStream } from './sse.js';
 
 const ContentPart = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
@@ -36,41 +36,6 @@ const CompletionRequest = z
   })
   .passthrough();
 
-// OpenAI clients parse this shape; the codes follow OpenAI's where one exists.
-const OPENAI_ERROR: Record<string, { type: string; code: string | null }> = {
-  INVALID_REQUEST: { type: 'invalid_request_error', code: null },
-  UNAUTHORIZED: { type: 'invalid_request_error', code: 'invalid_api_key' },
-  PAYMENT_REQUIRED: { type: 'insufficient_quota', code: 'insufficient_quota' },
-  FORBIDDEN: { type: 'permission_error', code: null },
-  NOT_FOUND: { type: 'invalid_request_error', code: 'model_not_found' },
-  RATE_LIMITED: { type: 'rate_limit_error', code: 'rate_limit_exceeded' },
-  PAYLOAD_TOO_LARGE: { type: 'invalid_request_error', code: null },
-};
-
-function openAiError(error: unknown, locale: 'zh-CN' | 'en') {
-  const body = describeError(error, locale);
-  const mapped = OPENAI_ERROR[body.code] ?? { type: 'api_error', code: body.code.toLowerCase() };
-  const param = typeof body.details?.field === 'string' ? body.details.field : null;
-  return {
-    status: body.status,
-    headers: body.headers,
-    payload: { error: { message: body.message, type: mapped.type, param, code: mapped.code } },
-  };
-}
-
-/** Fastify's own 4xx (bad JSON, body too large, content type) as the platform error they stand for. */
-function clientErrorFromFastify(error: unknown): AppError | null {
-  const status = typeof error === 'object' && error !== null && 'statusCode' in error ? error.statusCode : undefined;
-  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
-  return status === 413 ? new AppError('PAYLOAD_TOO_LARGE') : new AppError('INVALID_REQUEST', { message: 'MALFORMED_JSON' });
-}
-
-function sendOpenAiError(reply: FastifyReply, error: unknown) {
-  const { status, headers, payload } = openAiError(error, reply.request.locale);
-  if (headers) void reply.headers(headers);
-  return reply.code(status).send(payload);
-}
-
 function toChatMessages(messages: z.infer<typeof GatewayMessage>[]): ChatMessage[] {
   return messages.map((message) => ({
     role: message.role === 'developer' ? 'system' : message.role,
@@ -86,11 +51,13 @@ function toChatMessages(messages: z.infer<typeof GatewayMessage>[]): ChatMessage
 export async function registerGatewayRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   await app.register(
     async (gateway) => {
-      // Errors before a route runs (bad JSON, size) must be OpenAI-shaped here as well.
-      gateway.setErrorHandler((error, _request, reply) => sendOpenAiError(reply, clientErrorFromFastify(error) ?? error));
-      gateway.setNotFoundHandler((_request, reply) =>
-        reply.code(404).send({ error: { message: 'Unknown endpoint', type: 'invalid_request_error', param: null, code: 'unknown_url' } }),
-      );
+      // Errors before a route runs (bad JSON, size, content type, the rate limit) are OpenAI-shaped
+      // here as well; each keeps the meaning the one conversion gives it.
+      gateway.setErrorHandler((error, _request, reply) => sendOpenAiError(reply, error));
+      // The OpenAI protocol is JSON only. Fastify would hand a text/plain body to the route as a
+      // string, whose schema error names no field; refused here, it is the 415 it is.
+      gateway.removeContentTypeParser('text/plain');
+      gateway.setNotFoundHandler((request, reply) => sendRendered(reply, renderOpenAiUnknownEndpoint(request.id)));
 
       gateway.get('/models', async (request, reply) => {
         const ctx = contextFromRequest(platform, request, reply);
@@ -146,7 +113,7 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
             }
             events.write('[DONE]');
           } catch (error) {
-            events.write(JSON.stringify(openAiError(error, request.locale).payload));
+            events.write(JSON.stringify(renderOpenAiError(describeError(error, request.locale), request.id).body));
           } finally {
             events.end();
           }

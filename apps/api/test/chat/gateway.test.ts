@@ -103,6 +103,57 @@ describe('OpenAI-compatible gateway', () => {
     expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });
 
+  describe("Fastify's own client errors keep their meaning in OpenAI shape", () => {
+    type OpenAiError = { error: { message: string; type: string; param: unknown; code: unknown } };
+
+    async function postRaw(body: string, contentType: string) {
+      const user = await signUp(world.api);
+      const res = await fetch(`${world.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': contentType,
+          'accept-language': 'en',
+          'x-request-id': 'gw-client-error-1',
+          authorization: `Bearer ${await apiKeyFor(user.token)}`,
+        },
+        body,
+      });
+      expect(res.headers.get('x-request-id')).toBe('gw-client-error-1');
+      return { status: res.status, body: (await res.json()) as OpenAiError };
+    }
+
+    it('answers a body that is not JSON (415 from the parser) as an unsupported content type, not malformed JSON', async () => {
+      for (const contentType of ['text/plain', 'application/xml']) {
+        const { status, body } = await postRaw('model=x', contentType);
+        expect(status, contentType).toBe(400);
+        expect(body.error, contentType).toEqual({
+          message: 'Unsupported Content-Type; use application/json',
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        });
+      }
+    });
+
+    it('still answers malformed JSON as malformed JSON', async () => {
+      const { status, body } = await postRaw('{"model":', 'application/json');
+      expect(status).toBe(400);
+      expect(body.error).toMatchObject({ message: 'The request body is not valid JSON', type: 'invalid_request_error' });
+    });
+
+    it('answers a body nested too deeply as such', async () => {
+      const { status, body } = await postRaw(`{"model":${'['.repeat(1_000)}${']'.repeat(1_000)}}`, 'application/json');
+      expect(status).toBe(400);
+      expect(body.error.message).toBe('The request body is nested too deeply');
+    });
+
+    it('answers a body over the size limit with 413', async () => {
+      const { status, body } = await postRaw(JSON.stringify({ model: 'a'.repeat(1_100_000) }), 'application/json');
+      expect(status).toBe(413);
+      expect(body.error).toMatchObject({ message: 'Request body too large', type: 'invalid_request_error' });
+    });
+  });
+
   it('refuses a model outside the key allow-list', async () => {
     const user = await signUp(world.api);
     const other = await createRoutedModel(world, [{ provider_id: (await createMockProvider(world)).id, upstream_model: 'mock-ok' }]);

@@ -118,7 +118,8 @@ describe('upstream faults', () => {
     const events = (await readEvents(response)) as {
       type: string;
       content?: string;
-      error?: { code: string };
+      error?: { code: string; message: string; request_id: string };
+      conversation_id?: string;
       cost?: number;
       tokens_used?: { input: number; output: number };
     }[];
@@ -130,6 +131,11 @@ describe('upstream faults', () => {
     expect(last.type).toBe('error');
     expect(last.error?.code).toBe('UPSTREAM_ERROR');
     expect(delivered.length).toBeGreaterThan(0);
+    // The one shape of the stream's error event: what failed, with the request id, and what was billed.
+    expect(Object.keys(last).sort()).toEqual(['conversation_id', 'cost', 'error', 'tokens_used', 'type']);
+    expect(Object.keys(last.error!).sort()).toEqual(['code', 'message', 'request_id']);
+    expect(last.error?.request_id).toBe(response.headers.get('x-request-id'));
+    expect(last.conversation_id).toMatch(/^conv_/);
 
     const sent = world.upstream.requests.at(-1)!.body!.messages as ChatMessage[];
     const inputTokens = mockUsage(sent).prompt_tokens;

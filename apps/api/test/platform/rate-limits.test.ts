@@ -41,6 +41,21 @@ describe('rate limits', () => {
     expect(registered.status).toBe(429);
   });
 
+  it('answers a limited /v1 gateway call in OpenAI shape and a limited /api/v1 call with the envelope', async () => {
+    const server = await start({ MAAS_RATE_LIMIT_ANONYMOUS: '2', MAAS_RATE_LIMIT_AUTHENTICATED: '50' });
+    for (let i = 0; i < 2; i++) expect((await fetch(`${server.url}/v1/models`)).status).toBe(401);
+    const gateway = await fetch(`${server.url}/v1/models`, { headers: { 'accept-language': 'en', 'x-request-id': 'limited-gw-1' } });
+    expect(gateway.status).toBe(429);
+    expect(gateway.headers.get('x-request-id')).toBe('limited-gw-1');
+    expect(Number(gateway.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await gateway.json()).toEqual({
+      error: { message: 'Too many requests', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' },
+    });
+    const rest = await apiClient(server.url).get('/api/v1/models');
+    expect(rest.status).toBe(429);
+    expect(rest.body.error).toMatchObject({ code: 'RATE_LIMITED', request_id: rest.headers.get('x-request-id') });
+  });
+
   it('counts each authenticated user separately, on top of nothing else', async () => {
     const server = await start({ MAAS_RATE_LIMIT_AUTHENTICATED: '4', MAAS_RATE_LIMIT_ANONYMOUS: '100' });
     const api = apiClient(server.url);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdOf } from '../core/ids.js';
+import type { ErrorCode } from '../core/errors.js';
 import { Amount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
@@ -29,17 +30,24 @@ export const ChatResponse = z
   })
   .meta({ id: 'ChatResponse' });
 
+/** What a broken stream had cost when it stopped: the partial reply is kept and billed exactly. */
+export interface ChatStreamBilled {
+  conversation_id: string;
+  tokens_used: z.infer<typeof TokensUsed>;
+  cost: number;
+}
+
+/**
+ * The one error event of the chat stream, built by `renderChatStreamError` (chat/stream-events.ts)
+ * only. The billed fields are there whenever the call got far enough to be billed.
+ */
+export type ChatStreamErrorEvent = {
+  type: 'error';
+  error: { code: ErrorCode; message: string; request_id: string };
+} & Partial<ChatStreamBilled>;
+
 /** Events of a streaming chat: deltas, then one final event (or one error event). */
-export type ChatStreamEvent =
-  | { type: 'delta'; content: string }
-  | ({ type: 'done' } & z.infer<typeof ChatResponse>)
-  | {
-      type: 'error';
-      error: { code: string; message: string; request_id: string };
-      conversation_id: string;
-      tokens_used: z.infer<typeof TokensUsed>;
-      cost: number;
-    };
+export type ChatStreamEvent = { type: 'delta'; content: string } | ({ type: 'done' } & z.infer<typeof ChatResponse>) | ChatStreamErrorEvent;
 
 export const Conversation = z
   .object({

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { getApplicationForChat } from '../applications/service.js';
 import type { RequestContext, Actor } from '../core/context.js';
-import { AppError, describeError } from '../core/errors.js';
+import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
@@ -11,6 +11,7 @@ import { type ChatMessage, countTextTokens } from '../providers/upstream/index.j
 import { appendExchange, findOwnConversation, loadHistory, startConversation } from './conversations.js';
 import { type CallOutcome, completeModelCall, type PreparedCall, prepareModelCall, streamModelCall } from './model-call.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
+import { renderChatStreamError } from './stream-events.js';
 
 type ChatRequest = z.infer<typeof ChatInput>;
 
@@ -121,14 +122,11 @@ export async function openChatStream(
       yield { type: 'done', ...chatResult(responseId, chat.conversationId, outcome) };
       return;
     }
-    const body = describeError(failure ?? new AppError('UPSTREAM_ERROR', { message: 'STREAM_INTERRUPTED' }), ctx.locale);
-    yield {
-      type: 'error',
-      error: { code: body.code, message: body.message, request_id: ctx.requestId },
+    yield renderChatStreamError(failure ?? new AppError('UPSTREAM_ERROR', { message: 'STREAM_INTERRUPTED' }), ctx.locale, ctx.requestId, {
       conversation_id: chat.conversationId,
       tokens_used: { input: outcome.inputTokens, output: outcome.outputTokens },
       cost: nanoToAmount(outcome.costNano),
-    };
+    });
   }
   return events();
 }

@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+/** The code-to-status table as a type, for clients that must agree with it (the SDK derives from it). */
+export type ErrorStatusTable = typeof ERROR_STATUS;
 
 const TRPC_CODE_FOR: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   INVALID_REQUEST: 'BAD_REQUEST',
@@ -95,10 +97,18 @@ export class AppError extends TRPCError {
   }
 }
 
-export interface ErrorBody {
+/**
+ * What any thrown value means to a client, before any wire format is chosen: the one result of
+ * `describeError`, which every renderer (REST envelope, tRPC error data, OpenAI, Anthropic, the chat
+ * stream's error event) turns into its own shape. `status` is always `ERROR_STATUS[code]`.
+ */
+export interface DescribedError {
+  status: number;
   code: ErrorCode;
   message: string;
   details: ErrorDetails | null;
+  /** Response headers the error asks for (Retry-After, rate-limit state); empty when none. */
+  headers: Record<string, string>;
 }
 
 /** PostgreSQL and driver errors that mean "the database is unreachable right now", not a bug. */
@@ -166,45 +176,83 @@ function findZodError(error: unknown): ZodError | undefined {
   return undefined;
 }
 
-/** Turns any thrown value into the envelope body, localized. Never exposes internal messages. */
-export function describeError(error: unknown, locale: Locale): ErrorBody & { status: number; headers?: Record<string, string> } {
+/** The contract code a bare HTTP status stands for, read off ERROR_STATUS (one table, inverted). */
+const CODE_FOR_STATUS: ReadonlyMap<number, ErrorCode> = new Map(
+  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+/**
+ * Errors the HTTP host raises itself before a route runs (Fastify's body parsing and limits, the
+ * host's own JSON depth check), recognised by their `code`. Duck-typed: core knows the strings, not
+ * Fastify.
+ */
+const HOST_ERRORS: Record<string, { code: ErrorCode; message: MessageKey }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_REQUEST', message: 'MALFORMED_JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_REQUEST', message: 'MALFORMED_JSON' },
+  MAAS_JSON_TOO_DEEP: { code: 'INVALID_REQUEST', message: 'JSON_TOO_DEEP' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', message: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'INVALID_REQUEST', message: 'UNSUPPORTED_CONTENT_TYPE' },
+};
+
+/**
+ * Client-error statuses the contract has no code of their own for: they are the caller's invalid
+ * request (400 on the wire, as ERROR_STATUS says), with a message that names what went wrong.
+ */
+const CLIENT_STATUS_MESSAGES: Partial<Record<number, MessageKey>> = {
+  408: 'REQUEST_TIMEOUT',
+  415: 'UNSUPPORTED_CONTENT_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+/** A host error (`{code, statusCode}`) as the platform error it stands for; null for anything else. */
+function hostError(error: unknown): { code: ErrorCode; message: MessageKey } | null {
+  if (typeof error !== 'object' || error === null || error instanceof TRPCError) return null;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const known = code === undefined ? undefined : HOST_ERRORS[code];
+  if (known) return known;
+  const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : undefined;
+  // Server-side statuses are not trusted from a thrown value: those stay an INTERNAL_ERROR below.
+  if (status === undefined || status < 400 || status >= 500) return null;
+  const contractCode = CODE_FOR_STATUS.get(status) ?? 'INVALID_REQUEST';
+  return { code: contractCode, message: CLIENT_STATUS_MESSAGES[status] ?? contractCode };
+}
+
+function described(code: ErrorCode, locale: Locale, message: MessageKey = code, details: ErrorDetails | null = null): DescribedError {
+  return { status: ERROR_STATUS[code], code, message: translate(locale, message), details, headers: {} };
+}
+
+/**
+ * The one conversion: anything thrown (an AppError, a TRPCError, a ZodError, a host error carrying
+ * `statusCode`/`code`, a database error, anything else) becomes a DescribedError, localized.
+ * Internal messages never leave it: an unknown failure is INTERNAL_ERROR with the generic message.
+ */
+export function describeError(error: unknown, locale: Locale): DescribedError {
   if (error instanceof AppError) {
     return {
-      code: error.appCode,
       status: error.status,
+      code: error.appCode,
       message: translate(locale, error.messageKey, error.params),
       details: error.details,
-      ...(error.headers ? { headers: error.headers } : {}),
+      headers: error.headers ?? {},
     };
   }
+  const host = hostError(error);
+  if (host) return described(host.code, locale, host.message);
   const zodError = findZodError(error);
   if (zodError) {
     const issues = reportedIssues(zodError, locale);
     const first = issues[0];
-    return {
-      code: 'INVALID_REQUEST',
-      status: 400,
-      message: translate(locale, 'INVALID_REQUEST'),
-      details: { field: first?.field ?? '', reason: first?.reason ?? '', issues },
-    };
+    return described('INVALID_REQUEST', locale, 'INVALID_REQUEST', { field: first?.field ?? '', reason: first?.reason ?? '', issues });
   }
-  if (hasSqlState(error, UNSTORABLE_TEXT_SQLSTATES)) {
-    return { code: 'INVALID_REQUEST', status: 400, message: translate(locale, 'INVALID_REQUEST'), details: null };
-  }
-  if (isDatabaseUnavailable(error)) {
-    return { code: 'SERVICE_UNAVAILABLE', status: 503, message: translate(locale, 'SERVICE_UNAVAILABLE'), details: null };
-  }
+  if (hasSqlState(error, UNSTORABLE_TEXT_SQLSTATES)) return described('INVALID_REQUEST', locale);
+  if (isDatabaseUnavailable(error)) return described('SERVICE_UNAVAILABLE', locale);
   if (error instanceof TRPCError) {
     const code = APP_CODE_FOR_TRPC[error.code];
     if (code) {
-      if (error.code === 'PARSE_ERROR') {
-        return { code, status: ERROR_STATUS[code], message: translate(locale, 'MALFORMED_JSON'), details: null };
-      }
-      if (error.code === 'UNSUPPORTED_MEDIA_TYPE') {
-        return { code, status: ERROR_STATUS[code], message: translate(locale, 'UNSUPPORTED_CONTENT_TYPE'), details: null };
-      }
-      return { code, status: ERROR_STATUS[code], message: translate(locale, code), details: null };
+      if (error.code === 'PARSE_ERROR') return described(code, locale, 'MALFORMED_JSON');
+      if (error.code === 'UNSUPPORTED_MEDIA_TYPE') return described(code, locale, 'UNSUPPORTED_CONTENT_TYPE');
+      return described(code, locale);
     }
   }
-  return { code: 'INTERNAL_ERROR', status: 500, message: translate(locale, 'INTERNAL_ERROR'), details: null };
+  return described('INTERNAL_ERROR', locale);
 }
