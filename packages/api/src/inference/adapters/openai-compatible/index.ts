@@ -189,6 +189,9 @@ class OpenAiStream implements AdapterStream {
     } catch (err) {
       this.#sse.cancel();
       throw transportError(err, this.#target, this.#signal, this.#yielded === 0, this.deliveredText);
+    } finally {
+      // A consumer that stopped early: stop the upstream generating tokens nobody will read.
+      if (!this.completed && !this.#reader.finished) this.#sse.cancel();
     }
     if (!this.completed) {
       // The body ended without [DONE]: accept it if the model said it had finished (some
