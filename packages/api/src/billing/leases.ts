@@ -187,6 +187,65 @@ export async function settleLeaseCalls(
   return { leaseOpen: row?.lease_open ?? false, chargedNano: row?.charged ?? 0n, booked: row?.booked ?? 0 };
 }
 
+/**
+ * A booked call whose cost exceeded its hold and its lease's room (an under-estimate): takes the
+ * rest from the wallet's spendable balance and the key's remaining cap, under row locks in one
+ * statement, never below zero, and moves it from the usage row's uncollected_nano to its cost.
+ * The ledger entry id is derived from the usage id, so a replay collects nothing twice.
+ */
+export async function collectLeaseExcess(
+  db: Kysely<Database>,
+  call: { userId: string; apiKeyId: string | null; usageId: string; modelId: string },
+): Promise<bigint> {
+  const ledgerId = `txn_x${call.usageId.slice('usage_'.length)}`;
+  const result = await sql<{ collected: bigint }>`
+    WITH owed AS (
+      SELECT id, uncollected_nano FROM usage_records
+      WHERE id = ${call.usageId} AND uncollected_nano > 0
+        AND NOT EXISTS (SELECT 1 FROM ledger_entries WHERE id = ${ledgerId})
+      FOR UPDATE
+    ),
+    key_room AS (
+      SELECT id, spend_cap_nano - spent_nano - held_nano AS room FROM api_keys
+      WHERE id = ${call.apiKeyId}::text AND EXISTS (SELECT 1 FROM owed)
+      FOR UPDATE
+    ),
+    wallet_room AS (
+      SELECT balance_nano - held_nano AS room FROM wallets
+      WHERE user_id = ${call.userId} AND EXISTS (SELECT 1 FROM owed) AND (SELECT count(*) FROM key_room) >= 0
+      FOR UPDATE
+    ),
+    take AS (
+      SELECT GREATEST(0, LEAST(owed.uncollected_nano, wallet_room.room,
+                               COALESCE((SELECT room FROM key_room), owed.uncollected_nano))) AS amount
+      FROM owed CROSS JOIN wallet_room
+    ),
+    key_charge AS (
+      UPDATE api_keys SET spent_nano = spent_nano + take.amount FROM take
+      WHERE api_keys.id IN (SELECT id FROM key_room) AND take.amount > 0
+      RETURNING api_keys.id
+    ),
+    wallet AS (
+      UPDATE wallets SET balance_nano = balance_nano - take.amount, updated_at = now() FROM take
+      WHERE wallets.user_id = ${call.userId} AND take.amount > 0 AND (SELECT count(*) FROM key_charge) >= 0
+      RETURNING wallets.balance_nano
+    ),
+    ledger AS (
+      INSERT INTO ledger_entries (id, user_id, amount_nano, balance_after_nano, kind, reason, reference_id)
+      SELECT ${ledgerId}, ${call.userId}, -take.amount, wallet.balance_nano, 'model_usage', 'model call ' || ${call.modelId}, ${call.usageId}
+      FROM take CROSS JOIN wallet
+      RETURNING id
+    ),
+    usage_update AS (
+      UPDATE usage_records SET cost_nano = cost_nano + take.amount, uncollected_nano = uncollected_nano - take.amount
+      FROM take
+      WHERE usage_records.id = ${call.usageId} AND take.amount > 0 AND (SELECT count(*) FROM ledger) > 0
+      RETURNING usage_records.id
+    )
+    SELECT take.amount AS collected FROM take WHERE (SELECT count(*) FROM usage_update) >= 0`.execute(db);
+  return result.rows[0] ? BigInt(result.rows[0].collected) : 0n;
+}
+
 /** Closes a lease and gives back what it did not charge. Returns that amount, or null if it was already closed. */
 export async function closeLease(db: Kysely<Database>, leaseId: string): Promise<bigint | null> {
   const result = await sql<{ unused: bigint }>`

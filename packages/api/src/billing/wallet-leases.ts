@@ -2,7 +2,7 @@ import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { isDatabaseUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { closeLease, type LeasedCallRecord, openLease, settleLeaseCalls } from './leases.js';
+import { closeLease, collectLeaseExcess, type LeasedCallRecord, openLease, settleLeaseCalls } from './leases.js';
 
 /*
  * Per-instance wallet leases: the hot path's way to reserve money without a database round trip.
@@ -281,6 +281,17 @@ export class WalletLeases {
         try {
           const result = await settleLeaseCalls(this.db, lease, batch);
           lease.pending.splice(0, batch.length);
+          // Under-estimated calls the lease could not cover: the rest comes from the wallet itself.
+          for (const call of batch) {
+            if (call.uncollectedNano !== undefined && call.uncollectedNano > 0n && result.leaseOpen) {
+              await collectLeaseExcess(this.db, {
+                userId: lease.userId,
+                apiKeyId: lease.apiKeyId,
+                usageId: call.usageId,
+                modelId: call.modelId,
+              }).catch((error: unknown) => this.onError(error, 'collect-lease-excess'));
+            }
+          }
           backoffMs = 50;
           failures = 0;
           if (!result.leaseOpen) {
