@@ -7,7 +7,6 @@ import {
   appRouter,
   bootstrapPlatformData,
   buildOpenApiDocument,
-  closeUpstreamPools,
   createdProcedurePaths,
   describeError,
   negotiateLocale,
@@ -221,7 +220,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       closed = true;
       await app.close();
       await rateLimits.close();
-      await closeUpstreamPools();
+      await platform.inference.close();
       await started.close();
     },
   };

@@ -13,6 +13,7 @@ import { installMessageCatalog } from './core/i18n.js';
 import type { Platform } from './core/platform.js';
 import { NO_RATE_LIMITS, type RateLimits } from './core/rate-limits.js';
 import { NO_TELEMETRY, type Telemetry } from './core/telemetry.js';
+import { Inference } from './inference/inference.js';
 import { messages } from './messages.js';
 import { ModelCallCache } from './models/call-resolver.js';
 import { CatalogGeneration } from './providers/catalog-generation.js';
@@ -28,6 +29,8 @@ export interface PlatformInit {
   telemetry?: Telemetry;
   /** Real card / wallet gateways; each takes precedence over the sandbox for its methods. */
   paymentProviders?: readonly PaymentProvider[];
+  /** The inference layer's state (adapter registry, HTTP pools, provider cool-downs); a fresh one by default. */
+  inference?: Inference;
 }
 
 /**
@@ -59,6 +62,7 @@ export function createPlatform(init: PlatformInit): Platform {
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),
     payments: new PaymentProviders(config, init.paymentProviders),
+    inference: init.inference ?? new Inference(),
     authenticate: (request) => authenticateRequest({ platform, authorization: request.authorization }),
     audit: (record) => recordAudit(db, record),
   };

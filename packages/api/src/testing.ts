@@ -16,6 +16,6 @@ export { parseProvidersEnv, syncProvidersFromEnv } from './models/env-catalog.js
 export { seedDemoCatalog, SYSTEM_USERNAME } from './models/seed.js';
 export { assertResolvesPublic, isPrivateHost, normalizeBaseUrl } from './providers/base-url.js';
 export { decryptSecret, encryptSecret, providerEncryptionKey } from './providers/secrets.js';
-export { countTextTokens } from './providers/upstream/token-count.js';
+export { countTextTokens } from './inference/token-count.js';
 export { seedDemoMarketplace } from './tools/seed.js';
 export { adminProcedure, authedProcedure, developerProcedure } from './trpc.js';

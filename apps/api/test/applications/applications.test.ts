@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Actor, AppError, translate, dispatchChat } from '@maas/api';
+import { type Actor, AppError, translate } from '@maas/api';
 import { getApplicationForChat, resolveModelForCall, seedDemoCatalog, SYSTEM_USERNAME } from '@maas/api/testing';
 import {
   apiClient,
@@ -110,8 +110,21 @@ describe('demo catalogue (MAAS_SEED_DEMO=1)', () => {
       maxOutputTokens: 1024,
       pricing: { inputNanoPerToken: 1_000n, outputNanoPerToken: 2_000n },
     });
-    const reply = await dispatchChat(targets[0]!, { model: 'demo-chat', messages: [{ role: 'user', content: 'ping' }] });
-    expect(reply.content).toContain('Echo: ping');
+    const { inference } = server.server.platform;
+    const reply = await inference
+      .adapterFor(targets[0]!.kind)!
+      .chat(
+        targets[0]!,
+        {
+          request: { messages: [{ role: 'user', content: [{ type: 'text', text: 'ping' }] }] },
+          upstreamModel: 'demo-chat',
+          maxOutputTokens: 64,
+          defaults: {},
+          stream: false,
+        },
+        { transport: inference.transport, signal: new AbortController().signal, requestId: 'test' },
+      );
+    expect(reply.choices[0]!.text).toContain('Echo: ping');
   });
 
   it('is idempotent, and leaves an admin’s deletion alone at the next start', async () => {

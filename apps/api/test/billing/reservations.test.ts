@@ -129,7 +129,7 @@ describe('reserveFunds', () => {
 });
 
 describe('settleReservation', () => {
-  it('charges min(actual, reserved) once under 50 concurrent double settles, and the ledger sums to the balance', async () => {
+  it('charges the actual cost once under 50 concurrent double settles, taking any excess over the hold from the wallet, and the ledger sums to the balance', async () => {
     const user = await signUp(api);
     const { body: key } = await api.post('/api/v1/api-keys', { name: 'settle', spend_cap: 10 }, user.token);
     const reserved = UNIT / 10n;
@@ -139,7 +139,7 @@ describe('settleReservation', () => {
       ),
     );
     expect(reservations.every((r) => r !== null)).toBe(true);
-    // Half cost more than reserved (charged the reservation), half cost less (charged the actual cost).
+    // Half cost more than reserved (the excess comes from the wallet and the key's cap, which have room), half cost less.
     const actualOf = (i: number) => (i % 2 === 0 ? reserved * 3n : reserved / 4n);
     const settles = await Promise.all(
       reservations.flatMap((r, i) =>
@@ -157,9 +157,10 @@ describe('settleReservation', () => {
       expect([first.alreadySettled, second.alreadySettled].sort()).toEqual([false, true]);
       expect(first.chargedNano).toBe(second.chargedNano);
       expect(first.ledgerEntryId).toBe(second.ledgerEntryId);
-      expect(first.chargedNano).toBe(i % 2 === 0 ? reserved : reserved / 4n);
+      expect(first.chargedNano).toBe(actualOf(i));
+      expect(first.uncollectedNano).toBe(0n);
     }
-    const expectedCharge = 25n * reserved + 25n * (reserved / 4n);
+    const expectedCharge = 25n * 3n * reserved + 25n * (reserved / 4n);
     const { balance_nano, held_nano } = await wallet(user.id);
     expect(held_nano).toBe(0n);
     expect(balance_nano).toBe(10n * UNIT - expectedCharge);
@@ -187,7 +188,7 @@ describe('settleReservation', () => {
       actualCostNano: UNIT / 2n,
       usage: usageFor(user.id, { status: 'failed', error: 'upstream 500', inputTokens: 0, outputTokens: 0, providerId: 'prov_1' }),
     });
-    expect(settled).toEqual({ chargedNano: 0n, ledgerEntryId: null, alreadySettled: false });
+    expect(settled).toEqual({ chargedNano: 0n, uncollectedNano: 0n, ledgerEntryId: null, alreadySettled: false });
     expect(await wallet(user.id)).toEqual({ balance_nano: 10n * UNIT, held_nano: 0n });
     const usage = await db.selectFrom('usage_records').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
     expect(usage).toMatchObject({
@@ -298,7 +299,7 @@ describe('releaseStaleReservations', () => {
 
     // A late settle of the released call is a no-op.
     const late = await settleReservation(db, { reservationId: stale!.reservationId, actualCostNano: UNIT, usage: usageFor(user.id) });
-    expect(late).toEqual({ chargedNano: 0n, ledgerEntryId: null, alreadySettled: true });
+    expect(late).toEqual({ chargedNano: 0n, uncollectedNano: 0n, ledgerEntryId: null, alreadySettled: true });
     await expectBooksBalanced(user.id);
   });
 });

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '@maas/api';
+import type { ChatMessage } from '../kit/index.js';
 import { nanoToAmount } from '@maas/api/testing';
 import {
   type ChatWorld,

@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '@maas/api';
 import { nanoToAmount } from '@maas/api/testing';
 import {
+  type ChatMessage,
   type ChatWorld,
   createMockProvider,
   createRoutedModel,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '@maas/api';
 import { APPLICATION_CACHE_TTL_MS, MODEL_CALL_CACHE_TTL_MS, nanoToAmount } from '@maas/api/testing';
 import {
   apiClient,
   type ApiClient,
+  type ChatMessage,
   type ChatWorld,
   createApp,
   createMockProvider,

@@ -173,7 +173,7 @@ describe('providers: errors', () => {
 
   it('refuses an unknown kind, a too small timeout and unknown fields with 400', async () => {
     expectError(
-      await api.post('/api/v1/providers', { name: uniqueName('k'), kind: 'anthropic', base_url: 'http://127.0.0.1:9' }, admin.token),
+      await api.post('/api/v1/providers', { name: uniqueName('k'), kind: 'not-a-kind', base_url: 'http://127.0.0.1:9' }, admin.token),
       400,
       'INVALID_REQUEST',
     );

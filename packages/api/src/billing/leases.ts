@@ -83,9 +83,12 @@ export interface LeasedCallRecord {
   providerId: string | null;
   conversationId: string | null;
   inputTokens: number;
+  cachedInputTokens?: number;
   outputTokens: number;
-  /** Already capped at what the call held. 0 for a failed call. */
+  /** What is charged: within what the lease holds. 0 for a failed call. */
   costNano: bigint;
+  /** Cost the lease could not cover (an under-estimated hold on a lease with no room left). */
+  uncollectedNano?: bigint;
   latencyMs: number;
   status: UsageStatus;
   error: string | null;
@@ -124,17 +127,21 @@ export async function settleLeaseCalls(
         ${column((c) => c.callId)}::text[], ${column((c) => c.usageId)}::text[], ${column((c) => c.ledgerEntryId)}::text[],
         ${column((c) => c.appId)}::text[], ${column((c) => c.modelId)}::text[], ${column((c) => c.providerId)}::text[],
         ${column((c) => c.conversationId)}::text[], ${column((c) => count(c.inputTokens))}::int[],
+        ${column((c) => Math.min(count(c.cachedInputTokens ?? 0), count(c.inputTokens)))}::int[],
+        ${column((c) => (c.uncollectedNano !== undefined && c.uncollectedNano > 0n ? c.uncollectedNano : 0n).toString())}::bigint[],
         ${column((c) => count(c.outputTokens))}::int[], ${column((c) => (c.costNano > 0n ? c.costNano : 0n).toString())}::bigint[],
         ${column((c) => count(c.latencyMs))}::int[], ${column((c) => c.status)}::text[],
         ${column((c) => c.error?.slice(0, 2000) ?? null)}::text[], ${column((c) => c.finishedAt.toISOString())}::timestamptz[]
       ) AS b(call_id, usage_id, ledger_entry_id, app_id, model_id, provider_id, conversation_id, input_tokens,
-             output_tokens, cost_nano, latency_ms, status, error, finished_at)
+             cached_input_tokens, uncollected_nano, output_tokens, cost_nano, latency_ms, status, error, finished_at)
     ),
     usage_rows AS (
       INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
-                                 lease_id, input_tokens, output_tokens, cost_nano, latency_ms, status, error, created_at)
+                                 lease_id, input_tokens, cached_input_tokens, output_tokens, cost_nano, uncollected_nano,
+                                 latency_ms, status, error, created_at)
       SELECT b.usage_id, ${lease.userId}, b.app_id, ${lease.apiKeyId}::text, b.model_id, b.provider_id, b.conversation_id,
-             b.call_id, lease.id, b.input_tokens, b.output_tokens, b.cost_nano, b.latency_ms, b.status, b.error, b.finished_at
+             b.call_id, lease.id, b.input_tokens, b.cached_input_tokens, b.output_tokens, b.cost_nano, b.uncollected_nano,
+             b.latency_ms, b.status, b.error, b.finished_at
       FROM batch b CROSS JOIN lease
       ON CONFLICT DO NOTHING
       RETURNING id, cost_nano
@@ -178,6 +185,65 @@ export async function settleLeaseCalls(
     WHERE (SELECT count(*) FROM ledger) >= 0`.execute(db);
   const row = result.rows[0];
   return { leaseOpen: row?.lease_open ?? false, chargedNano: row?.charged ?? 0n, booked: row?.booked ?? 0 };
+}
+
+/**
+ * A booked call whose cost exceeded its hold and its lease's room (an under-estimate): takes the
+ * rest from the wallet's spendable balance and the key's remaining cap, under row locks in one
+ * statement, never below zero, and moves it from the usage row's uncollected_nano to its cost.
+ * The ledger entry id is derived from the usage id, so a replay collects nothing twice.
+ */
+export async function collectLeaseExcess(
+  db: Kysely<Database>,
+  call: { userId: string; apiKeyId: string | null; usageId: string; modelId: string },
+): Promise<bigint> {
+  const ledgerId = `txn_x${call.usageId.slice('usage_'.length)}`;
+  const result = await sql<{ collected: bigint }>`
+    WITH owed AS (
+      SELECT id, uncollected_nano FROM usage_records
+      WHERE id = ${call.usageId} AND uncollected_nano > 0
+        AND NOT EXISTS (SELECT 1 FROM ledger_entries WHERE id = ${ledgerId})
+      FOR UPDATE
+    ),
+    key_room AS (
+      SELECT id, spend_cap_nano - spent_nano - held_nano AS room FROM api_keys
+      WHERE id = ${call.apiKeyId}::text AND EXISTS (SELECT 1 FROM owed)
+      FOR UPDATE
+    ),
+    wallet_room AS (
+      SELECT balance_nano - held_nano AS room FROM wallets
+      WHERE user_id = ${call.userId} AND EXISTS (SELECT 1 FROM owed) AND (SELECT count(*) FROM key_room) >= 0
+      FOR UPDATE
+    ),
+    take AS (
+      SELECT GREATEST(0, LEAST(owed.uncollected_nano, wallet_room.room,
+                               COALESCE((SELECT room FROM key_room), owed.uncollected_nano))) AS amount
+      FROM owed CROSS JOIN wallet_room
+    ),
+    key_charge AS (
+      UPDATE api_keys SET spent_nano = spent_nano + take.amount FROM take
+      WHERE api_keys.id IN (SELECT id FROM key_room) AND take.amount > 0
+      RETURNING api_keys.id
+    ),
+    wallet AS (
+      UPDATE wallets SET balance_nano = balance_nano - take.amount, updated_at = now() FROM take
+      WHERE wallets.user_id = ${call.userId} AND take.amount > 0 AND (SELECT count(*) FROM key_charge) >= 0
+      RETURNING wallets.balance_nano
+    ),
+    ledger AS (
+      INSERT INTO ledger_entries (id, user_id, amount_nano, balance_after_nano, kind, reason, reference_id)
+      SELECT ${ledgerId}, ${call.userId}, -take.amount, wallet.balance_nano, 'model_usage', 'model call ' || ${call.modelId}, ${call.usageId}
+      FROM take CROSS JOIN wallet
+      RETURNING id
+    ),
+    usage_update AS (
+      UPDATE usage_records SET cost_nano = cost_nano + take.amount, uncollected_nano = uncollected_nano - take.amount
+      FROM take
+      WHERE usage_records.id = ${call.usageId} AND take.amount > 0 AND (SELECT count(*) FROM ledger) > 0
+      RETURNING usage_records.id
+    )
+    SELECT take.amount AS collected FROM take WHERE (SELECT count(*) FROM usage_update) >= 0`.execute(db);
+  return result.rows[0] ? BigInt(result.rows[0].collected) : 0n;
 }
 
 /** Closes a lease and gives back what it did not charge. Returns that amount, or null if it was already closed. */

@@ -1,16 +1,21 @@
 import { createServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  closeUpstreamPools,
-  listUpstreamModels,
-  sendChatCompletion,
-  streamChatCompletion,
-  UpstreamError,
-  type ChatCompletionChunk,
-  type UpstreamStream,
-} from '../../src/providers/upstream/index.js';
+import { listOpenAiModels } from '../../src/inference/adapters/openai-compatible/index.js';
+import { UpstreamError } from '../../src/inference/errors.js';
+import type { AdapterStream } from '../../src/inference/types.js';
 import { mockReply, mockReplyPieces, mockUsage, startMockUpstream, type MockUpstream } from '../mock-upstream.js';
-import { MESSAGES, makeTarget } from './target-fixture.js';
+import { complete, MESSAGES, makeTarget, openStream, transport, type WireRequest, wireUsage } from './target-fixture.js';
+
+type ChatCompletionChunk = {
+  object: string;
+  choices: { delta: { content?: string | null; role?: string }; finish_reason: string | null }[];
+  usage?: unknown;
+};
+
+const sendChatCompletion = (target: Parameters<typeof complete>[0], request: WireRequest, options: { signal?: AbortSignal } = {}) =>
+  complete(target, request, options).then((c) => ({ ...c, body: c.result.openAi!.body }));
+const streamChatCompletion = openStream;
+type UpstreamStream = AdapterStream;
 
 let mock: MockUpstream;
 
@@ -24,13 +29,13 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await closeUpstreamPools({ force: true });
+  await transport.close({ force: true });
   await mock.close();
 });
 
 async function collect(stream: UpstreamStream): Promise<ChatCompletionChunk[]> {
   const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
+  for await (const event of stream) if (event.type === 'openai-chunk') chunks.push(JSON.parse(event.json) as ChatCompletionChunk);
   return chunks;
 }
 
@@ -71,7 +76,9 @@ describe('sendChatCompletion', () => {
   });
 
   it('sends no authorization header when the provider has no key', async () => {
-    await sendChatCompletion(makeTarget({ baseUrl: mock.url, apiKey: null }), { model: 'x', messages: MESSAGES });
+    // The strict mock, like OpenAI, answers 401 without one: a non-retryable client error.
+    const err = await rejection(sendChatCompletion(makeTarget({ baseUrl: mock.url, apiKey: null }), { model: 'x', messages: MESSAGES }));
+    expect(err).toMatchObject({ kind: 'client', status: 401 });
     expect(mock.requests[0]?.headers.authorization).toBeUndefined();
   });
 
@@ -115,9 +122,8 @@ describe('streamChatCompletion', () => {
     expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content).filter((text) => text)).toEqual(mockReplyPieces(MESSAGES));
     expect(deltaText(chunks)).toBe(mockReply(MESSAGES));
-    expect(stream.contentSoFar).toBe(mockReply(MESSAGES));
-    expect(stream.usage).toEqual(mockUsage(MESSAGES));
-    expect(stream.finishReason).toBe('stop');
+    expect(stream.deliveredText).toBe(mockReply(MESSAGES));
+    expect(wireUsage(stream.usage)).toEqual(mockUsage(MESSAGES));
     expect(stream.completed).toBe(true);
     expect(chunks.at(-1)?.choices).toEqual([]);
   });
@@ -142,7 +148,7 @@ describe('streamChatCompletion', () => {
       messages: MESSAGES,
     });
     await collect(stream);
-    expect(stream.contentSoFar).toBe(mockReply(MESSAGES));
+    expect(stream.deliveredText).toBe(mockReply(MESSAGES));
     expect(stream.usage).toBeNull();
     expect(stream.completed).toBe(true);
   });
@@ -153,7 +159,7 @@ describe('streamChatCompletion', () => {
     const stream = await streamChatCompletion(target, { model: 'x', messages: MESSAGES });
     // The mock waits 3 s before the first content chunk.
     expect(Date.now() - started).toBeLessThan(1_500);
-    expect(stream.contentSoFar).toBe('');
+    expect(stream.deliveredText).toBe('');
     stream.cancel();
   });
 });
@@ -260,14 +266,14 @@ describe('broken streams', () => {
     const seen: string[] = [];
     let caught: unknown;
     try {
-      for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? '');
+      for await (const event of stream) if (event.type === 'text') seen.push(event.text);
     } catch (err) {
       caught = err;
     }
     const expected = mockReplyPieces(MESSAGES).slice(0, 3).join('');
     expect(caught).toBeInstanceOf(UpstreamError);
     expect(caught).toMatchObject({ kind: 'protocol', retryable: false, contentSoFar: expected });
-    expect(stream.contentSoFar).toBe(expected);
+    expect(stream.deliveredText).toBe(expected);
     expect(seen.join('')).toBe(expected);
     expect(stream.usage).toBeNull();
   });
@@ -308,7 +314,8 @@ describe('cancellation', () => {
     const before = mock.abortedRequests;
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
-    expect(first.value?.choices[0]?.delta.role).toBe('assistant');
+    expect(first.value).toMatchObject({ type: 'openai-chunk' });
+    expect((JSON.parse((first.value as { json: string }).json) as ChatCompletionChunk).choices[0]?.delta.role).toBe('assistant');
     setTimeout(() => controller.abort(), 50);
     const err = await rejection(iterator.next());
     expect(err).toMatchObject({ kind: 'aborted', retryable: false });
@@ -321,8 +328,8 @@ describe('cancellation', () => {
       messages: MESSAGES,
     });
     const before = mock.abortedRequests;
-    for await (const chunk of stream) {
-      expect(chunk.choices[0]?.delta.role).toBe('assistant');
+    for await (const event of stream) {
+      expect(event.type).toBe('openai-chunk');
       break;
     }
     await vi.waitFor(() => expect(mock.abortedRequests).toBe(before + 1));
@@ -339,7 +346,11 @@ describe('cancellation', () => {
 
 describe('listUpstreamModels', () => {
   it('lists the model ids the upstream advertises', async () => {
-    const ids = await listUpstreamModels(makeTarget({ baseUrl: mock.url }));
+    const ids = await listOpenAiModels(makeTarget({ baseUrl: mock.url }), {
+      transport,
+      signal: new AbortController().signal,
+      requestId: 'test',
+    });
     expect(ids).toContain('mock-ok');
     expect(mock.requests[0]).toMatchObject({ method: 'GET', url: '/v1/models' });
   });

@@ -1,6 +1,7 @@
 import { AppError, describeError, type Locale } from '@maas/api';
 import type { FastifyReply } from 'fastify';
 import type { Socket } from 'node:net';
+import { protocolLocale } from './locale.js';
 import { renderOpenAiError } from './openai.js';
 import { newRequestId, type RenderedError } from './rendered.js';
 import { renderRestError } from './rest.js';
@@ -18,9 +19,9 @@ export function sendRestError(reply: FastifyReply, error: unknown, locale: Local
   return sendRendered(reply, renderRestError(describeError(error, locale), reply.request.id));
 }
 
-/** Anything thrown, answered in OpenAI's shape (the `/v1` gateway). */
+/** Anything thrown, answered in OpenAI's shape (the `/v1` gateway), in English unless the request asks otherwise. */
 export function sendOpenAiError(reply: FastifyReply, error: unknown): FastifyReply {
-  return sendRendered(reply, renderOpenAiError(describeError(error, reply.request.locale), reply.request.id));
+  return sendRendered(reply, renderOpenAiError(describeError(error, protocolLocale(reply.request)), reply.request.id));
 }
 
 /**

@@ -1,0 +1,88 @@
+import {
+  type Actor,
+  completeChatCall,
+  describeError,
+  type Locale,
+  OpenAiChunkWriter,
+  parseOpenAiChatRequest,
+  type Platform,
+  prepareChatCall,
+  type StreamingChatCall,
+  streamChatCall,
+  toOpenAiCompletion,
+} from '@maas/api';
+import { renderOpenAiError } from './errors/index.js';
+
+// /v1/chat/completions ⇄ the inference layer. The client's body goes to an OpenAI-compatible
+// upstream with minimal edits, and its stream chunks come back as the upstream's own bytes (the
+// model name aside); any other upstream's answer is rebuilt into OpenAI's shape from the events.
+
+export type ChatCompletionsAnswer = { kind: 'json'; body: Record<string, unknown> } | { kind: 'stream'; data: AsyncIterable<string> };
+
+/** One /v1/chat/completions call: validated, reserved, then answered as JSON or as SSE data payloads. */
+export async function chatCompletions(
+  platform: Platform,
+  call: { actor: Actor; body: unknown; signal: AbortSignal; requestId: string; locale: Locale },
+): Promise<ChatCompletionsAnswer> {
+  const parsed = parseOpenAiChatRequest(call.body);
+  const prepared = await prepareChatCall(platform, {
+    actor: call.actor,
+    model: parsed.model,
+    request: parsed.request,
+    stream: parsed.stream,
+    openAiBody: call.body as Record<string, unknown>,
+    signal: call.signal,
+    requestId: call.requestId,
+  });
+  if (!parsed.stream) {
+    const { result, outcome } = await completeChatCall(platform, prepared);
+    return { kind: 'json', body: toOpenAiCompletion(result, parsed.model, outcome.usage) };
+  }
+  const streaming = await streamChatCall(platform, prepared);
+  return { kind: 'stream', data: sseData(streaming, parsed.model, parsed.includeUsage, call.locale, call.requestId) };
+}
+
+/** Replaces the upstream's model name in a passed-through chunk without parsing it again. */
+function renamer(upstreamModel: string, model: string): (json: string) => string {
+  if (upstreamModel === model) return (json) => json;
+  const from = `"model":${JSON.stringify(upstreamModel)}`;
+  const to = `"model":${JSON.stringify(model)}`;
+  return (json) => json.replace(from, to);
+}
+
+async function* sseData(
+  streaming: StreamingChatCall,
+  model: string,
+  includeUsage: boolean,
+  locale: Locale,
+  requestId: string,
+): AsyncGenerator<string> {
+  const rename = renamer(streaming.target.upstreamModel, model);
+  let writer: OpenAiChunkWriter | null = null;
+  let passthrough = false;
+  try {
+    for await (const event of streaming.events) {
+      if (event.type === 'openai-chunk') {
+        passthrough = true;
+        // We always ask the upstream for usage (billing needs it); its usage-only chunk goes on only if asked.
+        if (!includeUsage && event.json.includes('"choices":[]')) continue;
+        yield rename(event.json);
+        continue;
+      }
+      if (passthrough) continue;
+      if (writer === null) {
+        writer = new OpenAiChunkWriter(
+          `chatcmpl-${streaming.target.providerId}-${Date.now().toString(36)}`,
+          Math.floor(Date.now() / 1000),
+          model,
+        );
+        yield writer.start();
+      }
+      const chunk = writer.write(event, includeUsage);
+      if (chunk !== null) yield chunk;
+    }
+    yield '[DONE]';
+  } catch (error) {
+    yield JSON.stringify(renderOpenAiError(describeError(error, locale), requestId).body);
+  }
+}
