@@ -16,7 +16,7 @@
 // Model names pick faults: `claude-529` (overloaded), `claude-stream-error` (error event after the
 // first text delta), `claude-cut` (socket destroyed mid-stream).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { countTextTokens, truncateToTokens } from '../src/providers/upstream/token-count.js';
+import { countTextTokens, truncateToTokens } from '../src/inference/token-count.js';
 
 export const ANTHROPIC_MOCK_KEY = 'sk-ant-mock-key';
 export const ANTHROPIC_MOCK_SUFFIX = 'The quick brown fox jumps over the lazy dog.';

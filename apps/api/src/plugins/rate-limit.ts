@@ -1,7 +1,7 @@
 import { AppError, authenticateRequest, type Platform, rateLimitHeaders } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
 import { sendErrorEnvelope } from '../envelope.js';
-import { contextFromRequest } from '../request-context.js';
+import { contextFromRequest, credentialOf } from '../request-context.js';
 
 const LIMITED_PREFIXES = ['/api/v1', '/trpc', '/v1/'];
 
@@ -19,7 +19,7 @@ export function registerRateLimits(app: FastifyInstance, platform: Platform, onL
     let key: string;
     let limiter = anonymous;
     const ctx = contextFromRequest(platform, request, reply);
-    if (request.headers.authorization) {
+    if (credentialOf(request)) {
       try {
         const actor = await authenticateRequest(ctx);
         ctx.actor = actor;

@@ -7,7 +7,7 @@ import { fromAnthropicMessage, isMessageResponse, usageOf } from '../../src/infe
 import { AnthropicStreamError, AnthropicStreamTranslator } from '../../src/inference/adapters/anthropic/stream.js';
 import type { ProviderTarget } from '../../src/inference/adapter.js';
 import type { AdapterChatRequest, ChatRequest, StreamEvent } from '../../src/inference/types.js';
-import { countTextTokens } from '../../src/providers/upstream/token-count.js';
+import { countTextTokens } from '../../src/inference/token-count.js';
 import { ANTHROPIC_MOCK_KEY, type AnthropicMock, startAnthropicMock } from '../mock-anthropic-upstream.js';
 
 const text = (value: string) => [{ type: 'text' as const, text: value }];

@@ -1,6 +1,6 @@
 // Input tokens Claude will count for a request, for the reservation. Over-estimating only holds a
 // little more of the wallet for the call's duration; under-estimating must not happen silently.
-import { countTextTokens } from '../../../providers/upstream/token-count.js';
+import { countTextTokens } from '../../token-count.js';
 import type { ChatRequest, ContentPart } from '../../types.js';
 
 /**

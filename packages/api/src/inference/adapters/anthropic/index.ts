@@ -4,7 +4,7 @@
 // (ANTHROPIC_BASE_URL=https://api.anthropic.com); the adapter appends `/v1/messages`. A base that
 // already ends in `/v1` is tolerated (only `/messages` is appended), so either spelling works.
 import type { AdapterContext, HttpRequest, ProviderAdapter, ProviderTarget } from '../../adapter.js';
-import { UpstreamError } from '../../../providers/upstream/types.js';
+import { UpstreamError } from '../../errors.js';
 import type { AdapterChatRequest, AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
 import { estimateAnthropicInputTokens } from './estimate.js';
 import { toAnthropicRequest } from './request.js';
