@@ -4,7 +4,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleArguments } from '../../../../packages/api/src/inference/adapters/demo-echo/reply.js';
 import { ANTHROPIC_MOCK_KEY, type AnthropicMock, startAnthropicMock } from '../../../../packages/api/test/mock-anthropic-upstream.js';
+import { type MockUpstream, startMockUpstream } from '../../../../packages/api/test/mock-upstream.js';
 import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
 
 const INPUT_NANO = 2_000n;
@@ -20,6 +22,8 @@ let server: TestServer;
 let api: ApiClient;
 let mock: AnthropicMock;
 let claudeModel: { id: string; name: string };
+let openAiUpstream: MockUpstream;
+let gptModel: { id: string; name: string };
 
 async function createRoutedModel(token: string, provider: Record<string, unknown>, upstreamModel: string) {
   const created = await api.post(
@@ -74,10 +78,17 @@ beforeAll(async () => {
   const admin = await signUp(api, 'admin');
   await setRole(server, admin.id, 'admin');
   claudeModel = await createRoutedModel(admin.token, { kind: 'anthropic', base_url: mock.url, api_key: ANTHROPIC_MOCK_KEY }, 'claude-test');
+  openAiUpstream = await startMockUpstream({ requireApiKey: 'sk-openai-upstream' });
+  gptModel = await createRoutedModel(
+    admin.token,
+    { kind: 'openai-compatible', base_url: openAiUpstream.url, api_key: 'sk-openai-upstream' },
+    'mock-ok',
+  );
 });
 afterAll(async () => {
   await server?.close();
   await mock?.close();
+  await openAiUpstream?.close();
 });
 
 describe('POST /v1/messages to a model on an Anthropic upstream', () => {
@@ -208,6 +219,95 @@ describe('POST /v1/messages to a model on an Anthropic upstream', () => {
     expect(message.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('I see 1 image(s).') });
     const sent = mock.requests.at(-1)?.body.messages as { content: { type: string }[] }[];
     expect(sent[0]?.content.map((block) => block.type)).toEqual(['text', 'image']);
+  });
+});
+
+describe('POST /v1/messages to a model on an OpenAI-compatible upstream', () => {
+  const expectedInput = sampleArguments(WEATHER_TOOL.input_schema);
+
+  it('runs a two-step tool loop with messages.create, and bills the upstream-reported tokens', async () => {
+    const { user, key } = await newCaller();
+    const client = anthropic(key);
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Please call get_weather' }];
+    const first = await client.messages.create({
+      model: gptModel.name,
+      max_tokens: 100,
+      system: 'Be brief.',
+      tools: [WEATHER_TOOL],
+      messages,
+    });
+    expect(first.stop_reason).toBe('tool_use');
+    const toolUse = first.content.find((block): block is Anthropic.ToolUseBlock => block.type === 'tool_use');
+    expect(toolUse).toMatchObject({ name: 'get_weather', input: expectedInput });
+    const sent = openAiUpstream.requests.at(-1)?.body as Record<string, unknown>;
+    expect(sent).toMatchObject({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Please call get_weather' },
+      ],
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: WEATHER_TOOL.input_schema } }],
+    });
+
+    messages.push({ role: 'assistant', content: first.content });
+    messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse!.id, content: 'cloudy' }] });
+    const second = await client.messages.create({ model: gptModel.name, max_tokens: 100, tools: [WEATHER_TOOL], messages });
+    expect(second.stop_reason).toBe('end_turn');
+    expect((second.content[0] as Anthropic.TextBlock).text).toMatch(/^Tool said: cloudy\./);
+    const secondSent = openAiUpstream.requests.at(-1)?.body as { messages: Record<string, unknown>[] };
+    expect(secondSent.messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: toolUse!.id });
+
+    const rows = await usageRows(user.id);
+    expect(rows.map((row) => [row.input_tokens, row.output_tokens])).toEqual([
+      [first.usage.input_tokens, first.usage.output_tokens],
+      [second.usage.input_tokens, second.usage.output_tokens],
+    ]);
+  });
+
+  it('streams a two-step tool loop with messages.stream, tool_use.input intact across protocols', async () => {
+    const { key } = await newCaller();
+    const client = anthropic(key);
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Stream a get_weather call' }];
+    const first = await client.messages.stream({ model: gptModel.name, max_tokens: 100, tools: [WEATHER_TOOL], messages }).finalMessage();
+    expect(first.stop_reason).toBe('tool_use');
+    const toolUse = first.content.find((block): block is Anthropic.ToolUseBlock => block.type === 'tool_use');
+    expect(toolUse?.input).toEqual(expectedInput);
+    expect(Object.keys(expectedInput).length).toBeGreaterThan(0);
+
+    messages.push({ role: 'assistant', content: first.content });
+    messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse!.id, content: 'windy' }] });
+    const stream = client.messages.stream({ model: gptModel.name, max_tokens: 100, tools: [WEATHER_TOOL], messages });
+    let text = '';
+    stream.on('text', (delta) => {
+      text += delta;
+    });
+    const second = await stream.finalMessage();
+    expect(text).toMatch(/^Tool said: windy\./);
+    expect(second.usage.output_tokens).toBeGreaterThan(0);
+    expect(second.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  it('sends an Anthropic image block upstream as an OpenAI image_url part', async () => {
+    const { key } = await newCaller();
+    await anthropic(key).messages.create({
+      model: gptModel.name,
+      max_tokens: 50,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Describe' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } },
+            { type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } },
+          ],
+        },
+      ],
+    });
+    const sent = openAiUpstream.requests.at(-1)?.body as { messages: { content: unknown }[] };
+    expect(sent.messages[0]?.content).toEqual([
+      { type: 'text', text: 'Describe' },
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+      { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+    ]);
   });
 });
 

@@ -32,7 +32,7 @@ function replay(frames: SseFrame[]) {
       const delta = data.delta as Record<string, string>;
       const block = blocks[open!]!;
       if (delta.type === 'text_delta') block.text = `${block.text as string}${delta.text}`;
-      else if (delta.type === 'input_json_delta') json[open!] += delta.partial_json;
+      else if (delta.type === 'input_json_delta') json[open!] = `${json[open!] ?? ''}${delta.partial_json ?? ''}`;
     } else if (event === 'content_block_stop') {
       expect(data.index).toBe(open);
       if (blocks[open!]!.type === 'tool_use') blocks[open!]!.input = JSON.parse(json[open!] || '{}');
