@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleArguments } from '../../../../packages/api/src/inference/adapters/demo-echo/reply.js';
+import { countTextTokens } from '../../../../packages/api/src/inference/token-count.js';
 import { ANTHROPIC_MOCK_KEY, type AnthropicMock, startAnthropicMock } from '../../../../packages/api/test/mock-anthropic-upstream.js';
 import { type MockUpstream, startMockUpstream } from '../../../../packages/api/test/mock-upstream.js';
 import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
@@ -374,6 +375,60 @@ describe('the openai client to a model on an Anthropic upstream', () => {
     const sent = mock.requests.at(-1)?.body as { system?: string; messages: { role: string }[] };
     expect(sent.system).toBe('You are terse.');
     expect(sent.messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+  });
+});
+
+describe('POST /v1/messages when the Anthropic upstream fails', () => {
+  it('bills a stream cut mid-way for exactly the text delivered, and ends it with an error event', async () => {
+    const admin = await signUp(api, 'admin');
+    await setRole(server, admin.id, 'admin');
+    const cutModel = await createRoutedModel(
+      admin.token,
+      { kind: 'anthropic', base_url: mock.url, api_key: ANTHROPIC_MOCK_KEY },
+      'claude-cut',
+    );
+    const { user, key } = await newCaller();
+    const response = await fetch(`${server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({
+        model: cutModel.name,
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: 'Tell me a story' }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const events = (await response.text())
+      .split('\n\n')
+      .filter((block) => block.includes('data: '))
+      .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { type: string; delta?: { text?: string } });
+    const delivered = events.map((event) => event.delta?.text ?? '').join('');
+    expect(delivered).toBe('You said: ');
+    expect(events.at(-1)).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    const [row] = await usageRows(user.id);
+    expect(row).toMatchObject({ status: 'partial', output_tokens: countTextTokens(delivered) });
+    expect(row!.cost_nano).toBe(BigInt(row!.input_tokens) * INPUT_NANO + BigInt(row!.output_tokens) * OUTPUT_NANO);
+  });
+
+  it('answers an overloaded upstream (529) with an Anthropic-shaped 5xx and charges nothing', async () => {
+    const admin = await signUp(api, 'admin');
+    await setRole(server, admin.id, 'admin');
+    const busyModel = await createRoutedModel(
+      admin.token,
+      { kind: 'anthropic', base_url: mock.url, api_key: ANTHROPIC_MOCK_KEY },
+      'claude-529',
+    );
+    const { user, key } = await newCaller();
+    const error = await anthropic(key)
+      .messages.create({ model: busyModel.name, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    const failure = error as InstanceType<typeof Anthropic.APIError>;
+    expect(failure.status).toBe(502);
+    expect(failure.error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    const rows = await usageRows(user.id);
+    expect(rows.every((row) => row.cost_nano === 0n)).toBe(true);
   });
 });
 
