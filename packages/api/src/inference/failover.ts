@@ -125,8 +125,8 @@ export interface FailoverOptions<T extends ProviderTarget = ProviderTarget> {
   backoffMs?: number;
   /** Backoff cap. Default 1000 ms. */
   maxBackoffMs?: number;
-  /** Health registry (the platform's); `null` disables cool-down tracking. */
-  cooldowns: ProviderCooldowns | null;
+  /** Health registry (the platform's, `platform.inference.cooldowns`); null or absent: no cool-down tracking. */
+  cooldowns?: ProviderCooldowns | null;
   /** Called for each failed attempt, e.g. for logs and metrics. */
   onAttemptFailed?: (error: UpstreamError, target: T, attempt: number) => void;
 }
@@ -168,9 +168,10 @@ function abortedError(providerId: string, cause: unknown): UpstreamError {
 export async function withFailover<R, T extends ProviderTarget>(
   targets: readonly T[],
   attempt: (target: T, attemptIndex: number) => Promise<R>,
-  options: FailoverOptions<T>,
+  options: FailoverOptions<T> = {},
 ): Promise<FailoverResult<R, T>> {
-  const { signal, onAttemptFailed, cooldowns } = options;
+  const { signal, onAttemptFailed } = options;
+  const cooldowns = options.cooldowns ?? null;
   const candidates = cooldowns === null ? targets : cooldowns.available(targets);
   if (candidates.length === 0) {
     throw new UpstreamError('no upstream target is configured for this model', {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestBuffered, ResponseTooLargeError } from '../../src/providers/upstream/buffered-request.js';
+import { requestBuffered, ResponseTooLargeError } from '../../src/inference/transport/buffered.js';
 
 // A plain HTTP server whose answer each test picks by path.
 let server: Server;
@@ -59,7 +59,7 @@ describe('requestBuffered', () => {
     const res = await get('/chunked');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(res.text)).toEqual({ parts: ['héllo', 'wörld'] });
+    expect(JSON.parse(res.body.toString('utf8'))).toEqual({ parts: ['héllo', 'wörld'] });
   });
 
   it('fails a 2xx body over maxBodyBytes with ResponseTooLargeError, and the pool keeps working', async () => {
@@ -71,7 +71,7 @@ describe('requestBuffered', () => {
     const res = await get('/big-error');
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('7');
-    expect(res.text).toBe('e'.repeat(100));
+    expect(res.body.toString('utf8')).toBe('e'.repeat(100));
     expect((await get('/chunked')).statusCode).toBe(200);
   });
 

@@ -1,15 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeUpstreamPools,
-  dispatchChat,
-  orderTargets,
-  ProviderCooldowns,
-  UpstreamError,
-  withFailover,
-  type UpstreamTarget,
-} from '../../src/providers/upstream/index.js';
+import type { ProviderTarget as UpstreamTarget } from '../../src/inference/adapter.js';
+import { UpstreamError } from '../../src/inference/errors.js';
+import { orderTargets, ProviderCooldowns, withFailover } from '../../src/inference/failover.js';
 import { mockReply, startMockUpstream, type MockUpstream } from '../mock-upstream.js';
-import { MESSAGES, makeTarget } from './target-fixture.js';
+import { complete, MESSAGES, makeTarget, openStream, transport } from './target-fixture.js';
 
 let mock: MockUpstream;
 
@@ -23,7 +17,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await closeUpstreamPools({ force: true });
+  await transport.close({ force: true });
   await mock.close();
 });
 
@@ -87,7 +81,7 @@ describe('withFailover', () => {
   it('falls over from a provider answering 500 to a healthy one', async () => {
     const broken = upstream('mock-500');
     const healthy = upstream('mock-ok');
-    const outcome = await withFailover([broken, healthy], (target) => dispatchChat(target, request), {
+    const outcome = await withFailover([broken, healthy], (target) => complete(target, request), {
       cooldowns: new ProviderCooldowns(),
     });
 
@@ -101,11 +95,11 @@ describe('withFailover', () => {
   it('falls over for a stream before any byte reached the caller', async () => {
     const limited = upstream('mock-429');
     const healthy = upstream('mock-ok');
-    const outcome = await withFailover([limited, healthy], (target) => dispatchChat(target, request, { stream: true }), {
+    const outcome = await withFailover([limited, healthy], (target) => openStream(target, request), {
       cooldowns: new ProviderCooldowns(),
     });
     let text = '';
-    for await (const chunk of outcome.result) text += chunk.choices[0]?.delta.content ?? '';
+    for await (const event of outcome.result) if (event.type === 'text') text += event.text;
 
     expect(outcome.target).toBe(healthy);
     expect(text).toBe(mockReply(MESSAGES));
@@ -115,7 +109,7 @@ describe('withFailover', () => {
   it('throws a non-retryable error at once without trying the next provider', async () => {
     const rejecting = upstream('mock-400');
     const err = await rejection(
-      withFailover([rejecting, upstream('mock-ok')], (target) => dispatchChat(target, request), {
+      withFailover([rejecting, upstream('mock-ok')], (target) => complete(target, request), {
         cooldowns: new ProviderCooldowns(),
       }),
     );
@@ -128,7 +122,7 @@ describe('withFailover', () => {
     const second = upstream('mock-429');
     const started = Date.now();
     const err = await rejection(
-      withFailover([first, second], (target) => dispatchChat(target, request), {
+      withFailover([first, second], (target) => complete(target, request), {
         maxAttempts: 4,
         backoffMs: 40,
         cooldowns: new ProviderCooldowns(),
@@ -147,7 +141,7 @@ describe('withFailover', () => {
 
   it('stops waiting when the signal aborts during a backoff', async () => {
     const controller = new AbortController();
-    const pending = withFailover([upstream('mock-500')], (target) => dispatchChat(target, request), {
+    const pending = withFailover([upstream('mock-500')], (target) => complete(target, request), {
       maxAttempts: 5,
       backoffMs: 5_000,
       signal: controller.signal,
@@ -168,7 +162,7 @@ describe('provider cool-down', () => {
     const cooldowns = new ProviderCooldowns({ failureThreshold: 2, cooldownMs: 30_000, now: () => now });
     const flaky = upstream('mock-500');
     const healthy = upstream('mock-ok');
-    const call = () => withFailover([flaky, healthy], (target) => dispatchChat(target, request), { cooldowns });
+    const call = () => withFailover([flaky, healthy], (target) => complete(target, request), { cooldowns });
 
     await call();
     await call();
@@ -194,7 +188,7 @@ describe('provider cool-down', () => {
     cooldowns.recordFailure(only.providerId);
     expect(cooldowns.isCoolingDown(only.providerId)).toBe(true);
 
-    const outcome = await withFailover([only], (target) => dispatchChat(target, request), { cooldowns });
+    const outcome = await withFailover([only], (target) => complete(target, request), { cooldowns });
     expect(outcome.target).toBe(only);
     expect(cooldowns.isCoolingDown(only.providerId)).toBe(false);
   });
@@ -202,7 +196,7 @@ describe('provider cool-down', () => {
   it('does not hold client errors or aborts against a provider', async () => {
     const cooldowns = new ProviderCooldowns({ failureThreshold: 1 });
     const target = upstream('mock-400');
-    await rejection(withFailover([target], (t) => dispatchChat(t, request), { cooldowns }));
+    await rejection(withFailover([target], (t) => complete(t, request), { cooldowns }));
     expect(cooldowns.snapshot()).toEqual([]);
   });
 

@@ -369,7 +369,7 @@ function withStreamFields(body: Json, stream: boolean): Json {
   } else {
     // OpenAI rejects stream_options on a non-streaming call.
     delete body.stream_options;
-    delete body.stream;
+    body.stream = false;
   }
   return body;
 }
