@@ -444,6 +444,19 @@ describe('POST /v1/messages errors and authentication', () => {
     expect(((await response.json()) as { type: string }).type).toBe('message');
   });
 
+  it('takes x-api-key as a credential on /v1/messages only', async () => {
+    const { key } = await newCaller();
+    const models = await fetch(`${server.url}/v1/models`, { headers: { 'x-api-key': key } });
+    expect(models.status).toBe(401);
+    const withoutKey = await fetch(`${server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: claudeModel.name, max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(withoutKey.status).toBe(401);
+    expect(await withoutKey.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+  });
+
   it('refuses a bad key with a 401 in Anthropic shape, in English, with X-Request-Id', async () => {
     const client = anthropic('sk-not-a-real-key');
     const error = await client.messages
