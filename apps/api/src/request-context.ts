@@ -20,6 +20,18 @@ function lazyClientSignal(reply: FastifyReply): () => AbortSignal {
   };
 }
 
+/**
+ * The caller's credential as an Authorization value. Anthropic clients send their key as
+ * `x-api-key` (the Messages API's header): on /v1/messages it is taken as a Bearer token, so the
+ * rate-limit hook and the route authenticate it the same way, once.
+ */
+export function credentialOf(request: FastifyRequest): string | undefined {
+  const authorization = headerValue(request.headers.authorization);
+  if (authorization) return authorization;
+  const apiKey = headerValue(request.headers['x-api-key']);
+  return apiKey && request.url.startsWith('/v1/messages') ? `Bearer ${apiKey}` : undefined;
+}
+
 export function contextFromRequest(platform: Platform, request: FastifyRequest, reply: FastifyReply): RequestContext {
   // One context per request: the rate-limit hook may have made it (and resolved the actor) already.
   if (request.requestContext) return request.requestContext;
@@ -28,7 +40,7 @@ export function contextFromRequest(platform: Platform, request: FastifyRequest, 
     requestId: request.id,
     locale: request.locale,
     ip: request.ip,
-    authorization: headerValue(request.headers.authorization),
+    authorization: credentialOf(request),
     idempotencyKey: headerValue(request.headers['idempotency-key']),
     userAgent: headerValue(request.headers['user-agent']),
     clientSignal: lazyClientSignal(reply),

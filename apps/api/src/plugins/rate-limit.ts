@@ -1,6 +1,6 @@
 import { AppError, authenticateRequest, type Platform, rateLimitHeaders } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
-import { contextFromRequest } from '../request-context.js';
+import { contextFromRequest, credentialOf } from '../request-context.js';
 
 const LIMITED_PREFIXES = ['/api/v1', '/trpc', '/v1/'];
 
@@ -18,7 +18,7 @@ export function registerRateLimits(app: FastifyInstance, platform: Platform, onL
     let key: string;
     let limiter = anonymous;
     const ctx = contextFromRequest(platform, request, reply);
-    if (request.headers.authorization) {
+    if (credentialOf(request)) {
       try {
         const actor = await authenticateRequest(ctx);
         ctx.actor = actor;

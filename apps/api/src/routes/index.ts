@@ -1,5 +1,6 @@
 import type { Platform } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
+import { registerAnthropicMessagesRoutes } from './anthropic-messages.js';
 import { registerChatStreamRoutes } from './chat-stream.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerFileRoutes } from './files.js';
@@ -10,6 +11,7 @@ export async function registerExtraRoutes(app: FastifyInstance, platform: Platfo
   await registerFileRoutes(app, platform);
   await registerChatStreamRoutes(app, platform);
   await registerGatewayRoutes(app, platform);
+  await registerAnthropicMessagesRoutes(app, platform);
   // Production serves the built dashboard (in development vite serves it and proxies here). Last:
   // its index.html answers the GET paths no API route claims.
   if (platform.config.isProduction) await registerDashboardRoutes(app);

@@ -38,10 +38,14 @@ const ANTHROPIC_TYPE: Record<ErrorCode, AnthropicErrorType> = {
 };
 
 /** An Anthropic-compatible surface (`/v1/messages`): `{type:'error', error:{type,message}, request_id}`. */
+// Anthropic's errors have no `param`: the offending field, when known, is named in the message.
 export function renderAnthropicError(problem: DescribedError, requestId: string): RenderedError<AnthropicErrorBody> {
+  const field = typeof problem.details?.field === 'string' && problem.details.field !== '' ? problem.details.field : null;
+  const reason = typeof problem.details?.reason === 'string' ? problem.details.reason : null;
+  const message = field && reason ? `${problem.message}: ${field}: ${reason}` : field ? `${problem.message}: ${field}` : problem.message;
   return {
     status: problem.status,
     headers: errorHeaders(problem.headers, requestId),
-    body: { type: 'error', error: { type: ANTHROPIC_TYPE[problem.code], message: problem.message }, request_id: requestId },
+    body: { type: 'error', error: { type: ANTHROPIC_TYPE[problem.code], message }, request_id: requestId },
   };
 }

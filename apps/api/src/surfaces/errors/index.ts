@@ -6,4 +6,4 @@ export { protocolLocale } from './locale.js';
 export { type OpenAiErrorBody, renderOpenAiError, renderOpenAiUnknownEndpoint } from './openai.js';
 export { errorHeaders, newRequestId, REQUEST_ID_HEADER, type RenderedError } from './rendered.js';
 export { type Envelope, renderRestError } from './rest.js';
-export { answerClientError, sendOpenAiError, sendRendered, sendRestError } from './send.js';
+export { answerClientError, sendAnthropicError, sendOpenAiError, sendRendered, sendRestError } from './send.js';

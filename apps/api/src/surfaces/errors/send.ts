@@ -1,6 +1,7 @@
 import { AppError, describeError, type Locale } from '@maas/api';
 import type { FastifyReply } from 'fastify';
 import type { Socket } from 'node:net';
+import { renderAnthropicError } from './anthropic.js';
 import { protocolLocale } from './locale.js';
 import { renderOpenAiError } from './openai.js';
 import { newRequestId, type RenderedError } from './rendered.js';
@@ -22,6 +23,11 @@ export function sendRestError(reply: FastifyReply, error: unknown, locale: Local
 /** Anything thrown, answered in OpenAI's shape (the `/v1` gateway), in English unless the request asks otherwise. */
 export function sendOpenAiError(reply: FastifyReply, error: unknown): FastifyReply {
   return sendRendered(reply, renderOpenAiError(describeError(error, protocolLocale(reply.request)), reply.request.id));
+}
+
+/** Anything thrown, answered in Anthropic's shape (`/v1/messages`), in English unless the request asks otherwise. */
+export function sendAnthropicError(reply: FastifyReply, error: unknown): FastifyReply {
+  return sendRendered(reply, renderAnthropicError(describeError(error, protocolLocale(reply.request)), reply.request.id));
 }
 
 /**

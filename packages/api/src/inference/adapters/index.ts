@@ -1,5 +1,6 @@
 import { PROVIDER_KINDS, type ProviderKind } from '@maas/db';
 import type { ProviderAdapter } from '../adapter.js';
+import { anthropicAdapter } from './anthropic/index.js';
 import { demoEchoAdapter } from './demo-echo/index.js';
 import { openAiCompatibleAdapter } from './openai-compatible/index.js';
 
@@ -12,6 +13,7 @@ export { PROVIDER_KINDS, type ProviderKind };
 export const ADAPTERS: Partial<Record<ProviderKind, ProviderAdapter>> = {
   'openai-compatible': openAiCompatibleAdapter,
   'demo-echo': demoEchoAdapter,
+  anthropic: anthropicAdapter,
 };
 
 /** The adapter of a kind, or undefined when none is registered (yet). */
