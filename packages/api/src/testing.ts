@@ -17,5 +17,6 @@ export { seedDemoCatalog, SYSTEM_USERNAME } from './models/seed.js';
 export { assertResolvesPublic, isPrivateHost, normalizeBaseUrl } from './providers/base-url.js';
 export { decryptSecret, encryptSecret, providerEncryptionKey } from './providers/secrets.js';
 export { countTextTokens } from './inference/token-count.js';
+export { sampleArguments } from './inference/adapters/demo-echo/reply.js';
 export { seedDemoMarketplace } from './tools/seed.js';
 export { adminProcedure, authedProcedure, developerProcedure } from './trpc.js';

@@ -4,11 +4,18 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleArguments } from '../../../../packages/api/src/inference/adapters/demo-echo/reply.js';
-import { countTextTokens } from '../../../../packages/api/src/inference/token-count.js';
-import { ANTHROPIC_MOCK_KEY, type AnthropicMock, startAnthropicMock } from '../../../../packages/api/test/mock-anthropic-upstream.js';
-import { type MockUpstream, startMockUpstream } from '../../../../packages/api/test/mock-upstream.js';
-import { apiClient, type ApiClient, setRole, signUp, startTestServer, type TestServer } from '../harness.js';
+import { countTextTokens, sampleArguments } from '@maas/api/testing';
+import { ANTHROPIC_MOCK_KEY, type AnthropicMock, startAnthropicMock } from '@maas/api/testing/mock-anthropic-upstream';
+import {
+  apiClient,
+  type ApiClient,
+  type MockUpstream,
+  setRole,
+  signUp,
+  startMockUpstream,
+  startTestServer,
+  type TestServer,
+} from '../kit/index.js';
 
 const INPUT_NANO = 2_000n;
 const OUTPUT_NANO = 4_000n;
