@@ -4,6 +4,7 @@ import { authMessages } from '../auth/messages.js';
 import { billingMessages } from '../billing/messages.js';
 import { chatMessages } from '../chat/messages.js';
 import { communityMessages } from '../community/messages.js';
+import { geminiMessages } from '../inference/adapters/gemini/messages.js';
 import { modelsMessages } from '../models/messages.js';
 import { providersMessages } from '../providers/messages.js';
 import { toolsMessages } from '../tools/messages.js';
@@ -47,4 +48,5 @@ export const messages = {
   ...chatMessages,
   ...toolsMessages,
   ...communityMessages,
+  ...geminiMessages,
 } satisfies MessageCatalog;
