@@ -5,6 +5,7 @@ import { billingMessages } from '../billing/messages.js';
 import { chatMessages } from '../chat/messages.js';
 import { communityMessages } from '../community/messages.js';
 import { geminiMessages } from '../inference/adapters/gemini/messages.js';
+import { openAiResponsesMessages } from '../inference/protocols/openai-responses-messages.js';
 import { modelsMessages } from '../models/messages.js';
 import { providersMessages } from '../providers/messages.js';
 import { toolsMessages } from '../tools/messages.js';
@@ -49,4 +50,5 @@ export const messages = {
   ...toolsMessages,
   ...communityMessages,
   ...geminiMessages,
+  ...openAiResponsesMessages,
 } satisfies MessageCatalog;
