@@ -11,8 +11,7 @@ export { bootstrapPlatformData } from './seed/bootstrap.js';
 export { registerUser } from './auth/service.js';
 export type * from './schemas.js';
 export { authenticateRequest } from './auth/authenticate.js';
-export { closeUpstreamPools, dispatchChat } from './providers/upstream/index.js';
-export type { ChatMessage, ChatCompletionChunk } from './providers/upstream/index.js';
+export * from './inference/index.js';
 export { assertAllowed, rateLimitHeaders, type RateLimiter, type RateLimits, type RateLimitDecision } from './core/rate-limits.js';
 export type { LoginAttemptVerdict, LoginLimiter } from './auth/login-limits.js';
 export type { Telemetry } from './core/telemetry.js';
@@ -21,7 +20,6 @@ export { type BlobStore, LocalDiskBlobStore, localBlobStore } from './files/blob
 export { chatWithApplication, openChatStream } from './chat/service.js';
 export { ChatInput } from './chat/schemas.js';
 export type { ChatStreamEvent } from './chat/schemas.js';
-export { completeModelCall, prepareModelCall, streamModelCall, type PreparedCall, type CallOutcome } from './chat/model-call.js';
 export { listModelsForGateway } from './chat/gateway-models.js';
 export { releaseStaleReservations } from './billing/reservations.js';
 export { releaseStaleLeases } from './billing/leases.js';

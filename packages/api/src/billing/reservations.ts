@@ -4,8 +4,10 @@ import { newId } from '../core/ids.js';
 
 /*
  * Money for model calls moves in two single statements: reserveFunds puts the worst-case cost on
- * hold before the upstream is asked, settleReservation charges what the call really cost (never
- * more than was held) and releases the rest. Each statement either does everything or nothing,
+ * hold before the upstream is asked, settleReservation charges what the call really cost and
+ * releases the hold. A cost above the hold (the estimate was short) is taken from what the wallet
+ * and the key's cap have left, never below zero; what even that cannot cover is recorded on the
+ * usage row as uncollected. Each statement either does everything or nothing,
  * so a crash between the two leaves only a hold, which releaseStaleReservations gives back.
  *
  * Lock order is always api key row, then wallet row (reserve and settle alike), so concurrent
@@ -70,6 +72,8 @@ export interface UsageInput {
   providerId?: string | null;
   conversationId?: string | null;
   inputTokens: number;
+  /** Of inputTokens, read from the provider's prompt cache. */
+  cachedInputTokens?: number;
   outputTokens: number;
   latencyMs: number;
   status: UsageStatus;
@@ -84,6 +88,8 @@ export interface SettleInput {
 
 export interface Settlement {
   chargedNano: bigint;
+  /** Cost the wallet could not cover (0 unless the hold was short and the wallet ran dry). */
+  uncollectedNano: bigint;
   /** Null when nothing was charged (failed call, zero cost). */
   ledgerEntryId: string | null;
   /** True when an earlier call had already settled this reservation; this one changed nothing. */
@@ -99,10 +105,14 @@ function count(value: number): number {
 
 /**
  * Settles a reservation exactly once: marks it settled (the `status = 'held'` guard makes a
- * second or concurrent call a no-op), releases the hold on the wallet and the key, charges
- * LEAST(actual, reserved) with a 'model_usage' ledger entry (none when the charge is 0), adds it
- * to the key's spent total and writes the usage record, all in one statement.
- * A failed call is charged 0 but still gets its usage record.
+ * second or concurrent call a no-op), releases the hold on the wallet and the key, charges the
+ * actual cost with a 'model_usage' ledger entry (none when the charge is 0), adds it to the key's
+ * spent total and writes the usage record, all in one statement.
+ *
+ * The part of the cost within the hold is always collectable; a part above it (an under-estimated
+ * hold) is taken from the wallet's spendable balance and the key's remaining cap, both read under
+ * row locks in the same statement, so neither goes below zero; the rest is the usage row's
+ * uncollected_nano. A failed call is charged 0 but still gets its usage record.
  * Returns the settlement (the first one on repeated calls), or null for an unknown reservation.
  */
 export async function settleReservation(db: Kysely<Database>, input: SettleInput): Promise<Settlement | null> {
@@ -110,62 +120,101 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
   const actual = input.actualCostNano > 0n ? input.actualCostNano : 0n;
   const charge = usage.status === 'failed' ? 0n : actual;
   const usageId = newId('usage');
-  const result = await sql<{ charged_nano: bigint; ledger_entry_id: string | null }>`
+  const result = await sql<{ charged_nano: bigint; uncollected_nano: bigint; ledger_entry_id: string | null }>`
     WITH rsv AS (
       UPDATE model_reservations
       SET status = 'settled', settled_at = now(),
           charged_nano = LEAST(${charge}::bigint, amount_nano),
-          ledger_entry_id = CASE WHEN LEAST(${charge}::bigint, amount_nano) > 0 THEN ${newId('txn')}::text END,
+          ledger_entry_id = CASE WHEN ${charge}::bigint > 0 THEN ${newId('txn')}::text END,
           usage_record_id = ${usageId}::text
       WHERE id = ${input.reservationId} AND status = 'held'
       RETURNING id, user_id, api_key_id, model_id, app_id, amount_nano, charged_nano, ledger_entry_id
     ),
+    key_room AS (
+      -- Key row locked before the wallet's, as everywhere; FOR UPDATE reads the latest version.
+      SELECT id, spend_cap_nano - spent_nano - held_nano AS room FROM api_keys
+      WHERE id = (SELECT api_key_id FROM rsv)
+      FOR UPDATE
+    ),
+    wallet_room AS (
+      SELECT user_id, balance_nano - held_nano AS room FROM wallets
+      WHERE user_id = (SELECT user_id FROM rsv) AND (SELECT count(*) FROM key_room) >= 0
+      FOR UPDATE
+    ),
+    total AS (
+      SELECT rsv.charged_nano + GREATEST(0, LEAST(${charge}::bigint - rsv.charged_nano, wallet_room.room,
+                                                  COALESCE((SELECT room FROM key_room), ${charge}::bigint))) AS amount
+      FROM rsv CROSS JOIN wallet_room
+    ),
     key_settle AS (
       UPDATE api_keys
-      SET held_nano = api_keys.held_nano - rsv.amount_nano, spent_nano = api_keys.spent_nano + rsv.charged_nano
-      FROM rsv
+      SET held_nano = api_keys.held_nano - rsv.amount_nano, spent_nano = api_keys.spent_nano + total.amount
+      FROM rsv CROSS JOIN total
       WHERE api_keys.id = rsv.api_key_id
       RETURNING api_keys.id
     ),
     wallet AS (
       -- The sub-select on key_settle makes the key row lock come before the wallet's.
       UPDATE wallets
-      SET held_nano = wallets.held_nano - rsv.amount_nano, balance_nano = wallets.balance_nano - rsv.charged_nano,
+      SET held_nano = wallets.held_nano - rsv.amount_nano, balance_nano = wallets.balance_nano - total.amount,
           updated_at = now()
-      FROM rsv
+      FROM rsv CROSS JOIN total
       WHERE wallets.user_id = rsv.user_id AND (SELECT count(*) FROM key_settle) >= 0
       RETURNING wallets.balance_nano
     ),
     ledger AS (
       INSERT INTO ledger_entries (id, user_id, amount_nano, balance_after_nano, kind, reason, reference_id)
-      SELECT rsv.ledger_entry_id, rsv.user_id, -rsv.charged_nano, wallet.balance_nano, 'model_usage',
+      SELECT COALESCE(rsv.ledger_entry_id, ${newId('txn')}::text), rsv.user_id, -total.amount, wallet.balance_nano, 'model_usage',
              'model call ' || rsv.model_id, ${usageId}::text
-      FROM rsv CROSS JOIN wallet
-      WHERE rsv.charged_nano > 0
+      FROM rsv CROSS JOIN wallet CROSS JOIN total
+      WHERE total.amount > 0
       RETURNING id
     ),
     usage_record AS (
       INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
-                                 input_tokens, output_tokens, cost_nano, latency_ms, status, error)
+                                 input_tokens, cached_input_tokens, output_tokens, cost_nano, uncollected_nano, latency_ms,
+                                 status, error)
       SELECT ${usageId}::text, rsv.user_id, COALESCE(${usage.appId ?? null}::text, rsv.app_id), rsv.api_key_id,
              COALESCE(${usage.modelId || null}::text, rsv.model_id), ${usage.providerId ?? null}::text,
-             ${usage.conversationId ?? null}::text, rsv.id, ${count(usage.inputTokens)}::int, ${count(usage.outputTokens)}::int,
-             rsv.charged_nano, ${count(usage.latencyMs)}::int, ${usage.status}::text, ${usage.error?.slice(0, 2000) ?? null}::text
-      FROM rsv
+             ${usage.conversationId ?? null}::text, rsv.id, ${count(usage.inputTokens)}::int,
+             ${Math.min(count(usage.cachedInputTokens ?? 0), count(usage.inputTokens))}::int, ${count(usage.outputTokens)}::int,
+             total.amount, ${charge}::bigint - total.amount, ${count(usage.latencyMs)}::int, ${usage.status}::text,
+             ${usage.error?.slice(0, 2000) ?? null}::text
+      FROM rsv CROSS JOIN total
       RETURNING id
     )
-    SELECT rsv.charged_nano, rsv.ledger_entry_id FROM rsv`.execute(db);
+    SELECT total.amount AS charged_nano, ${charge}::bigint - total.amount AS uncollected_nano,
+           (SELECT id FROM ledger) AS ledger_entry_id
+    FROM total
+    WHERE (SELECT count(*) FROM usage_record) >= 0 AND (SELECT count(*) FROM wallet) >= 0`.execute(db);
   const row = result.rows[0];
-  if (row) return { chargedNano: row.charged_nano, ledgerEntryId: row.ledger_entry_id, alreadySettled: false };
+  if (row)
+    return {
+      chargedNano: BigInt(row.charged_nano),
+      uncollectedNano: BigInt(row.uncollected_nano),
+      ledgerEntryId: row.ledger_entry_id,
+      alreadySettled: false,
+    };
 
   const earlier = await db
     .selectFrom('model_reservations')
-    .select(['charged_nano', 'ledger_entry_id'])
-    .where('id', '=', input.reservationId)
-    .where('status', '=', 'settled')
+    .leftJoin('usage_records', 'usage_records.id', 'model_reservations.usage_record_id')
+    .select([
+      'usage_records.cost_nano',
+      'usage_records.uncollected_nano',
+      'model_reservations.charged_nano',
+      'model_reservations.ledger_entry_id',
+    ])
+    .where('model_reservations.id', '=', input.reservationId)
+    .where('model_reservations.status', '=', 'settled')
     .executeTakeFirst();
   if (!earlier) return null;
-  return { chargedNano: earlier.charged_nano ?? 0n, ledgerEntryId: earlier.ledger_entry_id, alreadySettled: true };
+  return {
+    chargedNano: earlier.cost_nano ?? earlier.charged_nano ?? 0n,
+    uncollectedNano: earlier.uncollected_nano ?? 0n,
+    ledgerEntryId: earlier.ledger_entry_id,
+    alreadySettled: true,
+  };
 }
 
 /**

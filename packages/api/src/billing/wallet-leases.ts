@@ -50,7 +50,7 @@ export const DEFAULT_LEASE_OPTIONS: WalletLeaseOptions = {
 };
 
 /** What a finished call reports; the lease book adds the ids and the time. */
-export type LeasedCallOutcome = Omit<LeasedCallRecord, 'callId' | 'usageId' | 'ledgerEntryId' | 'finishedAt'>;
+export type LeasedCallOutcome = Omit<LeasedCallRecord, 'callId' | 'usageId' | 'ledgerEntryId' | 'finishedAt' | 'uncollectedNano'>;
 
 class Lease {
   /** Holds of calls in flight plus charges of finished calls, booked or not: never above amountNano. */
@@ -139,14 +139,23 @@ export class WalletLeases {
     return null;
   }
 
-  /** Books a finished call: its exact cost, capped at its hold. Call once per hold. */
+  /**
+   * Books a finished call: its exact cost. A cost above the call's hold (an under-estimate) is
+   * taken from the lease's unused room, which is money already held on the wallet; only what even
+   * that cannot cover is recorded as uncollected. Call once per hold.
+   */
   settle(hold: LeaseHold, outcome: LeasedCallOutcome): void {
     if (hold.settled) return;
     hold.settled = true;
     const { lease } = hold;
     const failed = outcome.status === 'failed';
-    let charge = failed || outcome.costNano < 0n ? 0n : outcome.costNano;
-    if (charge > hold.holdNano) charge = hold.holdNano;
+    const cost = failed || outcome.costNano < 0n ? 0n : outcome.costNano;
+    let charge = cost;
+    if (charge > hold.holdNano) {
+      const room = lease.amountNano - lease.committedNano;
+      const extra = charge - hold.holdNano;
+      charge = hold.holdNano + (extra < room ? extra : room > 0n ? room : 0n);
+    }
     lease.committedNano -= hold.holdNano - charge;
     lease.inFlight -= 1;
     lease.lastUsedAt = Date.now();
@@ -160,8 +169,10 @@ export class WalletLeases {
       providerId: outcome.providerId,
       conversationId: outcome.conversationId,
       inputTokens: outcome.inputTokens,
+      cachedInputTokens: outcome.cachedInputTokens,
       outputTokens: outcome.outputTokens,
       costNano: charge,
+      uncollectedNano: cost - charge,
       latencyMs: outcome.latencyMs,
       status: outcome.status,
       error: outcome.error,

@@ -6,7 +6,7 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { pageOffset, toPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
-import type { ChatMessage } from '../providers/upstream/index.js';
+import type { Message } from '../inference/types.js';
 import type { ListConversationsInput, ListMessagesInput } from './schemas.js';
 
 /** A conversation belongs to one user and one app; anyone else gets a 404, never its content. */
@@ -36,7 +36,7 @@ export async function loadHistory(
   conversationId: string,
   tokenBudget: number,
   maxMessages = 200,
-): Promise<ChatMessage[]> {
+): Promise<Message[]> {
   if (tokenBudget <= 0) return [];
   const rows = await db
     .selectFrom('messages')
@@ -46,12 +46,12 @@ export async function loadHistory(
     .orderBy('id', 'desc')
     .limit(maxMessages)
     .execute();
-  const kept: ChatMessage[] = [];
+  const kept: Message[] = [];
   let used = 0;
   for (const row of rows) {
     if (used + row.tokens > tokenBudget) break;
     used += row.tokens;
-    kept.push({ role: row.role === 'assistant' ? 'assistant' : 'user', content: row.content });
+    kept.push({ role: row.role === 'assistant' ? 'assistant' : 'user', content: [{ type: 'text', text: row.content }] });
   }
   return kept.reverse();
 }

@@ -13,4 +13,10 @@ export const chatMessages = {
     'zh-CN': '消息过长，超出了模型的上下文窗口',
     en: "The message does not fit in the model's context window",
   },
+  CONTENT_PART_NOT_SUPPORTED: {
+    'zh-CN': '模型 {model} 的上游不支持 {part} 类型的内容（{field}）',
+    en: "Model {model}'s upstream cannot take {part} content ({field})",
+  },
+  TOOLS_NOT_SUPPORTED: { 'zh-CN': '模型 {model} 的上游不支持工具调用', en: "Model {model}'s upstream does not support tools" },
+  CHAT_REQUEST_INVALID: { 'zh-CN': '请求无效（{field}）：{reason}', en: 'Invalid request ({field}): {reason}' },
 } satisfies MessageCatalog;

@@ -6,22 +6,29 @@ import { newId } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
+import { type CallOutcome, completeChatCall, type PreparedChatCall, prepareChatCall, streamChatCall } from '../inference/engine.js';
+import { countTextTokens } from '../inference/token-count.js';
+import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
 import { resolveModelForCall } from '../models/call-resolver.js';
-import { type ChatMessage, countTextTokens } from '../providers/upstream/index.js';
 import { appendExchange, findOwnConversation, loadHistory, startConversation } from './conversations.js';
-import { type CallOutcome, completeModelCall, type PreparedCall, prepareModelCall, streamModelCall } from './model-call.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
 
 type ChatRequest = z.infer<typeof ChatInput>;
 
 interface PreparedChat {
-  call: PreparedCall;
+  call: PreparedChatCall;
   conversationId: string;
   userTokens: number;
 }
 
 /** Builds the prompt (system prompt, trimmed history, new message) and reserves the call's cost. */
-async function prepareChat(platform: Platform, actor: Actor, input: ChatRequest, signal: AbortSignal): Promise<PreparedChat> {
+async function prepareChat(
+  platform: Platform,
+  ctx: Pick<RequestContext, 'clientSignal' | 'requestId'>,
+  actor: Actor,
+  input: ChatRequest,
+  stream: boolean,
+): Promise<PreparedChat> {
   const app = await getApplicationForChat(platform.db, input.app_id, actor);
   const { model } = await resolveModelForCall(platform, app.model_id, actor);
   const conversation = input.conversation_id
@@ -35,23 +42,24 @@ async function prepareChat(platform: Platform, actor: Actor, input: ChatRequest,
   if (historyBudget < 0) throw new AppError('INVALID_REQUEST', { message: 'MESSAGE_TOO_LONG_FOR_MODEL' });
   const history = input.conversation_id ? await loadHistory(platform.db, conversation.id, historyBudget) : [];
 
-  const messages: ChatMessage[] = [
-    ...(systemPrompt ? [{ role: 'system' as const, content: systemPrompt }] : []),
+  const messages: Message[] = [
+    ...(systemPrompt ? [{ role: 'system' as const, content: [{ type: 'text' as const, text: systemPrompt }] }] : []),
     ...history,
-    { role: 'user', content: input.message },
+    { role: 'user', content: [{ type: 'text', text: input.message }] },
   ];
-  const parameters: Record<string, unknown> = { max_tokens: maxOutput };
-  if (app.config.temperature !== undefined) parameters.temperature = app.config.temperature;
-  if (app.config.top_p !== undefined) parameters.top_p = app.config.top_p;
+  const request: InferenceRequest = { messages, maxOutputTokens: maxOutput, maxTokensField: 'max_tokens' };
+  if (app.config.temperature !== undefined) request.temperature = app.config.temperature;
+  if (app.config.top_p !== undefined) request.topP = app.config.top_p;
 
-  const call = await prepareModelCall(platform, {
+  const call = await prepareChatCall(platform, {
     actor,
     model: model.id,
-    messages,
-    parameters,
+    request,
+    stream,
     appId: app.id,
     conversationId: conversation.id,
-    signal,
+    signal: ctx.clientSignal(),
+    requestId: ctx.requestId,
   });
   return { call, conversationId: conversation.id, userTokens };
 }
@@ -81,9 +89,14 @@ function chatResult(responseId: string, conversationId: string, outcome: CallOut
 }
 
 /** `POST /applications/{app_id}/chat` with `stream: false`. */
-export async function chatWithApplication(platform: Platform, ctx: Pick<RequestContext, 'clientSignal'>, actor: Actor, input: ChatRequest) {
-  const chat = await prepareChat(platform, actor, input, ctx.clientSignal());
-  const { outcome } = await completeModelCall(platform, chat.call);
+export async function chatWithApplication(
+  platform: Platform,
+  ctx: Pick<RequestContext, 'clientSignal' | 'requestId'>,
+  actor: Actor,
+  input: ChatRequest,
+) {
+  const chat = await prepareChat(platform, ctx, actor, input, false);
+  const { outcome } = await completeChatCall(platform, chat.call);
   const responseId = newId('resp');
   await recordExchange(platform, chat, input.message, responseId, outcome);
   return chatResult(responseId, chat.conversationId, outcome);
@@ -101,16 +114,15 @@ export async function openChatStream(
   actor: Actor,
   input: ChatRequest,
 ): Promise<AsyncGenerator<ChatStreamEvent>> {
-  const chat = await prepareChat(platform, actor, input, ctx.clientSignal());
-  const streaming = await streamModelCall(platform, chat.call);
+  const chat = await prepareChat(platform, ctx, actor, input, true);
+  const streaming = await streamChatCall(platform, chat.call);
   const responseId = newId('resp');
 
   async function* events(): AsyncGenerator<ChatStreamEvent> {
     let failure: unknown;
     try {
-      for await (const chunk of streaming.chunks) {
-        const content = chunk.choices[0]?.delta.content;
-        if (content) yield { type: 'delta', content };
+      for await (const event of streaming.events) {
+        if (event.type === 'text' && event.index === 0 && event.text) yield { type: 'delta', content: event.text };
       }
     } catch (error) {
       failure = error;

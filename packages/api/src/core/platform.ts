@@ -5,6 +5,7 @@ import type { ApiKeyCache } from '../api-keys/cache.js';
 import { SessionCache } from '../auth/session-cache.js';
 import { WalletLeases } from '../billing/wallet-leases.js';
 import { ModelCallCounter } from '../chat/call-counter.js';
+import { Inference } from '../inference/inference.js';
 import { BackgroundWork } from './background-work.js';
 import { NO_RATE_LIMITS, type RateLimits } from './rate-limits.js';
 import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
@@ -32,6 +33,8 @@ export interface Platform {
   /** The contract's rate-limit tiers, provided by the host (Redis-shared or in memory). */
   rateLimits: RateLimits;
   telemetry: Telemetry;
+  /** The inference layer's state: adapter registry, HTTP transport (pools) and provider cool-downs. */
+  inference: Inference;
 }
 
 export function createPlatform(init: {
@@ -42,6 +45,7 @@ export function createPlatform(init: {
   onBackgroundError?: (error: unknown, label: string) => void;
   rateLimits?: RateLimits;
   telemetry?: Telemetry;
+  inference?: Inference;
 }): Platform {
   const billingDb = init.billingDb ?? init.db;
   const background = new BackgroundWork(init.onBackgroundError);
@@ -58,5 +62,6 @@ export function createPlatform(init: {
     leases,
     rateLimits: init.rateLimits ?? NO_RATE_LIMITS,
     telemetry: init.telemetry ?? NO_TELEMETRY,
+    inference: init.inference ?? new Inference(),
   };
 }

@@ -6,7 +6,7 @@ import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import { catalogGeneration } from '../providers/catalog-generation.js';
 import { decryptSecret } from '../providers/secrets.js';
-import type { UpstreamTarget } from '../providers/upstream/types.js';
+import type { ProviderTarget } from '../inference/adapter.js';
 import { MODEL_ID_PATTERN } from './schemas.js';
 import { canSeeModel } from './service.js';
 
@@ -18,7 +18,8 @@ export interface ModelForCall {
     ownerId: string;
     visibility: ModelVisibility;
     status: ModelStatus;
-    pricing: { inputNanoPerToken: bigint; outputNanoPerToken: bigint };
+    /** Per token; cached input tokens at the input price when cachedInputNanoPerToken is null. */
+    pricing: { inputNanoPerToken: bigint; outputNanoPerToken: bigint; cachedInputNanoPerToken: bigint | null };
     contextWindow: number;
     /** Upper bound (and default) of output tokens per call. */
     maxOutputTokens: number;
@@ -26,7 +27,7 @@ export interface ModelForCall {
     defaultParameters: Record<string, unknown>;
   };
   /** Enabled providers only, with their API keys decrypted. Shared by callers: do not mutate. */
-  targets: UpstreamTarget[];
+  targets: ProviderTarget[];
 }
 
 /** Without a max_tokens in the model's parameters, a call may ask for at most this many (or the context window). */
@@ -80,7 +81,11 @@ function toModelForCall(row: Model): ModelForCall['model'] {
     ownerId: row.owner_id,
     visibility: row.visibility,
     status: row.status,
-    pricing: { inputNanoPerToken: row.input_nano_per_token, outputNanoPerToken: row.output_nano_per_token },
+    pricing: {
+      inputNanoPerToken: row.input_nano_per_token,
+      outputNanoPerToken: row.output_nano_per_token,
+      cachedInputNanoPerToken: row.cached_input_nano_per_token,
+    },
     contextWindow: row.context_window,
     maxOutputTokens,
     defaultParameters,
@@ -106,6 +111,7 @@ async function loadModelForCall(platform: Platform, key: string): Promise<ModelF
       'providers.timeout_ms',
       'providers.priority as provider_priority',
       'providers.weight as provider_weight',
+      'providers.options',
       'model_routes.upstream_model',
       'model_routes.priority',
       'model_routes.weight',
@@ -113,7 +119,7 @@ async function loadModelForCall(platform: Platform, key: string): Promise<ModelF
     .where('model_routes.model_id', '=', row.id)
     .where('providers.enabled', '=', true)
     .execute();
-  const targets = routes.map((route): UpstreamTarget => ({
+  const targets = routes.map((route): ProviderTarget => ({
     providerId: route.provider_id,
     name: route.name,
     kind: route.kind,
@@ -127,6 +133,10 @@ async function loadModelForCall(platform: Platform, key: string): Promise<ModelF
     },
     priority: route.priority ?? route.provider_priority,
     weight: route.weight ?? route.provider_weight,
+    options: {
+      ...(route.options.max_tokens_field ? { maxTokensField: route.options.max_tokens_field } : {}),
+      ...(route.options.anthropic_version ? { anthropicVersion: route.options.anthropic_version } : {}),
+    },
   }));
   return { model: toModelForCall(row), targets };
 }

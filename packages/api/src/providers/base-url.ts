@@ -2,8 +2,15 @@ import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import type { ProviderKind } from '@maas/db';
 import { AppError } from '../core/errors.js';
+import { adapterFor } from '../inference/adapters/index.js';
 
 export const DEMO_ECHO_BASE_URL = 'builtin://demo-echo';
+const BUILTIN = 'builtin://';
+
+/** Whether the kind answers inside the process (its only base URL is its builtin:// one). */
+export function isBuiltinKind(kind: ProviderKind): boolean {
+  return adapterFor(kind)?.defaultBaseUrl?.startsWith(BUILTIN) === true;
+}
 
 // Addresses an upstream must not point at unless MAAS_ALLOW_PRIVATE_UPSTREAMS is on: loopback,
 // private, link-local (cloud metadata) and other non-routable ranges. Only literal addresses and
@@ -47,15 +54,19 @@ function invalid(message: 'PROVIDER_BASE_URL_INVALID' | 'PROVIDER_BASE_URL_PRIVA
 }
 
 /**
- * The base URL to store for a provider kind, normalised (no trailing slash). openai-compatible needs
- * an http(s) URL without credentials (the API key has its own, write-only field); demo-echo answers
- * locally and only takes `builtin://demo-echo`.
+ * The base URL to store for a provider kind, normalised (no trailing slash), by the rules of the
+ * kind's adapter: a kind answered in-process (demo-echo) only takes its `builtin://` URL; any other
+ * needs an http(s) URL without credentials (the API key has its own, write-only field), and may
+ * default to the adapter's public endpoint (e.g. https://api.anthropic.com).
  */
 export function normalizeBaseUrl(raw: string | undefined, kind: ProviderKind, allowPrivate: boolean): string {
-  if (kind === 'demo-echo') {
-    if (raw === undefined || raw.replace(/\/+$/, '') === DEMO_ECHO_BASE_URL) return DEMO_ECHO_BASE_URL;
+  const adapter = adapterFor(kind);
+  const fallback = adapter?.defaultBaseUrl;
+  if (fallback?.startsWith(BUILTIN)) {
+    if (raw === undefined || raw.replace(/\/+$/, '') === fallback) return fallback;
     throw invalid('PROVIDER_BASE_URL_INVALID');
   }
+  raw ??= fallback;
   if (raw === undefined) throw invalid('PROVIDER_BASE_URL_INVALID');
   let url: URL;
   try {
@@ -75,7 +86,7 @@ export function normalizeBaseUrl(raw: string | undefined, kind: ProviderKind, al
  * the metadata service). Every address the name resolves to must be public.
  */
 export async function assertResolvesPublic(baseUrl: string, allowPrivate: boolean): Promise<void> {
-  if (allowPrivate || baseUrl === DEMO_ECHO_BASE_URL) return;
+  if (allowPrivate || baseUrl.startsWith(BUILTIN)) return;
   const { hostname } = new URL(baseUrl);
   if (isIP(hostname.replace(/^\[|\]$/g, ''))) return;
   let addresses: { address: string }[];

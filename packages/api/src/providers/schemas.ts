@@ -1,3 +1,4 @@
+import { PROVIDER_KINDS } from '@maas/db';
 import { z } from 'zod';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
@@ -7,13 +8,31 @@ export const ProviderId = z
   .string()
   .regex(/^prov_[a-z0-9]+$/)
   .max(64);
-export const ProviderKind = z.enum(['openai-compatible', 'demo-echo']);
+export const ProviderKind = z.enum(PROVIDER_KINDS);
+
+/** Kind-specific settings; unknown keys are refused so a typo does not pass silently. */
+export const ProviderOptions = z
+  .object({
+    max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional().meta({
+      description:
+        'openai-compatible: the field that carries the output limit when the client sent none (reasoning models want max_completion_tokens). Default max_tokens.',
+    }),
+    anthropic_version: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .meta({ description: 'anthropic: the anthropic-version header. Default 2023-06-01.' }),
+  })
+  .strict()
+  .meta({ id: 'ProviderOptions' });
 
 const ProviderFields = z.object({
   name: z.string().trim().min(1).max(64),
   kind: ProviderKind,
   base_url: z.string().trim().min(1).max(2048).meta({
-    description: 'http(s) URL of the OpenAI-compatible API, e.g. https://api.example.com/v1; `builtin://demo-echo` for demo-echo',
+    description:
+      'http(s) URL of the provider API, e.g. https://api.example.com/v1 for openai-compatible; `builtin://demo-echo` for demo-echo; anthropic and gemini default to their public endpoints',
   }),
   api_key: z
     .string()
@@ -25,6 +44,7 @@ const ProviderFields = z.object({
   priority: z.number().int().min(-1000).max(1000).meta({ description: 'Lower is tried first' }),
   weight: z.number().int().min(0).max(1000).meta({ description: 'Share among providers of equal priority' }),
   enabled: z.boolean(),
+  options: ProviderOptions,
   min_price: PricingInput.meta({
     description:
       "Least price per token that anyone but an admin may give a model routed here: the upstream key is the platform's, so developers cannot sell its calls below cost. Default 0.",
@@ -40,6 +60,7 @@ export const CreateProviderInput = ProviderFields.extend({
   weight: ProviderFields.shape.weight.default(1),
   enabled: ProviderFields.shape.enabled.default(true),
   min_price: ProviderFields.shape.min_price.optional(),
+  options: ProviderOptions.optional(),
 }).strict();
 
 export const ProviderRef = z.object({ provider_id: ProviderId });
@@ -60,6 +81,7 @@ export const Provider = z
     weight: z.number().int(),
     enabled: z.boolean(),
     min_price: Pricing,
+    options: ProviderOptions,
     created_at: Timestamp,
     updated_at: Timestamp,
   })

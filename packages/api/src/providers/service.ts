@@ -9,7 +9,7 @@ import { pageOffset, toPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { nanoToAmount } from '../core/money.js';
-import { assertResolvesPublic, normalizeBaseUrl } from './base-url.js';
+import { assertResolvesPublic, isBuiltinKind, normalizeBaseUrl } from './base-url.js';
 import { markCatalogChanged } from './catalog-generation.js';
 import type { CreateProviderInput, ListProvidersInput, UpdateProviderInput } from './schemas.js';
 import { encryptSecret } from './secrets.js';
@@ -27,6 +27,7 @@ export function toProvider(row: Provider) {
     weight: row.weight,
     enabled: row.enabled,
     min_price: { input_tokens: nanoToAmount(row.min_input_nano_per_token), output_tokens: nanoToAmount(row.min_output_nano_per_token) },
+    options: row.options,
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
   };
@@ -91,6 +92,7 @@ export async function createProvider(platform: Platform, actor: Actor | null, in
         enabled: input.enabled,
         min_input_nano_per_token: input.min_price?.input_tokens ?? 0n,
         min_output_nano_per_token: input.min_price?.output_tokens ?? 0n,
+        options: JSON.stringify(input.options ?? {}),
         created_by: actor?.userId ?? null,
       })
       .returningAll()
@@ -114,7 +116,7 @@ export async function updateProvider(platform: Platform, providerId: string, inp
     ...(baseUrlChanged
       ? {
           base_url: normalizeBaseUrl(
-            input.base_url ?? (kind === 'demo-echo' ? undefined : current.base_url),
+            input.base_url ?? (isBuiltinKind(kind) || isBuiltinKind(current.kind) ? undefined : current.base_url),
             kind,
             platform.config.allowPrivateUpstreams,
           ),
@@ -130,6 +132,7 @@ export async function updateProvider(platform: Platform, providerId: string, inp
     ...(input.min_price !== undefined
       ? { min_input_nano_per_token: input.min_price.input_tokens, min_output_nano_per_token: input.min_price.output_tokens }
       : {}),
+    ...(input.options !== undefined ? { options: JSON.stringify(input.options) } : {}),
   };
   if (Object.keys(changes).length === 0) return toProvider(current);
   if (changes.base_url) await assertResolvesPublic(changes.base_url, platform.config.allowPrivateUpstreams);

@@ -63,7 +63,11 @@ export interface UsageRecordsTable {
   lease_id: string | null;
   input_tokens: number;
   output_tokens: number;
+  /** Of input_tokens, read from the provider's prompt cache. */
+  cached_input_tokens: ColumnType<number, number | undefined, never>;
   cost_nano: ColumnType<bigint, bigint, never>;
+  /** Cost beyond what could be collected from the wallet (cost_nano is what was charged). */
+  uncollected_nano: ColumnType<bigint, bigint | undefined, never>;
   latency_ms: number;
   status: UsageStatus;
   error: string | null;

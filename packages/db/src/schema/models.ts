@@ -3,7 +3,9 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 import type { Nano } from './billing.js';
 import type { Timestamp } from './users.js';
 
-export type ProviderKind = 'openai-compatible' | 'demo-echo';
+import type { ProviderKind } from '../provider-kinds.js';
+
+export type { ProviderKind } from '../provider-kinds.js';
 export type ModelCategory = 'text' | 'image' | 'audio' | 'video';
 export type ModelStatus = 'active' | 'inactive' | 'deprecated';
 export type ModelVisibility = 'public' | 'private';
@@ -30,9 +32,17 @@ export interface ProvidersTable {
   /** Floor of the per-token prices of non-admin models routed here (nano-units). */
   min_input_nano_per_token: Nano;
   min_output_nano_per_token: Nano;
+  /** Kind-specific settings (the API's `options`), e.g. which output-limit field an OpenAI-compatible server wants. */
+  options: JsonObjectColumn<ProviderOptionsJson>;
   created_by: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** Kind-specific provider settings; see ProviderOptions in packages/api/src/inference/adapter.ts. */
+export interface ProviderOptionsJson {
+  max_tokens_field?: 'max_tokens' | 'max_completion_tokens' | undefined;
+  anthropic_version?: string | undefined;
 }
 
 /** Model call defaults (the API's `config` / `parameters`). */
@@ -61,6 +71,8 @@ export interface ModelsTable {
   /** Price per token in nano-units. */
   input_nano_per_token: Nano;
   output_nano_per_token: Nano;
+  /** Price of a cached input token; null: cached input tokens cost the input price. */
+  cached_input_nano_per_token: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
   context_window: Generated<number>;
   /** Successful calls (popularity); bumped off the response path. */
   call_count: ColumnType<bigint, bigint | undefined, bigint>;

@@ -1,5 +1,5 @@
 import { countTokens, decode, encode } from 'gpt-tokenizer';
-import type { ChatMessage } from './types.js';
+import type { Message } from './types.js';
 
 // gpt-tokenizer throws on text that contains special tokens such as
 // `<|endoftext|>` unless told otherwise; user text may contain anything, so
@@ -11,15 +11,29 @@ export function countTextTokens(text: string): number {
   return text.length === 0 ? 0 : countTokens(text, PLAIN_TEXT);
 }
 
+/** The text of a message: its text parts joined by newlines (other parts are counted apart). */
+export function messageText(message: Pick<Message, 'content'>): string {
+  if (message.content === null) return '';
+  let text = '';
+  let first = true;
+  for (const part of message.content) {
+    if (part.type !== 'text') continue;
+    text += first ? part.text : `\n${part.text}`;
+    first = false;
+  }
+  return text;
+}
+
 /**
- * Prompt size as the built-in providers report it: the tokens of the message
- * contents joined by newlines. It ignores the per-message framing a real model
- * adds, which is fine for the demo and test upstreams that use it.
+ * Prompt size as the built-in providers report it: the tokens of the message texts joined by
+ * newlines. It ignores the per-message framing a real model adds, tool definitions and
+ * non-text parts; the adapters' reservation estimates add those.
  */
-export function countPromptTokens(messages: readonly ChatMessage[]): number {
+export function countPromptTokens(messages: readonly Pick<Message, 'content'>[]): number {
   let text = '';
   for (let i = 0; i < messages.length; i++) {
-    text += i === 0 ? messages[i]!.content : `\n${messages[i]!.content}`;
+    const content = messageText(messages[i]!);
+    text += i === 0 ? content : `\n${content}`;
   }
   return countTextTokens(text);
 }

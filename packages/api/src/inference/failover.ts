@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UpstreamError, type UpstreamTarget } from './types.js';
+import type { ProviderTarget } from './adapter.js';
+import { UpstreamError } from './errors.js';
 
-type Ranked = Pick<UpstreamTarget, 'priority' | 'weight'>;
+type Ranked = Pick<ProviderTarget, 'priority' | 'weight'>;
 
 /**
  * Targets by priority ascending; within one priority, a weighted random order
@@ -41,7 +42,8 @@ interface CooldownEntry {
 }
 
 /**
- * In-memory health of providers, per process. A provider that failed
+ * In-memory health of providers, per platform (a member of the Inference object, never a module
+ * global: two platforms in one process share no cool-down). A provider that failed
  * `failureThreshold` times in a row is skipped for `cooldownMs`. When the
  * cool-down ends it gets traffic again, but its failure count is kept, so a
  * single further failure cools it down again (half-open) while one success
@@ -81,7 +83,7 @@ export class ProviderCooldowns {
   }
 
   /** The targets not cooling down, or all of them when every one is: a long shot beats a certain failure. */
-  available<T extends Pick<UpstreamTarget, 'providerId'>>(targets: readonly T[]): readonly T[] {
+  available<T extends Pick<ProviderTarget, 'providerId'>>(targets: readonly T[]): readonly T[] {
     if (this.#entries.size === 0) return targets;
     const now = this.#now();
     const healthy = targets.filter((target) => {
@@ -105,9 +107,6 @@ export class ProviderCooldowns {
   }
 }
 
-/** The process-wide registry `withFailover` uses unless told otherwise. */
-export const providerCooldowns = new ProviderCooldowns();
-
 /**
  * Whether an error says something about the provider's health. Client errors
  * and aborts are the caller's doing and must not cool a provider down.
@@ -118,7 +117,7 @@ export function countsAgainstProvider(error: UpstreamError): boolean {
   return error.kind !== 'client' && error.kind !== 'aborted';
 }
 
-export interface FailoverOptions<T extends UpstreamTarget = UpstreamTarget> {
+export interface FailoverOptions<T extends ProviderTarget = ProviderTarget> {
   signal?: AbortSignal;
   /** Total attempts across all targets. Default: one per available target. */
   maxAttempts?: number;
@@ -126,18 +125,18 @@ export interface FailoverOptions<T extends UpstreamTarget = UpstreamTarget> {
   backoffMs?: number;
   /** Backoff cap. Default 1000 ms. */
   maxBackoffMs?: number;
-  /** Health registry; `null` disables cool-down tracking. Default: providerCooldowns. */
-  cooldowns?: ProviderCooldowns | null;
+  /** Health registry (the platform's); `null` disables cool-down tracking. */
+  cooldowns: ProviderCooldowns | null;
   /** Called for each failed attempt, e.g. for logs and metrics. */
   onAttemptFailed?: (error: UpstreamError, target: T, attempt: number) => void;
 }
 
-export interface FailedAttempt<T extends UpstreamTarget> {
+export interface FailedAttempt<T extends ProviderTarget> {
   target: T;
   error: UpstreamError;
 }
 
-export interface FailoverResult<R, T extends UpstreamTarget> {
+export interface FailoverResult<R, T extends ProviderTarget> {
   result: R;
   /** The target that produced the result. */
   target: T;
@@ -166,13 +165,12 @@ function abortedError(providerId: string, cause: unknown): UpstreamError {
  * A non-retryable error (or any non-UpstreamError) is thrown immediately; when
  * every attempt fails, the last error is thrown.
  */
-export async function withFailover<R, T extends UpstreamTarget>(
+export async function withFailover<R, T extends ProviderTarget>(
   targets: readonly T[],
   attempt: (target: T, attemptIndex: number) => Promise<R>,
-  options: FailoverOptions<T> = {},
+  options: FailoverOptions<T>,
 ): Promise<FailoverResult<R, T>> {
-  const { signal, onAttemptFailed } = options;
-  const cooldowns = options.cooldowns === undefined ? providerCooldowns : options.cooldowns;
+  const { signal, onAttemptFailed, cooldowns } = options;
   const candidates = cooldowns === null ? targets : cooldowns.available(targets);
   if (candidates.length === 0) {
     throw new UpstreamError('no upstream target is configured for this model', {

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 export interface BufferedResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
-  text: string;
+  body: Buffer;
 }
 
 export interface BufferedRequestLimits {
@@ -68,9 +68,9 @@ export function requestBuffered(
         reject(error);
         return;
       }
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       chunks = [];
-      resolve({ statusCode, headers, text });
+      resolve({ statusCode, headers, body });
     }
     signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -1,0 +1,43 @@
+// The inference layer's public face: what surfaces and the host use.
+export type * from './types.js';
+export type {
+  AdapterContext,
+  BufferedHttpResponse,
+  HttpRequest,
+  HttpTransport,
+  ProviderAdapter,
+  ProviderOptions,
+  ProviderTarget,
+  SseMessage,
+  SseResponse,
+  UpstreamTimeouts,
+} from './adapter.js';
+export { ADAPTERS, adapterFor, PROVIDER_KINDS, type ProviderKind } from './adapters/index.js';
+export {
+  type CallOutcome,
+  type CallStatus,
+  type ChatCallInput,
+  completeChatCall,
+  costOf,
+  type PreparedChatCall,
+  prepareChatCall,
+  streamChatCall,
+  type StreamingChatCall,
+  upstreamFailure,
+} from './engine.js';
+export { UpstreamError, type UpstreamErrorKind } from './errors.js';
+export { countsAgainstProvider, orderTargets, ProviderCooldowns, withFailover } from './failover.js';
+export { Inference } from './inference.js';
+export { countPromptTokens, countTextTokens, messageText, truncateToTokens } from './token-count.js';
+export {
+  buildOpenAiChatBody,
+  chatResultFromOpenAi,
+  OpenAiChunkReader,
+  OpenAiChunkWriter,
+  type OpenAiChatCall,
+  parseOpenAiChatRequest,
+  readOpenAiUsage,
+  toOpenAiCompletion,
+  toOpenAiMessage,
+  toOpenAiUsage,
+} from './protocols/openai-chat.js';

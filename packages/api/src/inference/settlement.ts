@@ -1,0 +1,93 @@
+import { reserveFunds, settleReservation } from '../billing/reservations.js';
+import type { LeaseHold } from '../billing/wallet-leases.js';
+import type { Actor } from '../core/context.js';
+import { AppError } from '../core/errors.js';
+import type { Platform } from '../core/platform.js';
+import type { CallOutcome, PreparedChatCall } from './engine.js';
+
+/** The call's worst case, held from the caller's wallet lease or reserved on its own. */
+export type CallFunds = { kind: 'lease'; hold: LeaseHold } | { kind: 'reservation'; reservationId: string };
+
+/** From the instance's wallet lease when one covers the call, else one exact reservation; 402 if neither. */
+export async function holdFunds(
+  platform: Platform,
+  actor: Actor,
+  appId: string | null,
+  modelId: string,
+  amountNano: bigint,
+): Promise<CallFunds> {
+  const hold = await platform.leases?.hold(actor.userId, actor.apiKeyId ?? null, amountNano);
+  if (hold) return { kind: 'lease', hold };
+  const reservation = await reserveFunds(platform.billingDb, {
+    userId: actor.userId,
+    amountNano,
+    apiKeyId: actor.apiKeyId,
+    modelId,
+    appId,
+  });
+  if (!reservation) throw new AppError('PAYMENT_REQUIRED', { message: 'INSUFFICIENT_BALANCE_FOR_CALL' });
+  return { kind: 'reservation', reservationId: reservation.reservationId };
+}
+
+/**
+ * Books the outcome exactly once, off the response path (batched for leased calls); shutdown
+ * waits for it. The actual cost is charged even above the hold (an under-estimate): the excess
+ * comes from what the wallet has left, never below zero, and any remainder is recorded on the
+ * usage row as uncollected.
+ */
+export function settleCall(platform: Platform, call: PreparedChatCall, outcome: CallOutcome, error?: string): void {
+  const { input } = call;
+  const latencyMs = Math.round(performance.now() - call.startedAt);
+  platform.telemetry.modelCall({
+    modelId: call.model.id,
+    providerId: outcome.providerId,
+    status: outcome.status,
+    inputTokens: outcome.inputTokens,
+    outputTokens: outcome.outputTokens,
+    latencyMs,
+  });
+  if (outcome.status !== 'failed') platform.callCounts.add(call.model.id);
+  const { funds } = call;
+  if (funds.kind === 'lease') {
+    platform.leases?.settle(funds.hold, {
+      appId: input.appId ?? null,
+      modelId: call.model.id,
+      providerId: outcome.providerId,
+      conversationId: input.conversationId ?? null,
+      inputTokens: outcome.inputTokens,
+      cachedInputTokens: outcome.usage.cachedInputTokens,
+      outputTokens: outcome.outputTokens,
+      costNano: outcome.costNano,
+      latencyMs,
+      status: outcome.status,
+      error: error ?? null,
+    });
+    return;
+  }
+  platform.background.run(
+    'settle-model-call',
+    async () => {
+      await settleReservation(platform.billingDb, {
+        reservationId: funds.reservationId,
+        actualCostNano: outcome.costNano,
+        usage: {
+          userId: input.actor.userId,
+          appId: input.appId ?? null,
+          apiKeyId: input.actor.apiKeyId,
+          modelId: call.model.id,
+          providerId: outcome.providerId,
+          conversationId: input.conversationId ?? null,
+          inputTokens: outcome.inputTokens,
+          cachedInputTokens: outcome.usage.cachedInputTokens,
+          outputTokens: outcome.outputTokens,
+          latencyMs,
+          status: outcome.status,
+          error: error ?? null,
+        },
+      });
+      // settleReservation is exactly-once, so retrying through an outage can never charge twice.
+    },
+    5,
+    true,
+  );
+}
