@@ -13,7 +13,7 @@
 // tokens) and reports the configured cachedContentTokenCount and thoughtsTokenCount.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { countTextTokens } from '../src/providers/upstream/token-count.js';
+import { countTextTokens } from '../src/inference/token-count.js';
 
 export interface GeminiScriptedReply {
   text?: string;

@@ -5,7 +5,7 @@ import { geminiMethodUrl } from '../../src/inference/adapters/gemini/index.js';
 import { toGeminiRequest } from '../../src/inference/adapters/gemini/request.js';
 import { resultFromGemini, usageFromGemini } from '../../src/inference/adapters/gemini/response.js';
 import { toGeminiParameters, toGeminiSchema } from '../../src/inference/adapters/gemini/schema.js';
-import { countTextTokens } from '../../src/providers/upstream/token-count.js';
+import { countTextTokens } from '../../src/inference/token-count.js';
 import type { AdapterChatRequest, ChatRequest, Message } from '../../src/inference/types.js';
 
 // A 1×1 PNG.

@@ -1,6 +1,7 @@
 import { PROVIDER_KINDS, type ProviderKind } from '@maas/db';
 import type { ProviderAdapter } from '../adapter.js';
 import { demoEchoAdapter } from './demo-echo/index.js';
+import { geminiAdapter } from './gemini/index.js';
 import { openAiCompatibleAdapter } from './openai-compatible/index.js';
 
 export { PROVIDER_KINDS, type ProviderKind };
@@ -12,6 +13,7 @@ export { PROVIDER_KINDS, type ProviderKind };
 export const ADAPTERS: Partial<Record<ProviderKind, ProviderAdapter>> = {
   'openai-compatible': openAiCompatibleAdapter,
   'demo-echo': demoEchoAdapter,
+  gemini: geminiAdapter,
 };
 
 /** The adapter of a kind, or undefined when none is registered (yet). */

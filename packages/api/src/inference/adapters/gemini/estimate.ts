@@ -4,7 +4,7 @@
 // vocabulary splits some text (code, rare scripts, long digit runs) into up to ~25 % more pieces
 // than o200k; 1.35 covers that with a margin, and a reservation that is a little high only holds a
 // little more balance for the few seconds of the call.
-import { countTextTokens } from '../../../providers/upstream/token-count.js';
+import { countTextTokens } from '../../token-count.js';
 import type { ChatRequest, ContentPart } from '../../types.js';
 
 export const GEMINI_TOKEN_SAFETY_FACTOR = 1.35;

@@ -2,7 +2,7 @@
 // streamGenerateContent?alt=sse, authenticated with `x-goog-api-key`.
 import type { AdapterContext, ProviderAdapter, ProviderTarget } from '../../adapter.js';
 import type { AdapterChatRequest, ChatResult } from '../../types.js';
-import { UpstreamError } from '../../../providers/upstream/types.js';
+import { UpstreamError } from '../../errors.js';
 import { estimateGeminiInputTokens } from './estimate.js';
 import { toGeminiRequest } from './request.js';
 import { resultFromGemini } from './response.js';

@@ -3,7 +3,7 @@
 // so far. There is no [DONE]: the answer ends with a chunk carrying finishReason, then the body ends.
 import type { ProviderTarget, SseResponse } from '../../adapter.js';
 import type { AdapterStream, StreamEvent, Usage } from '../../types.js';
-import { UpstreamError } from '../../../providers/upstream/types.js';
+import { UpstreamError } from '../../errors.js';
 import { argumentsText, finishReasonFromGemini, ToolCallIds, usageFromGemini } from './response.js';
 import type { GeminiResponse } from './wire.js';
 
