@@ -7,9 +7,9 @@
 // model turn; functionResponse outside a user turn, or not answering — by name and by count — the
 // functionCalls of the model turn right before it; schema keywords outside Gemini's OpenAPI subset.
 //
-// Replies are deterministic. Model `*tool-caller*` calls the first declared function (arguments made
-// from its schema) until the conversation holds a functionResponse, then answers in text what the
-// tool returned. `enqueue` scripts the next answers. Usage counts text with o200k (images 258
+// Replies are deterministic. When the last user text names a declared function (or the model name
+// contains `tool-caller`: the first one), the mock calls it with arguments made from its schema;
+// after functionResponses it answers in text what the tools returned. `enqueue` scripts the next answers. Usage counts text with o200k (images 258
 // tokens) and reports the configured cachedContentTokenCount and thoughtsTokenCount.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -374,8 +374,9 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
     if (results.length > 0) {
       return { text: results.map((result) => `Tool ${result.name} returned ${JSON.stringify(result.response)}.`).join(' ') };
     }
-    if (model.includes('tool-caller') && declared.length > 0) {
-      const tool = declared[0]!;
+    const named = declared.find((declaration) => lastUserText(contents).includes(declaration.name));
+    if (named ?? (model.includes('tool-caller') && declared.length > 0)) {
+      const tool = named ?? declared[0]!;
       return { functionCalls: [{ name: tool.name, args: (exampleFor(tool.parameters ?? { type: 'object' }, tool.name) as Json) ?? {} }] };
     }
     return { text: `You said: ${lastUserText(contents)}. ${GEMINI_MOCK_SUFFIX}` };
