@@ -4,7 +4,7 @@
 //
 //   in-process-proxy  the bare proxy's handler, unchanged
 //   both-bodies       + parse the request, rebuild the upstream body, parse and re-serialise the answer
-//   upstream-client   our upstream client (dispatchChat: timeouts, abort signal, error mapping) instead
+//   upstream-client   our upstream client (the openai-compatible adapter on the platform's transport: timeouts, abort signal, error mapping) instead
 //   key-auth          + API key authentication
 //   model-call        + model resolution, key policy, token count, the wallet-lease hold, failover,
 //                       settlement, the usage record and call metrics: the whole call, without Fastify
@@ -14,12 +14,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   authenticateRequest,
-  completeModelCall,
+  completeChatCall,
   createRequestContext,
-  dispatchChat,
+  parseOpenAiChatRequest,
   type Platform,
-  type PreparedCall,
-  prepareModelCall,
+  prepareChatCall,
+  toOpenAiCompletion,
 } from '@maas/api';
 import { Pool } from 'undici';
 import { passThrough } from './bare-proxy.js';
@@ -28,7 +28,7 @@ export const LAYERS = ['in-process-proxy', 'both-bodies', 'upstream-client', 'ke
 
 interface CompletionBody {
   model: string;
-  messages: PreparedCall['input']['messages'];
+  messages: unknown[];
 }
 
 function readBody(req: IncomingMessage, then: (text: string) => Promise<unknown>, res: ServerResponse): void {
@@ -68,15 +68,19 @@ export async function startLayerServer(platform: Platform, port: number, upstrea
 
   // One real call gives the route (target) and the upstream request our gateway builds.
   const actor = await authenticateRequest(context(`Bearer ${apiKey}`));
-  const probe = await prepareModelCall(platform, {
+  const probeBody = { model, messages: [{ role: 'user', content: 'probe' }] };
+  const probe = await prepareChatCall(platform, {
     actor,
     model,
-    messages: [{ role: 'user', content: 'probe' }],
-    parameters: {},
+    request: parseOpenAiChatRequest(probeBody).request,
+    stream: false,
+    openAiBody: probeBody,
     signal: new AbortController().signal,
+    requestId: 'bench',
   });
-  await completeModelCall(platform, probe);
+  await completeChatCall(platform, probe);
   const target = probe.targets[0]!;
+  const adapter = platform.inference.adapterFor(target.kind)!;
 
   function viaUpstreamClient(authenticate: boolean) {
     return (req: IncomingMessage, res: ServerResponse) =>
@@ -85,13 +89,20 @@ export async function startLayerServer(platform: Platform, port: number, upstrea
         async (text) => {
           const body = JSON.parse(text) as CompletionBody;
           if (authenticate) await authenticateRequest(context(req.headers.authorization));
-          const { body: completion } = await dispatchChat(
+          const parsed = parseOpenAiChatRequest(body);
+          const result = await adapter.chat(
             target,
-            { ...probe.request, messages: body.messages },
-            { signal: new AbortController().signal },
+            {
+              request: parsed.request,
+              upstreamModel: target.upstreamModel,
+              maxOutputTokens: probe.maxOutputTokens,
+              defaults: {},
+              stream: false,
+              openAiBody: body as unknown as Record<string, unknown>,
+            },
+            { transport: platform.inference.transport, signal: new AbortController().signal, requestId: 'bench' },
           );
-          completion.model = body.model;
-          return completion;
+          return toOpenAiCompletion(result, body.model, result.usage!);
         },
         res,
       );
@@ -126,21 +137,18 @@ export async function startLayerServer(platform: Platform, port: number, upstrea
           const body = JSON.parse(text) as CompletionBody;
           const ctx = context(req.headers.authorization);
           const caller = await authenticateRequest(ctx);
-          const call = await prepareModelCall(platform, {
+          const parsed = parseOpenAiChatRequest(body);
+          const call = await prepareChatCall(platform, {
             actor: caller,
-            model: body.model,
-            messages: body.messages,
-            parameters: {},
+            model: parsed.model,
+            request: parsed.request,
+            stream: false,
+            openAiBody: body as unknown as Record<string, unknown>,
             signal: ctx.clientSignal(),
+            requestId: 'bench',
           });
-          const { completion, outcome } = await completeModelCall(platform, call);
-          completion.model = body.model;
-          completion.usage = {
-            prompt_tokens: outcome.inputTokens,
-            completion_tokens: outcome.outputTokens,
-            total_tokens: outcome.inputTokens + outcome.outputTokens,
-          };
-          return completion;
+          const { result, outcome } = await completeChatCall(platform, call);
+          return toOpenAiCompletion(result, body.model, outcome.usage);
         },
         res,
       ),

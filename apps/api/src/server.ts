@@ -6,7 +6,6 @@ import {
   appRouter,
   bootstrapPlatformData,
   buildOpenApiDocument,
-  closeUpstreamPools,
   createdProcedurePaths,
   createPlatform,
   describeError,
@@ -260,7 +259,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       await platform.background.drain();
       await platform.callCounts.flush().catch(() => {});
       await rateLimits.close();
-      await closeUpstreamPools();
+      await platform.inference.close();
       if (!options.database) await database.close();
     },
   };

@@ -2,9 +2,22 @@
 // tests. Behaviour is picked per request by the model name (`mock-500`, …) or
 // forced for the whole server with setBehavior. Replies are deterministic and
 // usage is computed with gpt-tokenizer, so tests can assert exact numbers.
+//
+// It is STRICT, like OpenAI: it requires `Authorization: Bearer`, refuses unknown roles, a tool
+// message without a tool_call_id or whose id answers no earlier assistant tool call, assistant
+// tool_calls with content other than null or a string, and `max_tokens` for reasoning models
+// (names starting with `o1-` or `reasoning-`). When tools are offered and the last user message
+// names one, it answers with a call to it; after tool results it answers with text quoting them.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { countPromptTokens, countTextTokens } from '../src/providers/upstream/token-count.js';
-import type { ChatMessage } from '../src/providers/upstream/types.js';
+import { sampleArguments } from '../src/inference/adapters/demo-echo/reply.js';
+import { countTextTokens } from '../src/inference/token-count.js';
+
+/** A chat message as tests write them. */
+export interface ChatMessage {
+  role: string;
+  content: string | null | unknown[];
+  [field: string]: unknown;
+}
 
 export const MOCK_BEHAVIORS = [
   'ok',
@@ -18,6 +31,7 @@ export const MOCK_BEHAVIORS = [
   'hang',
   'bad-json',
   'stream-error',
+  'overcount',
 ] as const;
 export type MockBehavior = (typeof MOCK_BEHAVIORS)[number];
 
@@ -62,10 +76,120 @@ export interface MockUpstream {
 
 export const MOCK_REPLY_SUFFIX = 'The quick brown fox jumps over the lazy dog.';
 
+function textOf(message: ChatMessage | undefined): string {
+  if (!message) return '';
+  if (typeof message.content === 'string') return message.content;
+  if (!Array.isArray(message.content)) return '';
+  return message.content
+    .flatMap((part) => (isRecord(part) && part.type === 'text' && typeof part.text === 'string' ? [part.text] : []))
+    .join('\n');
+}
+
 /** The exact reply text the mock sends for these messages. */
 export function mockReply(messages: readonly ChatMessage[]): string {
+  const last = messages.at(-1);
+  if (last?.role === 'tool') return `Tool said: ${textOf(last)}. ${MOCK_REPLY_SUFFIX}`;
   const lastUser = [...messages].reverse().find((message) => message.role === 'user');
-  return `You said: ${lastUser?.content ?? ''}. ${MOCK_REPLY_SUFFIX}`;
+  return `You said: ${textOf(lastUser)}. ${MOCK_REPLY_SUFFIX}`;
+}
+
+function countPromptTokens(messages: readonly ChatMessage[]): number {
+  return countTextTokens(messages.map(textOf).join('\n'));
+}
+
+/** The tool the mock calls: one offered in `tools` that the last (user) message names. */
+export function mockToolCall(body: Record<string, unknown>): { id: string; name: string; arguments: string } | null {
+  const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
+  const last = messages.at(-1);
+  if (!Array.isArray(body.tools) || body.tool_choice === 'none' || last?.role !== 'user') return null;
+  const text = textOf(last);
+  for (const tool of body.tools) {
+    const f = isRecord(tool) && isRecord(tool.function) ? tool.function : null;
+    if (f && typeof f.name === 'string' && text.includes(f.name)) {
+      const parameters = isRecord(f.parameters) ? f.parameters : undefined;
+      return { id: `call_mock_${messages.length}`, name: f.name, arguments: JSON.stringify(sampleArguments(parameters)) };
+    }
+  }
+  return null;
+}
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+const PART_TYPES: Record<string, Set<string>> = {
+  system: new Set(['text']),
+  developer: new Set(['text']),
+  user: new Set(['text', 'image_url', 'input_audio', 'file']),
+  assistant: new Set(['text', 'refusal']),
+  tool: new Set(['text']),
+};
+
+/** What OpenAI would refuse in this body, as its 400 message and param; null when it is valid. */
+export function strictCheck(body: Record<string, unknown>): { message: string; param: string } | null {
+  const model = typeof body.model === 'string' ? body.model : '';
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    return { message: "Missing required parameter: 'messages'.", param: 'messages' };
+  if ((model.startsWith('o1-') || model.startsWith('reasoning-')) && body.max_tokens !== undefined) {
+    return {
+      message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      param: 'max_tokens',
+    };
+  }
+  const answered = new Set<string>();
+  let pending = new Set<string>();
+  for (let i = 0; i < body.messages.length; i++) {
+    const m: unknown = body.messages[i];
+    const at = `messages[${i}]`;
+    if (!isRecord(m) || typeof m.role !== 'string' || !ROLES.has(m.role))
+      return { message: `Invalid value for '${at}.role'.`, param: `${at}.role` };
+    const content = m.content;
+    if (Array.isArray(content)) {
+      for (const part of content) {
+        if (!isRecord(part) || typeof part.type !== 'string' || !PART_TYPES[m.role]!.has(part.type)) {
+          return { message: `Invalid content part type for role '${m.role}'.`, param: `${at}.content` };
+        }
+        if (part.type === 'image_url' && !(isRecord(part.image_url) && typeof part.image_url.url === 'string')) {
+          return { message: 'image_url.url is required.', param: `${at}.content` };
+        }
+      }
+    } else if (typeof content !== 'string' && !(m.role === 'assistant' && (content === null || content === undefined))) {
+      return { message: `Invalid type for '${at}.content'.`, param: `${at}.content` };
+    }
+    if (m.role === 'assistant') {
+      if (m.tool_calls !== undefined) {
+        if (!Array.isArray(m.tool_calls) || m.tool_calls.length === 0)
+          return { message: 'tool_calls must be a non-empty array.', param: `${at}.tool_calls` };
+        if (content !== null && content !== undefined && typeof content !== 'string' && !Array.isArray(content)) {
+          return { message: 'content must be null or a string with tool_calls.', param: `${at}.content` };
+        }
+        pending = new Set();
+        for (const call of m.tool_calls) {
+          const f = isRecord(call) ? call.function : undefined;
+          if (
+            !isRecord(call) ||
+            typeof call.id !== 'string' ||
+            call.type !== 'function' ||
+            !isRecord(f) ||
+            typeof f.name !== 'string' ||
+            typeof f.arguments !== 'string'
+          ) {
+            return { message: 'Invalid tool call.', param: `${at}.tool_calls` };
+          }
+          pending.add(call.id);
+        }
+      } else if (content === null || content === undefined) {
+        return { message: "Missing parameter 'content' or 'tool_calls'.", param: `${at}.content` };
+      }
+    } else if (m.role === 'tool') {
+      if (typeof m.tool_call_id !== 'string') return { message: "Missing parameter 'tool_call_id'.", param: `${at}.tool_call_id` };
+      if (!pending.has(m.tool_call_id) || answered.has(m.tool_call_id)) {
+        return {
+          message: "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          param: `${at}.tool_call_id`,
+        };
+      }
+      answered.add(m.tool_call_id);
+    }
+  }
+  return null;
 }
 
 /** The reply split the way the mock streams it: one piece per word, spaces kept. */
@@ -87,7 +211,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function isChatMessage(value: unknown): value is ChatMessage {
-  return isRecord(value) && typeof value.role === 'string' && typeof value.content === 'string';
+  return isRecord(value) && typeof value.role === 'string';
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -153,11 +277,14 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const stream = body.stream === true;
     const includeUsage = behavior !== 'no-usage' && isRecord(body.stream_options) && body.stream_options.include_usage === true;
 
-    if (tuning.requireApiKey !== null && req.headers.authorization !== `Bearer ${tuning.requireApiKey}`) {
+    const authorization = req.headers.authorization ?? '';
+    if (!/^Bearer \S+$/.test(authorization) || (tuning.requireApiKey !== null && authorization !== `Bearer ${tuning.requireApiKey}`)) {
       return sendJson(res, 401, {
         error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' },
       });
     }
+    const refused = strictCheck(body);
+    if (refused) return sendJson(res, 400, { error: { ...refused, type: 'invalid_request_error', code: null } });
     switch (behavior) {
       case '500':
         return sendJson(res, 500, { error: { message: 'mock upstream exploded', type: 'server_error' } });
@@ -177,8 +304,16 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         break;
     }
 
-    const reply = mockReply(messages);
-    const usage = mockUsage(messages);
+    const toolCall = mockToolCall(body);
+    const reply = toolCall ? '' : mockReply(messages);
+    const usage = toolCall
+      ? { prompt_tokens: countPromptTokens(messages), completion_tokens: countTextTokens(toolCall.name + toolCall.arguments) }
+      : mockUsage(messages);
+    // 'overcount' reports far more tokens than anyone could estimate, like a tokenizer that counts more.
+    if (behavior === 'overcount') {
+      usage.prompt_tokens = usage.prompt_tokens * 20 + 5_000;
+      usage.completion_tokens = usage.completion_tokens * 20 + 5_000;
+    }
     const id = `chatcmpl-mock-${requests.length}`;
     const created = 1_700_000_000;
 
@@ -193,7 +328,20 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+        choices: [
+          toolCall
+            ? {
+                index: 0,
+                message: {
+                  role: 'assistant',
+                  content: null,
+                  tool_calls: [{ id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments } }],
+                  refusal: null,
+                },
+                finish_reason: 'tool_calls',
+              }
+            : { index: 0, message: { role: 'assistant', content: reply, refusal: null }, finish_reason: 'stop' },
+        ],
         ...(behavior === 'no-usage' ? {} : { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }),
       };
       if (behavior === 'slow-stream') {
@@ -221,6 +369,28 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       res.write(`data: ${JSON.stringify(chunk)}\n\n`);
     };
 
+    if (toolCall) {
+      send(
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: '' } }],
+        },
+        null,
+      );
+      const half = Math.floor(toolCall.arguments.length / 2);
+      for (const piece of [toolCall.arguments.slice(0, half), toolCall.arguments.slice(half)]) {
+        send({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, null);
+      }
+      send({}, 'tool_calls');
+      if (includeUsage) {
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
+        );
+      }
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     send({ role: 'assistant', content: '' }, null);
     const pieces = mockReplyPieces(messages);
     for (let i = 0; i < pieces.length; i++) {

@@ -13,8 +13,8 @@ export async function registerChatStreamRoutes(app: FastifyInstance, platform: P
   app.post<{ Params: { app_id: string } }>('/api/v1/applications/:app_id/chat', async (request, reply) => {
     const ctx = contextFromRequest(platform, request, reply);
     try {
-      const actor = await authenticateRequest(ctx);
-      ctx.actor = actor;
+      // The rate-limit hook has usually resolved the caller already: authenticate once per request.
+      const actor = (ctx.actor ??= await authenticateRequest(ctx));
       const body = typeof request.body === 'object' && request.body !== null ? request.body : {};
       const input = ChatInput.parse({ ...body, app_id: request.params.app_id });
       if (!input.stream) return await chatWithApplication(platform, ctx, actor, input);

@@ -10,7 +10,7 @@ import {
 } from '../../../../packages/api/src/billing/leases.js';
 import { DEFAULT_LEASE_OPTIONS, WalletLeases } from '../../../../packages/api/src/billing/wallet-leases.js';
 import { newId } from '../../../../packages/api/src/core/ids.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/index.js';
+import type { ChatMessage } from '../../../../packages/api/test/mock-upstream.js';
 import { mockUsage } from '../../../../packages/api/test/mock-upstream.js';
 import { createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld, type ChatWorld } from '../chat/fixtures.js';
 

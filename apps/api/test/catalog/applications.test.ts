@@ -5,7 +5,6 @@ import { AppError } from '../../../../packages/api/src/core/errors.js';
 import { translate } from '../../../../packages/api/src/core/i18n.js';
 import { resolveModelForCall } from '../../../../packages/api/src/models/call-resolver.js';
 import { seedDemoCatalog, SYSTEM_USERNAME } from '../../../../packages/api/src/models/seed.js';
-import { dispatchChat } from '../../../../packages/api/src/providers/upstream/index.js';
 import { apiClient, type ApiClient, startTestServer, type TestServer } from '../harness.js';
 import { createModel, expectError, type TestUser, userWithRole } from './helpers.js';
 
@@ -107,8 +106,21 @@ describe('demo catalogue (MAAS_SEED_DEMO=1)', () => {
       maxOutputTokens: 1024,
       pricing: { inputNanoPerToken: 1_000n, outputNanoPerToken: 2_000n },
     });
-    const reply = await dispatchChat(targets[0]!, { model: 'demo-chat', messages: [{ role: 'user', content: 'ping' }] });
-    expect(reply.content).toContain('Echo: ping');
+    const { inference } = server.server.platform;
+    const reply = await inference
+      .adapterFor(targets[0]!.kind)!
+      .chat(
+        targets[0]!,
+        {
+          request: { messages: [{ role: 'user', content: [{ type: 'text', text: 'ping' }] }] },
+          upstreamModel: 'demo-chat',
+          maxOutputTokens: 64,
+          defaults: {},
+          stream: false,
+        },
+        { transport: inference.transport, signal: new AbortController().signal, requestId: 'test' },
+      );
+    expect(reply.choices[0]!.text).toContain('Echo: ping');
   });
 
   it('is idempotent, and leaves an admin’s deletion alone at the next start', async () => {

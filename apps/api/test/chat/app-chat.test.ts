@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockReply, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
+import type { ChatMessage } from '../../../../packages/api/test/mock-upstream.js';
 import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
 import {
   type ChatWorld,

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockReply, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
+import type { ChatMessage } from '../../../../packages/api/test/mock-upstream.js';
 import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
 import { type ChatWorld, createModel, createProvider, expectedCostNano, settled, signUp, startChatWorld } from './fixtures.js';
 

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockReplyPieces, mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
-import { countTextTokens } from '../../../../packages/api/src/providers/upstream/token-count.js';
+import type { ChatMessage } from '../../../../packages/api/test/mock-upstream.js';
+import { countTextTokens } from '../../../../packages/api/src/inference/token-count.js';
 import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
 import {
   type ChatWorld,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockUsage } from '../../../../packages/api/test/mock-upstream.js';
-import type { ChatMessage } from '../../../../packages/api/src/providers/upstream/types.js';
+import type { ChatMessage } from '../../../../packages/api/test/mock-upstream.js';
 import { nanoToAmount } from '../../../../packages/api/src/core/money.js';
 import { type ChatWorld, createApp, createModel, createProvider, expectedCostNano, signUp, startChatWorld } from '../chat/fixtures.js';
 import { apiClient, type ApiClient, startPeerServer, type TestServer } from '../harness.js';

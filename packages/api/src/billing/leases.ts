@@ -88,7 +88,7 @@ export interface LeasedCallRecord {
   /** What is charged: within what the lease holds. 0 for a failed call. */
   costNano: bigint;
   /** Cost the lease could not cover (an under-estimated hold on a lease with no room left). */
-  uncollectedNano: bigint;
+  uncollectedNano?: bigint;
   latencyMs: number;
   status: UsageStatus;
   error: string | null;
@@ -128,7 +128,7 @@ export async function settleLeaseCalls(
         ${column((c) => c.appId)}::text[], ${column((c) => c.modelId)}::text[], ${column((c) => c.providerId)}::text[],
         ${column((c) => c.conversationId)}::text[], ${column((c) => count(c.inputTokens))}::int[],
         ${column((c) => Math.min(count(c.cachedInputTokens ?? 0), count(c.inputTokens)))}::int[],
-        ${column((c) => (c.uncollectedNano > 0n ? c.uncollectedNano : 0n).toString())}::bigint[],
+        ${column((c) => (c.uncollectedNano !== undefined && c.uncollectedNano > 0n ? c.uncollectedNano : 0n).toString())}::bigint[],
         ${column((c) => count(c.outputTokens))}::int[], ${column((c) => (c.costNano > 0n ? c.costNano : 0n).toString())}::bigint[],
         ${column((c) => count(c.latencyMs))}::int[], ${column((c) => c.status)}::text[],
         ${column((c) => c.error?.slice(0, 2000) ?? null)}::text[], ${column((c) => c.finishedAt.toISOString())}::timestamptz[]
