@@ -2,6 +2,7 @@ import { AppError, authenticateRequest, listModelsForGateway, type Platform } fr
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contextFromRequest } from '../request-context.js';
 import { chatCompletions, openAiError, openAiLocale } from '../surfaces/openai-chat.js';
+import { registerResponsesRoute } from './responses.js';
 import { openEventStream } from './sse.js';
 
 /** Fastify's own 4xx (bad JSON, body too large, content type) as the platform error they stand for. */
@@ -74,6 +75,7 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
           return sendOpenAiError(reply, error);
         }
       });
+      registerResponsesRoute(gateway, platform);
     },
     { prefix: '/v1' },
   );
