@@ -6,6 +6,8 @@ import { chatMessages } from './chat/messages.js';
 import { communityMessages } from './community/messages.js';
 import { commonMessages } from './core/messages.js';
 import type { MessageCatalog } from './core/message-catalog.js';
+import { geminiMessages } from './inference/adapters/gemini/messages.js';
+import { openAiResponsesMessages } from './inference/protocols/openai-responses-messages.js';
 import { modelsMessages } from './models/messages.js';
 import { providersMessages } from './providers/messages.js';
 import { toolsMessages } from './tools/messages.js';
@@ -24,6 +26,8 @@ export const messages = {
   ...chatMessages,
   ...toolsMessages,
   ...communityMessages,
+  ...geminiMessages,
+  ...openAiResponsesMessages,
 } satisfies MessageCatalog;
 
 type Messages = typeof messages;

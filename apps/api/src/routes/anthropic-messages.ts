@@ -1,7 +1,14 @@
 import { authenticateRequest, completeChatCall, describeError, type Platform, prepareChatCall, streamChatCall } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
 import { contextFromRequest } from '../request-context.js';
-import { AnthropicStreamEncoder, formatSse, MessagesRequest, messageId, toAnthropicMessage, toChatRequest } from '../surfaces/anthropic-messages.js';
+import {
+  AnthropicStreamEncoder,
+  formatSse,
+  MessagesRequest,
+  messageId,
+  toAnthropicMessage,
+  toChatRequest,
+} from '../surfaces/anthropic-messages.js';
 import { protocolLocale, renderAnthropicError, sendAnthropicError } from '../surfaces/errors/index.js';
 
 /** `POST /v1/messages`: Anthropic's Messages API over platform API keys, to a model on any provider kind. */

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contextFromRequest } from '../request-context.js';
 import { protocolLocale, renderOpenAiUnknownEndpoint, sendOpenAiError, sendRendered } from '../surfaces/errors/index.js';
 import { chatCompletions } from '../surfaces/openai-chat.js';
+import { registerResponsesRoute } from './responses.js';
 import { openEventStream } from './sse.js';
 
 /** The caller, as the rate-limit hook already resolved it (authentication runs once per request). */
@@ -59,6 +60,7 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
           return sendOpenAiError(reply, error);
         }
       });
+      registerResponsesRoute(gateway, platform);
     },
     { prefix: '/v1' },
   );

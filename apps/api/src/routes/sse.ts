@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
  * Takes the response over from Fastify for a server-sent event stream. Headers go out at once so
  * the client sees the stream open before the first token.
  */
-export function openEventStream(reply: FastifyReply, requestId: string): { write(data: string): boolean; end(): void } {
+export function openEventStream(reply: FastifyReply, requestId: string): { write(data: string, event?: string): boolean; end(): void } {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -16,7 +16,9 @@ export function openEventStream(reply: FastifyReply, requestId: string): { write
   });
   raw.flushHeaders();
   return {
-    write: (data: string) => (raw.destroyed ? false : raw.write(`data: ${data}\n\n`)),
+    // A named event (`event: …`) for protocols that name theirs (the Responses API); data only otherwise.
+    write: (data: string, event?: string) =>
+      raw.destroyed ? false : raw.write(event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`),
     end: () => {
       if (!raw.destroyed) raw.end();
     },

@@ -41,3 +41,11 @@ export {
   toOpenAiMessage,
   toOpenAiUsage,
 } from './protocols/openai-chat.js';
+export {
+  newResponseItemId,
+  type OpenAiResponsesCall,
+  parseOpenAiResponsesRequest,
+  ResponsesStreamWriter,
+  toResponsesObject,
+  toResponsesUsage,
+} from './protocols/openai-responses.js';

@@ -2,6 +2,7 @@ import { PROVIDER_KINDS, type ProviderKind } from '@maas/db';
 import type { ProviderAdapter } from '../adapter.js';
 import { anthropicAdapter } from './anthropic/index.js';
 import { demoEchoAdapter } from './demo-echo/index.js';
+import { geminiAdapter } from './gemini/index.js';
 import { openAiCompatibleAdapter } from './openai-compatible/index.js';
 
 export { PROVIDER_KINDS, type ProviderKind };
@@ -14,6 +15,7 @@ export const ADAPTERS: Partial<Record<ProviderKind, ProviderAdapter>> = {
   'openai-compatible': openAiCompatibleAdapter,
   'demo-echo': demoEchoAdapter,
   anthropic: anthropicAdapter,
+  gemini: geminiAdapter,
 };
 
 /** The adapter of a kind, or undefined when none is registered (yet). */

@@ -1,0 +1,85 @@
+// Provider kind `gemini`: Google's Gemini API (generativelanguage v1beta), generateContent and
+// streamGenerateContent?alt=sse, authenticated with `x-goog-api-key`.
+import type { AdapterContext, ProviderAdapter, ProviderTarget } from '../../adapter.js';
+import type { AdapterChatRequest, ChatResult } from '../../types.js';
+import { UpstreamError } from '../../errors.js';
+import { estimateGeminiInputTokens } from './estimate.js';
+import { toGeminiRequest } from './request.js';
+import { resultFromGemini } from './response.js';
+import { GeminiStream } from './stream.js';
+import type { GeminiResponse } from './wire.js';
+
+export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
+
+/**
+ * The method URL for a model. A base URL may name the API version itself (`…/v1beta`, `…/v1`);
+ * otherwise v1beta is used, the version that has systemInstruction, tools and usage details. A
+ * model may be given as `models/<name>`, the way Google's own listings spell it.
+ */
+export function geminiMethodUrl(baseUrl: string, model: string, method: 'generateContent' | 'streamGenerateContent'): string {
+  const url = new URL(baseUrl === '' ? GEMINI_DEFAULT_BASE_URL : baseUrl);
+  let path = url.pathname.replace(/\/+$/, '');
+  if (!/\/v1(alpha|beta)?\d*$/.test(path)) path += '/v1beta';
+  const name = model.startsWith('models/') ? model.slice('models/'.length) : model;
+  url.pathname = `${path}/models/${encodeURIComponent(name)}:${method}`;
+  if (method === 'streamGenerateContent') url.searchParams.set('alt', 'sse');
+  return url.toString();
+}
+
+function headers(target: ProviderTarget, accept: string): Record<string, string> {
+  const out: Record<string, string> = { 'content-type': 'application/json', accept };
+  if (target.apiKey) out['x-goog-api-key'] = target.apiKey;
+  return out;
+}
+
+export const geminiAdapter: ProviderAdapter = {
+  kind: 'gemini',
+  operations: ['chat'],
+  acceptedParts: ['text', 'image', 'audio', 'file'],
+  supportsTools: true,
+  defaultBaseUrl: GEMINI_DEFAULT_BASE_URL,
+  requiresApiKey: true,
+  estimateInputTokens: estimateGeminiInputTokens,
+
+  async chat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<ChatResult> {
+    const body = JSON.stringify(toGeminiRequest(call));
+    const response = await context.transport.request(target, {
+      url: geminiMethodUrl(target.baseUrl, target.upstreamModel, 'generateContent'),
+      method: 'POST',
+      headers: headers(target, 'application/json'),
+      body,
+      signal: context.signal,
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(response.body.toString('utf8'));
+    } catch (cause) {
+      throw new UpstreamError(`${target.name} answered a body that is not JSON`, {
+        kind: 'protocol',
+        providerId: target.providerId,
+        retryable: true,
+        cause,
+      });
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new UpstreamError(`${target.name} answered JSON that is not a GenerateContentResponse`, {
+        kind: 'protocol',
+        providerId: target.providerId,
+        retryable: true,
+      });
+    }
+    return resultFromGemini(parsed as GeminiResponse);
+  },
+
+  async streamChat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<GeminiStream> {
+    const body = JSON.stringify(toGeminiRequest(call));
+    const sse = await context.transport.openSse(target, {
+      url: geminiMethodUrl(target.baseUrl, target.upstreamModel, 'streamGenerateContent'),
+      method: 'POST',
+      headers: headers(target, 'text/event-stream'),
+      body,
+      signal: context.signal,
+    });
+    return new GeminiStream(target, sse);
+  },
+};
