@@ -22,7 +22,6 @@ import {
   type JsonSchema,
   listOperations,
   mutated,
-  type OpenApiDocument,
   openApiDocument,
   type Operation,
   pathSegment,

@@ -238,7 +238,7 @@ async function readErrorText(body: BodyReadable): Promise<string> {
   let text = '';
   try {
     for await (const bytes of body) {
-      text += decoder.decode(bytes, { stream: true });
+      text += decoder.decode(bytes as Uint8Array, { stream: true }); // undici types body chunks as any
       // Breaking destroys the body and its socket, which is what we want for an oversized error.
       if (text.length >= MAX_ERROR_BODY_CHARS) break;
     }
@@ -452,7 +452,8 @@ class SseChunkStream implements UpstreamStream {
 
   async *#chunks(): AsyncGenerator<ChatCompletionChunk, void, undefined> {
     const pending: ChatCompletionChunk[] = [];
-    let failure: UpstreamError | null = null;
+    // Declared this way so that TypeScript does not narrow it to null: the parser callback sets it.
+    let failure = null as UpstreamError | null;
     const parser = createParser({
       onEvent: (event) => {
         if (this.completed || failure !== null) return;
@@ -469,7 +470,7 @@ class SseChunkStream implements UpstreamStream {
 
     try {
       for await (const bytes of reader) {
-        parser.feed(decoder.decode(bytes, { stream: true }));
+        parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }));
         for (const chunk of pending) {
           this.#absorb(chunk);
           this.#yielded++;
