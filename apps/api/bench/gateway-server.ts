@@ -37,7 +37,7 @@ const config = loadConfig({
 const server = await buildServer({ config, logging: false });
 await server.app.listen({ port, host: '127.0.0.1' });
 
-process.on('message', async (message) => {
+async function onMessage(message: unknown): Promise<void> {
   if (typeof message === 'object' && message !== null && 'layers' in message) {
     const {
       port: layersPort,
@@ -68,7 +68,8 @@ process.on('message', async (message) => {
     await cleanup.end();
     process.exit(0);
   }
-});
+}
+process.on('message', (message) => void onMessage(message));
 process.send?.('ready');
 
 let profiler: Session | null = null;

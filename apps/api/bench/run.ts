@@ -42,13 +42,12 @@ function start(script: string, argv: string[]): Promise<ChildProcess> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (message) => (message === 'ready' ? resolve(child) : reject(new Error(String(message)))));
+    child.once('message', (message) => (message === 'ready' ? resolve(child) : reject(new Error(JSON.stringify(message)))));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
 }
 
 // Set-up answers are read loosely: a wrong shape fails loudly on first use.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function json(url: string, method: string, body: unknown, token?: string): Promise<any> {
   const response = await fetch(url, {
     method,

@@ -1,4 +1,4 @@
-import { createRequestContext, negotiateLocale, type Platform, type RequestContext } from '@maas/api';
+import { createRequestContext, type negotiateLocale, type Platform, type RequestContext } from '@maas/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import swagger from '@fastify/swagger';
+import swagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
   AppError,
@@ -112,7 +112,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       done(Object.assign(new Error('JSON body nested too deeply'), { code: 'MAAS_JSON_TOO_DEEP', statusCode: 400 }), undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done); // answers through done(); the parser returns nothing
   });
 
   warn = (message, error) => app.log.warn({ err: error }, message);
@@ -199,7 +199,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
 
   app.get(`${API_PREFIX}/openapi.json`, async () => openApiDocument);
   // openapi3-ts (3.1) and openapi-types (3.0) disagree on typings only; the JSON is the same document.
-  const staticDocument = JSON.parse(JSON.stringify(openApiDocument));
+  const staticDocument = JSON.parse(JSON.stringify(openApiDocument)) as StaticDocumentSpec['document'];
   await app.register(swagger, { mode: 'static', specification: { document: staticDocument } });
   await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs` });
 

@@ -15,12 +15,12 @@ import { WalletScreen } from './screens/Wallet.js';
 import { LanguageSwitch } from './language-switch.js';
 import { ErrorBox, Loading } from './ui.js';
 
-export function App({ onLogout, onLogin }: { onLogout(): void; onLogin(): void }) {
+export function App({ onLogout, onLogin }: { onLogout: () => void; onLogin: () => void }) {
   if (!getToken()) return <LoginScreen onLogin={onLogin} />;
   return <Shell onLogout={onLogout} />;
 }
 
-function Shell({ onLogout }: { onLogout(): void }) {
+function Shell({ onLogout }: { onLogout: () => void }) {
   const trpc = useTRPC();
   const { t } = useI18n();
   const { route, param } = useHashRoute();

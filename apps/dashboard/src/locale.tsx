@@ -3,8 +3,8 @@ import { type Locale, LOCALE_STORAGE_KEY, type MessageKey, storedLocale, transla
 
 interface I18n {
   locale: Locale;
-  setLocale(locale: Locale): void;
-  t(key: MessageKey, params?: Record<string, string | number>): string;
+  setLocale: (locale: Locale) => void;
+  t: (key: MessageKey, params?: Record<string, string | number>) => string;
 }
 
 const I18nContext = createContext<I18n | null>(null);

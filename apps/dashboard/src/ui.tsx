@@ -38,7 +38,7 @@ export function QueryView<T>({ query, children }: { query: UseQueryResult<T, unk
   return <>{children(query.data)}</>;
 }
 
-export function Pager({ page, pages, onPage }: { page: number; pages: number; onPage(page: number): void }) {
+export function Pager({ page, pages, onPage }: { page: number; pages: number; onPage: (page: number) => void }) {
   const { t } = useI18n();
   if (pages <= 1) return null;
   return (

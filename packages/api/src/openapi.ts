@@ -1,5 +1,6 @@
 import { generateOpenApiDocument } from 'trpc-to-openapi';
 import type { AnyProcedure } from '@trpc/server';
+import type { oas31 } from 'zod-openapi';
 
 function isCreatedMeta(meta: unknown): meta is ProcedureMeta {
   return typeof meta === 'object' && meta !== null && 'created' in meta && meta.created === true;
@@ -26,12 +27,15 @@ export function buildOpenApiDocument(baseUrl = '/api/v1') {
     },
   });
   // The generator documents every success as 200; creates answer 201.
+  // (openapi3-ts types paths and responses indexed by a string as `any`; these records say what they hold.)
+  const paths: Record<string, oas31.PathItemObject | undefined> = document.paths ?? {};
   for (const { method, path } of restOperations().filter(({ meta }) => isCreatedMeta(meta))) {
-    const operation = document.paths?.[path]?.[method];
-    const ok = operation?.responses?.['200'];
-    if (operation?.responses && ok) {
-      operation.responses['201'] = ok;
-      delete operation.responses['200'];
+    const responses: Record<string, oas31.ResponseObject | oas31.ReferenceObject | undefined> | undefined =
+      paths[path]?.[method]?.responses;
+    const ok = responses?.['200'];
+    if (responses && ok) {
+      responses['201'] = ok;
+      delete responses['200'];
     }
   }
   useErrorEnvelope(document);
@@ -124,7 +128,7 @@ type HttpMethod = (typeof HTTP_METHOD)[keyof typeof HTTP_METHOD];
 function restOperations(): { method: HttpMethod; path: string; meta: ProcedureMeta }[] {
   const operations: { method: HttpMethod; path: string; meta: ProcedureMeta }[] = [];
   const visit = (record: object) => {
-    for (const value of Object.values(record)) {
+    for (const value of Object.values(record) as unknown[]) {
       if (isProcedure(value)) {
         const meta = value._def.meta as ProcedureMeta | undefined;
         if (meta?.openapi) operations.push({ method: HTTP_METHOD[meta.openapi.method], path: meta.openapi.path, meta });
@@ -141,7 +145,7 @@ function restOperations(): { method: HttpMethod; path: string; meta: ProcedureMe
 export function createdProcedurePaths(): Set<string> {
   const created = new Set<string>();
   const visit = (record: object, prefix: string) => {
-    for (const [key, value] of Object.entries(record)) {
+    for (const [key, value] of Object.entries(record) as [string, unknown][]) {
       const path = prefix ? `${prefix}.${key}` : key;
       if (isProcedure(value)) {
         const meta = value._def.meta;

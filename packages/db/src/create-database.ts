@@ -52,7 +52,9 @@ function createPool(connectionString: string, max: number, options?: string): pg
     idleTimeoutMillis: 30_000,
     ...(options ? { options } : {}),
     types: {
-      getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)),
+      // pg-types declares every parser as returning any; a parser turns a column's text into a value.
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? parseInt8 : (pg.types.getTypeParser(oid, format) as (value: string) => unknown),
     },
   });
   // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process.

@@ -221,7 +221,9 @@ export function createMaasClient(options: MaasClientOptions): MaasClient {
   // The tRPC client is a proxy answering any property with a procedure path; the helpers are
   // looked up first. (No router domain is named like them: raw, signIn, setTokens, getTokens.)
   return new Proxy(trpc, {
-    get(target, property, receiver) {
+    get(target, property, receiver): unknown {
+      // The helpers are arrow functions (see `extras` above): none of them reads `this`.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
       if (typeof property === 'string' && Object.hasOwn(extras, property)) return extras[property as keyof MaasClientExtras];
       return Reflect.get(target, property, receiver);
     },

@@ -1,10 +1,11 @@
 import { CliError, UsageError } from './errors.js';
 import type { CliPlatform, Env } from './platform.js';
+import type * as Users from './users.js';
 
 // The platform modules are imported when a command runs, not for `--help` or a usage error:
 // loading the whole API takes seconds.
 const platformModule = () => import('./platform.js');
-const findUser: typeof import('./users.js').findUser = async (...args) => (await import('./users.js')).findUser(...args);
+const findUser: typeof Users.findUser = async (...args) => (await import('./users.js')).findUser(...args);
 
 /** What a command reports: a line for people and an object for `--json`. */
 export interface CommandResult {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** Paths the dashboard never answers: they belong to the API, even when nothing matches there (404 envelope). */
 const RESERVED_PREFIXES = ['/api', '/trpc', '/v1', '/healthz', '/metrics'];
@@ -33,7 +33,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, root: string
       else res.setHeader('cache-control', 'no-cache');
     },
   });
-  const sendIndex = (reply: import('fastify').FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html', root);
+  const sendIndex = (reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html', root);
   app.get('/', (_request, reply) => sendIndex(reply));
   app.get('/*', (request, reply) => {
     if (isReservedPath(request.url)) return reply.callNotFound();

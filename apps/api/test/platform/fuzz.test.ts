@@ -30,7 +30,6 @@ import {
   type JsonSchema,
   listOperations,
   mutated,
-  type OpenApiDocument,
   openApiDocument,
   type Operation,
   pathSegment,

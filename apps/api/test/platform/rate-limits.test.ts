@@ -19,7 +19,7 @@ describe('rate limits', () => {
     const server = await start({ MAAS_RATE_LIMIT_ANONYMOUS: '5', MAAS_RATE_LIMIT_AUTHENTICATED: '50' });
     const api = apiClient(server.url);
     const statuses: number[] = [];
-    let last;
+    let last: Awaited<ReturnType<typeof api.get<any>>> | undefined;
     for (let i = 0; i < 6; i++) {
       last = await api.get('/api/v1/models');
       statuses.push(last.status);

@@ -85,7 +85,7 @@ function AppList() {
   );
 }
 
-function AppForm({ app, onDone }: { app?: AppLike; onDone(): void }) {
+function AppForm({ app, onDone }: { app?: AppLike; onDone: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { t } = useI18n();
@@ -313,7 +313,7 @@ function Playground({ appId }: { appId: string }) {
               {lastCost}
             </p>
           )}
-          <form className="composer" onSubmit={send}>
+          <form className="composer" onSubmit={(event) => void send(event)}>
             <Field label={t('apps.message')}>
               <textarea
                 name="message"

@@ -166,7 +166,7 @@ function PostItem({ post }: { post: PostLike }) {
   );
 }
 
-function Comments({ postId, onAdded }: { postId: string; onAdded(): void }) {
+function Comments({ postId, onAdded }: { postId: string; onAdded: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { t, locale } = useI18n();

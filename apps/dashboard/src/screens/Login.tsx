@@ -5,7 +5,7 @@ import { setToken, useTRPC } from '../client.js';
 import { useI18n } from '../locale.js';
 import { ErrorBox, Field } from '../ui.js';
 
-export function LoginScreen({ onLogin }: { onLogin(): void }) {
+export function LoginScreen({ onLogin }: { onLogin: () => void }) {
   const trpc = useTRPC();
   const { t } = useI18n();
   const [mode, setMode] = useState<'login' | 'register'>('login');

@@ -106,7 +106,7 @@ function BreakdownChart(props: {
   testId: string;
   title: string;
   data: { label: string; cost: number; calls: number }[];
-  money(v: unknown): string;
+  money: (v: unknown) => string;
   costLabel: string;
 }) {
   return (

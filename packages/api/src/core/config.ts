@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { decimalToNano } from './money.js';
 
 export interface PlatformConfig {
@@ -59,101 +60,186 @@ export interface PlatformConfig {
 
 type Env = Record<string, string | undefined>;
 
-function intFrom(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return value;
+// Every variable the platform reads is a key of this schema, and the README's Environment table
+// lists each of them (packages/api/src/core/config.test.ts checks both). An unset variable and an
+// empty one both mean "use the default".
+
+const isUnset = (raw: string | undefined): raw is undefined | '' => raw === undefined || raw === '';
+
+/** A whole number of at least `min`; the fallback when unset. */
+function integer<F extends number | undefined>(fallback: F, { min = 0 } = {}) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): number | F => {
+      if (isUnset(raw)) return fallback;
+      const value = Number(raw);
+      if (Number.isInteger(value) && value >= min) return value;
+      ctx.addIssue({ code: 'custom', message: `must be a ${min > 0 ? 'positive' : 'non-negative'} integer, got "${raw}"` });
+      return z.NEVER;
+    });
 }
 
-function positiveIntFrom(env: Env, name: string, fallback: number): number {
-  const value = intFrom(env, name, fallback);
-  if (value === 0) throw new Error(`${name} must be a positive integer, got "${env[name]}"`);
-  return value;
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+
+/** On or off; a word that is neither is refused rather than read as off. */
+function flag<F extends boolean | undefined>(fallback: F) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): boolean | F => {
+      if (isUnset(raw)) return fallback;
+      const word = raw.trim().toLowerCase();
+      if (TRUE_WORDS.includes(word)) return true;
+      if (FALSE_WORDS.includes(word)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')}; got "${raw}"` });
+      return z.NEVER;
+    });
 }
 
-function httpTimeoutsFrom(env: Env): PlatformConfig['httpTimeouts'] {
-  // 5 minutes, node's own default, which Fastify turns off: a 100 MB upload still fits on a slow
-  // uplink. Behind a reverse proxy that buffers bodies this can be much lower.
-  const requestMs = intFrom(env, 'MAAS_REQUEST_TIMEOUT_MS', 300_000);
-  const headersMs = intFrom(env, 'MAAS_HEADERS_TIMEOUT_MS', requestMs > 0 ? Math.min(30_000, requestMs) : 30_000);
-  if (requestMs > 0 && headersMs > requestMs) {
-    throw new Error(`MAAS_HEADERS_TIMEOUT_MS (${headersMs}) must not exceed MAAS_REQUEST_TIMEOUT_MS (${requestMs})`);
-  }
-  return {
-    requestMs,
-    headersMs,
-    keepAliveMs: positiveIntFrom(env, 'MAAS_KEEP_ALIVE_TIMEOUT_MS', 72_000),
-    // Off by default: a non-streamed model call can leave the socket silent for as long as the
-    // provider's timeout_ms (up to 10 minutes), and that must not be cut.
-    connectionMs: intFrom(env, 'MAAS_CONNECTION_TIMEOUT_MS', 0),
-  };
-}
-
-function flagFrom(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  return raw === '1' || raw === 'true' || raw === 'yes' || raw === 'on';
+function text<F extends string | undefined>(fallback: F) {
+  return z
+    .string()
+    .optional()
+    .transform((raw): string | F => (isUnset(raw) ? fallback : raw));
 }
 
 function trustProxyFrom(raw: string | undefined): boolean | string | number {
-  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (isUnset(raw) || raw === 'false' || raw === '0') return false;
   if (raw === 'true' || raw === '1') return true;
   const hops = Number(raw);
   // A number means "trust this many hops"; anything else is an address/CIDR list for Fastify.
   return Number.isInteger(hops) ? hops : raw;
 }
 
-/** Reads the whole configuration once at start; a bad value stops the start with a clear message. */
-export function loadConfig(env: Env = process.env): PlatformConfig {
-  const nodeEnv = env.NODE_ENV ?? 'development';
-  const isProduction = nodeEnv === 'production';
-  const port = intFrom(env, 'PORT', 3000);
-  return {
-    nodeEnv,
-    isProduction,
-    port,
-    host: env.HOST ?? '0.0.0.0',
-    metricsToken: env.MAAS_METRICS_TOKEN || undefined,
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.DATA_DIR || './.data',
-    redisUrl: env.REDIS_URL || undefined,
-    publicUrl: (env.MAAS_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
-    jwtSecret: env.MAAS_JWT_SECRET || undefined,
-    encryptionKey: env.MAAS_ENCRYPTION_KEY || undefined,
-    adminEmail: env.MAAS_ADMIN_EMAIL || undefined,
-    adminPassword: env.MAAS_ADMIN_PASSWORD || undefined,
-    signupCreditNano: decimalToNano(env.MAAS_SIGNUP_CREDIT ?? '10'),
-    providersJson: env.MAAS_PROVIDERS || undefined,
-    seedDemoData: flagFrom(env, 'MAAS_SEED_DEMO', true),
-    rateLimits: {
-      authenticated: intFrom(env, 'MAAS_RATE_LIMIT_AUTHENTICATED', 1000),
-      anonymous: intFrom(env, 'MAAS_RATE_LIMIT_ANONYMOUS', 100),
-      modelCalls: intFrom(env, 'MAAS_RATE_LIMIT_MODEL_CALLS', 100),
-    },
-    rateLimitNamespace: env.MAAS_RATE_LIMIT_NAMESPACE || 'maas',
-    loginLimits: {
-      maxFailuresPerAccount: intFrom(env, 'MAAS_LOGIN_MAX_FAILURES_PER_ACCOUNT', 5),
-      accountWindowSeconds: positiveIntFrom(env, 'MAAS_LOGIN_ACCOUNT_WINDOW_SECONDS', 15 * 60),
-      maxFailuresPerIp: intFrom(env, 'MAAS_LOGIN_MAX_FAILURES_PER_IP', 50),
-      ipWindowSeconds: positiveIntFrom(env, 'MAAS_LOGIN_IP_WINDOW_SECONDS', 3600),
-    },
-    httpTimeouts: httpTimeoutsFrom(env),
-    trustProxy: trustProxyFrom(env.TRUST_PROXY),
-    allowPrivateUpstreams: flagFrom(env, 'MAAS_ALLOW_PRIVATE_UPSTREAMS', false),
-    corsOrigins: (env.MAAS_CORS_ORIGINS ?? '')
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The environment the platform reads, variable by variable (defaults: README, Environment). */
+export const EnvSchema = z.object({
+  NODE_ENV: text('development'),
+  PORT: integer(3000),
+  HOST: text('0.0.0.0'),
+  DATA_DIR: text('./.data'),
+  DATABASE_URL: text(undefined),
+  REDIS_URL: text(undefined),
+  MAAS_PUBLIC_URL: text(undefined),
+  MAAS_METRICS_TOKEN: text(undefined),
+  MAAS_JWT_SECRET: text(undefined),
+  MAAS_ENCRYPTION_KEY: text(undefined),
+  MAAS_ADMIN_EMAIL: text(undefined),
+  MAAS_ADMIN_PASSWORD: text(undefined),
+  MAAS_SIGNUP_CREDIT: text('10').transform((raw, ctx) => {
+    try {
+      return decimalToNano(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be an amount with at most 9 decimals, got "${raw}"` });
+      return z.NEVER;
+    }
+  }),
+  MAAS_PROVIDERS: text(undefined),
+  MAAS_SEED_DEMO: flag(true),
+  MAAS_RATE_LIMIT_AUTHENTICATED: integer(1000),
+  MAAS_RATE_LIMIT_ANONYMOUS: integer(100),
+  MAAS_RATE_LIMIT_MODEL_CALLS: integer(100),
+  MAAS_RATE_LIMIT_NAMESPACE: text('maas'),
+  MAAS_LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(5),
+  MAAS_LOGIN_ACCOUNT_WINDOW_SECONDS: integer(15 * 60, { min: 1 }),
+  MAAS_LOGIN_MAX_FAILURES_PER_IP: integer(50),
+  MAAS_LOGIN_IP_WINDOW_SECONDS: integer(3600, { min: 1 }),
+  // 5 minutes, node's own default, which Fastify turns off: a 100 MB upload still fits on a slow
+  // uplink. Behind a reverse proxy that buffers bodies this can be much lower.
+  MAAS_REQUEST_TIMEOUT_MS: integer(300_000),
+  /** Unset: 30 s, or the request timeout when that is shorter. */
+  MAAS_HEADERS_TIMEOUT_MS: integer(undefined),
+  MAAS_KEEP_ALIVE_TIMEOUT_MS: integer(72_000, { min: 1 }),
+  // Off by default: a non-streamed model call can leave the socket silent for as long as the
+  // provider's timeout_ms (up to 10 minutes), and that must not be cut.
+  MAAS_CONNECTION_TIMEOUT_MS: integer(0),
+  TRUST_PROXY: z.string().optional().transform(trustProxyFrom),
+  MAAS_ALLOW_PRIVATE_UPSTREAMS: flag(false),
+  MAAS_CORS_ORIGINS: text('').transform((raw) =>
+    raw
       .split(',')
-      .map((o) => o.trim())
+      .map((origin) => origin.trim())
       .filter(Boolean),
-    maxBodyBytes: intFrom(env, 'MAAS_MAX_BODY_BYTES', 1_048_576),
-    uploadMaxBytes: intFrom(env, 'MAAS_UPLOAD_MAX_BYTES', 100 * 1_048_576),
-    platformFeePercent: intFrom(env, 'MAAS_PLATFORM_FEE_PERCENT', 10),
-    paymentSandbox: flagFrom(env, 'MAAS_PAYMENT_SANDBOX', !isProduction),
+  ),
+  MAAS_MAX_BODY_BYTES: integer(1_048_576),
+  MAAS_UPLOAD_MAX_BYTES: integer(100 * 1_048_576),
+  MAAS_PLATFORM_FEE_PERCENT: integer(10),
+  /** Unset: on outside production. */
+  MAAS_PAYMENT_SANDBOX: flag(undefined),
+  MAAS_REFRESH_TOKEN_TTL_SECONDS: integer(30 * 24 * 3600),
+  MAAS_SESSION_CACHE_TTL_MS: integer(30_000),
+  MAAS_BILLING_LEASES: flag(true),
+  LOG_LEVEL: text('info').pipe(
+    z.enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}; got "${String(issue.input)}"` }),
+  ),
+});
+
+/** Parses the environment; a bad value stops the start with a message naming each variable at fault. */
+function parseEnvironment(source: Env): z.output<typeof EnvSchema> {
+  const result = EnvSchema.safeParse(source);
+  if (result.success) return result.data;
+  const faults = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  throw new Error(`Invalid environment: ${faults.join('; ')}`);
+}
+
+/** Reads the whole configuration once at start; a bad value stops the start with a clear message. */
+export function loadConfig(source: Env = process.env): PlatformConfig {
+  const env = parseEnvironment(source);
+  const isProduction = env.NODE_ENV === 'production';
+  const requestMs = env.MAAS_REQUEST_TIMEOUT_MS;
+  const headersMs = env.MAAS_HEADERS_TIMEOUT_MS ?? (requestMs > 0 ? Math.min(30_000, requestMs) : 30_000);
+  if (requestMs > 0 && headersMs > requestMs) {
+    throw new Error(`MAAS_HEADERS_TIMEOUT_MS (${headersMs}) must not exceed MAAS_REQUEST_TIMEOUT_MS (${requestMs})`);
+  }
+  return {
+    nodeEnv: env.NODE_ENV,
+    isProduction,
+    port: env.PORT,
+    host: env.HOST,
+    metricsToken: env.MAAS_METRICS_TOKEN,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    redisUrl: env.REDIS_URL,
+    publicUrl: (env.MAAS_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    jwtSecret: env.MAAS_JWT_SECRET,
+    encryptionKey: env.MAAS_ENCRYPTION_KEY,
+    adminEmail: env.MAAS_ADMIN_EMAIL,
+    adminPassword: env.MAAS_ADMIN_PASSWORD,
+    signupCreditNano: env.MAAS_SIGNUP_CREDIT,
+    providersJson: env.MAAS_PROVIDERS,
+    seedDemoData: env.MAAS_SEED_DEMO,
+    rateLimits: {
+      authenticated: env.MAAS_RATE_LIMIT_AUTHENTICATED,
+      anonymous: env.MAAS_RATE_LIMIT_ANONYMOUS,
+      modelCalls: env.MAAS_RATE_LIMIT_MODEL_CALLS,
+    },
+    rateLimitNamespace: env.MAAS_RATE_LIMIT_NAMESPACE,
+    loginLimits: {
+      maxFailuresPerAccount: env.MAAS_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      accountWindowSeconds: env.MAAS_LOGIN_ACCOUNT_WINDOW_SECONDS,
+      maxFailuresPerIp: env.MAAS_LOGIN_MAX_FAILURES_PER_IP,
+      ipWindowSeconds: env.MAAS_LOGIN_IP_WINDOW_SECONDS,
+    },
+    httpTimeouts: {
+      requestMs,
+      headersMs,
+      keepAliveMs: env.MAAS_KEEP_ALIVE_TIMEOUT_MS,
+      connectionMs: env.MAAS_CONNECTION_TIMEOUT_MS,
+    },
+    trustProxy: env.TRUST_PROXY,
+    allowPrivateUpstreams: env.MAAS_ALLOW_PRIVATE_UPSTREAMS,
+    corsOrigins: env.MAAS_CORS_ORIGINS,
+    maxBodyBytes: env.MAAS_MAX_BODY_BYTES,
+    uploadMaxBytes: env.MAAS_UPLOAD_MAX_BYTES,
+    platformFeePercent: env.MAAS_PLATFORM_FEE_PERCENT,
+    paymentSandbox: env.MAAS_PAYMENT_SANDBOX ?? !isProduction,
     accessTokenTtlSeconds: 3600,
-    refreshTokenTtlSeconds: intFrom(env, 'MAAS_REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600),
-    sessionCacheTtlMs: intFrom(env, 'MAAS_SESSION_CACHE_TTL_MS', 30_000),
-    billingLeases: env.MAAS_BILLING_LEASES !== '0',
-    logLevel: env.LOG_LEVEL ?? 'info',
+    refreshTokenTtlSeconds: env.MAAS_REFRESH_TOKEN_TTL_SECONDS,
+    sessionCacheTtlMs: env.MAAS_SESSION_CACHE_TTL_MS,
+    billingLeases: env.MAAS_BILLING_LEASES,
+    logLevel: env.LOG_LEVEL,
   };
 }
