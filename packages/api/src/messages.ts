@@ -34,5 +34,6 @@ type Messages = typeof messages;
 
 // Makes every domain's keys valid `MessageKey`s (core/i18n.ts), checked at compile time.
 declare module './core/i18n.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the domains' keys
   interface MessageRegistry extends Messages {}
 }

@@ -21,8 +21,8 @@ export interface CliPlatform {
 export async function openPlatform(env: Env): Promise<CliPlatform> {
   const config = loadConfig(env);
   const database = openDatabase(config);
-  const { platform, migrated, close } = await startPlatform({ config, database, ownsDatabase: true });
-  return { config, database, platform, migrated, close };
+  const started = await startPlatform({ config, database, ownsDatabase: true });
+  return { config, database, platform: started.platform, migrated: started.migrated, close: () => started.close() };
 }
 
 /**

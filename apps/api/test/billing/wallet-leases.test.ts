@@ -2,19 +2,10 @@ import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseStaleLeases } from '@maas/api';
-import type { ChatMessage } from '../kit/index.js';
+import type { ChatMessage, ChatWorld } from '../kit/index.js';
 import { newId } from '@maas/api/testing';
 import { closeLease, openLease, settleLeaseCalls, type LeasedCallRecord, DEFAULT_LEASE_OPTIONS, WalletLeases } from '@maas/api/testing';
-import {
-  type ChatWorld,
-  createMockProvider,
-  createRoutedModel,
-  expectedCostNano,
-  mockUsage,
-  settled,
-  signUp,
-  startChatWorld,
-} from '../kit/index.js';
+import { createMockProvider, createRoutedModel, expectedCostNano, mockUsage, settled, signUp, startChatWorld } from '../kit/index.js';
 
 const UNIT = 1_000_000_000n;
 

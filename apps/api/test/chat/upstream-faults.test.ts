@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../kit/index.js';
+import type { ChatMessage, ChatWorld } from '../kit/index.js';
 import { countTextTokens, nanoToAmount } from '@maas/api/testing';
 import {
-  type ChatWorld,
   createApp,
   createMockProvider,
   createRoutedModel,

@@ -1,7 +1,7 @@
 import type { AppRouter } from '@maas/api';
 import { createTRPCClient, httpBatchStreamLink, httpLink, TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiResponse } from '../kit/index.js';
+import type { ApiResponse } from '../kit/index.js';
 import {
   type Access,
   accessByOperation,

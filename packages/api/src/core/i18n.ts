@@ -11,6 +11,7 @@ type CommonMessages = typeof commonMessages;
  * catalogs, adds theirs to this interface (`declare module`), so a key no catalog has is a compile
  * error wherever it is used, without core importing any domain.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface, not a type alias: other modules extend it by declaration merging
 export interface MessageRegistry extends CommonMessages {}
 export type MessageKey = keyof MessageRegistry & string;
 

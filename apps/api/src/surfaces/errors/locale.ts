@@ -8,6 +8,6 @@ import type { FastifyRequest } from 'fastify';
  */
 export function protocolLocale(request: FastifyRequest): Locale {
   const header = request.headers['accept-language'];
-  const accept = (Array.isArray(header) ? header[0] : header)?.trim();
+  const accept = typeof header === 'string' ? header.trim() : undefined;
   return accept && accept !== '*' ? request.locale : 'en';
 }

@@ -417,7 +417,13 @@ export function chatResultFromOpenAi(json: unknown): ChatResult | null {
       ? message.tool_calls.flatMap((call): ToolCall[] => {
           const f = isRecord(call) ? call.function : undefined;
           if (!isRecord(call) || !isRecord(f)) return [];
-          return [{ id: String(call.id ?? ''), name: String(f.name ?? ''), arguments: typeof f.arguments === 'string' ? f.arguments : '' }];
+          return [
+            {
+              id: typeof call.id === 'string' ? call.id : '',
+              name: typeof f.name === 'string' ? f.name : '',
+              arguments: typeof f.arguments === 'string' ? f.arguments : '',
+            },
+          ];
         })
       : [];
     const out: ChatChoice = {
@@ -484,7 +490,13 @@ export class OpenAiChunkReader {
             const key = `${index}:${toolIndex}`;
             if (!this.#started.has(key) && (typeof call.id === 'string' || typeof f.name === 'string')) {
               this.#started.add(key);
-              out.push({ type: 'tool-call-start', index, toolIndex, id: String(call.id ?? ''), name: String(f.name ?? '') });
+              out.push({
+                type: 'tool-call-start',
+                index,
+                toolIndex,
+                id: typeof call.id === 'string' ? call.id : '',
+                name: typeof f.name === 'string' ? f.name : '',
+              });
             }
             if (typeof f.arguments === 'string' && f.arguments !== '') {
               this.deliveredText += f.arguments;

@@ -164,7 +164,7 @@ function parseInput(input: unknown, instructions: string | undefined): Message[]
       case 'item_reference':
         throw notStored(`${field}`);
       default:
-        throw invalid(`${field}.type`, `"${String(type)}" is not a supported input item`);
+        throw invalid(`${field}.type`, `"${typeof type === 'string' ? type : JSON.stringify(type)}" is not a supported input item`);
     }
   });
   return messages;

@@ -55,7 +55,7 @@ export class SseBody implements SseResponse {
     let ended = false;
     try {
       for await (const bytes of reader) {
-        parser.feed(decoder.decode(bytes, { stream: true }));
+        parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }));
         for (let i = 0; i < pending.length; i++) {
           yielded++;
           yield pending[i]!;

@@ -25,7 +25,7 @@ function sampleValue(schema: unknown): unknown {
   if (typeof schema !== 'object' || schema === null) return 'demo';
   const s = schema as Record<string, unknown>;
   if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
-  const type = Array.isArray(s.type) ? s.type[0] : s.type;
+  const type: unknown = Array.isArray(s.type) ? (s.type as unknown[])[0] : s.type;
   switch (type) {
     case 'integer':
     case 'number':

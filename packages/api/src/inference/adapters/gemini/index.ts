@@ -7,7 +7,6 @@ import { estimateGeminiInputTokens } from './estimate.js';
 import { toGeminiRequest } from './request.js';
 import { resultFromGemini } from './response.js';
 import { GeminiStream } from './stream.js';
-import type { GeminiResponse } from './wire.js';
 
 export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 
@@ -68,7 +67,7 @@ export const geminiAdapter: ProviderAdapter = {
         retryable: true,
       });
     }
-    return resultFromGemini(parsed as GeminiResponse);
+    return resultFromGemini(parsed);
   },
 
   async streamChat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<GeminiStream> {

@@ -116,7 +116,7 @@ export class GeminiStream implements AdapterStream {
         }
         if (!isRecord(chunk)) throw this.fail('Gemini stream carried an event that is not an object', 'protocol');
         if (chunk.error !== undefined) throw this.fail(streamErrorMessage(chunk.error), 'server');
-        for (const event of this.eventsOf(chunk as GeminiResponse)) yield event;
+        for (const event of this.eventsOf(chunk)) yield event;
       }
     } catch (error) {
       if (error instanceof UpstreamError && error.contentSoFar === this.deliveredText) throw error;
