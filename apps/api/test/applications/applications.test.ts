@@ -111,19 +111,17 @@ describe('demo catalogue (MAAS_SEED_DEMO=1)', () => {
       pricing: { inputNanoPerToken: 1_000n, outputNanoPerToken: 2_000n },
     });
     const { inference } = server.server.platform;
-    const reply = await inference
-      .adapterFor(targets[0]!.kind)!
-      .chat(
-        targets[0]!,
-        {
-          request: { messages: [{ role: 'user', content: [{ type: 'text', text: 'ping' }] }] },
-          upstreamModel: 'demo-chat',
-          maxOutputTokens: 64,
-          defaults: {},
-          stream: false,
-        },
-        { transport: inference.transport, signal: new AbortController().signal, requestId: 'test' },
-      );
+    const reply = await inference.adapterFor(targets[0]!.kind)!.chat(
+      targets[0]!,
+      {
+        request: { messages: [{ role: 'user', content: [{ type: 'text', text: 'ping' }] }] },
+        upstreamModel: 'demo-chat',
+        maxOutputTokens: 64,
+        defaults: {},
+        stream: false,
+      },
+      { transport: inference.transport, signal: new AbortController().signal, requestId: 'test' },
+    );
     expect(reply.choices[0]!.text).toContain('Echo: ping');
   });
 

@@ -13,7 +13,7 @@ type CommonMessages = typeof commonMessages;
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface, not a type alias: other modules extend it by declaration merging
 export interface MessageRegistry extends CommonMessages {}
-export type MessageKey = keyof MessageRegistry & string;
+export type MessageKey = Extract<keyof MessageRegistry, string>;
 
 export const DEFAULT_LOCALE: Locale = 'zh-CN';
 
