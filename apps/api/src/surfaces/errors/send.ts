@@ -44,16 +44,14 @@ export function answerClientError(error: { code?: string }, socket: Socket): voi
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? ([431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE'] as const)
         : ([400, 'Bad Request', 'MALFORMED_HTTP'] as const);
-  const rendered = renderRestError(describeError(new AppError('INVALID_REQUEST', { message: key }), 'zh-CN'), newRequestId());
+  const requestId = newRequestId();
+  const rendered = renderRestError(describeError(new AppError('INVALID_REQUEST', { message: key }), 'zh-CN'), requestId);
   const body = JSON.stringify(rendered.body);
-  const headers = {
-    ...rendered.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(body)),
-  };
   if (socket.writable) {
-    const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\n${lines.join('')}connection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }
