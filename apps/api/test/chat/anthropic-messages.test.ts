@@ -472,9 +472,11 @@ describe('POST /v1/messages errors and authentication', () => {
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
     const failure = error as InstanceType<typeof Anthropic.AuthenticationError>;
     expect(failure.status).toBe(401);
+    // As Anthropic's own API does, the body carries the request id of the X-Request-Id header.
     expect(failure.error).toEqual({
       type: 'error',
       error: { type: 'authentication_error', message: 'The API key is invalid or has been revoked' },
+      request_id: failure.headers?.get('x-request-id'),
     });
     expect(failure.headers?.get('x-request-id')).toBeTruthy();
   });
