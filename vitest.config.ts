@@ -7,6 +7,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**', 'apps/dashboard/**'],
     testTimeout: 30_000,
     hookTimeout: 90_000,
+    setupFiles: ['./vitest.setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],
