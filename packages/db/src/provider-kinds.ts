@@ -1,5 +1,5 @@
 // The provider kinds the platform can route model calls to: the single source for the database
-// type, the CHECK constraint (migration 0011), the API's zod enum and the adapter registry
+// type, the CHECK constraint (kept in step at every migrate, see migrate.ts), the API's zod enum and the adapter registry
 // (packages/api/src/inference/adapters/index.ts). It lives here because packages/db must not
 // import packages/api.
 export const PROVIDER_KINDS = ['openai-compatible', 'demo-echo', 'anthropic', 'gemini'] as const;

@@ -1,9 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import { providerKindCheckList } from '../provider-kinds.js';
 
-// Issue 13: one inference layer. The kinds CHECK is built from PROVIDER_KINDS (the one list); a
-// kind added to the list later needs a new migration repeating these two statements, so that
-// existing databases learn it too. Providers carry kind-specific options; models may price cached
+// Issue 13: one inference layer. The kinds CHECK is built from PROVIDER_KINDS (the one list);
+// when the list changes later, migrateToLatest re-creates it (syncProviderKindCheck), so a new kind
+// needs no migration of its own. Providers carry kind-specific options; models may price cached
 // input tokens apart; usage records keep the cached tokens and any cost the wallet could not cover.
 
 export async function up(db: Kysely<unknown>): Promise<void> {
