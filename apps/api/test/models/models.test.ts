@@ -412,7 +412,7 @@ describe('resolveModelForCall', () => {
       ownerId: alice.id,
       visibility: 'public',
       status: 'active',
-      pricing: { inputNanoPerToken: 2_000n, outputNanoPerToken: 4_000n },
+      pricing: { inputNanoPerToken: 2_000n, outputNanoPerToken: 4_000n, cachedInputNanoPerToken: null },
       contextWindow: 8_192,
       maxOutputTokens: 256,
       defaultParameters: { temperature: 0.3 },
