@@ -32,6 +32,7 @@ export const MOCK_BEHAVIORS = [
   'bad-json',
   'stream-error',
   'overcount',
+  'cached',
 ] as const;
 export type MockBehavior = (typeof MOCK_BEHAVIORS)[number];
 
@@ -197,6 +198,11 @@ export function mockReplyPieces(messages: readonly ChatMessage[]): string[] {
   return mockReply(messages).split(/(?<=\s)(?=\S)/);
 }
 
+/** Of a prompt, the tokens `cached` reports as read from the prompt cache (prompt_tokens_details.cached_tokens). */
+export function mockCachedTokens(promptTokens: number): number {
+  return Math.floor(promptTokens / 2);
+}
+
 /** The usage the mock reports for these messages. */
 export function mockUsage(messages: readonly ChatMessage[]): { prompt_tokens: number; completion_tokens: number } {
   return { prompt_tokens: countPromptTokens(messages), completion_tokens: countTextTokens(mockReply(messages)) };
@@ -306,7 +312,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
 
     const toolCall = mockToolCall(body);
     const reply = toolCall ? '' : mockReply(messages);
-    const usage = toolCall
+    const usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens: number } } = toolCall
       ? { prompt_tokens: countPromptTokens(messages), completion_tokens: countTextTokens(toolCall.name + toolCall.arguments) }
       : mockUsage(messages);
     // 'overcount' reports far more tokens than anyone could estimate, like a tokenizer that counts more.
@@ -314,6 +320,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       usage.prompt_tokens = usage.prompt_tokens * 20 + 5_000;
       usage.completion_tokens = usage.completion_tokens * 20 + 5_000;
     }
+    // 'cached' reports part of the prompt as read from the prompt cache, as OpenAI does on a cache hit.
+    if (behavior === 'cached') usage.prompt_tokens_details = { cached_tokens: mockCachedTokens(usage.prompt_tokens) };
     const id = `chatcmpl-mock-${requests.length}`;
     const created = 1_700_000_000;
 

@@ -154,3 +154,36 @@ describe('GET /usage', () => {
     });
   });
 });
+
+describe('GET /usage: cached input tokens', () => {
+  it('shows cached_input_tokens on a record whose call read some from a prompt cache, and not on one that did not', async () => {
+    const reader = await signUp(api);
+    for (const cachedInputTokens of [0, 60]) {
+      const reservation = await reserveFunds(db, { userId: reader.id, amountNano: UNIT / 100n, modelId: 'model_cache' });
+      await settleReservation(db, {
+        reservationId: reservation!.reservationId,
+        actualCostNano: UNIT / 100n,
+        usage: {
+          userId: reader.id,
+          modelId: 'model_cache',
+          inputTokens: 100,
+          cachedInputTokens,
+          outputTokens: 10,
+          latencyMs: 5,
+          status: 'success',
+        },
+      });
+      await db
+        .updateTable('usage_records')
+        .set({ created_at: cachedInputTokens === 0 ? '2024-02-01T00:00:00Z' : '2024-02-02T00:00:00Z' })
+        .where('reservation_id', '=', reservation!.reservationId)
+        .execute();
+    }
+    const res = await api.get('/api/v1/usage', reader.token);
+    expect(res.status).toBe(200);
+    const [cached, plain] = res.body.data as Record<string, unknown>[];
+    expect(cached).toMatchObject({ model_id: 'model_cache', input_tokens: 100, cached_input_tokens: 60, output_tokens: 10 });
+    expect(plain).toMatchObject({ model_id: 'model_cache', input_tokens: 100, output_tokens: 10 });
+    expect(plain).not.toHaveProperty('cached_input_tokens');
+  });
+});

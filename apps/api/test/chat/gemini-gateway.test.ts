@@ -27,7 +27,7 @@ let adminToken: string;
 let model: { id: string; name: string };
 let cachedModel: { id: string; name: string };
 
-async function geminiModel(mock: GeminiMock): Promise<{ id: string; name: string }> {
+async function geminiModel(mock: GeminiMock, pricing: Record<string, unknown> = {}): Promise<{ id: string; name: string }> {
   const provider = await api.post(
     '/api/v1/providers',
     {
@@ -47,7 +47,7 @@ async function geminiModel(mock: GeminiMock): Promise<{ id: string; name: string
       description: 'a model served by Gemini',
       category: 'text',
       visibility: 'public',
-      pricing: { input_tokens: 0.000002, output_tokens: 0.000004 },
+      pricing: { input_tokens: 0.000002, output_tokens: 0.000004, ...pricing },
       context_window: 8_192,
       config: { max_tokens: 256 },
       routes: [{ provider_id: provider.body.id, upstream_model: 'gemini-test' }],
@@ -74,13 +74,8 @@ beforeAll(async () => {
   await setRole(server, admin.id, 'admin');
   adminToken = admin.token;
   model = await geminiModel(gemini);
-  cachedModel = await geminiModel(cachedGemini);
-  // The cached-input price has no REST field yet; the column is the model's own.
-  await server.server.platform.db
-    .updateTable('models')
-    .set({ cached_input_nano_per_token: CACHED_NANO })
-    .where('id', '=', cachedModel.id)
-    .execute();
+  // 0.0000005 per cached input token: CACHED_NANO.
+  cachedModel = await geminiModel(cachedGemini, { cached_input_tokens: 0.0000005 });
 });
 
 afterAll(async () => {

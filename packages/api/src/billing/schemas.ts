@@ -61,6 +61,11 @@ export const UsageRecord = z
     provider_id: z.string().nullable(),
     conversation_id: z.string().nullable(),
     input_tokens: z.number().int(),
+    cached_input_tokens: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'Of input_tokens, those read from the prompt cache; present only when there were some' }),
     output_tokens: z.number().int(),
     cost: Amount,
     latency_ms: z.number().int(),

@@ -27,6 +27,8 @@ function toUsageRecord(row: UsageRecord) {
     provider_id: row.provider_id,
     conversation_id: row.conversation_id,
     input_tokens: row.input_tokens,
+    // Only when there were some, so that other records read exactly as before the field existed.
+    ...(row.cached_input_tokens > 0 ? { cached_input_tokens: row.cached_input_tokens } : {}),
     output_tokens: row.output_tokens,
     cost: nanoToAmount(row.cost_nano),
     latency_ms: row.latency_ms,

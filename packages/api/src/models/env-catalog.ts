@@ -5,7 +5,7 @@ import type { Platform } from '../core/platform.js';
 import { CreateProviderInput } from '../providers/schemas.js';
 import { providerEncryptionKey } from '../providers/secrets.js';
 import { upsertProviderByName } from '../providers/service.js';
-import { ModelCategory, ModelName, ModelParameters, ModelStatus, ModelVisibility, PricingInput, RouteInput } from './schemas.js';
+import { ModelCategory, ModelName, ModelParameters, ModelStatus, ModelVisibility, ModelPricingInput, RouteInput } from './schemas.js';
 import { ensureSystemOwner } from './seed.js';
 
 // MAAS_PROVIDERS: a JSON array of providers, each with optional models routed to it. Applied at
@@ -24,7 +24,7 @@ const EnvModel = z
     version: z.string().trim().min(1).max(32).optional(),
     visibility: ModelVisibility.optional(),
     status: ModelStatus.optional(),
-    pricing: PricingInput.optional(),
+    pricing: ModelPricingInput.optional(),
     context_window: z.number().int().min(1).max(10_000_000).optional(),
     config: ModelParameters.optional(),
     /** Defaults to the model's name. */
@@ -65,7 +65,11 @@ async function upsertEnvModel(platform: Platform, ownerId: string, providerId: s
     ...(model.status !== undefined ? { status: model.status } : {}),
     ...(model.config !== undefined ? { parameters: JSON.stringify(model.config) } : {}),
     ...(model.pricing !== undefined
-      ? { input_nano_per_token: model.pricing.input_tokens, output_nano_per_token: model.pricing.output_tokens }
+      ? {
+          input_nano_per_token: model.pricing.input_tokens,
+          output_nano_per_token: model.pricing.output_tokens,
+          cached_input_nano_per_token: model.pricing.cached_input_tokens ?? null,
+        }
       : {}),
     ...(model.context_window !== undefined ? { context_window: model.context_window } : {}),
   };

@@ -20,4 +20,25 @@ export const Pricing = z
     input_tokens: Amount.meta({ description: 'Price per input token in currency units' }),
     output_tokens: Amount.meta({ description: 'Price per output token in currency units' }),
   })
-  .meta({ id: 'ModelPricing' });
+  .meta({ id: 'TokenPricing' });
+
+// A model may price input tokens read from the provider's prompt cache apart (issue 13 part 5); the
+// provider floor has no such price, so these two extend the shared shapes rather than change them.
+
+const CACHED_INPUT_PRICE =
+  'Price per input token read from the prompt cache (OpenAI cached_tokens, Anthropic cache_read_input_tokens, Gemini cachedContentTokenCount); tokens written to a cache bill at input_tokens.';
+
+export const ModelPricingInput = PricingInput.extend({
+  cached_input_tokens: TokenPrice.nullable()
+    .optional()
+    .meta({
+      description: `${CACHED_INPUT_PRICE} Absent or null: cached tokens bill at input_tokens. Pricing is replaced as a whole, so a PATCH of pricing without it removes it. Unless you are an admin it may not be below the input floor (min_price.input_tokens) of a provider the model routes to.`,
+      example: 0.0000075,
+    }),
+}).strict();
+
+export const ModelPricing = Pricing.extend({
+  cached_input_tokens: Amount.optional().meta({
+    description: `${CACHED_INPUT_PRICE} Present only when the model sets one; absent, cached tokens bill at input_tokens.`,
+  }),
+}).meta({ id: 'ModelPricing' });

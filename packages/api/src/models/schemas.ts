@@ -4,7 +4,7 @@ import { FileId } from '../files/schemas.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 import { ProviderId } from '../providers/schemas.js';
-import { Pricing, PricingInput, TokenPrice } from './pricing.js';
+import { ModelPricing, ModelPricingInput, Pricing, PricingInput, TokenPrice } from './pricing.js';
 
 export const MODEL_ID_PATTERN = idPattern('model');
 export const ModelId = IdOf('model');
@@ -41,7 +41,7 @@ export const ModelParameters = z
   .strict()
   .meta({ id: 'ModelParameters' });
 
-export { Pricing, PricingInput, TokenPrice };
+export { ModelPricing, ModelPricingInput, Pricing, PricingInput, TokenPrice };
 
 export const RouteInput = z
   .object({
@@ -92,7 +92,7 @@ export const Model = z
 
 export const ModelDetail = Model.extend({
   parameters: ModelParameters,
-  pricing: Pricing,
+  pricing: ModelPricing,
   context_window: z.number().int(),
   model_file: z.string().nullable(),
   routes: z.array(ModelRoute).optional().meta({ description: 'Only for the owner and admins' }),
@@ -115,7 +115,7 @@ const ModelFields = z.object({
   config: ModelParameters,
   version: z.string().trim().min(1).max(32),
   visibility: ModelVisibility,
-  pricing: PricingInput,
+  pricing: ModelPricingInput,
   context_window: z.number().int().min(1).max(10_000_000),
   routes: Routes,
 });
@@ -126,7 +126,7 @@ export const CreateModelInput = ModelFields.extend({
   config: ModelFields.shape.config.default({}),
   version: ModelFields.shape.version.default('1.0'),
   visibility: ModelVisibility.default('private'),
-  pricing: PricingInput.optional(),
+  pricing: ModelPricingInput.optional(),
   context_window: ModelFields.shape.context_window.default(4096),
   routes: Routes.default([]),
 }).strict();

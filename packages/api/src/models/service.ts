@@ -12,7 +12,7 @@ import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
-import type { CreateModelInput, ListModelsInput, RouteInput, UpdateModelInput } from './schemas.js';
+import type { CreateModelInput, ListModelsInput, ModelPricingInput, RouteInput, UpdateModelInput } from './schemas.js';
 
 type RouteSpec = z.infer<typeof RouteInput>;
 
@@ -44,7 +44,12 @@ function toModelDetail(row: Model, routes: ModelRoute[] | null) {
   return {
     ...toModel(row),
     parameters: row.parameters,
-    pricing: { input_tokens: nanoToAmount(row.input_nano_per_token), output_tokens: nanoToAmount(row.output_nano_per_token) },
+    pricing: {
+      input_tokens: nanoToAmount(row.input_nano_per_token),
+      output_tokens: nanoToAmount(row.output_nano_per_token),
+      // Only when set, so that a model without one answers exactly as before the field existed.
+      ...(row.cached_input_nano_per_token === null ? {} : { cached_input_tokens: nanoToAmount(row.cached_input_nano_per_token) }),
+    },
     context_window: row.context_window,
     model_file: row.model_file_id,
     ...(routes ? { routes: routes.map(toRoute) } : {}),
@@ -154,13 +159,31 @@ async function currentRouteFloors(db: Kysely<Database>, modelId: string): Promis
     .execute();
 }
 
+/** A model's prices in nano-units; `cached` null means cached input tokens bill at `input`. */
+interface PriceSpec {
+  input: bigint;
+  output: bigint;
+  cached: bigint | null;
+}
+
+function priceSpecOf(pricing: z.infer<typeof ModelPricingInput> | undefined): PriceSpec {
+  return { input: pricing?.input_tokens ?? 0n, output: pricing?.output_tokens ?? 0n, cached: pricing?.cached_input_tokens ?? null };
+}
+
 /**
  * Providers call upstreams with the platform's keys, so only an admin may price a model routed to
- * one below the provider's floor; anyone else would sell the platform's calls below cost.
+ * one below the provider's floor; anyone else would sell the platform's calls below cost. A cached
+ * input price is held to the input floor: the floor has no cached price of its own, so it is the
+ * least the platform knows it may charge for any input token.
  */
-function assertPricedAtFloors(actor: Actor, pricing: { input: bigint; output: bigint }, providers: readonly ProviderFloor[]): void {
+function assertPricedAtFloors(actor: Actor, pricing: PriceSpec, providers: readonly ProviderFloor[]): void {
   if (isAdmin(actor)) return;
-  const below = providers.filter((p) => pricing.input < p.min_input_nano_per_token || pricing.output < p.min_output_nano_per_token);
+  const below = providers.filter(
+    (p) =>
+      pricing.input < p.min_input_nano_per_token ||
+      pricing.output < p.min_output_nano_per_token ||
+      (pricing.cached !== null && pricing.cached < p.min_input_nano_per_token),
+  );
   if (below.length === 0) return;
   let input = 0n;
   let output = 0n;
@@ -215,7 +238,8 @@ function parametersJson(config: ModelParametersJson): string {
 export async function createModel(platform: Platform, actor: Actor, input: z.infer<typeof CreateModelInput>) {
   const { db } = platform;
   const [providers] = await Promise.all([assertRoutesValid(db, input.routes), assertOwnFile(db, actor, input.model_file)]);
-  assertPricedAtFloors(actor, { input: input.pricing?.input_tokens ?? 0n, output: input.pricing?.output_tokens ?? 0n }, providers);
+  const pricing = priceSpecOf(input.pricing);
+  assertPricedAtFloors(actor, pricing, providers);
   const id = newId('model');
   try {
     const row = await db.transaction().execute(async (trx) => {
@@ -232,8 +256,9 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
           visibility: input.visibility,
           parameters: parametersJson(input.config),
           model_file_id: input.model_file ?? null,
-          input_nano_per_token: input.pricing?.input_tokens ?? 0n,
-          output_nano_per_token: input.pricing?.output_tokens ?? 0n,
+          input_nano_per_token: pricing.input,
+          output_nano_per_token: pricing.output,
+          cached_input_nano_per_token: pricing.cached,
           context_window: input.context_window,
         })
         .returningAll()
@@ -257,8 +282,8 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
   ]);
   if (input.routes !== undefined || input.pricing !== undefined) {
     const pricing = input.pricing
-      ? { input: input.pricing.input_tokens, output: input.pricing.output_tokens }
-      : { input: current.input_nano_per_token, output: current.output_nano_per_token };
+      ? priceSpecOf(input.pricing)
+      : { input: current.input_nano_per_token, output: current.output_nano_per_token, cached: current.cached_input_nano_per_token };
     assertPricedAtFloors(actor, pricing, providers ?? (await currentRouteFloors(db, current.id)));
   }
   const changes = {
@@ -270,8 +295,13 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
     ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),
     ...(input.config !== undefined ? { parameters: parametersJson(input.config) } : {}),
     ...(input.model_file !== undefined ? { model_file_id: input.model_file } : {}),
+    // Pricing is replaced as a whole: without cached_input_tokens, cached tokens bill at the input price again.
     ...(input.pricing !== undefined
-      ? { input_nano_per_token: input.pricing.input_tokens, output_nano_per_token: input.pricing.output_tokens }
+      ? {
+          input_nano_per_token: input.pricing.input_tokens,
+          output_nano_per_token: input.pricing.output_tokens,
+          cached_input_nano_per_token: input.pricing.cached_input_tokens ?? null,
+        }
       : {}),
     ...(input.context_window !== undefined ? { context_window: input.context_window } : {}),
   };

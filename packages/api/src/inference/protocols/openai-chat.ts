@@ -528,6 +528,15 @@ export function toOpenAiUsage(usage: Usage): Json {
   return out;
 }
 
+/**
+ * Reasoning text as `reasoning_content`: not OpenAI's own field (it returns none), but the one that
+ * DeepSeek, vLLM and OpenRouter send and their clients read. Signature-only parts carry no text.
+ */
+function reasoningContent(choice: ChatChoice): string | null {
+  const text = (choice.reasoning ?? []).map((part) => part.text).join('');
+  return text === '' ? null : text;
+}
+
 /** A chat.completion body for the client. An upstream OpenAI body is kept as is but for the model name and usage. */
 export function toOpenAiCompletion(result: ChatResult, model: string, usage: Usage): Json {
   if (result.openAi) {
@@ -549,6 +558,8 @@ export function toOpenAiCompletion(result: ChatResult, model: string, usage: Usa
         }));
       }
       message.refusal = choice.refusal ?? null;
+      const reasoning = reasoningContent(choice);
+      if (reasoning !== null) message.reasoning_content = reasoning;
       return { index: choice.index, message, logprobs: choice.logprobs ?? null, finish_reason: choice.finishReason ?? 'stop' };
     }),
     usage: toOpenAiUsage(usage),
@@ -584,6 +595,9 @@ export class OpenAiChunkWriter {
         return this.#chunk(event.index, { content: event.text }, null);
       case 'refusal':
         return this.#chunk(event.index, { refusal: event.text }, null);
+      case 'reasoning':
+        // `reasoning_content`, as in reasoningContent(); a signature-only event has nothing to show.
+        return event.text === '' ? null : this.#chunk(event.index, { reasoning_content: event.text }, null);
       case 'tool-call-start':
         return this.#chunk(
           event.index,
