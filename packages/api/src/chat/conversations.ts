@@ -28,16 +28,18 @@ export async function startConversation(db: Kysely<Database>, userId: string, ap
 }
 
 /**
- * The newest messages that fit the token budget, oldest first. Messages carry their token count,
- * so trimming needs no tokenizer pass over the history.
+ * The newest messages that fit the token budget, oldest first, with the tokens they take. Messages
+ * carry their token count, so trimming needs no tokenizer pass over the history; `framingTokens`
+ * is added per message for the chat template around it.
  */
 export async function loadHistory(
   db: Kysely<Database>,
   conversationId: string,
   tokenBudget: number,
+  framingTokens = 0,
   maxMessages = 200,
-): Promise<Message[]> {
-  if (tokenBudget <= 0) return [];
+): Promise<{ messages: Message[]; tokens: number }> {
+  if (tokenBudget <= 0) return { messages: [], tokens: 0 };
   const rows = await db
     .selectFrom('messages')
     .select(['role', 'content', 'tokens'])
@@ -49,11 +51,12 @@ export async function loadHistory(
   const kept: Message[] = [];
   let used = 0;
   for (const row of rows) {
-    if (used + row.tokens > tokenBudget) break;
-    used += row.tokens;
+    const cost = row.tokens + framingTokens;
+    if (used + cost > tokenBudget) break;
+    used += cost;
     kept.push({ role: row.role === 'assistant' ? 'assistant' : 'user', content: [{ type: 'text', text: row.content }] });
   }
-  return kept.reverse();
+  return { messages: kept.reverse(), tokens: used };
 }
 
 /** Appends the user's message and the reply in one statement and bumps the conversation. */
