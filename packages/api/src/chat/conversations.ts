@@ -18,11 +18,12 @@ export async function findOwnConversation(db: Kysely<Database>, userId: string, 
   return conversation;
 }
 
-export async function startConversation(db: Kysely<Database>, userId: string, appId: string, firstMessage: string) {
+/** `id` is chosen by the caller, so the call's reservation can name the conversation before it exists. */
+export async function startConversation(db: Kysely<Database>, id: string, userId: string, appId: string, firstMessage: string) {
   const title = firstMessage.replace(/\s+/g, ' ').trim().slice(0, 80) || null;
   return db
     .insertInto('conversations')
-    .values({ id: newId('conv'), user_id: userId, app_id: appId, title, message_count: 0 })
+    .values({ id, user_id: userId, app_id: appId, title, message_count: 0 })
     .returningAll()
     .executeTakeFirstOrThrow();
 }

@@ -6,7 +6,14 @@ import { newId } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
-import { type CallOutcome, completeChatCall, type PreparedChatCall, prepareChatCall, streamChatCall } from '../inference/engine.js';
+import {
+  abandonChatCall,
+  type CallOutcome,
+  completeChatCall,
+  type PreparedChatCall,
+  prepareChatCall,
+  streamChatCall,
+} from '../inference/engine.js';
 import { countTextTokens } from '../inference/token-count.js';
 import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
 import { type ModelForCall, resolveModelForCall } from '../models/call-resolver.js';
@@ -64,7 +71,10 @@ interface PreparedChat {
   userTokens: number;
 }
 
-/** Builds the prompt (system prompt, trimmed history, new message) and reserves the call's cost. */
+/**
+ * Builds the prompt (system prompt, trimmed history, new message), reserves the call's cost, and
+ * only then starts a new conversation.
+ */
 async function prepareChat(
   platform: Platform,
   ctx: Pick<RequestContext, 'clientSignal' | 'requestId'>,
@@ -74,15 +84,16 @@ async function prepareChat(
 ): Promise<PreparedChat> {
   const app = await getApplicationForChat(platform, input.app_id, actor);
   const { model } = await resolveModelForCall(platform, app.model_id, actor);
-  const conversation = input.conversation_id
-    ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id)
-    : await startConversation(platform.db, actor.userId, app.id, input.message);
+  // Only read here: a new conversation is written after the rate limit and the funds said yes, so a
+  // refused call (429, 402) leaves no row behind (issue 17).
+  const existing = input.conversation_id ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id) : null;
+  const conversationId = existing?.id ?? newId('conv');
 
   const systemPrompt = app.config.system_prompt ?? '';
   const userTokens = countTextTokens(input.message);
   const budget = replyBudget(model, app.config.max_tokens, userTokens + countTextTokens(systemPrompt));
-  const { messages: history, tokens: historyTokens } = input.conversation_id
-    ? await loadHistory(platform.db, conversation.id, budget.historyBudget, budget.framingPerMessage)
+  const { messages: history, tokens: historyTokens } = existing
+    ? await loadHistory(platform.db, existing.id, budget.historyBudget, budget.framingPerMessage)
     : { messages: [], tokens: 0 };
   const maxOutput = budget.maxOutput(historyTokens);
 
@@ -101,11 +112,19 @@ async function prepareChat(
     request,
     stream,
     appId: app.id,
-    conversationId: conversation.id,
+    conversationId,
     signal: ctx.clientSignal(),
     requestId: ctx.requestId,
   });
-  return { call, conversationId: conversation.id, userTokens };
+  if (!existing) {
+    try {
+      await startConversation(platform.db, conversationId, actor.userId, app.id, input.message);
+    } catch (error) {
+      abandonChatCall(platform, { ...call, input: { ...call.input, conversationId: null } }, error);
+      throw error;
+    }
+  }
+  return { call, conversationId, userTokens };
 }
 
 async function recordExchange(platform: Platform, chat: PreparedChat, message: string, responseId: string, outcome: CallOutcome) {
