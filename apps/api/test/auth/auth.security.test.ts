@@ -25,19 +25,24 @@ interface ForgeOptions {
   exp?: number;
   issuer?: string;
   audience?: string;
+  /** Registered claims to leave out of the payload. */
+  omit?: readonly RegisteredClaim[];
 }
+
+type RegisteredClaim = 'exp' | 'iat' | 'iss' | 'aud';
 
 /** Signs a token exactly as the server does unless an option says otherwise. */
 function forge(options: ForgeOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ role: options.role ?? 'user', sid: options.sid })
+  const omitted = new Set(options.omit ?? []);
+  const jwt = new SignJWT({ role: options.role ?? 'user', sid: options.sid })
     .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
-    .setSubject(options.sub)
-    .setIssuer(options.issuer ?? ISSUER)
-    .setAudience(options.audience ?? AUDIENCE)
-    .setIssuedAt(options.iat ?? now)
-    .setExpirationTime(options.exp ?? now + 3600)
-    .sign(options.key ?? KEY);
+    .setSubject(options.sub);
+  if (!omitted.has('iss')) jwt.setIssuer(options.issuer ?? ISSUER);
+  if (!omitted.has('aud')) jwt.setAudience(options.audience ?? AUDIENCE);
+  if (!omitted.has('iat')) jwt.setIssuedAt(options.iat ?? now);
+  if (!omitted.has('exp')) jwt.setExpirationTime(options.exp ?? now + 3600);
+  return jwt.sign(options.key ?? KEY);
 }
 
 function claimsOf(token: string) {
@@ -112,6 +117,13 @@ describe('access token verification', () => {
       401,
       'UNAUTHORIZED',
     );
+  });
+
+  it.each(['exp', 'iat', 'iss', 'aud'] as const)('refuses a token signed with the real key but without `%s`', async (claim) => {
+    const user = await signUp(api);
+    const token = await forge({ ...claimsOf(user.token), omit: [claim] });
+    expect(decodeJwt(token)).not.toHaveProperty(claim);
+    expectEnvelope(await api.get('/api/v1/users/profile', token), 401, 'UNAUTHORIZED');
   });
 
   it('refuses a validly signed token that binds one user to another user’s session', async () => {

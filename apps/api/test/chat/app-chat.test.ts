@@ -176,6 +176,81 @@ describe('POST /api/v1/applications/{app_id}/chat', () => {
     expect(world.upstream.requests.length).toBe(upstreamCalls);
   });
 
+  describe('a model with the default context window (4096) and no max_tokens', () => {
+    const CONTEXT_WINDOW = 4096;
+    let defaultModelId: string;
+
+    beforeAll(async () => {
+      const provider = await createMockProvider(world);
+      // No context_window and no config: the defaults a model gets when created with neither.
+      const model = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }], {
+        context_window: undefined,
+        config: undefined,
+      });
+      const shown = await world.api.get(`/api/v1/models/${model.id}`, world.admin.token);
+      expect(shown.body.context_window).toBe(CONTEXT_WINDOW);
+      defaultModelId = model.id;
+    });
+
+    /** The reply budget the upstream was asked for, and the prompt it came with, fit the window. */
+    function expectReplyWithinWindow(minimum: number) {
+      const body = world.upstream.requests.at(-1)?.body;
+      const maxTokens = Number(body?.max_tokens);
+      expect(maxTokens).toBeGreaterThanOrEqual(minimum);
+      expect(mockUsage(lastUpstreamMessages()).prompt_tokens + maxTokens).toBeLessThanOrEqual(CONTEXT_WINDOW);
+    }
+
+    it('answers a short message in an application without max_tokens, asking for a reply that fits the window', async () => {
+      const user = await signUp(world.api);
+      const app = await createApp(world.api, user.token, defaultModelId, { max_tokens: undefined });
+      const res = await world.api.post(`/api/v1/applications/${app.id}/chat`, { message: 'hello' }, user.token);
+      expect(res.status).toBe(200);
+      expect(res.body.message).toBe(mockReply(lastUpstreamMessages()));
+      expectReplyWithinWindow(CONTEXT_WINDOW / 4);
+
+      const streamed = await fetch(`${world.server.url}/api/v1/applications/${app.id}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({ message: 'hello again', stream: true }),
+      });
+      expect(streamed.status).toBe(200);
+      expect((await readEvents(streamed)).at(-1)).toMatchObject({ type: 'done' });
+      expectReplyWithinWindow(CONTEXT_WINDOW / 4);
+    });
+
+    it('keeps the history of a continued conversation and still leaves the reply room', async () => {
+      const user = await signUp(world.api);
+      const app = await createApp(world.api, user.token, defaultModelId, { max_tokens: undefined });
+      const first = await world.api.post(`/api/v1/applications/${app.id}/chat`, { message: 'first question' }, user.token);
+      expect(first.status).toBe(200);
+      const second = await world.api.post(
+        `/api/v1/applications/${app.id}/chat`,
+        { message: 'second question', conversation_id: first.body.conversation_id },
+        user.token,
+      );
+      expect(second.status).toBe(200);
+      expect(lastUpstreamMessages().map((m) => m.content)).toEqual([
+        'You are a test assistant.',
+        'first question',
+        first.body.message,
+        'second question',
+      ]);
+      expectReplyWithinWindow(CONTEXT_WINDOW / 4);
+    });
+
+    it('still refuses, with 400, a message that does not fit the window itself', async () => {
+      const user = await signUp(world.api);
+      const app = await createApp(world.api, user.token, defaultModelId, { max_tokens: undefined });
+      const upstreamCalls = world.upstream.requests.length;
+      const res = await world.api.post(`/api/v1/applications/${app.id}/chat`, { message: 'hello '.repeat(5_000) }, user.token, {
+        'accept-language': 'en',
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('INVALID_REQUEST');
+      expect(world.upstream.requests.length).toBe(upstreamCalls);
+    });
+  });
+
   it('validates input with a 400 envelope', async () => {
     const user = await signUp(world.api);
     const app = await createApp(world.api, user.token, modelId);

@@ -124,6 +124,25 @@ describe('POST /api/v1/files', () => {
     expect(res.body.content_type).toBe('application/octet-stream');
   });
 
+  it('drops bidi overrides, isolates, marks and C0/C1 controls from the filename', async () => {
+    // "invoice\u202Efdp.exe" shows as "invoiceexe.pdf" in a right-to-left-aware renderer.
+    const spoof = await upload(server.url, alice.token, 'x', 'invoice\u202Efdp.exe');
+    expect(spoof.status).toBe(201);
+    expect(spoof.body.filename).toBe('invoicefdp.exe');
+    const mixed = 'a\u202Ab\u202Bc\u202Cd\u202De\u2066f\u2067g\u2068h\u2069i\u200Ej\u200Fk\u0085l\u009Bm\u0007n\u007Fo.txt';
+    const res = await upload(server.url, alice.token, 'x', mixed);
+    expect(res.status).toBe(201);
+    expect(res.body.filename).toBe('abcdefghijklmno.txt');
+    const row = await server.server.platform.db
+      .selectFrom('files')
+      .select('filename')
+      .where('id', '=', res.body.id)
+      .executeTakeFirstOrThrow();
+    expect(row.filename).toBe('abcdefghijklmno.txt');
+    // Letters outside ASCII are names, not controls: they stay.
+    expect((await upload(server.url, alice.token, 'x', 'отчёт_報告.pdf')).body.filename).toBe('отчёт_報告.pdf');
+  });
+
   it('does not parse multipart anywhere else', async () => {
     const form = new FormData();
     form.append('name', 'x');

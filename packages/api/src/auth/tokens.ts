@@ -7,6 +7,9 @@ const ISSUER = 'maas-platform';
 const AUDIENCE = 'maas-api';
 // Pinned: a token that names any other algorithm (including "none") is refused by jose.
 const ALGORITHM = 'HS256';
+// jose only checks a claim that is present; without this list a token signed with the real key but
+// carrying no `exp` would never expire (issue 17).
+const REQUIRED_CLAIMS = ['exp', 'iat', 'iss', 'aud'];
 
 export interface AccessClaims {
   userId: string;
@@ -28,7 +31,12 @@ export async function signAccessToken(key: Uint8Array, claims: AccessClaims, ttl
 /** Returns the claims of a valid token, or null for anything forged, expired or malformed. */
 export async function verifyAccessToken(key: Uint8Array, token: string): Promise<AccessClaims | null> {
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: [ALGORITHM], issuer: ISSUER, audience: AUDIENCE });
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [ALGORITHM],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      requiredClaims: REQUIRED_CLAIMS,
+    });
     const { sub, sid, role } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string') return null;
     if (role !== 'user' && role !== 'developer' && role !== 'admin') return null;

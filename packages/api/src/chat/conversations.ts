@@ -18,26 +18,29 @@ export async function findOwnConversation(db: Kysely<Database>, userId: string, 
   return conversation;
 }
 
-export async function startConversation(db: Kysely<Database>, userId: string, appId: string, firstMessage: string) {
+/** `id` is chosen by the caller, so the call's reservation can name the conversation before it exists. */
+export async function startConversation(db: Kysely<Database>, id: string, userId: string, appId: string, firstMessage: string) {
   const title = firstMessage.replace(/\s+/g, ' ').trim().slice(0, 80) || null;
   return db
     .insertInto('conversations')
-    .values({ id: newId('conv'), user_id: userId, app_id: appId, title, message_count: 0 })
+    .values({ id, user_id: userId, app_id: appId, title, message_count: 0 })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
 /**
- * The newest messages that fit the token budget, oldest first. Messages carry their token count,
- * so trimming needs no tokenizer pass over the history.
+ * The newest messages that fit the token budget, oldest first, with the tokens they take. Messages
+ * carry their token count, so trimming needs no tokenizer pass over the history; `framingTokens`
+ * is added per message for the chat template around it.
  */
 export async function loadHistory(
   db: Kysely<Database>,
   conversationId: string,
   tokenBudget: number,
+  framingTokens = 0,
   maxMessages = 200,
-): Promise<Message[]> {
-  if (tokenBudget <= 0) return [];
+): Promise<{ messages: Message[]; tokens: number }> {
+  if (tokenBudget <= 0) return { messages: [], tokens: 0 };
   const rows = await db
     .selectFrom('messages')
     .select(['role', 'content', 'tokens'])
@@ -49,11 +52,12 @@ export async function loadHistory(
   const kept: Message[] = [];
   let used = 0;
   for (const row of rows) {
-    if (used + row.tokens > tokenBudget) break;
-    used += row.tokens;
+    const cost = row.tokens + framingTokens;
+    if (used + cost > tokenBudget) break;
+    used += cost;
     kept.push({ role: row.role === 'assistant' ? 'assistant' : 'user', content: [{ type: 'text', text: row.content }] });
   }
-  return kept.reverse();
+  return { messages: kept.reverse(), tokens: used };
 }
 
 /** Appends the user's message and the reply in one statement and bumps the conversation. */

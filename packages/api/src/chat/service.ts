@@ -6,15 +6,64 @@ import { newId } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
-import { type CallOutcome, completeChatCall, type PreparedChatCall, prepareChatCall, streamChatCall } from '../inference/engine.js';
+import {
+  abandonChatCall,
+  type CallOutcome,
+  completeChatCall,
+  type PreparedChatCall,
+  prepareChatCall,
+  streamChatCall,
+} from '../inference/engine.js';
 import { countTextTokens } from '../inference/token-count.js';
 import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
-import { resolveModelForCall } from '../models/call-resolver.js';
+import { type ModelForCall, resolveModelForCall } from '../models/call-resolver.js';
 import { appendExchange, findOwnConversation, loadHistory, startConversation } from './conversations.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
 import { renderChatStreamError } from './stream-events.js';
 
 type ChatRequest = z.infer<typeof ChatInput>;
+
+// Token counts here are o200k estimates of the text; the framing allowance covers the chat template
+// (role markers, separators) an upstream adds around each message, so a reply sized to the rest of
+// the window does not push a strict upstream past its context length.
+const FRAMING_TOKENS_FIXED = 16;
+const FRAMING_TOKENS_PER_MESSAGE = 8;
+/** With no max_tokens set, the reply gets at least this much room (or the model's cap if lower). */
+const MIN_DEFAULT_REPLY_TOKENS = 64;
+
+interface ReplyBudget {
+  /** Tokens the history may take. */
+  historyBudget: number;
+  framingPerMessage: number;
+  /** The reply's max tokens once the history is known. */
+  maxOutput: (historyTokens: number) => number;
+}
+
+/**
+ * How the context window is shared between history and reply. An app's max_tokens is reserved
+ * whole, as asked. Without one, the reply is not the model's whole output cap (which on a default
+ * model is the whole 4096-token window, refusing even "hello", issue 17): the history may use the
+ * window but a quarter (or the model's cap), and the reply gets all that is left up to the cap.
+ * Only a prompt that leaves no room for a minimal reply is refused.
+ */
+function replyBudget(model: ModelForCall['model'], appMaxTokens: number | undefined, promptTokens: number): ReplyBudget {
+  const tooLong = () => new AppError('INVALID_REQUEST', { message: 'MESSAGE_TOO_LONG_FOR_MODEL' });
+  if (appMaxTokens !== undefined) {
+    const maxOutput = Math.min(appMaxTokens, model.maxOutputTokens);
+    const historyBudget = model.contextWindow - maxOutput - promptTokens;
+    if (historyBudget < 0) throw tooLong();
+    return { historyBudget, framingPerMessage: 0, maxOutput: () => maxOutput };
+  }
+  const room = model.contextWindow - promptTokens - FRAMING_TOKENS_FIXED - 2 * FRAMING_TOKENS_PER_MESSAGE;
+  const floor = Math.min(MIN_DEFAULT_REPLY_TOKENS, model.maxOutputTokens);
+  if (room < floor) throw tooLong();
+  const kept = Math.min(model.maxOutputTokens, Math.max(floor, Math.floor(model.contextWindow / 4)));
+  return {
+    historyBudget: room - kept,
+    framingPerMessage: FRAMING_TOKENS_PER_MESSAGE,
+    maxOutput: (historyTokens) => Math.min(model.maxOutputTokens, room - historyTokens),
+  };
+}
 
 interface PreparedChat {
   call: PreparedChatCall;
@@ -22,7 +71,10 @@ interface PreparedChat {
   userTokens: number;
 }
 
-/** Builds the prompt (system prompt, trimmed history, new message) and reserves the call's cost. */
+/**
+ * Builds the prompt (system prompt, trimmed history, new message), reserves the call's cost, and
+ * only then starts a new conversation.
+ */
 async function prepareChat(
   platform: Platform,
   ctx: Pick<RequestContext, 'clientSignal' | 'requestId'>,
@@ -32,16 +84,18 @@ async function prepareChat(
 ): Promise<PreparedChat> {
   const app = await getApplicationForChat(platform, input.app_id, actor);
   const { model } = await resolveModelForCall(platform, app.model_id, actor);
-  const conversation = input.conversation_id
-    ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id)
-    : await startConversation(platform.db, actor.userId, app.id, input.message);
+  // Only read here: a new conversation is written after the rate limit and the funds said yes, so a
+  // refused call (429, 402) leaves no row behind (issue 17).
+  const existing = input.conversation_id ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id) : null;
+  const conversationId = existing?.id ?? newId('conv');
 
   const systemPrompt = app.config.system_prompt ?? '';
   const userTokens = countTextTokens(input.message);
-  const maxOutput = Math.min(app.config.max_tokens ?? model.maxOutputTokens, model.maxOutputTokens);
-  const historyBudget = model.contextWindow - maxOutput - userTokens - countTextTokens(systemPrompt);
-  if (historyBudget < 0) throw new AppError('INVALID_REQUEST', { message: 'MESSAGE_TOO_LONG_FOR_MODEL' });
-  const history = input.conversation_id ? await loadHistory(platform.db, conversation.id, historyBudget) : [];
+  const budget = replyBudget(model, app.config.max_tokens, userTokens + countTextTokens(systemPrompt));
+  const { messages: history, tokens: historyTokens } = existing
+    ? await loadHistory(platform.db, existing.id, budget.historyBudget, budget.framingPerMessage)
+    : { messages: [], tokens: 0 };
+  const maxOutput = budget.maxOutput(historyTokens);
 
   const messages: Message[] = [
     ...(systemPrompt ? [{ role: 'system' as const, content: [{ type: 'text' as const, text: systemPrompt }] }] : []),
@@ -58,11 +112,19 @@ async function prepareChat(
     request,
     stream,
     appId: app.id,
-    conversationId: conversation.id,
+    conversationId,
     signal: ctx.clientSignal(),
     requestId: ctx.requestId,
   });
-  return { call, conversationId: conversation.id, userTokens };
+  if (!existing) {
+    try {
+      await startConversation(platform.db, conversationId, actor.userId, app.id, input.message);
+    } catch (error) {
+      abandonChatCall(platform, { ...call, input: { ...call.input, conversationId: null } }, error);
+      throw error;
+    }
+  }
+  return { call, conversationId, userTokens };
 }
 
 async function recordExchange(platform: Platform, chat: PreparedChat, message: string, responseId: string, outcome: CallOutcome) {

@@ -34,13 +34,14 @@ export interface Upload {
 
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
+// C0 controls, DEL, C1 controls, the Arabic letter mark, LRM/RLM, LRE..RLO and LRI..PDI.
+const FILENAME_INVISIBLES = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 function cleanFilename(raw: string | undefined): string {
   // Only the last path segment, without control characters: a name is shown, never used as a path.
+  // Bidi marks, embeddings, overrides and isolates go too, so `invoice\u202Efdp.exe` cannot pose as a PDF.
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  const cleaned = base
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim()
-    .slice(0, 255);
+  const cleaned = base.replace(FILENAME_INVISIBLES, '').trim().slice(0, 255);
   return cleaned || 'upload';
 }
 

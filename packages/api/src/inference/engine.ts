@@ -162,6 +162,11 @@ export async function prepareChatCall(platform: Platform, input: ChatCallInput):
   };
 }
 
+/** Gives back the funds of a prepared call that will not be made (the caller failed before it). */
+export function abandonChatCall(platform: Platform, call: PreparedChatCall, error: unknown): void {
+  settleCall(platform, call, failedOutcome(), error instanceof Error ? error.message : String(error));
+}
+
 /** The client-facing error for an upstream failure after all fallbacks. */
 export function upstreamFailure(error: unknown): AppError {
   if (error instanceof AppError) return error;
