@@ -1,15 +1,17 @@
-import { authenticateRequest, completeChatCall, describeError, type Platform, prepareChatCall, streamChatCall } from '@maas/api';
+import { completeChatCall, describeError, type Platform, prepareChatCall, streamChatCall } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
-import { contextFromRequest } from '../request-context.js';
 import {
   AnthropicStreamEncoder,
-  formatSse,
+  frameData,
   MessagesRequest,
+  type SseFrame,
   messageId,
   toAnthropicMessage,
   toChatRequest,
 } from '../surfaces/anthropic-messages.js';
 import { protocolLocale, renderAnthropicError, sendAnthropicError } from '../surfaces/errors/index.js';
+import { callerOf } from './caller.js';
+import { openEventStream } from './sse.js';
 
 /** `POST /v1/messages`: Anthropic's Messages API over platform API keys, to a model on any provider kind. */
 export async function registerAnthropicMessagesRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
@@ -18,10 +20,8 @@ export async function registerAnthropicMessagesRoutes(app: FastifyInstance, plat
 
     scope.post('/v1/messages', { helmet: false }, async (request, reply) => {
       void reply.header('x-content-type-options', 'nosniff');
-      const ctx = contextFromRequest(platform, request, reply);
       try {
-        // The rate-limit hook may have authenticated the caller already.
-        const actor = ctx.actor ?? (await authenticateRequest(ctx));
+        const { ctx, actor } = await callerOf(platform, request, reply);
         const parsed = MessagesRequest.safeParse(request.body);
         if (!parsed.success) return sendAnthropicError(reply, parsed.error);
         const { model, stream = false } = parsed.data;
@@ -40,32 +40,22 @@ export async function registerAnthropicMessagesRoutes(app: FastifyInstance, plat
         }
 
         const streaming = await streamChatCall(platform, call);
-        reply.hijack();
-        const raw = reply.raw;
-        raw.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-          'x-request-id': request.id,
-        });
-        const write = (text: string) => {
-          if (!raw.destroyed) raw.write(text);
-        };
+        const events = openEventStream(reply, request.id);
+        const write = (frame: SseFrame) => events.write(frameData(frame), frame.event);
         const encoder = new AnthropicStreamEncoder(id, model);
         // message_start carries the prompt as counted; message_delta gives the billed usage, which the SDKs take as final.
-        for (const frame of encoder.start(call.countedInputTokens)) write(formatSse(frame));
+        for (const frame of encoder.start(call.countedInputTokens)) write(frame);
         try {
           for await (const event of streaming.events) {
-            for (const frame of encoder.accept(event)) write(formatSse(frame));
+            for (const frame of encoder.accept(event)) write(frame);
           }
           const outcome = await streaming.outcome;
-          for (const frame of encoder.finish(outcome.usage)) write(formatSse(frame));
+          for (const frame of encoder.finish(outcome.usage)) write(frame);
         } catch (error) {
           const { body } = renderAnthropicError(describeError(error, protocolLocale(request)), request.id);
-          write(formatSse({ event: 'error', data: { error: body.error } }));
+          write({ event: 'error', data: { error: body.error } });
         } finally {
-          if (!raw.destroyed) raw.end();
+          events.end();
         }
         return reply;
       } catch (error) {

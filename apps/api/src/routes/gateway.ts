@@ -1,17 +1,10 @@
-import { authenticateRequest, listModelsForGateway, type Platform } from '@maas/api';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { contextFromRequest } from '../request-context.js';
+import { listModelsForGateway, type Platform } from '@maas/api';
+import type { FastifyInstance } from 'fastify';
+import { callerOf } from './caller.js';
 import { protocolLocale, renderOpenAiUnknownEndpoint, sendOpenAiError, sendRendered } from '../surfaces/errors/index.js';
 import { chatCompletions } from '../surfaces/openai-chat.js';
 import { registerResponsesRoute } from './responses.js';
 import { openEventStream } from './sse.js';
-
-/** The caller, as the rate-limit hook already resolved it (authentication runs once per request). */
-async function actorOf(platform: Platform, request: FastifyRequest, reply: FastifyReply) {
-  const ctx = contextFromRequest(platform, request, reply);
-  ctx.actor ??= await authenticateRequest(ctx);
-  return { ctx, actor: ctx.actor };
-}
 
 /** `/v1/chat/completions` and `/v1/models`: the OpenAI wire protocol over platform API keys. */
 export async function registerGatewayRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
@@ -27,7 +20,7 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
 
       gateway.get('/models', async (request, reply) => {
         try {
-          const { actor } = await actorOf(platform, request, reply);
+          const { actor } = await callerOf(platform, request, reply);
           return { object: 'list', data: await listModelsForGateway(platform, actor) };
         } catch (error) {
           return sendOpenAiError(reply, error);
@@ -39,7 +32,7 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
       gateway.post('/chat/completions', { helmet: false }, async (request, reply) => {
         void reply.header('x-content-type-options', 'nosniff');
         try {
-          const { ctx, actor } = await actorOf(platform, request, reply);
+          const { ctx, actor } = await callerOf(platform, request, reply);
           const answer = await chatCompletions(platform, {
             actor,
             body: request.body,

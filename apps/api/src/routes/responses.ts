@@ -1,8 +1,8 @@
-import { authenticateRequest, type Platform } from '@maas/api';
+import type { Platform } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
-import { contextFromRequest } from '../request-context.js';
 import { protocolLocale, sendOpenAiError } from '../surfaces/errors/index.js';
 import { createResponse } from '../surfaces/openai-responses.js';
+import { callerOf } from './caller.js';
 import { openEventStream } from './sse.js';
 
 /**
@@ -13,11 +13,9 @@ export function registerResponsesRoute(gateway: FastifyInstance, platform: Platf
   gateway.post('/responses', { helmet: false }, async (request, reply) => {
     void reply.header('x-content-type-options', 'nosniff');
     try {
-      const ctx = contextFromRequest(platform, request, reply);
-      // The rate-limit hook already resolved the caller when it could: authenticate once.
-      ctx.actor ??= await authenticateRequest(ctx);
+      const { ctx, actor } = await callerOf(platform, request, reply);
       const answer = await createResponse(platform, {
-        actor: ctx.actor,
+        actor,
         body: request.body,
         signal: ctx.clientSignal(),
         requestId: request.id,

@@ -482,6 +482,6 @@ export class AnthropicStreamEncoder {
 }
 
 /** One server-sent event in Anthropic's framing: the event name, and the same name as `type` in the data. */
-export function formatSse(frame: SseFrame): string {
-  return `event: ${frame.event}\ndata: ${JSON.stringify({ type: frame.event, ...frame.data })}\n\n`;
+export function frameData(frame: SseFrame): string {
+  return JSON.stringify({ type: frame.event, ...frame.data });
 }
