@@ -6,7 +6,7 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import { assertAllowed } from '../core/rate-limits.js';
-import { resolveModelForCall, type ModelForCall } from '../models/call-resolver.js';
+import { assertModelCan, resolveModelForCall, type ModelForCall } from '../models/call-resolver.js';
 import type { AdapterContext, ProviderAdapter, ProviderTarget } from './adapter.js';
 import { UpstreamError } from './errors.js';
 import { countsAgainstProvider, withFailover } from './failover.js';
@@ -137,6 +137,7 @@ export async function prepareChatCall(platform: Platform, input: ChatCallInput):
       throw new AppError('FORBIDDEN', { message: 'MODEL_NOT_ALLOWED_FOR_KEY', params: { model: model.name } });
     }
   }
+  assertModelCan(model, 'chat');
   const routed = routable(platform, model, targets, input.request);
   const { request } = input;
   const maxOutputTokens = Math.min(request.maxOutputTokens ?? model.maxOutputTokens, model.maxOutputTokens);
