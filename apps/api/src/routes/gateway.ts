@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contextFromRequest } from '../request-context.js';
 import { protocolLocale, renderOpenAiUnknownEndpoint, sendOpenAiError, sendRendered } from '../surfaces/errors/index.js';
 import { chatCompletions } from '../surfaces/openai-chat.js';
+import { embeddings } from '../surfaces/openai-embeddings.js';
 import { registerResponsesRoute } from './responses.js';
 import { openEventStream } from './sse.js';
 
@@ -13,7 +14,7 @@ async function actorOf(platform: Platform, request: FastifyRequest, reply: Fasti
   return { ctx, actor: ctx.actor };
 }
 
-/** `/v1/chat/completions` and `/v1/models`: the OpenAI wire protocol over platform API keys. */
+/** `/v1/chat/completions`, `/v1/embeddings` and `/v1/models`: the OpenAI wire protocol over platform API keys. */
 export async function registerGatewayRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   await app.register(
     async (gateway) => {
@@ -57,6 +58,16 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
           return reply;
         } catch (error) {
           if (reply.sent) return reply;
+          return sendOpenAiError(reply, error);
+        }
+      });
+
+      gateway.post('/embeddings', { helmet: false }, async (request, reply) => {
+        void reply.header('x-content-type-options', 'nosniff');
+        try {
+          const { ctx, actor } = await actorOf(platform, request, reply);
+          return await embeddings(platform, { actor, body: request.body, signal: ctx.clientSignal(), requestId: request.id });
+        } catch (error) {
           return sendOpenAiError(reply, error);
         }
       });
