@@ -51,6 +51,12 @@ export {
   toOpenAiEmbeddings,
 } from './protocols/openai-embeddings.js';
 export {
+  type OpenAiCompletionsCall,
+  parseOpenAiCompletionsRequest,
+  TextCompletionChunkWriter,
+  toOpenAiTextCompletion,
+} from './protocols/openai-completions.js';
+export {
   newResponseItemId,
   type OpenAiResponsesCall,
   parseOpenAiResponsesRequest,

@@ -35,7 +35,7 @@ export function parseOpenAiEmbeddingsRequest(body: unknown): OpenAiEmbeddingsCal
   if (typeof model !== 'string' || model.length === 0 || model.length > 200) throw invalid('model', 'must be a model name');
   let inputs: string[];
   if (typeof input === 'string') inputs = [input];
-  else if (Array.isArray(input) && input.length > 0 && input.every((v) => typeof v === 'string')) inputs = input as string[];
+  else if (Array.isArray(input) && input.length > 0 && input.every((v) => typeof v === 'string')) inputs = input;
   else if (isTokenArray(input) || (Array.isArray(input) && input.length > 0 && input.every(isTokenArray))) {
     throw invalid('input', 'token arrays are not supported; send the text as a string or an array of strings');
   } else throw invalid('input', 'must be a non-empty string or a non-empty array of strings');

@@ -21,7 +21,7 @@ export function embeddingsFromOpenAi(json: unknown, count: number): EmbeddingsRe
     if (!isRecord(item) || !Array.isArray(item.embedding) || !item.embedding.every((v) => typeof v === 'number')) return null;
     const index = typeof item.index === 'number' ? item.index : position;
     if (!Number.isInteger(index) || index < 0 || index >= count || vectors[index] !== undefined) return null;
-    vectors[index] = item.embedding as number[];
+    vectors[index] = item.embedding;
   }
   const usage = isRecord(json.usage) && typeof json.usage.prompt_tokens === 'number' ? { inputTokens: json.usage.prompt_tokens } : null;
   return { vectors, usage };
