@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countTextTokens } from '@maas/api';
+import { startGeminiMock } from '@maas/api/testing/mock-gemini-upstream';
 import { balanceNano, type ChatWorld, createMockProvider, createRoutedModel, settled, signUp, startChatWorld } from '../kit/index.js';
 
 // Issue 14 part 2: POST /v1/embeddings with the official openai client, on the offline demo
@@ -164,6 +165,40 @@ describe('POST /v1/embeddings on an OpenAI-compatible upstream', () => {
   });
 });
 
+describe('POST /v1/embeddings on a Gemini upstream', () => {
+  it('calls batchEmbedContents with one request per text and bills its own count (Gemini reports no usage)', async () => {
+    const gemini = await startGeminiMock();
+    try {
+      const provider = await createMockProvider(world, { kind: 'gemini', base_url: gemini.url, api_key: 'gemini-test-key' });
+      const model = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'text-embedding-004' }], {
+        operations: ['embeddings'],
+      });
+      const { user, client } = await newCaller();
+      const input = ['hello', 'Gemini'];
+      const res = await client.embeddings.create({ model: model.name, input, dimensions: 3, encoding_format: 'float' });
+      // The mock's vector of a text: [length, first char code, 0].
+      expect(res.data.map((d) => d.embedding)).toEqual([
+        [5, 104, 0],
+        [6, 71, 0],
+      ]);
+      expect(gemini.refusals).toEqual([]);
+      const sent = gemini.requests.at(-1)!;
+      expect(sent.url).toBe('/v1beta/models/text-embedding-004:batchEmbedContents');
+      expect(sent.headers['x-goog-api-key']).toBe('gemini-test-key');
+      expect(sent.body).toEqual({
+        requests: input.map((text) => ({ model: 'models/text-embedding-004', content: { parts: [{ text }] }, outputDimensionality: 3 })),
+      });
+      const tokens = input.reduce((sum, text) => sum + countTextTokens(text), 0);
+      expect(res.usage.prompt_tokens).toBe(tokens);
+      await settled(world.server);
+      await world.server.server.platform.leases?.drain();
+      expect(await usageRows(user.id)).toEqual([expect.objectContaining({ input_tokens: tokens, cost_nano: BigInt(tokens) * 2_000n })]);
+    } finally {
+      await gemini.close();
+    }
+  });
+});
+
 describe('POST /v1/embeddings errors', () => {
   it('refuses token arrays, empty strings, bad encoding_format and dimensions with a 400 naming the field', async () => {
     const { client } = await newCaller();
@@ -190,8 +225,8 @@ describe('POST /v1/embeddings errors', () => {
     expect(chatOnly.message).toContain('demo-chat');
     expect(chatOnly.message).toContain('embeddings');
 
-    const gemini = await createMockProvider(world, { kind: 'gemini', base_url: world.upstream.url });
-    const model = await createRoutedModel(world, [{ provider_id: gemini.id, upstream_model: 'text-embedding-004' }], {
+    const anthropic = await createMockProvider(world, { kind: 'anthropic', base_url: world.upstream.url });
+    const model = await createRoutedModel(world, [{ provider_id: anthropic.id, upstream_model: 'claude-embed' }], {
       operations: ['embeddings'],
     });
     const noProvider = await rejection(client.embeddings.create({ model: model.name, input: 'hi' }));
