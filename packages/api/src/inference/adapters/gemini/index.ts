@@ -116,24 +116,26 @@ export const geminiAdapter: ProviderAdapter = {
       });
     }
     const embeddings = typeof parsed === 'object' && parsed !== null && 'embeddings' in parsed ? parsed.embeddings : undefined;
-    const vectors = Array.isArray(embeddings)
-      ? embeddings.map((item: unknown) =>
-          typeof item === 'object' &&
-          item !== null &&
-          'values' in item &&
-          Array.isArray(item.values) &&
-          item.values.every((v) => typeof v === 'number')
-            ? (item.values as number[])
-            : null,
-        )
-      : null;
-    if (vectors === null || vectors.some((v) => v === null)) {
+    const vectors: number[][] = [];
+    const values = (item: unknown): number[] | null =>
+      typeof item === 'object' &&
+      item !== null &&
+      'values' in item &&
+      Array.isArray(item.values) &&
+      item.values.every((v): v is number => typeof v === 'number')
+        ? item.values
+        : null;
+    for (const item of Array.isArray(embeddings) ? embeddings : []) {
+      const vector = values(item);
+      if (vector) vectors.push(vector);
+    }
+    if (!Array.isArray(embeddings) || vectors.length !== embeddings.length) {
       throw new UpstreamError(`${target.name} answered JSON that is not a BatchEmbedContentsResponse`, {
         kind: 'protocol',
         providerId: target.providerId,
         retryable: true,
       });
     }
-    return { vectors: vectors as number[][], usage: null };
+    return { vectors, usage: null };
   },
 };
