@@ -389,8 +389,49 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
     res.end(text);
   };
 
+  /**
+   * batchEmbedContents, as strict as Google's: the key, one request per text whose `model` is
+   * `models/<the model in the URL>`, text parts only, optional outputDimensionality. The vector of
+   * a text is [its length, its first char code, 0, …] (default 4 values). Like Google, no usage.
+   */
+  async function batchEmbed(req: IncomingMessage, res: ServerResponse, url: URL, model: string): Promise<void> {
+    const key = req.headers['x-goog-api-key'] ?? url.searchParams.get('key');
+    if (key === undefined || key === null) throw new Refusal(403, "Method doesn't allow unregistered callers. Please use API Key.");
+    if (key !== apiKey) throw new Refusal(400, 'API key not valid. Please pass a valid API key.');
+    let text = '';
+    req.setEncoding('utf8');
+    for await (const piece of req) text += piece;
+    const body = JSON.parse(text) as Json;
+    onlyKnown(body, new Set(['requests']), 'request');
+    if (!Array.isArray(body.requests) || body.requests.length === 0) throw new Refusal(400, 'requests must be a non-empty list');
+    const embeddings = (body.requests as Json[]).map((request, i) => {
+      onlyKnown(request, new Set(['model', 'content', 'taskType', 'title', 'outputDimensionality']), `requests[${i}]`);
+      if (request.model !== `models/${model}`) {
+        throw new Refusal(400, `Model name ${String(request.model)} in requests[${i}] does not match the model in the URL`);
+      }
+      const parts = (request.content as Json | undefined)?.parts;
+      if (!Array.isArray(parts) || parts.length === 0 || !parts.every((p: Json) => typeof p.text === 'string')) {
+        throw new Refusal(400, `requests[${i}].content.parts must be text parts`);
+      }
+      const dims = request.outputDimensionality ?? 4;
+      if (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 2)
+        throw new Refusal(400, 'outputDimensionality must be an integer >= 2');
+      const joined = (parts as { text: string }[]).map((p) => p.text).join('');
+      const values = new Array<number>(dims).fill(0);
+      values[0] = joined.length;
+      values[1] = joined.charCodeAt(0);
+      return { values };
+    });
+    requests.push({ url: req.url ?? '', model, stream: false, headers: req.headers, body });
+    const out = JSON.stringify({ embeddings });
+    res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(out) });
+    res.end(out);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://mock');
+    const embed = /^\/v1beta\/models\/([^/:]+):batchEmbedContents$/.exec(url.pathname);
+    if (req.method === 'POST' && embed) return batchEmbed(req, res, url, decodeURIComponent(embed[1]!));
     const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname);
     if (req.method !== 'POST' || !match) throw new Refusal(404, `Requested entity was not found: ${req.method} ${url.pathname}`);
     const key = req.headers['x-goog-api-key'] ?? url.searchParams.get('key');

@@ -271,6 +271,52 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     return forced ?? (isBehavior(requested) ? requested : 'ok');
   }
 
+  /**
+   * POST /v1/embeddings, as strict as OpenAI's: Bearer auth, a model, a non-empty string or array
+   * of non-empty strings, float or base64, a positive integer `dimensions`, no unknown field. The
+   * vector of a text is its character codes folded into `dimensions` (default 8) slots; usage
+   * counts one token per character, which no tokenizer does, so a test can tell whose count was billed.
+   */
+  function embeddings(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
+    const authorization = req.headers.authorization ?? '';
+    if (!/^Bearer \S+$/.test(authorization) || (tuning.requireApiKey !== null && authorization !== `Bearer ${tuning.requireApiKey}`)) {
+      return sendJson(res, 401, {
+        error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' },
+      });
+    }
+    const refuse = (message: string, param: string) =>
+      sendJson(res, 400, { error: { message, type: 'invalid_request_error', param, code: null } });
+    const unknown = Object.keys(body).find((key) => !['model', 'input', 'encoding_format', 'dimensions', 'user'].includes(key));
+    if (unknown) return refuse(`Unrecognized request argument supplied: ${unknown}`, unknown);
+    if (typeof body.model !== 'string' || body.model === '') return refuse('you must provide a model parameter', 'model');
+    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+    if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((t) => typeof t === 'string' && t !== '')) {
+      return refuse("'$.input' is invalid.", 'input');
+    }
+    if (body.encoding_format !== undefined && body.encoding_format !== 'float' && body.encoding_format !== 'base64') {
+      return refuse('encoding_format must be float or base64', 'encoding_format');
+    }
+    const dimensions = body.dimensions ?? 8;
+    if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1)
+      return refuse('dimensions must be a positive integer', 'dimensions');
+    if (behaviorFor(body.model) === '500')
+      return sendJson(res, 500, { error: { message: 'mock upstream exploded', type: 'server_error' } });
+    const texts = inputs as string[];
+    const data = texts.map((text, index) => {
+      const vector = new Array<number>(dimensions).fill(0);
+      for (let i = 0; i < text.length; i++) vector[i % dimensions]! += text.charCodeAt(i) / 1000;
+      return { object: 'embedding', index, embedding: vector };
+    });
+    const promptTokens = texts.reduce((sum, text) => sum + text.length, 0);
+    // Out of order on purpose: clients must place vectors by `index`.
+    sendJson(res, 200, {
+      object: 'list',
+      data: data.reverse(),
+      model: body.model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    });
+  }
+
   async function chatCompletions(
     req: IncomingMessage,
     res: ServerResponse,
@@ -456,6 +502,10 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
           object: 'list',
           data: MOCK_BEHAVIORS.map((behavior) => ({ id: `mock-${behavior}`, object: 'model', created: 0, owned_by: 'mock' })),
         });
+      }
+      if (req.method === 'POST' && path === '/v1/embeddings') {
+        if (body === null) return sendJson(res, 400, { error: { message: 'body must be JSON', type: 'invalid_request_error' } });
+        return embeddings(req, res, body);
       }
       if (req.method === 'POST' && path === '/v1/chat/completions') {
         if (body === null) return sendJson(res, 400, { error: { message: 'body must be JSON', type: 'invalid_request_error' } });

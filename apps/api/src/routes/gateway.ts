@@ -1,12 +1,14 @@
 import { listModelsForGateway, type Platform } from '@maas/api';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { callerOf } from './caller.js';
 import { protocolLocale, renderOpenAiUnknownEndpoint, sendOpenAiError, sendRendered } from '../surfaces/errors/index.js';
 import { chatCompletions } from '../surfaces/openai-chat.js';
+import { completions } from '../surfaces/openai-completions.js';
+import { embeddings } from '../surfaces/openai-embeddings.js';
 import { registerResponsesRoute } from './responses.js';
 import { openEventStream } from './sse.js';
 
-/** `/v1/chat/completions` and `/v1/models`: the OpenAI wire protocol over platform API keys. */
+/** `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings` and `/v1/models`: the OpenAI wire protocol over platform API keys. */
 export async function registerGatewayRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   await app.register(
     async (gateway) => {
@@ -27,29 +29,42 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
         }
       });
 
-      // Browser-oriented security headers mean nothing to the API clients of this route, and setting
-      // a dozen of them was a measurable share of the gateway's per-request CPU; nosniff stays.
-      gateway.post('/chat/completions', { helmet: false }, async (request, reply) => {
+      // Chat Completions and legacy Completions answer alike: JSON, or SSE data payloads.
+      const chatLike = (answer: typeof chatCompletions | typeof completions) => async (request: FastifyRequest, reply: FastifyReply) => {
         void reply.header('x-content-type-options', 'nosniff');
         try {
           const { ctx, actor } = await callerOf(platform, request, reply);
-          const answer = await chatCompletions(platform, {
+          const result = await answer(platform, {
             actor,
             body: request.body,
             signal: ctx.clientSignal(),
             requestId: request.id,
             locale: protocolLocale(request),
           });
-          if (answer.kind === 'json') return answer.body;
+          if (result.kind === 'json') return result.body;
           const events = openEventStream(reply, request.id);
           try {
-            for await (const data of answer.data) events.write(data);
+            for await (const data of result.data) events.write(data);
           } finally {
             events.end();
           }
           return reply;
         } catch (error) {
           if (reply.sent) return reply;
+          return sendOpenAiError(reply, error);
+        }
+      };
+      // Browser-oriented security headers mean nothing to the API clients of this route, and setting
+      // a dozen of them was a measurable share of the gateway's per-request CPU; nosniff stays.
+      gateway.post('/chat/completions', { helmet: false }, chatLike(chatCompletions));
+      gateway.post('/completions', { helmet: false }, chatLike(completions));
+
+      gateway.post('/embeddings', { helmet: false }, async (request, reply) => {
+        void reply.header('x-content-type-options', 'nosniff');
+        try {
+          const { ctx, actor } = await callerOf(platform, request, reply);
+          return await embeddings(platform, { actor, body: request.body, signal: ctx.clientSignal(), requestId: request.id });
+        } catch (error) {
           return sendOpenAiError(reply, error);
         }
       });

@@ -18,5 +18,14 @@ export const chatMessages = {
     en: "Model {model}'s upstream cannot take {part} content ({field})",
   },
   TOOLS_NOT_SUPPORTED: { 'zh-CN': '模型 {model} 的上游不支持工具调用', en: "Model {model}'s upstream does not support tools" },
+  EMBEDDINGS_INPUT_TOO_LONG: {
+    'zh-CN': '第 {index} 条输入有 {tokens} 个 token，超过了模型 {model} 的上限 {limit}',
+    en: 'Input {index} has {tokens} tokens, more than model {model} takes ({limit})',
+  },
+  EMBEDDINGS_COUNT_MISMATCH: {
+    'zh-CN': '上游返回的向量数与输入数不一致',
+    en: 'The upstream answered a different number of vectors than inputs',
+  },
+  EMBEDDINGS_REQUEST_INVALID: { 'zh-CN': '请求无效（{field}）：{reason}', en: 'Invalid request ({field}): {reason}' },
   CHAT_REQUEST_INVALID: { 'zh-CN': '请求无效（{field}）：{reason}', en: 'Invalid request ({field}): {reason}' },
 } satisfies MessageCatalog;

@@ -1,6 +1,16 @@
 // What every provider kind implements, and the shared HTTP transport they all sit on. One folder
 // per kind under adapters/, registered in adapters/index.ts; nothing else branches on a kind.
-import type { AdapterChatRequest, AdapterStream, ChatRequest, ChatResult, ContentPartType, MaxTokensField, Operation } from './types.js';
+import type {
+  AdapterChatRequest,
+  AdapterEmbeddingsRequest,
+  AdapterStream,
+  ChatRequest,
+  ChatResult,
+  ContentPartType,
+  EmbeddingsResult,
+  MaxTokensField,
+  Operation,
+} from './types.js';
 
 export interface UpstreamTimeouts {
   /** TCP/TLS connect. */
@@ -105,4 +115,6 @@ export interface ProviderAdapter {
   chat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<ChatResult>;
   /** Resolves once the upstream accepted the request (headers received), before any token is read. */
   streamChat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<AdapterStream>;
+  /** Operation `embeddings` (issue 14): present exactly when `operations` includes it. */
+  embed?(target: ProviderTarget, call: AdapterEmbeddingsRequest, context: AdapterContext): Promise<EmbeddingsResult>;
 }

@@ -6,13 +6,23 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import { assertAllowed } from '../core/rate-limits.js';
-import { resolveModelForCall, type ModelForCall } from '../models/call-resolver.js';
+import { assertModelCan, resolveModelForCall, type ModelForCall } from '../models/call-resolver.js';
 import type { AdapterContext, ProviderAdapter, ProviderTarget } from './adapter.js';
 import { UpstreamError } from './errors.js';
 import { countsAgainstProvider, withFailover } from './failover.js';
 import { type CallFunds, holdFunds, settleCall } from './settlement.js';
 import { countPromptTokens, countTextTokens } from './token-count.js';
-import type { AdapterChatRequest, AdapterStream, ChatRequest, ChatResult, ContentPartType, StreamEvent, ToolCall, Usage } from './types.js';
+import type {
+  AdapterChatRequest,
+  AdapterStream,
+  ChatRequest,
+  ChatResult,
+  ContentPartType,
+  Operation,
+  StreamEvent,
+  ToolCall,
+  Usage,
+} from './types.js';
 
 export interface ChatCallInput {
   actor: Actor;
@@ -123,20 +133,31 @@ function routable(platform: Platform, model: ModelForCall['model'], targets: rea
 }
 
 /**
+ * The first steps of every call, whatever its operation: the per-user model-call limit, the model
+ * (404 / inactive / no route), the API key's model policy (403), then whether the model declares
+ * the operation (400 naming both).
+ */
+export async function resolveForCall(platform: Platform, actor: Actor, modelName: string, operation: Operation): Promise<ModelForCall> {
+  const modelCallLimit = platform.rateLimits.modelCalls;
+  if (modelCallLimit) assertAllowed(await modelCallLimit.consume(`model:${actor.userId}`));
+  const resolved = await resolveModelForCall(platform, modelName, actor);
+  if (actor.apiKeyId) {
+    const policy = await getApiKeyPolicy(platform, actor.apiKeyId);
+    if (policy.allowedModels && !policy.allowedModels.includes(resolved.model.id)) {
+      throw new AppError('FORBIDDEN', { message: 'MODEL_NOT_ALLOWED_FOR_KEY', params: { model: resolved.model.name } });
+    }
+  }
+  assertModelCan(resolved.model, operation);
+  return resolved;
+}
+
+/**
  * Resolves the model, checks the key's policy and the request against what the providers can
  * take, and reserves the worst-case cost atomically. Not enough money answers 402 before any
  * upstream work happens.
  */
 export async function prepareChatCall(platform: Platform, input: ChatCallInput): Promise<PreparedChatCall> {
-  const modelCallLimit = platform.rateLimits.modelCalls;
-  if (modelCallLimit) assertAllowed(await modelCallLimit.consume(`model:${input.actor.userId}`));
-  const { model, targets } = await resolveModelForCall(platform, input.model, input.actor);
-  if (input.actor.apiKeyId) {
-    const policy = await getApiKeyPolicy(platform, input.actor.apiKeyId);
-    if (policy.allowedModels && !policy.allowedModels.includes(model.id)) {
-      throw new AppError('FORBIDDEN', { message: 'MODEL_NOT_ALLOWED_FOR_KEY', params: { model: model.name } });
-    }
-  }
+  const { model, targets } = await resolveForCall(platform, input.actor, input.model, 'chat');
   const routed = routable(platform, model, targets, input.request);
   const { request } = input;
   const maxOutputTokens = Math.min(request.maxOutputTokens ?? model.maxOutputTokens, model.maxOutputTokens);
@@ -207,15 +228,16 @@ function adapterOf(platform: Platform, target: ProviderTarget): ProviderAdapter 
   return adapter;
 }
 
-function context(call: PreparedChatCall, platform: Platform): AdapterContext {
+/** What adapters get besides the request: the platform's transport, the caller's signal and request id. */
+export function context(call: { input: Pick<ChatCallInput, 'signal' | 'requestId'> }, platform: Platform): AdapterContext {
   return { transport: platform.inference.transport, signal: call.input.signal, requestId: call.input.requestId };
 }
 
-function noUsage(): Usage {
+export function noUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, reasoningTokens: 0 };
 }
 
-function failedOutcome(): CallOutcome {
+export function failedOutcome(): CallOutcome {
   return {
     status: 'failed',
     content: '',
@@ -255,7 +277,7 @@ function finalOutcome(
   };
 }
 
-function failoverOptions(platform: Platform, call: PreparedChatCall) {
+export function failoverOptions(platform: Platform, call: { input: Pick<ChatCallInput, 'signal'> }) {
   return {
     signal: call.input.signal,
     cooldowns: platform.inference.cooldowns,

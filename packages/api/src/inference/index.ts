@@ -20,11 +20,13 @@ export {
   completeChatCall,
   costOf,
   type PreparedChatCall,
+  resolveForCall,
   prepareChatCall,
   streamChatCall,
   type StreamingChatCall,
   upstreamFailure,
 } from './engine.js';
+export { completeEmbeddingsCall, type EmbeddingsCallInput, type PreparedEmbeddingsCall, prepareEmbeddingsCall } from './embeddings.js';
 export { UpstreamError, type UpstreamErrorKind } from './errors.js';
 export { countsAgainstProvider, orderTargets, ProviderCooldowns, withFailover } from './failover.js';
 export { Inference } from './inference.js';
@@ -41,6 +43,19 @@ export {
   toOpenAiMessage,
   toOpenAiUsage,
 } from './protocols/openai-chat.js';
+export {
+  type EmbeddingEncoding,
+  embeddingToBase64,
+  type OpenAiEmbeddingsCall,
+  parseOpenAiEmbeddingsRequest,
+  toOpenAiEmbeddings,
+} from './protocols/openai-embeddings.js';
+export {
+  type OpenAiCompletionsCall,
+  parseOpenAiCompletionsRequest,
+  TextCompletionChunkWriter,
+  toOpenAiTextCompletion,
+} from './protocols/openai-completions.js';
 export {
   newResponseItemId,
   type OpenAiResponsesCall,

@@ -3,7 +3,12 @@ import type { LeaseHold } from '../billing/wallet-leases.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
-import type { CallOutcome, PreparedChatCall } from './engine.js';
+import type { CallOutcome, ChatCallInput, PreparedChatCall } from './engine.js';
+
+/** What settlement needs of a prepared call, whatever its operation. */
+export type SettleableCall = Pick<PreparedChatCall, 'model' | 'funds' | 'startedAt'> & {
+  input: Pick<ChatCallInput, 'actor' | 'appId' | 'conversationId'>;
+};
 
 /** The call's worst case, held from the caller's wallet lease or reserved on its own. */
 export type CallFunds = { kind: 'lease'; hold: LeaseHold } | { kind: 'reservation'; reservationId: string };
@@ -35,7 +40,7 @@ export async function holdFunds(
  * comes from what the wallet has left, never below zero, and any remainder is recorded on the
  * usage row as uncollected.
  */
-export function settleCall(platform: Platform, call: PreparedChatCall, outcome: CallOutcome, error?: string): void {
+export function settleCall(platform: Platform, call: SettleableCall, outcome: CallOutcome, error?: string): void {
   const { input } = call;
   const latencyMs = Math.round(performance.now() - call.startedAt);
   platform.telemetry.modelCall({

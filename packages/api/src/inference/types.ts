@@ -201,3 +201,26 @@ export interface AdapterStream extends AsyncIterable<StreamEvent> {
   readonly deliveredText: string;
   cancel(): void;
 }
+
+/** An embeddings call (OpenAI `/v1/embeddings`): texts in, one vector per text out, in order. */
+export interface EmbeddingsRequest {
+  /** One or more non-empty texts. */
+  inputs: string[];
+  /** The vector length asked for (models that support shortening); the provider's default when absent. */
+  dimensions?: number;
+  user?: string;
+}
+
+/** An embeddings call as the engine hands it to an adapter. */
+export interface AdapterEmbeddingsRequest {
+  request: EmbeddingsRequest;
+  /** Model name sent upstream. */
+  upstreamModel: string;
+}
+
+export interface EmbeddingsResult {
+  /** One vector per input, in the inputs' order. */
+  vectors: number[][];
+  /** Input tokens as the provider counted them; null when it reported none (the engine then counts). */
+  usage: { inputTokens: number } | null;
+}

@@ -1,4 +1,4 @@
-import type { Database, Model, ModelStatus, ModelVisibility } from '@maas/db';
+import type { Database, Model, ModelOperation, ModelStatus, ModelVisibility } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { PlatformConfig } from '../core/config.js';
@@ -8,6 +8,7 @@ import type { Platform } from '../core/platform.js';
 import type { CatalogGeneration } from '../providers/catalog-generation.js';
 import { decryptSecret } from '../providers/secrets.js';
 import type { ProviderTarget } from '../inference/adapter.js';
+import { operationsOf } from './operations.js';
 import { MODEL_ID_PATTERN } from './schemas.js';
 import { canSeeModel } from './service.js';
 
@@ -19,6 +20,8 @@ export interface ModelForCall {
     ownerId: string;
     visibility: ModelVisibility;
     status: ModelStatus;
+    /** What it can be called for (its own list, else its category's default). */
+    operations: ModelOperation[];
     /** Per token; cached input tokens at the input price when cachedInputNanoPerToken is null. */
     pricing: { inputNanoPerToken: bigint; outputNanoPerToken: bigint; cachedInputNanoPerToken: bigint | null };
     contextWindow: number;
@@ -88,6 +91,7 @@ function toModelForCall(row: Model): ModelForCall['model'] {
     ownerId: row.owner_id,
     visibility: row.visibility,
     status: row.status,
+    operations: operationsOf(row),
     pricing: {
       inputNanoPerToken: row.input_nano_per_token,
       outputNanoPerToken: row.output_nano_per_token,
@@ -173,6 +177,19 @@ export async function resolveModelForCall(platform: Platform, modelIdOrName: str
   }
   if (targets.length === 0) throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: model.name } });
   return resolved;
+}
+
+/**
+ * 400 naming the model and the operation when the model does not declare it: an image model is
+ * never answered by a chat echo, nor a chat model by an embeddings call (issue 14).
+ */
+export function assertModelCan(model: ModelForCall['model'], operation: ModelOperation): void {
+  if (model.operations.includes(operation)) return;
+  throw new AppError('INVALID_REQUEST', {
+    message: 'MODEL_OPERATION_NOT_SUPPORTED',
+    params: { model: model.name, operation, operations: model.operations.join(', ') },
+    details: { field: 'model', model: model.name, operation, operations: model.operations },
+  });
 }
 
 /** Popularity: one statement, safe under concurrency. Called off the response path by the chat service. */

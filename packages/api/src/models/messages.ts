@@ -15,6 +15,14 @@ export const modelsMessages = {
     'zh-CN': '模型 {model} 当前没有可用的提供方',
     en: 'Model {model} has no enabled provider at the moment',
   },
+  MODEL_OPERATION_NOT_SUPPORTED: {
+    'zh-CN': '模型 {model} 不支持 {operation} 操作（它支持：{operations}）',
+    en: 'Model {model} does not support the {operation} operation (it supports: {operations})',
+  },
+  PROVIDER_OPERATION_NOT_SUPPORTED: {
+    'zh-CN': '模型 {model} 的提供方都不支持 {operation} 操作',
+    en: "None of model {model}'s providers can perform the {operation} operation",
+  },
   MODEL_ROUTE_PROVIDER_UNKNOWN: {
     'zh-CN': 'routes 引用了不存在的提供方',
     en: 'routes reference a provider that does not exist',

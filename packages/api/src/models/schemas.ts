@@ -4,6 +4,7 @@ import { FileId } from '../files/schemas.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 import { ProviderId } from '../providers/schemas.js';
+import { ModelOperationSchema } from './operations.js';
 import { ModelPricing, ModelPricingInput, Pricing, PricingInput, TokenPrice } from './pricing.js';
 
 export const MODEL_ID_PATTERN = idPattern('model');
@@ -12,6 +13,13 @@ export const ModelCategory = z.enum(['text', 'image', 'audio', 'video']);
 export const ModelStatus = z.enum(['active', 'inactive', 'deprecated']);
 export const ModelVisibility = z.enum(['public', 'private']);
 export const ModelSort = z.enum(['name', 'created_at', 'popularity']);
+export { ModelOperationSchema as ModelOperation };
+
+const Operations = z
+  .array(ModelOperationSchema)
+  .min(1)
+  .max(7)
+  .refine((ops) => new Set(ops).size === ops.length, 'each operation may appear once');
 
 /** Also the OpenAI `model` of the gateway, so it is unique (case-insensitively) and cannot look like an id. */
 export const ModelName = z
@@ -81,6 +89,10 @@ export const Model = z
     name: z.string(),
     description: z.string(),
     category: ModelCategory,
+    operations: z.array(ModelOperationSchema).meta({
+      description:
+        'What the model can be called for; derived from the category unless set (text: chat; image: image_generation, image_edit; audio: speech, transcription; video: video_generation)',
+    }),
     version: z.string(),
     status: ModelStatus,
     visibility: ModelVisibility,
@@ -100,6 +112,7 @@ export const ModelDetail = Model.extend({
 
 export const ListModelsInput = PageInput.extend({
   category: ModelCategory.optional(),
+  operation: ModelOperationSchema.optional().meta({ description: 'Only models that can do this operation' }),
   search: z.string().trim().max(100).optional().meta({ description: 'Case-insensitive, in name and description' }),
   sort: ModelSort.default('created_at').meta({ description: 'name: A→Z; created_at: newest first; popularity: most called first' }),
 });
@@ -111,6 +124,9 @@ const ModelFields = z.object({
   name: ModelName,
   description: z.string().trim().max(2000),
   category: ModelCategory,
+  operations: Operations.nullable().meta({
+    description: "What the model can be called for; omitted or null: its category's default",
+  }),
   model_file: FileId.meta({ description: 'Id of a file you uploaded (POST /files)' }),
   config: ModelParameters,
   version: z.string().trim().min(1).max(32),
@@ -122,6 +138,7 @@ const ModelFields = z.object({
 
 export const CreateModelInput = ModelFields.extend({
   description: ModelFields.shape.description.default(''),
+  operations: ModelFields.shape.operations.optional(),
   model_file: ModelFields.shape.model_file.optional(),
   config: ModelFields.shape.config.default({}),
   version: ModelFields.shape.version.default('1.0'),

@@ -5,6 +5,7 @@ import { newId } from '../core/ids.js';
 import { decimalToNano } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { DEMO_ECHO_BASE_URL } from '../providers/base-url.js';
+import { operationsColumn } from './operations.js';
 
 export const SYSTEM_USERNAME = 'maas_system';
 const DEMO_PROVIDER_NAME = 'demo-echo';
@@ -80,7 +81,7 @@ const DEMO_MODELS = [
   },
   {
     name: 'demo-image-sketch',
-    description: '演示用图像类模型（demo）：目录展示用，调用时由 demo-echo 以文字回显提示词，不生成真实图片。',
+    description: '演示用图像类模型（demo）：目录展示用；它不是对话模型，用 /v1/chat/completions 调用会得到 400。',
     category: 'image',
     input: '0.00002',
     output: '0.00004',
@@ -89,12 +90,23 @@ const DEMO_MODELS = [
   },
   {
     name: 'demo-voice',
-    description: '演示用语音类模型（demo）：目录展示用，调用时由 demo-echo 以文字回显，不合成真实语音。',
+    description: '演示用语音类模型（demo）：目录展示用；它不是对话模型，用 /v1/chat/completions 调用会得到 400。',
     category: 'audio',
     input: '0.000005',
     output: '0.00001',
     contextWindow: 4_096,
     parameters: { max_tokens: 512 },
+  },
+  {
+    name: 'demo-embed',
+    description:
+      '演示用向量模型（demo）：由 demo-echo 离线生成确定性的文本向量（字符 n-gram 哈希，L2 归一化），用 /v1/embeddings 调用，按输入 token 计费。',
+    category: 'text',
+    operations: ['embeddings'],
+    input: '0.0000001',
+    output: '0',
+    contextWindow: 8_192,
+    parameters: {},
   },
 ] as const;
 
@@ -133,6 +145,7 @@ export async function seedDemoCatalog(platform: Platform): Promise<void> {
           name: model.name,
           description: model.description,
           category: model.category,
+          operations: 'operations' in model ? operationsColumn(model.operations) : null,
           version: 'demo-1.0',
           status: 'active' as const,
           visibility: 'public' as const,

@@ -12,6 +12,7 @@ import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
+import { canDoSql, operationsColumn, operationsOf } from './operations.js';
 import type { CreateModelInput, ListModelsInput, ModelPricingInput, RouteInput, UpdateModelInput } from './schemas.js';
 
 type RouteSpec = z.infer<typeof RouteInput>;
@@ -27,6 +28,7 @@ function toModel(row: Model) {
     name: row.name,
     description: row.description,
     category: row.category,
+    operations: operationsOf(row),
     version: row.version,
     status: row.status,
     visibility: row.visibility,
@@ -64,6 +66,7 @@ export async function listModels(db: Kysely<Database>, viewer: Actor | null, inp
       : query.where('visibility', '=', 'public');
   }
   if (input.category) query = query.where('category', '=', input.category);
+  if (input.operation) query = query.where(canDoSql(input.operation));
   if (input.search) {
     const pattern = containsPattern(input.search);
     query = query.where((eb) => eb.or([eb(sql`lower(name)`, 'like', pattern), eb(sql`lower(description)`, 'like', pattern)]));
@@ -251,6 +254,7 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
           name: input.name,
           description: input.description,
           category: input.category,
+          operations: operationsColumn(input.operations ?? null),
           version: input.version,
           status: 'active',
           visibility: input.visibility,
@@ -290,6 +294,7 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.category !== undefined ? { category: input.category } : {}),
+    ...(input.operations !== undefined ? { operations: operationsColumn(input.operations) } : {}),
     ...(input.version !== undefined ? { version: input.version } : {}),
     ...(input.status !== undefined ? { status: input.status } : {}),
     ...(input.visibility !== undefined ? { visibility: input.visibility } : {}),

@@ -9,6 +9,8 @@ export type { ProviderKind } from '../provider-kinds.js';
 export type ModelCategory = 'text' | 'image' | 'audio' | 'video';
 export type ModelStatus = 'active' | 'inactive' | 'deprecated';
 export type ModelVisibility = 'public' | 'private';
+/** What a model can be called for (issue 14). */
+export type ModelOperation = 'chat' | 'embeddings' | 'image_generation' | 'image_edit' | 'speech' | 'transcription' | 'video_generation';
 
 /** A jsonb column written as a JSON string and read back parsed. */
 export type JsonObjectColumn<T> = ColumnType<T, string | undefined, string>;
@@ -74,6 +76,8 @@ export interface ModelsTable {
   /** Price of a cached input token; null: cached input tokens cost the input price. */
   cached_input_nano_per_token: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
   context_window: Generated<number>;
+  /** JSON array written as a JSON string; null: the category's default operations. */
+  operations: ColumnType<ModelOperation[] | null, string | null | undefined, string | null>;
   /** Successful calls (popularity); bumped off the response path. */
   call_count: ColumnType<bigint, bigint | undefined, bigint>;
   created_at: Timestamp;

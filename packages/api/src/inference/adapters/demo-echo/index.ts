@@ -3,8 +3,10 @@ import type { ProviderAdapter, ProviderTarget } from '../../adapter.js';
 import { UpstreamError } from '../../errors.js';
 import { countPromptTokens } from '../../token-count.js';
 import type { AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
+import { demoEmbeddings } from './embeddings.js';
 import { type DemoAnswer, demoEchoAnswer } from './reply.js';
 
+export { DEMO_EMBEDDING_DIMENSIONS, demoEmbedding } from './embeddings.js';
 export { DEMO_ECHO_SUFFIX, demoEchoAnswer, demoEchoReply, sampleArguments } from './reply.js';
 
 function abortedError(target: ProviderTarget, contentSoFar?: string): UpstreamError {
@@ -18,7 +20,7 @@ function abortedError(target: ProviderTarget, contentSoFar?: string): UpstreamEr
 
 export const demoEchoAdapter: ProviderAdapter = {
   kind: 'demo-echo',
-  operations: ['chat'],
+  operations: ['chat', 'embeddings'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   defaultBaseUrl: 'builtin://demo-echo',
@@ -40,6 +42,11 @@ export const demoEchoAdapter: ProviderAdapter = {
   async streamChat(target, call, context): Promise<AdapterStream> {
     if (context.signal.aborted) throw abortedError(target);
     return new DemoEchoStream(target, demoEchoAnswer(call.request, call.maxOutputTokens), context.signal);
+  },
+
+  async embed(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    return demoEmbeddings(call.request);
   },
 };
 

@@ -15,7 +15,11 @@ export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.co
  * otherwise v1beta is used, the version that has systemInstruction, tools and usage details. A
  * model may be given as `models/<name>`, the way Google's own listings spell it.
  */
-export function geminiMethodUrl(baseUrl: string, model: string, method: 'generateContent' | 'streamGenerateContent'): string {
+export function geminiMethodUrl(
+  baseUrl: string,
+  model: string,
+  method: 'generateContent' | 'streamGenerateContent' | 'batchEmbedContents',
+): string {
   const url = new URL(baseUrl === '' ? GEMINI_DEFAULT_BASE_URL : baseUrl);
   let path = url.pathname.replace(/\/+$/, '');
   if (!/\/v1(alpha|beta)?\d*$/.test(path)) path += '/v1beta';
@@ -33,7 +37,7 @@ function headers(target: ProviderTarget, accept: string): Record<string, string>
 
 export const geminiAdapter: ProviderAdapter = {
   kind: 'gemini',
-  operations: ['chat'],
+  operations: ['chat', 'embeddings'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   defaultBaseUrl: GEMINI_DEFAULT_BASE_URL,
@@ -80,5 +84,58 @@ export const geminiAdapter: ProviderAdapter = {
       signal: context.signal,
     });
     return new GeminiStream(target, sse);
+  },
+
+  // batchEmbedContents: one request per text, all in one call. Gemini reports no usage for it, so
+  // the engine bills its own count of the inputs.
+  async embed(target, call, context) {
+    const name = call.upstreamModel.startsWith('models/') ? call.upstreamModel : `models/${call.upstreamModel}`;
+    const body = JSON.stringify({
+      requests: call.request.inputs.map((text) => ({
+        model: name,
+        content: { parts: [{ text }] },
+        ...(call.request.dimensions !== undefined ? { outputDimensionality: call.request.dimensions } : {}),
+      })),
+    });
+    const response = await context.transport.request(target, {
+      url: geminiMethodUrl(target.baseUrl, target.upstreamModel, 'batchEmbedContents'),
+      method: 'POST',
+      headers: headers(target, 'application/json'),
+      body,
+      signal: context.signal,
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(response.body.toString('utf8'));
+    } catch (cause) {
+      throw new UpstreamError(`${target.name} answered a body that is not JSON`, {
+        kind: 'protocol',
+        providerId: target.providerId,
+        retryable: true,
+        cause,
+      });
+    }
+    const embeddings = typeof parsed === 'object' && parsed !== null && 'embeddings' in parsed ? parsed.embeddings : undefined;
+    const vectors: number[][] = [];
+    const values = (item: unknown): number[] | null =>
+      typeof item === 'object' &&
+      item !== null &&
+      'values' in item &&
+      Array.isArray(item.values) &&
+      item.values.every((v): v is number => typeof v === 'number')
+        ? item.values
+        : null;
+    for (const item of Array.isArray(embeddings) ? embeddings : []) {
+      const vector = values(item);
+      if (vector) vectors.push(vector);
+    }
+    if (!Array.isArray(embeddings) || vectors.length !== embeddings.length) {
+      throw new UpstreamError(`${target.name} answered JSON that is not a BatchEmbedContentsResponse`, {
+        kind: 'protocol',
+        providerId: target.providerId,
+        retryable: true,
+      });
+    }
+    return { vectors, usage: null };
   },
 };

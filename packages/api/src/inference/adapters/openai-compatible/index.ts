@@ -3,13 +3,16 @@ import { UpstreamError } from '../../errors.js';
 import { buildOpenAiChatBody, chatResultFromOpenAi, OpenAiChunkReader } from '../../protocols/openai-chat.js';
 import { protocolError, transportError, upstreamErrorMessage } from '../../transport/index.js';
 import type { AdapterChatRequest, AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
+import { embeddingsFromOpenAi, openAiEmbeddingsBody } from './embeddings.js';
 import { estimateOpenAiInputTokens } from './estimate.js';
 
-// Any server that speaks OpenAI Chat Completions at `<base URL>/chat/completions` with Bearer auth.
+// Any server that speaks OpenAI Chat Completions at `<base URL>/chat/completions` (and embeddings at
+// `<base URL>/embeddings`) with Bearer auth.
 // A client's OpenAI body is forwarded with minimal edits, and stream chunks pass through as bytes.
 
 interface Endpoint {
   url: string;
+  embeddingsUrl: string;
   jsonHeaders: Record<string, string>;
   sseHeaders: Record<string, string>;
   baseUrl: string;
@@ -44,6 +47,7 @@ function endpointFor(target: ProviderTarget): Endpoint {
   // Keep the query string: some OpenAI-compatible hosts version their API with it.
   const endpoint = {
     url: `${url.origin}${basePath}/chat/completions${url.search}`,
+    embeddingsUrl: `${url.origin}${basePath}/embeddings${url.search}`,
     jsonHeaders,
     sseHeaders,
     baseUrl: target.baseUrl,
@@ -66,7 +70,7 @@ function request(target: ProviderTarget, call: AdapterChatRequest, context: Adap
 
 export const openAiCompatibleAdapter: ProviderAdapter = {
   kind: 'openai-compatible',
-  operations: ['chat'],
+  operations: ['chat', 'embeddings'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   requiresApiKey: false,
@@ -88,6 +92,25 @@ export const openAiCompatibleAdapter: ProviderAdapter = {
   async streamChat(target, call, context): Promise<AdapterStream> {
     const sse = await context.transport.openSse(target, request(target, call, context, true));
     return new OpenAiStream(target, sse, context.signal);
+  },
+
+  async embed(target, call, context) {
+    const endpoint = endpointFor(target);
+    const res = await context.transport.request(target, {
+      url: endpoint.embeddingsUrl,
+      headers: endpoint.jsonHeaders,
+      body: JSON.stringify(openAiEmbeddingsBody(call)),
+      signal: context.signal,
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      throw protocolError(target, 'embeddings body is not valid JSON', true);
+    }
+    const result = embeddingsFromOpenAi(json, call.request.inputs.length);
+    if (!result) throw protocolError(target, 'response is not an embeddings list', true);
+    return result;
   },
 };
 
