@@ -260,6 +260,15 @@ try {
     `\nMaaS / bare proxy throughput, median of the rounds: ${(median(ratios) * 100).toFixed(1)}% (target ≥ 50%); each round: ${ratios.map((ratio) => `${(ratio * 100).toFixed(1)}%`).join(', ')}`,
   );
   console.log(`MaaS p50 added latency over the direct upstream: ${(ours.latency.p50 - direct.latency.p50).toFixed(3)} ms (target ≤ 1 ms)`);
+  // The bare proxy's code is the same whatever engine the gateway runs, so its CPU in the same round
+  // is a control for how fast the shared host was just then.
+  const cpuRatios = ours.runs.map((run, round) => cpuPerRequest(run) / cpuPerRequest(proxy.runs[round]!));
+  console.log(
+    `MaaS CPU per request ÷ the bare proxy's in the same round, median: ${median(cpuRatios).toFixed(2)} (each round: ${cpuRatios.map((ratio) => ratio.toFixed(2)).join(', ')})`,
+  );
+  console.log('\nCPU per request in each round (µs):');
+  for (const [index, target] of targets.entries())
+    console.log(`- ${target.name}: ${perRound[index]!.map((run) => cpuPerRequest(run).toFixed(0)).join(', ')}`);
 
   // Per chunk: that process's CPU per streamed request minus its CPU per non-streamed request in the
   // same round, over the chunk count; the fixed per-request work (auth, hold, settlement) cancels.
