@@ -1,14 +1,16 @@
 // `pnpm bench`: the direct upstream, a bare undici proxy and our /v1/chat/completions (key auth and
-// billing on), measured in one run against the same upstream. `--soak SECONDS` adds a mixed-load
-// run that samples the gateway's memory. Prints a markdown table.
+// billing on), each non-streamed and streamed (100 chunks an answer), measured in one run against
+// the same upstream. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
+// a mixed-load run that samples the gateway's memory (soak.ts). Prints markdown tables.
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { Client } from 'undici';
 import { LAYERS } from './layers.js';
+import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
+import { runSoak } from './soak.js';
+import { FIRST_TOKEN, STREAM_CHUNKS } from './upstream.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -25,12 +27,6 @@ const latencySamples = Number(args.samples);
 const soakSeconds = Number(args.soak);
 const rounds = Math.max(1, Number(args.rounds));
 const withLayers = args.layers;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103 };
 
@@ -106,59 +102,6 @@ async function setUpGateway(): Promise<string> {
   return key.key;
 }
 
-const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say something short.' }] });
-
-function throughput(url: string, connections: number, headers: Record<string, string>) {
-  return new Promise<autocannon.Result>((resolve, reject) => {
-    autocannon(
-      { url, method: 'POST', connections, duration, body: BODY, headers: { 'content-type': 'application/json', ...headers } },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    );
-  });
-}
-
-/** One connection, sequential requests, timed with hrtime for sub-millisecond percentiles. */
-async function sequentialLatency(origin: string, requestPath: string, headers: Record<string, string>) {
-  const client = new Client(origin, { pipelining: 1 });
-  const timings: number[] = [];
-  for (let i = 0; i < latencySamples + 200; i++) {
-    const started = process.hrtime.bigint();
-    const { statusCode, body } = await client.request({
-      path: requestPath,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: BODY,
-    });
-    await body.text();
-    if (statusCode !== 200) throw new Error(`${origin}${requestPath} answered ${statusCode}`);
-    if (i >= 200) timings.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  await client.close();
-  timings.sort((a, b) => a - b);
-  const at = (q: number) => timings[Math.min(timings.length - 1, Math.floor(q * timings.length))] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99) };
-}
-
-function cpuOf(child: ChildProcess): Promise<NodeJS.CpuUsage> {
-  return new Promise((resolve) => {
-    const onMessage = (message: unknown) => {
-      if (typeof message === 'object' && message !== null && 'cpu' in message) {
-        child.off('message', onMessage);
-        resolve((message as { cpu: NodeJS.CpuUsage }).cpu);
-      }
-    };
-    child.on('message', onMessage);
-    child.send('cpu');
-  });
-}
-
-function memoryOf(child: ChildProcess): Promise<{ rss: number; heapUsed: number }> {
-  return new Promise((resolve) => {
-    child.once('message', (message) => resolve(message as { rss: number; heapUsed: number }));
-    child.send('memory');
-  });
-}
-
 /** Asks the gateway process to serve the --layers routes (see layers.ts). */
 function startLayers(gateway: ChildProcess, apiKey: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -174,6 +117,33 @@ function startLayers(gateway: ChildProcess, apiKey: string): Promise<void> {
   });
 }
 
+const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say something short.' }] });
+const STREAM_BODY = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Say something short.' }] });
+
+interface Target {
+  name: string;
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  process: ChildProcess;
+  body: string;
+  /** For a streamed target: the index of the same route non-streamed, its per-chunk baseline. */
+  baseline?: number;
+}
+interface Round {
+  rps: number;
+  cpuUs: number;
+  userUs: number;
+  requests: number;
+  errors: number;
+}
+
+const loadAverages = () =>
+  os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(', ');
+const loadBefore = loadAverages();
 const children: ChildProcess[] = [];
 try {
   children.push(await start('upstream.ts', [String(PORTS.upstream)]));
@@ -184,7 +154,7 @@ try {
   const apiKey = await setUpGateway();
   const auth = { authorization: `Bearer ${apiKey}` };
 
-  const targets = [
+  const routes = [
     { name: 'direct upstream', origin: `http://127.0.0.1:${PORTS.upstream}`, headers: {}, process: upstreamProcess },
     { name: 'bare undici proxy', origin: `http://127.0.0.1:${PORTS.proxy}`, headers: {}, process: proxyProcess },
     {
@@ -193,7 +163,17 @@ try {
       headers: auth,
       process: gateway,
     },
-  ].map((target) => ({ ...target, path: '/v1/chat/completions' }));
+  ];
+  const targets: Target[] = [
+    ...routes.map((route) => ({ ...route, path: '/v1/chat/completions', body: BODY })),
+    ...routes.map((route, index) => ({
+      ...route,
+      name: `${route.name}, stream of ${STREAM_CHUNKS} chunks`,
+      path: '/v1/chat/completions',
+      body: STREAM_BODY,
+      baseline: index,
+    })),
+  ];
   if (withLayers) {
     await startLayers(gateway, apiKey);
     for (const layer of LAYERS)
@@ -203,19 +183,22 @@ try {
         path: `/layer/${layer}`,
         headers: auth,
         process: gateway,
+        body: BODY,
       });
   }
+  const load = (target: Target, connections: number) =>
+    throughput({ url: `${target.origin}${target.path}`, body: target.body, headers: target.headers, connections, duration });
   // Warm-up: JIT, pools and caches.
-  for (const target of targets) await throughput(`${target.origin}${target.path}`, 8, target.headers);
+  for (const target of targets) await load(target, 8);
 
-  // The host's speed drifts over minutes (other tenants on the same physical cores), so the three
-  // targets take turns for --rounds rounds and each figure is the median over the rounds; the
-  // throughput ratio is the median of the per-round ratios, each measured minutes apart at most.
-  const perRound: { rps: number; cpuUs: number; userUs: number; requests: number; errors: number }[][] = targets.map(() => []);
+  // The host's speed drifts over minutes (other tenants on the same physical cores), so the
+  // targets take turns for --rounds rounds and each figure is the median over the rounds; ratios and
+  // differences are taken within a round, then their median, each pair measured minutes apart at most.
+  const perRound: Round[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [index, target] of targets.entries()) {
       const cpuBefore = await cpuOf(target.process);
-      const result = await throughput(`${target.origin}${target.path}`, 32, target.headers);
+      const result = await load(target, 32);
       const cpuAfter = await cpuOf(target.process);
       const userUs = cpuAfter.user - cpuBefore.user;
       const cpuUs = userUs + cpuAfter.system - cpuBefore.system;
@@ -228,96 +211,91 @@ try {
       });
     }
   }
-  const rows: {
-    name: string;
-    rps: number;
-    p50: number;
-    p99: number;
-    errors: number;
-    cpuPerRequestUs: number;
-    kernelShare: number;
-    rounds: number[];
-  }[] = [];
-  for (const [index, target] of targets.entries()) {
-    const runs = perRound[index]!;
-    const latency = await sequentialLatency(target.origin, target.path, target.headers);
-    rows.push({
-      name: target.name,
-      rps: median(runs.map((run) => run.rps)),
-      p50: latency.p50,
-      p99: latency.p99,
-      errors: runs.reduce((sum, run) => sum + run.errors, 0),
-      cpuPerRequestUs: median(runs.map((run) => run.cpuUs / Math.max(1, run.requests))),
-      kernelShare: median(runs.map((run) => 1 - run.userUs / Math.max(1, run.cpuUs))),
-      rounds: runs.map((run) => run.rps),
-    });
-  }
-  const [direct, proxy, ours] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+  const cpuPerRequest = (run: Round) => run.cpuUs / Math.max(1, run.requests);
+  const latencies: Latency[] = [];
+  for (const target of targets)
+    latencies.push(
+      await sequentialLatency(
+        target.origin,
+        target.path,
+        target.headers,
+        target.body,
+        latencySamples,
+        target.baseline === undefined ? undefined : FIRST_TOKEN,
+      ),
+    );
+  const loadAfter = loadAverages();
+
   console.log(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   );
-  console.log(
-    `command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}\n`,
-  );
+  console.log(`command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}`);
+  console.log(`load averages (1, 5, 15 min): ${loadBefore} at the start, ${loadAfter} at the end\n`);
   console.log(
     '| target | req/s at 32 connections (median) | each round | CPU per request, that process (µs) | of it in the kernel | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |',
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const row of rows) {
-    console.log(
-      `| ${row.name} | ${row.rps.toFixed(0)} | ${row.rounds.map((rps) => rps.toFixed(0)).join(', ')} | ${row.cpuPerRequestUs.toFixed(0)} | ${(row.kernelShare * 100).toFixed(0)}% | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} | ${row.errors} |`,
-    );
+  for (const [index, target] of targets.entries()) {
+    const runs = perRound[index]!;
+    const latency = latencies[index]!;
+    const cells = [
+      target.name,
+      median(runs.map((run) => run.rps)).toFixed(0),
+      runs.map((run) => run.rps.toFixed(0)).join(', '),
+      median(runs.map(cpuPerRequest)).toFixed(0),
+      `${(median(runs.map((run) => 1 - run.userUs / Math.max(1, run.cpuUs))) * 100).toFixed(0)}%`,
+      latency.p50.toFixed(3),
+      latency.p99.toFixed(3),
+      runs.reduce((sum, run) => sum + run.errors, 0),
+    ];
+    console.log(`| ${cells.join(' | ')} |`);
   }
-  const ratios = ours.rounds.map((rps, round) => rps / (proxy.rounds[round] ?? Number.NaN));
+  const [direct, proxy, ours] = [0, 1, 2].map((index) => ({ runs: perRound[index]!, latency: latencies[index]! })) as [
+    { runs: Round[]; latency: Latency },
+    { runs: Round[]; latency: Latency },
+    { runs: Round[]; latency: Latency },
+  ];
+  const ratios = ours.runs.map((run, round) => run.rps / (proxy.runs[round]?.rps ?? Number.NaN));
   console.log(
     `\nMaaS / bare proxy throughput, median of the rounds: ${(median(ratios) * 100).toFixed(1)}% (target ≥ 50%); each round: ${ratios.map((ratio) => `${(ratio * 100).toFixed(1)}%`).join(', ')}`,
   );
-  console.log(`MaaS p50 added latency over the direct upstream: ${(ours.p50 - direct.p50).toFixed(3)} ms (target ≤ 1 ms)`);
+  console.log(`MaaS p50 added latency over the direct upstream: ${(ours.latency.p50 - direct.latency.p50).toFixed(3)} ms (target ≤ 1 ms)`);
+  // The bare proxy's code is the same whatever engine the gateway runs, so its CPU in the same round
+  // is a control for how fast the shared host was just then.
+  const cpuRatios = ours.runs.map((run, round) => cpuPerRequest(run) / cpuPerRequest(proxy.runs[round]!));
+  console.log(
+    `MaaS CPU per request ÷ the bare proxy's in the same round, median: ${median(cpuRatios).toFixed(2)} (each round: ${cpuRatios.map((ratio) => ratio.toFixed(2)).join(', ')})`,
+  );
+  console.log('\nCPU per request in each round (µs):');
+  for (const [index, target] of targets.entries())
+    console.log(`- ${target.name}: ${perRound[index]!.map((run) => cpuPerRequest(run).toFixed(0)).join(', ')}`);
 
-  if (soakSeconds > 0) {
-    console.log(
-      `\nsoak: ${soakSeconds} s of mixed load (streaming and not) at 16 connections; RSS and heap sampled every 10 s, each after a full GC`,
-    );
-    const samples: number[] = [];
-    const heapSamples: number[] = [];
-    const sampler = setInterval(
-      () =>
-        void memoryOf(gateway).then((m) => {
-          samples.push(m.rss);
-          heapSamples.push(m.heapUsed);
-        }),
-      10_000,
-    );
-    const streamBody = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Stream something.' }] });
-    const soak = await new Promise<autocannon.Result>((resolve, reject) => {
-      autocannon(
-        {
-          url: `http://127.0.0.1:${PORTS.gateway}`,
-          connections: 16,
-          duration: soakSeconds,
-          requests: [
-            { method: 'POST', path: '/v1/chat/completions', body: BODY, headers: { 'content-type': 'application/json', ...auth } },
-            { method: 'POST', path: '/v1/chat/completions', body: streamBody, headers: { 'content-type': 'application/json', ...auth } },
-            { method: 'GET', path: '/v1/models', headers: auth },
-          ],
-        },
-        (error, result) => (error ? reject(error) : resolve(result)),
-      );
-    });
-    clearInterval(sampler);
-    const warm = samples.slice(Math.floor(samples.length / 5));
-    const first = warm[0] ?? Number.NaN;
-    const last = warm.at(-1) ?? Number.NaN;
-    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-    console.log(`requests: ${soak.requests.total}, errors: ${soak.errors}, non-2xx: ${soak.non2xx}`);
-    console.log(
-      `RSS after warm-up: ${mib(first)} MiB → end: ${mib(last)} MiB (growth ${(((last - first) / first) * 100).toFixed(1)}%, target < 10%)`,
-    );
-    console.log(`RSS samples (MiB): ${samples.map(mib).join(', ')}`);
-    const warmHeap = heapSamples.slice(Math.floor(heapSamples.length / 5));
-    console.log(`heap used after warm-up: ${mib(warmHeap[0] ?? Number.NaN)} MiB → end: ${mib(warmHeap.at(-1) ?? Number.NaN)} MiB`);
-    console.log(`heap samples (MiB): ${heapSamples.map(mib).join(', ')}`);
+  // Per chunk: that process's CPU per streamed request minus its CPU per non-streamed request in the
+  // same round, over the chunk count; the fixed per-request work (auth, hold, settlement) cancels.
+  console.log(
+    `\n| streamed (${STREAM_CHUNKS} chunks an answer) | CPU per streamed request (µs) | CPU per chunk (µs) | each round | TTFT p50 at 1 connection (ms) | TTFT p99 (ms) | added TTFT p50 over direct (ms) |`,
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const directStream = latencies[targets.findIndex((target) => target.baseline === 0)]!;
+  for (const [index, target] of targets.entries()) {
+    if (target.baseline === undefined) continue;
+    const runs = perRound[index]!;
+    const baseline = perRound[target.baseline]!;
+    const perChunk = runs.map((run, round) => (cpuPerRequest(run) - cpuPerRequest(baseline[round]!)) / STREAM_CHUNKS);
+    const latency = latencies[index]!;
+    const cells = [
+      target.name,
+      median(runs.map(cpuPerRequest)).toFixed(0),
+      median(perChunk).toFixed(2),
+      perChunk.map((us) => us.toFixed(2)).join(', '),
+      latency.ttftP50!.toFixed(3),
+      latency.ttftP99!.toFixed(3),
+      (latency.ttftP50! - directStream.ttftP50!).toFixed(3),
+    ];
+    console.log(`| ${cells.join(' | ')} |`);
   }
+
+  if (soakSeconds > 0) await runSoak(gateway, `http://127.0.0.1:${PORTS.gateway}`, auth, BODY, soakSeconds);
   gateway.send('stop');
   await new Promise((resolve) => gateway.once('exit', resolve));
 } finally {

@@ -1,6 +1,6 @@
 // A lean OpenAI-compatible upstream for benchmarks: a fixed reply, nothing recorded, so the
 // numbers measure the gateway and not the mock.
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 
 const REPLY = 'Benchmarks measure the gateway, not the model: this reply is always the same.';
 const COMPLETION = JSON.stringify({
@@ -12,6 +12,36 @@ const COMPLETION = JSON.stringify({
   usage: { prompt_tokens: 12, completion_tokens: 16, total_tokens: 28 },
 });
 const WORDS = REPLY.split(/(?<=\s)/);
+
+/** A streamed answer is this many content chunks, then one usage chunk and `[DONE]`. */
+export const STREAM_CHUNKS = 100;
+/** The first chunk's text; a client has its first token when this string has arrived. */
+export const FIRST_TOKEN = WORDS[0]!;
+
+const chunk = (fields: object) =>
+  `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-upstream', ...fields })}\n\n`;
+const CONTENT_CHUNKS = Array.from({ length: STREAM_CHUNKS }, (_, index) =>
+  chunk({ choices: [{ index: 0, delta: { content: WORDS[index % WORDS.length] }, finish_reason: null }] }),
+);
+const USAGE_CHUNK = chunk({
+  choices: [],
+  usage: { prompt_tokens: 12, completion_tokens: STREAM_CHUNKS, total_tokens: 12 + STREAM_CHUNKS },
+});
+
+/**
+ * One chunk per turn of the event loop, so the chunks leave as separate writes and reach the
+ * gateway spread out, as a model's tokens do, rather than as one burst it reads in a single read.
+ */
+function writeStream(res: ServerResponse, index = 0): void {
+  if (res.destroyed) return;
+  if (index < CONTENT_CHUNKS.length) {
+    res.write(CONTENT_CHUNKS[index]);
+    setImmediate(writeStream, res, index + 1);
+    return;
+  }
+  res.write(USAGE_CHUNK);
+  res.end('data: [DONE]\n\n');
+}
 
 export function startBenchUpstream(port: number) {
   const server = createServer((req, res) => {
@@ -30,15 +60,7 @@ export function startBenchUpstream(port: number) {
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const word of WORDS) {
-        res.write(
-          `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-upstream', choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })}\n\n`,
-        );
-      }
-      res.write(
-        `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-upstream', choices: [], usage: { prompt_tokens: 12, completion_tokens: 16, total_tokens: 28 } })}\n\n`,
-      );
-      res.end('data: [DONE]\n\n');
+      writeStream(res);
     });
   });
   server.keepAliveTimeout = 60_000;
