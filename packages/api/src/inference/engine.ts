@@ -171,12 +171,17 @@ export async function prepareChatCall(platform: Platform, input: ChatCallInput):
   }
   const reserveNano = costOf(model, { inputTokens: reservedInputTokens, outputTokens: maxOutputTokens, cachedInputTokens: 0 });
   const funds = await holdFunds(platform, input.actor, input.appId ?? null, model.id, reserveNano);
+  // Counted only when needed (an upstream that reports no usage, Anthropic's message_start): the
+  // reservation already tokenised the prompt, and a second pass was a measurable share of a call.
+  let counted: number | undefined;
   return {
     input,
     model,
     targets: routed.map((r) => r.target),
     maxOutputTokens,
-    countedInputTokens: countPromptTokens(request.messages),
+    get countedInputTokens() {
+      return (counted ??= countPromptTokens(request.messages));
+    },
     reservedInputTokens,
     funds,
     startedAt: performance.now(),
