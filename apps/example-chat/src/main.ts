@@ -22,7 +22,7 @@ async function signIn() {
 
 try {
   await signIn();
-  const models = await client.models.list.query({ category: 'text', sort: 'popularity' });
+  const models = await client.models.list.query({ category: 'text', operation: 'chat', sort: 'popularity' });
   const model = models.data.find((m) => m.status === 'active');
   if (!model) throw new Error('no active text model on this platform');
   const app = await client.applications.create.mutate({
