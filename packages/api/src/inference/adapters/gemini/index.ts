@@ -35,6 +35,39 @@ function headers(target: ProviderTarget, accept: string): Record<string, string>
   return out;
 }
 
+function notA(target: ProviderTarget, what: string, cause?: unknown): UpstreamError {
+  return new UpstreamError(`${target.name} answered ${what}`, { kind: 'protocol', providerId: target.providerId, retryable: true, cause });
+}
+
+/** A non-streaming method call: POSTs the body and answers the upstream's JSON object. */
+async function callJson(
+  target: ProviderTarget,
+  method: 'generateContent' | 'batchEmbedContents',
+  body: string,
+  context: AdapterContext,
+): Promise<object> {
+  const response = await context.transport.request(target, {
+    url: geminiMethodUrl(target.baseUrl, target.upstreamModel, method),
+    method: 'POST',
+    headers: headers(target, 'application/json'),
+    body,
+    signal: context.signal,
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(response.body.toString('utf8'));
+  } catch (cause) {
+    throw notA(target, 'a body that is not JSON', cause);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw notA(
+      target,
+      method === 'generateContent' ? 'JSON that is not a GenerateContentResponse' : 'JSON that is not a BatchEmbedContentsResponse',
+    );
+  }
+  return parsed;
+}
+
 export const geminiAdapter: ProviderAdapter = {
   kind: 'gemini',
   operations: ['chat', 'embeddings'],
@@ -45,32 +78,7 @@ export const geminiAdapter: ProviderAdapter = {
   estimateInputTokens: estimateGeminiInputTokens,
 
   async chat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<ChatResult> {
-    const body = JSON.stringify(toGeminiRequest(call));
-    const response = await context.transport.request(target, {
-      url: geminiMethodUrl(target.baseUrl, target.upstreamModel, 'generateContent'),
-      method: 'POST',
-      headers: headers(target, 'application/json'),
-      body,
-      signal: context.signal,
-    });
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(response.body.toString('utf8'));
-    } catch (cause) {
-      throw new UpstreamError(`${target.name} answered a body that is not JSON`, {
-        kind: 'protocol',
-        providerId: target.providerId,
-        retryable: true,
-        cause,
-      });
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new UpstreamError(`${target.name} answered JSON that is not a GenerateContentResponse`, {
-        kind: 'protocol',
-        providerId: target.providerId,
-        retryable: true,
-      });
-    }
+    const parsed = await callJson(target, 'generateContent', JSON.stringify(toGeminiRequest(call)), context);
     return resultFromGemini(parsed);
   },
 
@@ -97,25 +105,8 @@ export const geminiAdapter: ProviderAdapter = {
         ...(call.request.dimensions !== undefined ? { outputDimensionality: call.request.dimensions } : {}),
       })),
     });
-    const response = await context.transport.request(target, {
-      url: geminiMethodUrl(target.baseUrl, target.upstreamModel, 'batchEmbedContents'),
-      method: 'POST',
-      headers: headers(target, 'application/json'),
-      body,
-      signal: context.signal,
-    });
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(response.body.toString('utf8'));
-    } catch (cause) {
-      throw new UpstreamError(`${target.name} answered a body that is not JSON`, {
-        kind: 'protocol',
-        providerId: target.providerId,
-        retryable: true,
-        cause,
-      });
-    }
-    const embeddings = typeof parsed === 'object' && parsed !== null && 'embeddings' in parsed ? parsed.embeddings : undefined;
+    const parsed = await callJson(target, 'batchEmbedContents', body, context);
+    const embeddings = 'embeddings' in parsed ? parsed.embeddings : undefined;
     const vectors: number[][] = [];
     const values = (item: unknown): number[] | null =>
       typeof item === 'object' &&
@@ -130,11 +121,7 @@ export const geminiAdapter: ProviderAdapter = {
       if (vector) vectors.push(vector);
     }
     if (!Array.isArray(embeddings) || vectors.length !== embeddings.length) {
-      throw new UpstreamError(`${target.name} answered JSON that is not a BatchEmbedContentsResponse`, {
-        kind: 'protocol',
-        providerId: target.providerId,
-        retryable: true,
-      });
+      throw notA(target, 'JSON that is not a BatchEmbedContentsResponse');
     }
     return { vectors, usage: null };
   },
