@@ -1,4 +1,4 @@
-import { loadConfig, releaseStaleLeases, releaseStaleReservations } from '@maas/api';
+import { deleteExpiredFiles, loadConfig, releaseStaleLeases, releaseStaleReservations } from '@maas/api';
 import { buildServer } from './server.js';
 
 const config = loadConfig();
@@ -20,6 +20,16 @@ const sweeper = setInterval(() => {
     .catch((error: unknown) => server.app.log.warn({ err: error }, 'stale reservation sweep failed'));
 }, 60_000);
 sweeper.unref();
+
+// Generated media past their retention (MAAS_GENERATED_FILE_RETENTION_HOURS) are deleted, bytes and row.
+const fileSweeper = setInterval(() => {
+  deleteExpiredFiles(server.platform)
+    .then((deleted) => {
+      if (deleted > 0) server.app.log.info({ deleted }, 'deleted expired generated files');
+    })
+    .catch((error: unknown) => server.app.log.warn({ err: error }, 'expired file sweep failed'));
+}, 10 * 60_000);
+fileSweeper.unref();
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -13,6 +13,7 @@ import { installMessageCatalog } from './core/i18n.js';
 import type { Platform } from './core/platform.js';
 import { NO_RATE_LIMITS, type RateLimits } from './core/rate-limits.js';
 import { NO_TELEMETRY, type Telemetry } from './core/telemetry.js';
+import { type BlobStore, localBlobStore } from './files/blob-store.js';
 import { Inference } from './inference/inference.js';
 import { messages } from './messages.js';
 import { ModelCallCache } from './models/call-resolver.js';
@@ -31,6 +32,8 @@ export interface PlatformInit {
   paymentProviders?: readonly PaymentProvider[];
   /** The inference layer's state (adapter registry, HTTP pools, provider cool-downs); a fresh one by default. */
   inference?: Inference;
+  /** Where files' bytes live; DATA_DIR/blobs by default. */
+  blobs?: BlobStore;
 }
 
 /**
@@ -63,6 +66,7 @@ export function createPlatform(init: PlatformInit): Platform {
     applications: new ApplicationCache(db),
     payments: new PaymentProviders(config, init.paymentProviders),
     inference: init.inference ?? new Inference(),
+    blobs: init.blobs ?? localBlobStore(config.dataDir),
     authenticate: (request) => authenticateRequest({ platform, authorization: request.authorization }),
     audit: (record) => recordAudit(db, record),
   };

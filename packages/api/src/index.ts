@@ -13,7 +13,7 @@ export * from './inference/index.js';
 export { rateLimitHeaders, type RateLimiter, type RateLimits, type RateLimitDecision } from './core/rate-limits.js';
 export type { LoginAttemptVerdict, LoginLimiter } from './core/rate-limits.js';
 export type { Telemetry } from './core/telemetry.js';
-export { storeUpload } from './files/service.js';
+export { deleteExpiredFiles, type GeneratedMedia, openFileContent, storeGenerated, storeUpload } from './files/service.js';
 export { type BlobStore, localBlobStore } from './files/blob-store.js';
 export { chatWithApplication, openChatStream } from './chat/service.js';
 export { renderChatStreamError } from './chat/stream-events.js';

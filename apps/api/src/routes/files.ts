@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import { AppError, authenticateRequest, type BlobStore, localBlobStore, type Platform, storeUpload } from '@maas/api';
+import { AppError, authenticateRequest, type BlobStore, openFileContent, type Platform, storeUpload } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
 import { sendRestError } from '../surfaces/errors/index.js';
 
@@ -9,11 +9,7 @@ import { sendRestError } from '../surfaces/errors/index.js';
  * other route still refuses multipart bodies. The OpenAPI document describes it through the
  * router's `files.upload` procedure; this static route takes precedence over the router's wildcard.
  */
-export async function registerFileRoutes(
-  app: FastifyInstance,
-  platform: Platform,
-  store: BlobStore = localBlobStore(platform.config.dataDir),
-): Promise<void> {
+export async function registerFileRoutes(app: FastifyInstance, platform: Platform, store: BlobStore = platform.blobs): Promise<void> {
   const maxBytes = platform.config.uploadMaxBytes;
   await app.register(async (scope) => {
     await scope.register(multipart, {
@@ -49,6 +45,29 @@ export async function registerFileRoutes(
         return sendRestError(reply, uploadError(error));
       }
     });
+  });
+
+  // The bytes of a file, streamed from the blob store to its owner (generated media's `url`). Static,
+  // so it takes precedence over the router's wildcard, which documents it (files.content).
+  app.get<{ Params: { file_id: string } }>('/api/v1/files/:file_id/content', async (request, reply) => {
+    try {
+      const actor = await authenticateRequest({ platform, authorization: request.headers.authorization });
+      const { file, stream } = await openFileContent(platform, actor, request.params.file_id);
+      const etag = `"${file.sha256}"`;
+      if (request.headers['if-none-match'] === etag) {
+        stream.destroy();
+        return reply.code(304).send();
+      }
+      return reply
+        .header('content-type', file.content_type)
+        .header('content-length', String(file.bytes))
+        .header('etag', etag)
+        .header('cache-control', 'private, max-age=3600')
+        .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(file.filename)}`)
+        .send(stream);
+    } catch (error) {
+      return sendRestError(reply, error);
+    }
   });
 }
 

@@ -53,6 +53,8 @@ describe('POST /api/v1/files', () => {
       sha256: sha256(content),
       content_type: 'text/plain',
       owner: alice.id,
+      purpose: 'upload',
+      expires_at: null,
       created_at: expect.any(String),
     });
     const row = await server.server.platform.db.selectFrom('files').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
@@ -177,6 +179,75 @@ describe('GET /api/v1/files/{file_id}', () => {
     expectError(await api.get(`/api/v1/files/${file.id}`), 401, 'UNAUTHORIZED');
     expectError(await api.get('/api/v1/files/file_doesnotexist', alice.token), 404, 'NOT_FOUND');
     expectError(await api.get('/api/v1/files/..%2F..%2Fetc', alice.token), 400, 'INVALID_REQUEST');
+  });
+});
+
+describe('GET /api/v1/files, /files/{file_id}/content and DELETE /files/{file_id}', () => {
+  it('lists only your own files, newest first, paginated and filtered by purpose', async () => {
+    const carol = await signUpAs(server, api, 'user');
+    const first = (await upload(server.url, carol.token, 'one', 'one.txt', 'text/plain')).body;
+    const second = (await upload(server.url, carol.token, 'two', 'two.txt', 'text/plain')).body;
+    await upload(server.url, bob.token, 'not carol', 'bob.txt', 'text/plain');
+    const list = await api.get('/api/v1/files?limit=1', carol.token);
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((f: { id: string }) => f.id)).toEqual([second.id]);
+    expect(list.body.pagination).toEqual({ page: 1, limit: 1, total: 2, pages: 2 });
+    const uploads = await api.get('/api/v1/files?purpose=upload', carol.token);
+    expect(uploads.body.data.map((f: { id: string }) => f.id)).toEqual([second.id, first.id]);
+    expect((await api.get('/api/v1/files?purpose=generated', carol.token)).body.pagination.total).toBe(0);
+    expectError(await api.get('/api/v1/files?purpose=weights', carol.token), 400, 'INVALID_REQUEST');
+    expectError(await api.get('/api/v1/files'), 401, 'UNAUTHORIZED');
+  });
+
+  it('serves the bytes with the content type to the owner and admins, 404 to anyone else, and 304 for a matching ETag', async () => {
+    const file = (await upload(server.url, alice.token, 'the bytes themselves', 'bytes.txt', 'text/plain')).body;
+    const own = await fetch(`${server.url}/api/v1/files/${file.id}/content`, { headers: { authorization: `Bearer ${alice.token}` } });
+    expect(own.status).toBe(200);
+    expect(own.headers.get('content-type')).toBe('text/plain');
+    expect(own.headers.get('etag')).toBe(`"${sha256('the bytes themselves')}"`);
+    expect(await own.text()).toBe('the bytes themselves');
+    const again = await fetch(`${server.url}/api/v1/files/${file.id}/content`, {
+      headers: { authorization: `Bearer ${alice.token}`, 'if-none-match': `"${sha256('the bytes themselves')}"` },
+    });
+    expect(again.status).toBe(304);
+    expect(
+      (await fetch(`${server.url}/api/v1/files/${file.id}/content`, { headers: { authorization: `Bearer ${admin.token}` } })).status,
+    ).toBe(200);
+    expectError(await api.get(`/api/v1/files/${file.id}/content`, bob.token), 404, 'NOT_FOUND');
+    expectError(await api.get(`/api/v1/files/${file.id}/content`), 401, 'UNAUTHORIZED');
+    expectError(await api.get('/api/v1/files/file_doesnotexist/content', alice.token), 404, 'NOT_FOUND');
+  });
+
+  it('deletes a file and its bytes for the owner only', async () => {
+    const file = (await upload(server.url, alice.token, 'short-lived', 'gone.txt', 'text/plain')).body;
+    const row = await server.server.platform.db.selectFrom('files').selectAll().where('id', '=', file.id).executeTakeFirstOrThrow();
+    expectError(await api.delete(`/api/v1/files/${file.id}`, bob.token), 404, 'NOT_FOUND');
+    const deleted = await api.delete(`/api/v1/files/${file.id}`, alice.token);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({ id: file.id, deleted: true });
+    expect(blobFiles()).not.toContain(row.storage_key);
+    expectError(await api.get(`/api/v1/files/${file.id}`, alice.token), 404, 'NOT_FOUND');
+    expectError(await api.delete(`/api/v1/files/${file.id}`, alice.token), 404, 'NOT_FOUND');
+  });
+
+  it('stores generated media with an expiry and deletes them after it', async () => {
+    const { storeGenerated, deleteExpiredFiles } = await import('@maas/api');
+    const platform = server.server.platform;
+    const made = await storeGenerated(platform, alice.id, {
+      bytes: new TextEncoder().encode('PNG?'),
+      contentType: 'image/png',
+      filename: 'image-1.png',
+      metadata: { width: 1, height: 1 },
+    });
+    expect(made).toMatchObject({ purpose: 'generated', owner: alice.id, content_type: 'image/png', metadata: { width: 1, height: 1 } });
+    const hours = (Date.parse(made.expires_at!) - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(167.9);
+    expect(hours).toBeLessThanOrEqual(168);
+    const listed = await api.get('/api/v1/files?purpose=generated', alice.token);
+    expect(listed.body.data.map((f: { id: string }) => f.id)).toContain(made.id);
+    expect(await deleteExpiredFiles(platform, new Date(Date.now() + 3_600_000))).toBe(0);
+    expect(await deleteExpiredFiles(platform, new Date(Date.now() + 169 * 3_600_000))).toBe(1);
+    expectError(await api.get(`/api/v1/files/${made.id}`, alice.token), 404, 'NOT_FOUND');
   });
 });
 

@@ -85,6 +85,8 @@ export interface LeasedCallRecord {
   inputTokens: number;
   cachedInputTokens?: number;
   outputTokens: number;
+  /** A unit-billed call's delivery (issue 14), as the usage_records.units JSON text. */
+  units?: string | null;
   /** What is charged: within what the lease holds. 0 for a failed call. */
   costNano: bigint;
   /** Cost the lease could not cover (an under-estimated hold on a lease with no room left). */
@@ -131,16 +133,17 @@ export async function settleLeaseCalls(
         ${column((c) => (c.uncollectedNano !== undefined && c.uncollectedNano > 0n ? c.uncollectedNano : 0n).toString())}::bigint[],
         ${column((c) => count(c.outputTokens))}::int[], ${column((c) => (c.costNano > 0n ? c.costNano : 0n).toString())}::bigint[],
         ${column((c) => count(c.latencyMs))}::int[], ${column((c) => c.status)}::text[],
-        ${column((c) => c.error?.slice(0, 2000) ?? null)}::text[], ${column((c) => c.finishedAt.toISOString())}::timestamptz[]
+        ${column((c) => c.error?.slice(0, 2000) ?? null)}::text[], ${column((c) => c.finishedAt.toISOString())}::timestamptz[],
+        ${column((c) => c.units ?? null)}::jsonb[]
       ) AS b(call_id, usage_id, ledger_entry_id, app_id, model_id, provider_id, conversation_id, input_tokens,
-             cached_input_tokens, uncollected_nano, output_tokens, cost_nano, latency_ms, status, error, finished_at)
+             cached_input_tokens, uncollected_nano, output_tokens, cost_nano, latency_ms, status, error, finished_at, units)
     ),
     usage_rows AS (
       INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
-                                 lease_id, input_tokens, cached_input_tokens, output_tokens, cost_nano, uncollected_nano,
+                                 lease_id, input_tokens, cached_input_tokens, output_tokens, units, cost_nano, uncollected_nano,
                                  latency_ms, status, error, created_at)
       SELECT b.usage_id, ${lease.userId}, b.app_id, ${lease.apiKeyId}::text, b.model_id, b.provider_id, b.conversation_id,
-             b.call_id, lease.id, b.input_tokens, b.cached_input_tokens, b.output_tokens, b.cost_nano, b.uncollected_nano,
+             b.call_id, lease.id, b.input_tokens, b.cached_input_tokens, b.output_tokens, b.units, b.cost_nano, b.uncollected_nano,
              b.latency_ms, b.status, b.error, b.finished_at
       FROM batch b CROSS JOIN lease
       ON CONFLICT DO NOTHING

@@ -75,6 +75,8 @@ export interface UsageInput {
   /** Of inputTokens, read from the provider's prompt cache. */
   cachedInputTokens?: number;
   outputTokens: number;
+  /** A unit-billed call's delivery (issue 14), as the usage_records.units JSON text. */
+  units?: string | null;
   latencyMs: number;
   status: UsageStatus;
   error?: string | null;
@@ -172,13 +174,13 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
     ),
     usage_record AS (
       INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
-                                 input_tokens, cached_input_tokens, output_tokens, cost_nano, uncollected_nano, latency_ms,
-                                 status, error)
+                                 input_tokens, cached_input_tokens, output_tokens, units, cost_nano, uncollected_nano,
+                                 latency_ms, status, error)
       SELECT ${usageId}::text, rsv.user_id, COALESCE(${usage.appId ?? null}::text, rsv.app_id), rsv.api_key_id,
              COALESCE(${usage.modelId || null}::text, rsv.model_id), ${usage.providerId ?? null}::text,
              ${usage.conversationId ?? null}::text, rsv.id, ${count(usage.inputTokens)}::int,
              ${Math.min(count(usage.cachedInputTokens ?? 0), count(usage.inputTokens))}::int, ${count(usage.outputTokens)}::int,
-             total.amount, ${charge}::bigint - total.amount, ${count(usage.latencyMs)}::int, ${usage.status}::text,
+             ${usage.units ?? null}::jsonb, total.amount, ${charge}::bigint - total.amount, ${count(usage.latencyMs)}::int, ${usage.status}::text,
              ${usage.error?.slice(0, 2000) ?? null}::text
       FROM rsv CROSS JOIN total
       RETURNING id

@@ -67,6 +67,16 @@ export const UsageRecord = z
       .optional()
       .meta({ description: 'Of input_tokens, those read from the prompt cache; present only when there were some' }),
     output_tokens: z.number().int(),
+    units: z
+      .object({
+        unit: z.enum(['image', 'second', '1k_characters', 'minute']),
+        quantity: z
+          .number()
+          .meta({ description: 'How many units were delivered (seconds, thousands of characters and minutes may be fractional)' }),
+        unit_price: Amount.meta({ description: 'Price of one unit in currency units' }),
+      })
+      .optional()
+      .meta({ description: 'What a media call delivered, billed by its own unit (issue 14); absent for token-billed calls' }),
     cost: Amount,
     latency_ms: z.number().int(),
     status: UsageStatus,

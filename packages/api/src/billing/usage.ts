@@ -30,6 +30,9 @@ function toUsageRecord(row: UsageRecord) {
     // Only when there were some, so that other records read exactly as before the field existed.
     ...(row.cached_input_tokens > 0 ? { cached_input_tokens: row.cached_input_tokens } : {}),
     output_tokens: row.output_tokens,
+    ...(row.units
+      ? { units: { unit: row.units.unit, quantity: row.units.quantity, unit_price: nanoToAmount(BigInt(row.units.unit_price_nano)) } }
+      : {}),
     cost: nanoToAmount(row.cost_nano),
     latency_ms: row.latency_ms,
     status: row.status,

@@ -171,6 +171,7 @@ export class WalletLeases {
       inputTokens: outcome.inputTokens,
       cachedInputTokens: outcome.cachedInputTokens,
       outputTokens: outcome.outputTokens,
+      units: outcome.units ?? null,
       costNano: charge,
       uncollectedNano: cost - charge,
       latencyMs: outcome.latencyMs,

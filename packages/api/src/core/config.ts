@@ -47,6 +47,8 @@ export interface PlatformConfig {
   corsOrigins: string[];
   maxBodyBytes: number;
   uploadMaxBytes: number;
+  /** Generated media (images, audio, video) are deleted this long after they were made; 0 keeps them. */
+  generatedFileRetentionHours: number;
   platformFeePercent: number;
   paymentSandbox: boolean;
   accessTokenTtlSeconds: number;
@@ -166,6 +168,7 @@ export const EnvSchema = z.object({
   ),
   MAAS_MAX_BODY_BYTES: integer(1_048_576),
   MAAS_UPLOAD_MAX_BYTES: integer(100 * 1_048_576),
+  MAAS_GENERATED_FILE_RETENTION_HOURS: integer(24 * 7),
   MAAS_PLATFORM_FEE_PERCENT: integer(10),
   /** Unset: on outside production. */
   MAAS_PAYMENT_SANDBOX: flag(undefined),
@@ -234,6 +237,7 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     corsOrigins: env.MAAS_CORS_ORIGINS,
     maxBodyBytes: env.MAAS_MAX_BODY_BYTES,
     uploadMaxBytes: env.MAAS_UPLOAD_MAX_BYTES,
+    generatedFileRetentionHours: env.MAAS_GENERATED_FILE_RETENTION_HOURS,
     platformFeePercent: env.MAAS_PLATFORM_FEE_PERCENT,
     paymentSandbox: env.MAAS_PAYMENT_SANDBOX ?? !isProduction,
     accessTokenTtlSeconds: 3600,

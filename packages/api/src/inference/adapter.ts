@@ -11,6 +11,19 @@ import type {
   MaxTokensField,
   Operation,
 } from './types.js';
+import type {
+  AdapterMediaCall,
+  ImageEditRequest,
+  ImageGenerationRequest,
+  ImagesResult,
+  ProgressReporter,
+  SpeechRequest,
+  SpeechResult,
+  TranscriptionRequest,
+  TranscriptionResult,
+  VideoGenerationRequest,
+  VideoResult,
+} from './media-types.js';
 
 export interface UpstreamTimeouts {
   /** TCP/TLS connect. */
@@ -117,4 +130,15 @@ export interface ProviderAdapter {
   streamChat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<AdapterStream>;
   /** Operation `embeddings` (issue 14): present exactly when `operations` includes it. */
   embed?(target: ProviderTarget, call: AdapterEmbeddingsRequest, context: AdapterContext): Promise<EmbeddingsResult>;
+  // The media operations (issue 14); each present exactly when `operations` includes it.
+  generateImages?(target: ProviderTarget, call: AdapterMediaCall<ImageGenerationRequest>, context: AdapterContext): Promise<ImagesResult>;
+  editImages?(target: ProviderTarget, call: AdapterMediaCall<ImageEditRequest>, context: AdapterContext): Promise<ImagesResult>;
+  speak?(target: ProviderTarget, call: AdapterMediaCall<SpeechRequest>, context: AdapterContext): Promise<SpeechResult>;
+  transcribe?(target: ProviderTarget, call: AdapterMediaCall<TranscriptionRequest>, context: AdapterContext): Promise<TranscriptionResult>;
+  /** A video job: may take minutes; reports progress as it goes. */
+  generateVideo?(
+    target: ProviderTarget,
+    call: AdapterMediaCall<VideoGenerationRequest>,
+    context: AdapterContext & { onProgress: ProgressReporter },
+  ): Promise<VideoResult>;
 }

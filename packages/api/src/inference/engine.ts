@@ -12,6 +12,7 @@ import { UpstreamError } from './errors.js';
 import { countsAgainstProvider, withFailover } from './failover.js';
 import { type CallFunds, holdFunds, settleCall } from './settlement.js';
 import { countPromptTokens, countTextTokens } from './token-count.js';
+import type { BilledUnits } from './units.js';
 import type {
   AdapterChatRequest,
   AdapterStream,
@@ -53,6 +54,8 @@ export interface CallOutcome {
   costNano: bigint;
   providerId: string | null;
   finishReason: string | null;
+  /** What a unit-billed call delivered (images, seconds, …); its cost is part of costNano. */
+  units?: BilledUnits;
 }
 
 type Routed = { target: ProviderTarget; adapter: ProviderAdapter };

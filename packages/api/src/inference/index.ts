@@ -28,6 +28,17 @@ export {
 } from './engine.js';
 export { completeEmbeddingsCall, type EmbeddingsCallInput, type PreparedEmbeddingsCall, prepareEmbeddingsCall } from './embeddings.js';
 export { UpstreamError, type UpstreamErrorKind } from './errors.js';
+export type * from './media-types.js';
+export {
+  billedOutcome,
+  type OperationBill,
+  type OperationCallInput,
+  type OperationSteps,
+  type PreparedOperationCall,
+  prepareOperationCall,
+  runOperationCall,
+} from './operation-call.js';
+export { assertQuantity, type BilledUnits, imagePrice, largestImagePrice, unitsCost, unitsJson } from './units.js';
 export { countsAgainstProvider, orderTargets, ProviderCooldowns, withFailover } from './failover.js';
 export { Inference } from './inference.js';
 export { countPromptTokens, countTextTokens, messageText, truncateToTokens } from './token-count.js';

@@ -4,6 +4,7 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import type { CallOutcome, ChatCallInput, PreparedChatCall } from './engine.js';
+import { unitsJson } from './units.js';
 
 /** What settlement needs of a prepared call, whatever its operation. */
 export type SettleableCall = Pick<PreparedChatCall, 'model' | 'funds' | 'startedAt'> & {
@@ -20,8 +21,9 @@ export async function holdFunds(
   appId: string | null,
   modelId: string,
   amountNano: bigint,
+  options: { leases?: boolean } = {},
 ): Promise<CallFunds> {
-  const hold = await platform.leases?.hold(actor.userId, actor.apiKeyId ?? null, amountNano);
+  const hold = options.leases === false ? null : await platform.leases?.hold(actor.userId, actor.apiKeyId ?? null, amountNano);
   if (hold) return { kind: 'lease', hold };
   const reservation = await reserveFunds(platform.billingDb, {
     userId: actor.userId,
@@ -52,6 +54,7 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
     latencyMs,
   });
   if (outcome.status !== 'failed') platform.callCounts.add(call.model.id);
+  const unitsText = outcome.units && outcome.status !== 'failed' ? JSON.stringify(unitsJson(outcome.units)) : null;
   const { funds } = call;
   if (funds.kind === 'lease') {
     platform.leases?.settle(funds.hold, {
@@ -62,6 +65,7 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
       inputTokens: outcome.inputTokens,
       cachedInputTokens: outcome.usage.cachedInputTokens,
       outputTokens: outcome.outputTokens,
+      units: unitsText,
       costNano: outcome.costNano,
       latencyMs,
       status: outcome.status,
@@ -85,6 +89,7 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
           inputTokens: outcome.inputTokens,
           cachedInputTokens: outcome.usage.cachedInputTokens,
           outputTokens: outcome.outputTokens,
+          units: unitsText,
           latencyMs,
           status: outcome.status,
           error: error ?? null,

@@ -1,3 +1,4 @@
+import { type UnitPrices, unitPricesOf } from './unit-prices.js';
 import type { Database, Model, ModelOperation, ModelStatus, ModelVisibility } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
@@ -23,7 +24,7 @@ export interface ModelForCall {
     /** What it can be called for (its own list, else its category's default). */
     operations: ModelOperation[];
     /** Per token; cached input tokens at the input price when cachedInputNanoPerToken is null. */
-    pricing: { inputNanoPerToken: bigint; outputNanoPerToken: bigint; cachedInputNanoPerToken: bigint | null };
+    pricing: { inputNanoPerToken: bigint; outputNanoPerToken: bigint; cachedInputNanoPerToken: bigint | null; units: UnitPrices };
     contextWindow: number;
     /** Upper bound (and default) of output tokens per call. */
     maxOutputTokens: number;
@@ -96,6 +97,7 @@ function toModelForCall(row: Model): ModelForCall['model'] {
       inputNanoPerToken: row.input_nano_per_token,
       outputNanoPerToken: row.output_nano_per_token,
       cachedInputNanoPerToken: row.cached_input_nano_per_token,
+      units: unitPricesOf(row.unit_prices),
     },
     contextWindow: row.context_window,
     maxOutputTokens,

@@ -1,3 +1,4 @@
+import { unitPricesColumn, unitPricesOutput } from './unit-prices.js';
 import type { Database, Model, ModelParametersJson, ModelRoute, Provider } from '@maas/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
@@ -51,6 +52,7 @@ function toModelDetail(row: Model, routes: ModelRoute[] | null) {
       output_tokens: nanoToAmount(row.output_nano_per_token),
       // Only when set, so that a model without one answers exactly as before the field existed.
       ...(row.cached_input_nano_per_token === null ? {} : { cached_input_tokens: nanoToAmount(row.cached_input_nano_per_token) }),
+      ...unitPricesOutput(row.unit_prices),
     },
     context_window: row.context_window,
     model_file: row.model_file_id,
@@ -263,6 +265,7 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
           input_nano_per_token: pricing.input,
           output_nano_per_token: pricing.output,
           cached_input_nano_per_token: pricing.cached,
+          unit_prices: unitPricesColumn(input.pricing),
           context_window: input.context_window,
         })
         .returningAll()
@@ -306,6 +309,7 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
           input_nano_per_token: input.pricing.input_tokens,
           output_nano_per_token: input.pricing.output_tokens,
           cached_input_nano_per_token: input.pricing.cached_input_tokens ?? null,
+          unit_prices: unitPricesColumn(input.pricing),
         }
       : {}),
     ...(input.context_window !== undefined ? { context_window: input.context_window } : {}),

@@ -48,6 +48,13 @@ export interface ModelReservationsTable {
 export type UsageStatus = 'success' | 'failed' | 'cancelled' | 'partial';
 
 /** One row per model call, written in the statement that settles its reservation. */
+/** A unit-billed call's delivery: `quantity` units at `unit_price_nano` each (decimal string). */
+export interface UsageUnitsJson {
+  unit: 'image' | 'second' | '1k_characters' | 'minute';
+  quantity: number;
+  unit_price_nano: string;
+}
+
 export interface UsageRecordsTable {
   /** `usage_…` */
   id: string;
@@ -69,6 +76,8 @@ export interface UsageRecordsTable {
   /** Cost beyond what could be collected from the wallet (cost_nano is what was charged). */
   uncollected_nano: ColumnType<bigint, bigint | undefined, never>;
   latency_ms: number;
+  /** What a unit-billed call delivered (images, seconds, characters, minutes), as a JSON string; null for token-billed calls. */
+  units: ColumnType<UsageUnitsJson | null, string | null | undefined, never>;
   status: UsageStatus;
   error: string | null;
   created_at: Timestamp;

@@ -78,6 +78,8 @@ export interface ModelsTable {
   context_window: Generated<number>;
   /** JSON array written as a JSON string; null: the category's default operations. */
   operations: ColumnType<ModelOperation[] | null, string | null | undefined, string | null>;
+  /** Per-unit prices (issue 14 part 5), written as a JSON string; null: priced by tokens only. */
+  unit_prices: ColumnType<UnitPricesJson | null, string | null | undefined, string | null>;
   /** Successful calls (popularity); bumped off the response path. */
   call_count: ColumnType<bigint, bigint | undefined, bigint>;
   created_at: Timestamp;
@@ -96,6 +98,24 @@ export interface ModelRoutesTable {
   created_at: Timestamp;
 }
 
+/**
+ * Per-unit prices in nano-units, as decimal strings (bigints do not survive JSON). Each applies to
+ * the operations that deliver that unit; see packages/api/src/models/pricing.ts.
+ */
+export interface UnitPricesJson {
+  per_image?: string | undefined;
+  /** Prices by size and/or quality; the most specific match wins over per_image. */
+  per_image_by?: { size?: string | undefined; quality?: string | undefined; price: string }[] | undefined;
+  /** Per second of generated audio or video. */
+  per_second?: string | undefined;
+  /** Per 1 000 characters of speech input. */
+  per_1k_characters?: string | undefined;
+  /** Per minute of transcribed audio. */
+  per_minute?: string | undefined;
+}
+
+export type FilePurpose = 'upload' | 'model' | 'generated';
+
 export interface FilesTable {
   /** `file_…` */
   id: string;
@@ -107,6 +127,12 @@ export interface FilesTable {
   content_type: string;
   /** Where the blob store keeps the bytes. */
   storage_key: string;
+  /** What the file is for (issue 14 part 3, issue 15 part 1). */
+  purpose: ColumnType<FilePurpose, FilePurpose | undefined, FilePurpose>;
+  /** What was read from or is known about the content (a model file's header, an image's size, a duration), as a JSON string. */
+  metadata: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** Generated files are deleted after this (the retention setting); null: kept. */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
 }
 
