@@ -5,6 +5,7 @@ import { protocolLocale, renderOpenAiUnknownEndpoint, sendOpenAiError, sendRende
 import { chatCompletions } from '../surfaces/openai-chat.js';
 import { completions } from '../surfaces/openai-completions.js';
 import { embeddings } from '../surfaces/openai-embeddings.js';
+import { registerMediaRoutes } from './media.js';
 import { registerResponsesRoute } from './responses.js';
 import { openEventStream } from './sse.js';
 
@@ -69,6 +70,7 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
         }
       });
       registerResponsesRoute(gateway, platform);
+      await registerMediaRoutes(gateway, platform);
     },
     { prefix: '/v1' },
   );
