@@ -152,6 +152,12 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
         request.body = {};
       }
     }
+    // Every body of the contract is a JSON object. trpc-to-openapi spreads the body into the input,
+    // so `null`, `[]` or `"x"` would pass as an empty object and a PUT would answer 200 for nothing.
+    const json = request.headers['content-type']?.toLowerCase().includes('json') === true;
+    if (json && request.body !== undefined && request.url.startsWith(API_PREFIX) && !isJsonObject(request.body)) {
+      throw new AppError('INVALID_REQUEST', { message: 'BODY_NOT_OBJECT' });
+    }
   });
 
   await app.register(fastifyTRPCPlugin, {
@@ -256,4 +262,8 @@ function toFastifyTrustProxy(value: boolean | string | number) {
   if (typeof value !== 'number') return value;
   // "Trust the nearest N hops", as Fastify's numeric trustProxy means.
   return (_address: string, hop: number) => hop < value;
+}
+
+function isJsonObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -158,8 +158,8 @@ describe('API keys: invalid input', () => {
     expect(res.body.error.code).toBe('INVALID_REQUEST');
   });
 
-  it('answers 400 for a malformed key id on revoke', async () => {
+  it('answers 404 for a key id that names nothing on revoke, whatever its shape', async () => {
     const user = await signUp(api);
-    expect((await api.delete('/api/v1/api-keys/not-a-key', user.token)).status).toBe(400);
+    expect((await api.delete('/api/v1/api-keys/not-a-key', user.token)).status).toBe(404);
   });
 });

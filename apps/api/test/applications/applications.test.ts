@@ -282,7 +282,7 @@ describe('GET, PATCH and DELETE /api/v1/applications/{app_id}', () => {
     const daves = await createModel(api, dave.token, { visibility: 'private' });
     expectError(await api.patch(`/api/v1/applications/${app.id}`, { model_id: daves.id }, alice.token), 400, 'INVALID_REQUEST');
     expectError(await api.get('/api/v1/applications/app_doesnotexist', alice.token), 404, 'NOT_FOUND');
-    expectError(await api.get('/api/v1/applications/not-an-app', alice.token), 400, 'INVALID_REQUEST');
+    expectError(await api.get('/api/v1/applications/not-an-app', alice.token), 404, 'NOT_FOUND');
   });
 
   it('deletes the application’s conversations and messages with it', async () => {

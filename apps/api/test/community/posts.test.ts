@@ -148,7 +148,7 @@ describe('listing posts', () => {
     expect(res.body).toMatchObject({ id: posts[2]?.id, likes: 2, liked: true });
     expect((await api.get(`/api/v1/community/posts/${posts[2]?.id}`)).body.liked).toBe(false);
     expect((await api.get('/api/v1/community/posts/post_doesnotexist')).status).toBe(404);
-    expect((await api.get('/api/v1/community/posts/not-a-post')).status).toBe(400);
+    expect((await api.get('/api/v1/community/posts/not-a-post')).status).toBe(404);
   });
 });
 

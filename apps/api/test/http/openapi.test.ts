@@ -103,7 +103,7 @@ describe('GET /api/v1/openapi.json', () => {
       },
     });
     // What the document promises is what a real error looks like.
-    const answered = await api.get('/api/v1/models/no-such-model');
+    const answered = await api.get('/api/v1/models?limit=0');
     expect(answered.status).toBe(400);
     expect(Object.keys(answered.body.error)).toEqual(['code', 'message', 'details', 'request_id']);
     expect(answered.body.error.code).toBe('INVALID_REQUEST');

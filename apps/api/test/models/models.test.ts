@@ -239,9 +239,12 @@ describe('GET /api/v1/models and /models/{model_id}', () => {
     expectError(await api.get('/api/v1/models', 'not-a-token'), 401, 'UNAUTHORIZED');
   });
 
-  it('answers 404 for an unknown model and 400 for a malformed id', async () => {
+  it('answers 404 for a model id that names nothing, whatever its shape (issue 19 part 5)', async () => {
     expectError(await api.get('/api/v1/models/model_doesnotexist'), 404, 'NOT_FOUND');
-    expectError(await api.get('/api/v1/models/gpt-4'), 400, 'INVALID_REQUEST');
+    expectError(await api.get('/api/v1/models/model_does_not_exist'), 404, 'NOT_FOUND');
+    expectError(await api.get('/api/v1/models/gpt-4'), 404, 'NOT_FOUND');
+    expectError(await api.get(`/api/v1/models/model_${'x'.repeat(300)}`), 404, 'NOT_FOUND');
+    expectError(await api.get('/api/v1/models/model_%00'), 404, 'NOT_FOUND');
   });
 });
 
@@ -414,7 +417,12 @@ describe('resolveModelForCall', () => {
       visibility: 'public',
       status: 'active',
       operations: ['chat'],
-      pricing: { inputNanoPerToken: 2_000n, outputNanoPerToken: 4_000n, cachedInputNanoPerToken: null },
+      pricing: {
+        inputNanoPerToken: 2_000n,
+        outputNanoPerToken: 4_000n,
+        cachedInputNanoPerToken: null,
+        units: { perImage: null, perImageBy: [], perSecond: null, per1kCharacters: null, perMinute: null },
+      },
       contextWindow: 8_192,
       maxOutputTokens: 256,
       defaultParameters: { temperature: 0.3 },

@@ -202,10 +202,10 @@ describe('providers: errors', () => {
     expect(error.details?.model_ids).toEqual([model.id]);
   });
 
-  it('answers 404 for an unknown provider and 400 for a malformed id', async () => {
+  it('answers 404 for a provider id that names nothing, whatever its shape', async () => {
     expectError(await api.get('/api/v1/providers/prov_doesnotexist', admin.token), 404, 'NOT_FOUND');
     expectError(await api.patch('/api/v1/providers/prov_doesnotexist', { priority: 1 }, admin.token), 404, 'NOT_FOUND');
-    expectError(await api.get('/api/v1/providers/not-an-id', admin.token), 400, 'INVALID_REQUEST');
+    expectError(await api.get('/api/v1/providers/not-an-id', admin.token), 404, 'NOT_FOUND');
   });
 });
 

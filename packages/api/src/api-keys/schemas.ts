@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdOf } from '../core/ids.js';
+import { IdOf, PathIdOf } from '../core/ids.js';
 import { Amount, PositiveAmount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { InstantInput, Timestamp } from '../core/time.js';
@@ -42,5 +42,5 @@ export const CreatedApiKey = ApiKey.extend({
 export const ListApiKeysInput = PageInput;
 export const ApiKeyList = pageOf(ApiKey);
 
-export const RevokeApiKeyInput = z.object({ key_id: ApiKeyId }).strict();
+export const RevokeApiKeyInput = z.object({ key_id: PathIdOf('key') }).strict();
 export const RevokeApiKeyResult = z.object({ id: z.string(), revoked: z.literal(true) });

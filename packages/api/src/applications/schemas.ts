@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdOf } from '../core/ids.js';
+import { IdOf, PathIdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 import { ModelId } from '../models/schemas.js';
@@ -40,7 +40,7 @@ const AllFlag = z
 export const ListApplicationsInput = PageInput.extend({ all: AllFlag.optional() });
 export const ApplicationList = pageOf(Application);
 
-export const AppRef = z.object({ app_id: AppId });
+export const AppRef = z.object({ app_id: PathIdOf('app') });
 
 const ApplicationFields = z.object({
   name: z.string().trim().min(1).max(100),

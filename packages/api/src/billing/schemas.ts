@@ -1,8 +1,8 @@
+import { PathIdOf } from '../core/ids.js';
 import { z } from 'zod';
 import { Amount, CURRENCY, PositiveAmount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { DateOrInstantInput, Timestamp } from '../core/time.js';
-import { UserId } from '../users/schemas.js';
 
 export const Wallet = z
   .object({
@@ -32,7 +32,7 @@ export const WalletTransactionList = pageOf(WalletTransaction);
 
 export const AdminWalletMovementInput = z
   .object({
-    user_id: UserId,
+    user_id: PathIdOf('user'),
     amount: PositiveAmount,
     reason: z.string().trim().min(1).max(500),
   })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdOf } from '../core/ids.js';
+import { IdOf, PathIdOf } from '../core/ids.js';
 import type { ErrorCode } from '../core/errors.js';
 import { Amount } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
@@ -10,7 +10,7 @@ export const ConversationId = IdOf('conv');
 
 export const ChatInput = z
   .object({
-    app_id: AppId,
+    app_id: PathIdOf('app'),
     message: z.string().min(1).max(32_000),
     conversation_id: ConversationId.optional(),
     stream: z.boolean().default(false),
@@ -70,8 +70,8 @@ export const ConversationMessage = z.object({
   tokens: z.number().int(),
   created_at: Timestamp,
 });
-export const ListMessagesInput = PageInput.extend({ conversation_id: ConversationId });
+export const ListMessagesInput = PageInput.extend({ conversation_id: PathIdOf('conv') });
 export const MessageList = pageOf(ConversationMessage);
 
-export const ConversationRef = z.object({ conversation_id: ConversationId });
+export const ConversationRef = z.object({ conversation_id: PathIdOf('conv') });
 export const DeletedResult = z.object({ id: z.string(), deleted: z.literal(true) });

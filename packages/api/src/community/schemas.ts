@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdOf } from '../core/ids.js';
+import { IdOf, PathIdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
@@ -51,7 +51,7 @@ export const CreatePostInput = PostFields.extend({
   tags: PostFields.shape.tags.default([]),
 }).strict();
 
-export const PostRef = z.object({ post_id: PostId });
+export const PostRef = z.object({ post_id: PathIdOf('post') });
 export const UpdatePostInput = PostFields.partial().extend(PostRef.shape).strict();
 
 export const LikeResult = z.object({ liked: z.boolean(), likes: z.number().int() });
@@ -70,8 +70,8 @@ export const CommentList = pageOf(Comment);
 
 export const ListCommentsInput = PageInput.extend(PostRef.shape);
 export const CreateCommentInput = PostRef.extend({ content: z.string().trim().min(1).max(5000) }).strict();
-export const CommentRef = PostRef.extend({ comment_id: CommentId });
-export const AdminCommentRef = z.object({ comment_id: CommentId });
+export const CommentRef = PostRef.extend({ comment_id: PathIdOf('cmt') });
+export const AdminCommentRef = z.object({ comment_id: PathIdOf('cmt') });
 
 export const Deleted = z.object({ id: z.string(), deleted: z.literal(true) });
 export const Visibility = z.object({ id: z.string(), hidden: z.boolean() });

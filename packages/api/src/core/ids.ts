@@ -51,3 +51,19 @@ export function idPattern(prefix: IdPrefix): RegExp {
 export function IdOf(prefix: IdPrefix) {
   return z.string().regex(idPattern(prefix)).max(64);
 }
+
+/**
+ * An id in a URL path, of one kind. A path names a resource or nothing; an id of the wrong shape
+ * names nothing, so it answers the contract's 404 like any other unknown id, not a 400 (issue 19
+ * part 5). Bad shapes become NO_SUCH_ID, an id of the right shape that newId never writes (its
+ * base32 has no `0`), so a lookup finds nothing and no odd input (a NUL byte, a path) reaches a
+ * query. Ids in bodies and queries keep IdOf: bad input there is the client's 400.
+ */
+export function PathIdOf(prefix: IdPrefix) {
+  const pattern = idPattern(prefix);
+  return z
+    .string()
+    .max(2048)
+    .transform((value) => (value.length <= 64 && pattern.test(value) ? value : `${prefix}_0`))
+    .meta({ description: `Id of the resource (\`${prefix}_…\`); an id that names nothing is a 404`, example: `${prefix}_abc123` });
+}

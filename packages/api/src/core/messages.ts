@@ -18,6 +18,7 @@ export const commonMessages = {
   SERVICE_UNAVAILABLE: { 'zh-CN': '服务暂时不可用，请稍后重试', en: 'Service temporarily unavailable, please retry' },
   UPSTREAM_TIMEOUT: { 'zh-CN': '上游模型服务超时', en: 'The upstream model provider timed out' },
   MALFORMED_JSON: { 'zh-CN': '请求体不是合法的 JSON', en: 'The request body is not valid JSON' },
+  BODY_NOT_OBJECT: { 'zh-CN': '请求体必须是 JSON 对象', en: 'The request body must be a JSON object' },
   UNSUPPORTED_CONTENT_TYPE: {
     'zh-CN': '不支持的 Content-Type，请使用 application/json',
     en: 'Unsupported Content-Type; use application/json',

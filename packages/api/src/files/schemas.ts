@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { IdOf } from '../core/ids.js';
+import { IdOf, PathIdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
 export const FileId = IdOf('file');
 
-export const FileRef = z.object({ file_id: FileId });
+export const FileRef = z.object({ file_id: PathIdOf('file') });
 
 export const FilePurpose = z
   .enum(['upload', 'model', 'generated'])

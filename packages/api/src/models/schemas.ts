@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdOf, idPattern } from '../core/ids.js';
+import { IdOf, idPattern, PathIdOf } from '../core/ids.js';
 import { FileId } from '../files/schemas.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
@@ -118,7 +118,7 @@ export const ListModelsInput = PageInput.extend({
 });
 export const ModelList = pageOf(Model);
 
-export const ModelRef = z.object({ model_id: ModelId });
+export const ModelRef = z.object({ model_id: PathIdOf('model') });
 
 const ModelFields = z.object({
   name: ModelName,

@@ -1,6 +1,6 @@
 import { PROVIDER_KINDS } from '@maas/db';
 import { z } from 'zod';
-import { IdOf } from '../core/ids.js';
+import { IdOf, PathIdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 import { Pricing, PricingInput } from '../models/pricing.js';
@@ -61,7 +61,7 @@ export const CreateProviderInput = ProviderFields.extend({
   options: ProviderOptions.optional(),
 }).strict();
 
-export const ProviderRef = z.object({ provider_id: ProviderId });
+export const ProviderRef = z.object({ provider_id: PathIdOf('prov') });
 
 export const UpdateProviderInput = ProviderFields.partial().extend(ProviderRef.shape).strict();
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdOf } from '../core/ids.js';
+import { IdOf, PathIdOf } from '../core/ids.js';
 import { Amount, amountInput, NANO_PER_UNIT } from '../core/money.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
@@ -78,7 +78,7 @@ export const CreateToolInput = ToolFields.extend({
   status: ToolStatus.default('published'),
 }).strict();
 
-export const ToolRef = z.object({ tool_id: ToolId });
+export const ToolRef = z.object({ tool_id: PathIdOf('tool') });
 
 export const UpdateToolInput = ToolFields.partial().extend(ToolRef.shape).strict();
 

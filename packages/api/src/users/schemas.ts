@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdOf } from '../core/ids.js';
+import { IdOf, PathIdOf } from '../core/ids.js';
 import { PageInput, pageOf } from '../core/pagination.js';
 import { Timestamp } from '../core/time.js';
 
@@ -54,4 +54,6 @@ export const ListUsersInput = PageInput.extend({
 });
 export const UserList = pageOf(AdminUser);
 
-export const AdminUpdateUserInput = z.object({ user_id: UserId, role: Role.optional(), disabled: z.boolean().optional() }).strict();
+export const AdminUpdateUserInput = z
+  .object({ user_id: PathIdOf('user'), role: Role.optional(), disabled: z.boolean().optional() })
+  .strict();
