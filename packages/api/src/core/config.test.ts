@@ -114,7 +114,15 @@ describe('loadConfig', () => {
       corsOrigins: [],
       logLevel: 'info',
     });
-    expect(loadConfig({ NODE_ENV: 'production' }).paymentSandbox).toBe(false);
+    const secrets = { MAAS_JWT_SECRET: 'j'.repeat(40), MAAS_ENCRYPTION_KEY: 'e'.repeat(40) };
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets })).toMatchObject({ paymentSandbox: false, seedDemoData: false });
+    expect(loadConfig({ NODE_ENV: 'production', ...secrets, MAAS_SEED_DEMO: '1' }).seedDemoData).toBe(true);
+  });
+
+  it('refuses to start in production without MAAS_JWT_SECRET and MAAS_ENCRYPTION_KEY, naming what is missing', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/requires MAAS_JWT_SECRET and MAAS_ENCRYPTION_KEY; refusing to start/);
+    expect(() => loadConfig({ NODE_ENV: 'production', MAAS_JWT_SECRET: 'j'.repeat(40) })).toThrow(/requires MAAS_ENCRYPTION_KEY;/);
+    expect(() => loadConfig({ NODE_ENV: 'production', MAAS_ENCRYPTION_KEY: 'e'.repeat(40) })).toThrow(/requires MAAS_JWT_SECRET;/);
   });
 
   it('reads an empty variable as unset', () => {

@@ -140,7 +140,7 @@ export const EnvSchema = z.object({
     }
   }),
   MAAS_PROVIDERS: text(undefined),
-  MAAS_SEED_DEMO: flag(true),
+  MAAS_SEED_DEMO: flag(undefined),
   MAAS_RATE_LIMIT_AUTHENTICATED: integer(1000),
   MAAS_RATE_LIMIT_ANONYMOUS: integer(100),
   MAAS_RATE_LIMIT_MODEL_CALLS: integer(100),
@@ -194,6 +194,19 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
   const isProduction = env.NODE_ENV === 'production';
   const requestMs = env.MAAS_REQUEST_TIMEOUT_MS;
   const headersMs = env.MAAS_HEADERS_TIMEOUT_MS ?? (requestMs > 0 ? Math.min(30_000, requestMs) : 30_000);
+  if (isProduction) {
+    // Generated secrets live in DATA_DIR: a production instance that lost (or never shared) them
+    // would sign tokens other instances reject and store provider keys it cannot read back. Refuse
+    // before anything is served, rather than answer the first provider with a key with a 500.
+    const missing = [env.MAAS_JWT_SECRET ? null : 'MAAS_JWT_SECRET', env.MAAS_ENCRYPTION_KEY ? null : 'MAAS_ENCRYPTION_KEY'].filter(
+      (name) => name !== null,
+    );
+    if (missing.length > 0) {
+      throw new Error(
+        `NODE_ENV=production requires ${missing.join(' and ')}; refusing to start. Set ${missing.length > 1 ? 'them' : 'it'} to a random secret of at least 32 characters (for example: openssl rand -base64 48).`,
+      );
+    }
+  }
   if (requestMs > 0 && headersMs > requestMs) {
     throw new Error(`MAAS_HEADERS_TIMEOUT_MS (${headersMs}) must not exceed MAAS_REQUEST_TIMEOUT_MS (${requestMs})`);
   }
@@ -213,7 +226,8 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     adminPassword: env.MAAS_ADMIN_PASSWORD,
     signupCreditNano: env.MAAS_SIGNUP_CREDIT,
     providersJson: env.MAAS_PROVIDERS,
-    seedDemoData: env.MAAS_SEED_DEMO,
+    // Demo data only where someone is trying the platform out: in production it must be asked for.
+    seedDemoData: env.MAAS_SEED_DEMO ?? !isProduction,
     rateLimits: {
       authenticated: env.MAAS_RATE_LIMIT_AUTHENTICATED,
       anonymous: env.MAAS_RATE_LIMIT_ANONYMOUS,
