@@ -39,7 +39,27 @@ export function buildOpenApiDocument(baseUrl = '/api/v1') {
     }
   }
   useErrorEnvelope(document);
+  describeSecurity(paths);
+  document.info.license = { name: 'MIT', identifier: 'MIT' };
   return document;
+}
+
+const SECURITY: Record<NonNullable<ProcedureMeta['auth']>, oas31.SecurityRequirementObject[]> = {
+  none: [],
+  // An empty requirement makes the credential optional: anonymous callers are served too.
+  optional: [{}, { Authorization: [] }],
+  required: [{ Authorization: [] }],
+};
+
+/**
+ * trpc-to-openapi marks every operation as protected unless its meta says otherwise; the procedure
+ * builders record who may really call each one (trpc.ts `auth`), and that is what is documented.
+ */
+function describeSecurity(paths: Record<string, oas31.PathItemObject | undefined>): void {
+  for (const { method, path, meta } of restOperations()) {
+    const operation = paths[path]?.[method];
+    if (operation) operation.security = SECURITY[meta.auth ?? 'required'];
+  }
 }
 
 type OpenApiDocument = ReturnType<typeof generateOpenApiDocument>;

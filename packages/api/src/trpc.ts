@@ -13,6 +13,12 @@ export interface ProcedureMeta extends OpenApiMeta {
    * 500, 503), so that the OpenAPI document lists their statuses too.
    */
   errors?: ErrorCode[];
+  /**
+   * Who may call it, set by the procedure builders below (tRPC merges a procedure's meta with its
+   * builder's), so that the OpenAPI document's per-operation `security` follows the code: none for
+   * public operations, optional where a caller is identified if it sends a credential.
+   */
+  auth?: 'none' | 'optional' | 'required';
 }
 
 const t = initTRPC
@@ -40,20 +46,24 @@ const t = initTRPC
 
 export const router = t.router;
 
-export const publicProcedure = t.procedure;
+export const publicProcedure = t.procedure.meta({ auth: 'none' });
 
 /** A user (access token) or an API key; the actor is resolved once per request. */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const actor: Actor = ctx.actor ?? (await ctx.platform.authenticate(ctx));
-  ctx.actor = actor;
-  return next({ ctx: { ...ctx, actor } });
-});
+export const authedProcedure = publicProcedure
+  .meta({ auth: 'required' })
+  .use(async ({ ctx, next }) => {
+    const actor: Actor = ctx.actor ?? (await ctx.platform.authenticate(ctx));
+    ctx.actor = actor;
+    return next({ ctx: { ...ctx, actor } });
+  });
 
 /** Public, but a caller who sends an Authorization header is identified (a bad one is a 401). */
-export const viewerProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const actor = ctx.authorization ? (ctx.actor ?? (await ctx.platform.authenticate(ctx))) : null;
-  return next({ ctx: { ...ctx, actor } });
-});
+export const viewerProcedure = publicProcedure
+  .meta({ auth: 'optional' })
+  .use(async ({ ctx, next }) => {
+    const actor = ctx.authorization ? (ctx.actor ?? (await ctx.platform.authenticate(ctx))) : null;
+    return next({ ctx: { ...ctx, actor } });
+  });
 
 const ROLE_RANK: Record<UserRole, number> = { user: 0, developer: 1, admin: 2 };
 

@@ -11,6 +11,8 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 interface OpenApiOperation {
+  summary?: string;
+  description?: string;
   security?: unknown[];
   parameters?: Array<{ name: string; in: string }>;
   requestBody?: unknown;
@@ -65,6 +67,29 @@ describe('GET /api/v1/openapi.json', () => {
     expect(operation, `${method.toUpperCase()} ${path}`).toBeDefined();
     expect(Object.keys(operation?.responses ?? {}).some((status) => status.startsWith('2'))).toBe(true);
     if (secured) expect(operation?.security?.length).toBeGreaterThan(0);
+  });
+
+  it('documents per-operation security: none for public operations, optional where a credential only identifies the caller', async () => {
+    const securityOf = (method: string, path: string) => document.paths[path]?.[method]?.security;
+    for (const path of ['/auth/register', '/auth/token', '/auth/refresh']) expect(securityOf('post', path)).toEqual([]);
+    for (const path of ['/models', '/models/{model_id}', '/tools', '/community/posts']) {
+      expect(securityOf('get', path)).toEqual([{}, { Authorization: [] }]);
+    }
+    expect(securityOf('post', '/auth/logout')).toEqual([{ Authorization: [] }]);
+    expect(securityOf('post', '/models')).toEqual([{ Authorization: [] }]);
+    expect(securityOf('get', '/files/{file_id}/content')).toEqual([{ Authorization: [] }]);
+    // What the document says of a public operation is what the server does.
+    expect((await api.get('/api/v1/models')).status).toBe(200);
+    expect((await api.get('/api/v1/wallet')).status).toBe(401);
+  });
+
+  it('gives every operation a summary and a description', () => {
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        expect(operation.summary?.length, `${method} ${path} summary`).toBeGreaterThan(3);
+        expect(operation.description?.length, `${method} ${path} description`).toBeGreaterThan(10);
+      }
+    }
   });
 
   it('documents the bearer scheme used by protected operations', () => {

@@ -38,19 +38,46 @@ export const chatRouter = router({
   }),
 
   conversations: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/conversations', tags: ['chat'], protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/conversations',
+        tags: ['chat'],
+        protect: true,
+        summary: 'Your conversations',
+        description: 'Paginated, most recently active first; filter by application.',
+      },
+    })
     .input(ListConversationsInput)
     .output(ConversationList)
     .query(({ ctx, input }) => listConversations(ctx.platform.db, ctx.actor, input)),
 
   messages: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/conversations/{conversation_id}/messages', tags: ['chat'], protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/conversations/{conversation_id}/messages',
+        tags: ['chat'],
+        protect: true,
+        summary: 'Messages of a conversation',
+        description: "Oldest first, paginated, with each assistant message's tokens and cost.",
+      },
+    })
     .input(ListMessagesInput)
     .output(MessageList)
     .query(({ ctx, input }) => listMessages(ctx.platform.db, ctx.actor, input)),
 
   deleteConversation: authedProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/conversations/{conversation_id}', tags: ['chat'], protect: true } })
+    .meta({
+      openapi: {
+        method: 'DELETE',
+        path: '/conversations/{conversation_id}',
+        tags: ['chat'],
+        protect: true,
+        summary: 'Delete a conversation',
+        description: 'Deletes it and its messages. Usage records stay.',
+      },
+    })
     .input(ConversationRef)
     .output(DeletedResult)
     .mutation(({ ctx, input }) => deleteConversation(ctx.platform.db, ctx.actor, input.conversation_id)),

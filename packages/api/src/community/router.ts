@@ -36,26 +36,60 @@ const adminTags = ['admin'];
 
 export const communityRouter = router({
   list: viewerProcedure
-    .meta({ openapi: { method: 'GET', path: '/community/posts', tags, summary: 'List community posts' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/community/posts',
+        tags,
+        summary: 'List community posts',
+        description:
+          'Paginated, newest or most liked first; filter by category, tag, author or a search of the title and text. Only admins see hidden posts.',
+      },
+    })
     .input(ListPostsInput)
     .output(PostList)
     .query(({ ctx, input }) => listPosts(ctx.platform.db, ctx.actor, input)),
 
   create: authedProcedure
-    .meta({ openapi: { method: 'POST', path: '/community/posts', tags, protect: true, summary: 'Write a post' }, created: true })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/community/posts',
+        tags,
+        protect: true,
+        summary: 'Write a post',
+        description: 'A post with a title, a body and optional tags.',
+      },
+      created: true,
+    })
     .input(CreatePostInput)
     .output(PostDetail)
     .mutation(({ ctx, input }) => createPost(ctx.platform.db, ctx.actor, input)),
 
   get: viewerProcedure
-    .meta({ openapi: { method: 'GET', path: '/community/posts/{post_id}', tags, summary: 'A post' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/community/posts/{post_id}',
+        tags,
+        summary: 'A post',
+        description: 'One post with its likes and comment count, and whether you liked it.',
+      },
+    })
     .input(PostRef)
     .output(PostDetail)
     .query(({ ctx, input }) => getPost(ctx.platform.db, ctx.actor, input.post_id)),
 
   update: authedProcedure
     .meta({
-      openapi: { method: 'PATCH', path: '/community/posts/{post_id}', tags, protect: true, summary: 'Edit a post (author or admin)' },
+      openapi: {
+        method: 'PATCH',
+        path: '/community/posts/{post_id}',
+        tags,
+        protect: true,
+        summary: 'Edit a post (author or admin)',
+        description: 'Changes the title, body or tags.',
+      },
     })
     .input(UpdatePostInput)
     .output(PostDetail)
@@ -63,7 +97,14 @@ export const communityRouter = router({
 
   delete: authedProcedure
     .meta({
-      openapi: { method: 'DELETE', path: '/community/posts/{post_id}', tags, protect: true, summary: 'Delete a post (author or admin)' },
+      openapi: {
+        method: 'DELETE',
+        path: '/community/posts/{post_id}',
+        tags,
+        protect: true,
+        summary: 'Delete a post (author or admin)',
+        description: 'Deletes the post together with its comments and likes.',
+      },
     })
     .input(PostRef)
     .output(Deleted)
@@ -71,7 +112,14 @@ export const communityRouter = router({
 
   like: authedProcedure
     .meta({
-      openapi: { method: 'POST', path: '/community/posts/{post_id}/like', tags, protect: true, summary: 'Like a post (idempotent)' },
+      openapi: {
+        method: 'POST',
+        path: '/community/posts/{post_id}/like',
+        tags,
+        protect: true,
+        summary: 'Like a post (idempotent)',
+        description: 'Liking twice counts once; the answer has the new like count.',
+      },
     })
     .input(PostRef)
     .output(LikeResult)
@@ -79,21 +127,43 @@ export const communityRouter = router({
 
   unlike: authedProcedure
     .meta({
-      openapi: { method: 'DELETE', path: '/community/posts/{post_id}/like', tags, protect: true, summary: 'Remove your like (idempotent)' },
+      openapi: {
+        method: 'DELETE',
+        path: '/community/posts/{post_id}/like',
+        tags,
+        protect: true,
+        summary: 'Remove your like (idempotent)',
+        description: 'Removing a like you did not give changes nothing.',
+      },
     })
     .input(PostRef)
     .output(LikeResult)
     .mutation(({ ctx, input }) => unlikePost(ctx.platform.db, ctx.actor, input.post_id)),
 
   comments: viewerProcedure
-    .meta({ openapi: { method: 'GET', path: '/community/posts/{post_id}/comments', tags, summary: 'Comments of a post' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/community/posts/{post_id}/comments',
+        tags,
+        summary: 'Comments of a post',
+        description: 'Oldest first, paginated. Only admins see hidden comments.',
+      },
+    })
     .input(ListCommentsInput)
     .output(CommentList)
     .query(({ ctx, input }) => listComments(ctx.platform.db, ctx.actor, input)),
 
   createComment: authedProcedure
     .meta({
-      openapi: { method: 'POST', path: '/community/posts/{post_id}/comments', tags, protect: true, summary: 'Comment on a post' },
+      openapi: {
+        method: 'POST',
+        path: '/community/posts/{post_id}/comments',
+        tags,
+        protect: true,
+        summary: 'Comment on a post',
+        description: 'A comment on a visible post.',
+      },
       created: true,
     })
     .input(CreateCommentInput)
@@ -108,6 +178,7 @@ export const communityRouter = router({
         tags,
         protect: true,
         summary: 'Delete a comment (its author, the post author or an admin)',
+        description: "Its author, the post's author or an admin may delete it.",
       },
     })
     .input(CommentRef)
@@ -116,7 +187,14 @@ export const communityRouter = router({
 
   hidePost: adminProcedure
     .meta({
-      openapi: { method: 'POST', path: '/admin/community/posts/{post_id}/hide', tags: adminTags, protect: true, summary: 'Hide a post' },
+      openapi: {
+        method: 'POST',
+        path: '/admin/community/posts/{post_id}/hide',
+        tags: adminTags,
+        protect: true,
+        summary: 'Hide a post',
+        description: 'Moderation: the post disappears from lists and reads for everyone but admins. Audited.',
+      },
     })
     .input(PostRef)
     .output(Visibility)
@@ -130,6 +208,7 @@ export const communityRouter = router({
         tags: adminTags,
         protect: true,
         summary: 'Show a hidden post again',
+        description: 'Moderation: undoes a hide. Audited.',
       },
     })
     .input(PostRef)
@@ -144,6 +223,7 @@ export const communityRouter = router({
         tags: adminTags,
         protect: true,
         summary: 'Hide a comment',
+        description: 'Moderation: the comment disappears for everyone but admins. Audited.',
       },
     })
     .input(AdminCommentRef)
@@ -158,6 +238,7 @@ export const communityRouter = router({
         tags: adminTags,
         protect: true,
         summary: 'Show a hidden comment again',
+        description: 'Moderation: undoes a hide. Audited.',
       },
     })
     .input(AdminCommentRef)

@@ -19,6 +19,8 @@ export const filesRouter = router({
         protect: true,
         contentTypes: ['multipart/form-data'],
         summary: 'Upload a file (multipart/form-data, streamed; size limit MAAS_UPLOAD_MAX_BYTES → 413)',
+        description:
+          'multipart/form-data with one part named `file`. The bytes stream to the blob store and are hashed on the way; nothing is kept when the upload is refused or cut short.',
       },
       created: true,
     })
@@ -36,6 +38,7 @@ export const filesRouter = router({
         tags,
         protect: true,
         summary: 'Your files, newest first: uploads, model files and generated media (filter by purpose)',
+        description: 'Paginated. Generated media carry an `expires_at` from the retention setting (MAAS_GENERATED_FILE_RETENTION_HOURS).',
       },
     })
     .input(ListFilesInput)
@@ -44,7 +47,15 @@ export const filesRouter = router({
 
   get: authedProcedure
     .meta({
-      openapi: { method: 'GET', path: '/files/{file_id}', tags, protect: true, summary: 'Metadata of a file (owner or admin)' },
+      openapi: {
+        method: 'GET',
+        path: '/files/{file_id}',
+        tags,
+        protect: true,
+        summary: 'Metadata of a file (owner or admin)',
+        description:
+          'Name, size, sha256, content type, purpose, what is known of the content, and when a generated file expires. Another user gets 404, as for a file that does not exist.',
+      },
     })
     .input(FileRef)
     .output(StoredFile)
@@ -71,7 +82,14 @@ export const filesRouter = router({
 
   delete: authedProcedure
     .meta({
-      openapi: { method: 'DELETE', path: '/files/{file_id}', tags, protect: true, summary: 'Delete a file and its bytes (owner or admin)' },
+      openapi: {
+        method: 'DELETE',
+        path: '/files/{file_id}',
+        tags,
+        protect: true,
+        summary: 'Delete a file and its bytes (owner or admin)',
+        description: 'Deletes the row and the bytes. Another user gets 404.',
+      },
     })
     .input(FileRef)
     .output(z.object({ id: z.string(), deleted: z.literal(true) }))

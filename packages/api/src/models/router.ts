@@ -6,20 +6,46 @@ const tags = ['models'];
 
 export const modelsRouter = router({
   list: viewerProcedure
-    .meta({ openapi: { method: 'GET', path: '/models', tags, summary: 'List models (public ones, plus your own private ones)' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/models',
+        tags,
+        summary: 'List models (public ones, plus your own private ones)',
+        description:
+          'Paginated; filter by category, operation or search, sort by popularity, name or date. Anonymous callers see public active models; a signed-in caller also sees their own private ones.',
+      },
+    })
     .input(ListModelsInput)
     .output(ModelList)
     .query(({ ctx, input }) => listModels(ctx.platform.db, ctx.actor, input)),
 
   get: viewerProcedure
-    .meta({ openapi: { method: 'GET', path: '/models/{model_id}', tags, summary: 'A model with its parameters and pricing' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/models/{model_id}',
+        tags,
+        summary: 'A model with its parameters and pricing',
+        description:
+          'Everything about one model that its viewer may see: pricing, parameters, context window and, for its owner or an admin, its routes.',
+      },
+    })
     .input(ModelRef)
     .output(ModelDetail)
     .query(({ ctx, input }) => getModel(ctx.platform.db, ctx.actor, input.model_id)),
 
   create: developerProcedure
     .meta({
-      openapi: { method: 'POST', path: '/models', tags, protect: true, summary: 'Create a model (developers and admins)' },
+      openapi: {
+        method: 'POST',
+        path: '/models',
+        tags,
+        protect: true,
+        summary: 'Create a model (developers and admins)',
+        description:
+          "A model has a category, its operations (by default those of its category), per-token and per-unit pricing, a context window, default parameters (`config`), and either routes to providers or a model file. Prices below a routed provider's floor are refused unless you are an admin.",
+      },
       created: true,
       errors: ['CONFLICT'],
     })
@@ -29,7 +55,15 @@ export const modelsRouter = router({
 
   update: authedProcedure
     .meta({
-      openapi: { method: 'PATCH', path: '/models/{model_id}', tags, protect: true, summary: 'Change a model (owner or admin)' },
+      openapi: {
+        method: 'PATCH',
+        path: '/models/{model_id}',
+        tags,
+        protect: true,
+        summary: 'Change a model (owner or admin)',
+        description:
+          'Changes any field; pricing and routes are replaced as a whole. Calls see the change at once on this instance and within seconds on others.',
+      },
       errors: ['CONFLICT'],
     })
     .input(UpdateModelInput)
@@ -44,6 +78,7 @@ export const modelsRouter = router({
         tags,
         protect: true,
         summary: 'Delete a model no application uses (owner or admin)',
+        description: 'Refused with 409 while an application uses it.',
       },
       errors: ['CONFLICT'],
     })

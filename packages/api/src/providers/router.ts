@@ -14,20 +14,47 @@ const tags = ['providers'];
 
 export const providersRouter = router({
   list: adminProcedure
-    .meta({ openapi: { method: 'GET', path: '/providers', tags, protect: true, summary: 'List upstream providers (admins)' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/providers',
+        tags,
+        protect: true,
+        summary: 'List upstream providers (admins)',
+        description:
+          'Upstream providers with their kind, base URL, priority, weight, price floor and whether an API key is stored (the key itself is never shown).',
+      },
+    })
     .input(ListProvidersInput)
     .output(ProviderList)
     .query(({ ctx, input }) => listProviders(ctx.platform.db, input)),
 
   get: adminProcedure
-    .meta({ openapi: { method: 'GET', path: '/providers/{provider_id}', tags, protect: true, summary: 'An upstream provider (admins)' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/providers/{provider_id}',
+        tags,
+        protect: true,
+        summary: 'An upstream provider (admins)',
+        description: 'One provider, as in the list.',
+      },
+    })
     .input(ProviderRef)
     .output(Provider)
     .query(({ ctx, input }) => getProvider(ctx.platform.db, input.provider_id)),
 
   create: adminProcedure
     .meta({
-      openapi: { method: 'POST', path: '/providers', tags, protect: true, summary: 'Add an upstream provider (admins)' },
+      openapi: {
+        method: 'POST',
+        path: '/providers',
+        tags,
+        protect: true,
+        summary: 'Add an upstream provider (admins)',
+        description:
+          'Adds an upstream: an OpenAI-compatible server, Anthropic, Gemini or the built-in demo-echo. The API key is encrypted at rest. Private and loopback addresses are refused unless MAAS_ALLOW_PRIVATE_UPSTREAMS is set.',
+      },
       created: true,
       errors: ['CONFLICT'],
     })
@@ -37,7 +64,15 @@ export const providersRouter = router({
 
   update: adminProcedure
     .meta({
-      openapi: { method: 'PATCH', path: '/providers/{provider_id}', tags, protect: true, summary: 'Change an upstream provider (admins)' },
+      openapi: {
+        method: 'PATCH',
+        path: '/providers/{provider_id}',
+        tags,
+        protect: true,
+        summary: 'Change an upstream provider (admins)',
+        description:
+          'Changes any field; `api_key: null` removes the stored key. Models routed here see the change at once on this instance.',
+      },
       errors: ['CONFLICT'],
     })
     .input(UpdateProviderInput)
@@ -52,6 +87,7 @@ export const providersRouter = router({
         tags,
         protect: true,
         summary: 'Remove an unused upstream provider (admins)',
+        description: 'Refused with 409 while a model still routes to it.',
       },
       errors: ['CONFLICT'],
     })
