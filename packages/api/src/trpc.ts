@@ -49,21 +49,17 @@ export const router = t.router;
 export const publicProcedure = t.procedure.meta({ auth: 'none' });
 
 /** A user (access token) or an API key; the actor is resolved once per request. */
-export const authedProcedure = publicProcedure
-  .meta({ auth: 'required' })
-  .use(async ({ ctx, next }) => {
-    const actor: Actor = ctx.actor ?? (await ctx.platform.authenticate(ctx));
-    ctx.actor = actor;
-    return next({ ctx: { ...ctx, actor } });
-  });
+export const authedProcedure = publicProcedure.meta({ auth: 'required' }).use(async ({ ctx, next }) => {
+  const actor: Actor = ctx.actor ?? (await ctx.platform.authenticate(ctx));
+  ctx.actor = actor;
+  return next({ ctx: { ...ctx, actor } });
+});
 
 /** Public, but a caller who sends an Authorization header is identified (a bad one is a 401). */
-export const viewerProcedure = publicProcedure
-  .meta({ auth: 'optional' })
-  .use(async ({ ctx, next }) => {
-    const actor = ctx.authorization ? (ctx.actor ?? (await ctx.platform.authenticate(ctx))) : null;
-    return next({ ctx: { ...ctx, actor } });
-  });
+export const viewerProcedure = publicProcedure.meta({ auth: 'optional' }).use(async ({ ctx, next }) => {
+  const actor = ctx.authorization ? (ctx.actor ?? (await ctx.platform.authenticate(ctx))) : null;
+  return next({ ctx: { ...ctx, actor } });
+});
 
 const ROLE_RANK: Record<UserRole, number> = { user: 0, developer: 1, admin: 2 };
 
