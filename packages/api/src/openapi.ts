@@ -40,8 +40,65 @@ export function buildOpenApiDocument(baseUrl = '/api/v1') {
   }
   useErrorEnvelope(document);
   describeSecurity(paths);
+  describeChatStream(document, paths);
   document.info.license = { name: 'MIT', identifier: 'MIT' };
   return document;
+}
+
+/**
+ * The application chat streams when the body says `stream: true` (served by the host's SSE route,
+ * which trpc-to-openapi cannot describe): its 200 also answers text/event-stream, each event's
+ * `data:` one JSON object of ChatStreamEvent. Generated clients (openapi-typescript with
+ * openapi-fetch's `parseAs: 'stream'`) then read it instead of failing to parse JSON.
+ */
+function describeChatStream(document: OpenApiDocument, paths: Record<string, oas31.PathItemObject | undefined>): void {
+  const ok = paths['/applications/{app_id}/chat']?.post?.responses?.['200'] as oas31.ResponseObject | undefined;
+  const schemas = ((document.components ??= {}).schemas ??= {});
+  if (!ok?.content || !schemas.ChatResponse) return;
+  schemas.ChatStreamDelta = {
+    type: 'object',
+    required: ['type', 'content'],
+    properties: { type: { type: 'string', const: 'delta' }, content: { type: 'string', description: 'The next piece of the reply' } },
+  };
+  schemas.ChatStreamDone = {
+    description: 'The last event of a stream that completed: the whole reply, as the JSON answer',
+    allOf: [
+      { type: 'object', required: ['type'], properties: { type: { type: 'string', const: 'done' } } },
+      { $ref: '#/components/schemas/ChatResponse' },
+    ],
+  };
+  schemas.ChatStreamError = {
+    description: 'The last event of a stream that broke; when the reply had started, what it cost is billed and shown',
+    type: 'object',
+    required: ['type', 'error'],
+    properties: {
+      type: { type: 'string', const: 'error' },
+      error: {
+        type: 'object',
+        required: ['code', 'message', 'request_id'],
+        properties: { code: { type: 'string' }, message: { type: 'string' }, request_id: { type: 'string' } },
+      },
+      conversation_id: { type: 'string' },
+      tokens_used: { type: 'object', additionalProperties: true },
+      cost: { type: 'number' },
+    },
+  };
+  schemas.ChatStreamEvent = {
+    description:
+      'With `stream: true` the answer is server-sent events, each `data:` line one of these in JSON: `delta` events, then one `done` (or one `error`).',
+    oneOf: ['ChatStreamDelta', 'ChatStreamDone', 'ChatStreamError'].map((name) => ({ $ref: `#/components/schemas/${name}` })),
+    discriminator: {
+      propertyName: 'type',
+      mapping: {
+        delta: '#/components/schemas/ChatStreamDelta',
+        done: '#/components/schemas/ChatStreamDone',
+        error: '#/components/schemas/ChatStreamError',
+      },
+    },
+  };
+  // As OpenAI's own document does for its streams: the schema is that of one event, each
+  // carried in a `data:` line (OpenAPI 3.1 has no item schema for a stream; 3.2 adds itemSchema).
+  ok.content['text/event-stream'] = { schema: { $ref: '#/components/schemas/ChatStreamEvent' } };
 }
 
 const SECURITY: Record<NonNullable<ProcedureMeta['auth']>, oas31.SecurityRequirementObject[]> = {
