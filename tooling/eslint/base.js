@@ -10,7 +10,16 @@ import { defineConfig } from 'eslint/config';
 
 /** Files no package lints: build output, generated code, data. */
 export const ignores = {
-  ignores: ['**/node_modules/**', '**/dist/**', '**/.data/**', '**/.turbo/**', '**/.generated/**', '**/src/generated/**', '**/test/http/generated/**', '**/coverage/**'],
+  ignores: [
+    '**/node_modules/**',
+    '**/dist/**',
+    '**/.data/**',
+    '**/.turbo/**',
+    '**/.generated/**',
+    '**/src/generated/**',
+    '**/test/http/generated/**',
+    '**/coverage/**',
+  ],
 };
 
 export default defineConfig(
