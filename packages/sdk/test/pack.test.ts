@@ -72,6 +72,14 @@ async function main(): Promise<void> {
 void main();
 `;
 
+const repoRoot = path.resolve(sdkDir, '..', '..');
+
+/** The ```ts blocks of a markdown file of the repository. */
+function typescriptBlocks(file: string): string[] {
+  const markdown = readFileSync(path.join(repoRoot, file), 'utf8');
+  return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
+}
+
 describe('the published package', () => {
   beforeAll(async () => {
     server = await startTestServer();
@@ -85,7 +93,7 @@ describe('the published package', () => {
   it(
     'builds, packs, installs outside the workspace, typechecks strictly and calls a live server',
     async () => {
-      await run('pnpm', ['run', 'build'], sdkDir);
+      // `pnpm pack` builds the package first (prepack): a fresh clone has no dist to fall back on.
       const packDir = path.join(workDir, 'pack');
       mkdirSync(packDir);
       await run('pnpm', ['pack', '--pack-destination', packDir], sdkDir);
@@ -116,6 +124,10 @@ describe('the published package', () => {
       );
       writeFileSync(path.join(project, 'src', 'consumer.ts'), CONSUMER_ESM);
       writeFileSync(path.join(project, 'src', 'consumer-cjs.cts'), CONSUMER_CJS);
+      // The READMEs' TypeScript, as written, compiles against the packed SDK too (issue 19 part 3).
+      const readmeBlocks = [...typescriptBlocks('README.md'), ...typescriptBlocks('packages/sdk/README.md')];
+      expect(readmeBlocks.length).toBeGreaterThanOrEqual(2);
+      readmeBlocks.forEach((block, i) => writeFileSync(path.join(project, 'src', `readme-${i}.ts`), `${block}\nexport {};\n`));
 
       await run(
         'npm',

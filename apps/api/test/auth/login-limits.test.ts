@@ -1,6 +1,19 @@
 import { loadConfig } from '@maas/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type ApiClient, expectEnvelope, signUp, startPeerServer, startTestServer, type TestServer } from '../kit/index.js';
+import {
+  apiClient,
+  type ApiClient,
+  expectEnvelope,
+  signUp,
+  startPeerServer,
+  startTestServer,
+  type TestServer,
+  NEEDS_REDIS,
+  SHARED_REDIS_URL,
+  sharedRedisAvailable,
+} from '../kit/index.js';
+
+const redisUp = await sharedRedisAvailable();
 
 /*
  * Brute-force protection on POST /api/v1/auth/token (issue #5). The server trusts X-Forwarded-For
@@ -240,9 +253,9 @@ describe('sign-in limits configuration and stores', () => {
     expect((await signInFrom(open, ip, user.username, user.password)).status).toBe(200);
   });
 
-  it('holds one account budget across two instances sharing Redis', async () => {
+  it.skipIf(!redisUp)(`holds one account budget across two instances sharing Redis${redisUp ? '' : ` (${NEEDS_REDIS})`}`, async () => {
     const env = {
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: SHARED_REDIS_URL,
       MAAS_RATE_LIMIT_NAMESPACE: `maas_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`,
     };
     const first = await peer(env);

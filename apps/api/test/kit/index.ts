@@ -7,6 +7,7 @@ export * from './envelope.js';
 export * from './http.js';
 export * from './mock-upstream.js';
 export * from './money.js';
+export * from './redis.js';
 export * from './server.js';
 export * from './tools.js';
 export * from './users.js';

@@ -1,5 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiClient, setRole, signUp, startTestServer, type TestServer } from '../kit/index.js';
+import {
+  apiClient,
+  setRole,
+  signUp,
+  startTestServer,
+  type TestServer,
+  NEEDS_REDIS,
+  SHARED_REDIS_URL,
+  sharedRedisAvailable,
+} from '../kit/index.js';
+
+const redisUp = await sharedRedisAvailable();
 
 const servers: TestServer[] = [];
 afterAll(async () => {
@@ -69,8 +80,8 @@ describe('rate limits', () => {
     expect(bobRes.headers.get('x-ratelimit-remaining')).toBe('3');
   });
 
-  it('holds one limit across two instances sharing Redis', async () => {
-    const env = { REDIS_URL: 'redis://127.0.0.1:6379', MAAS_RATE_LIMIT_NAMESPACE: namespace(), MAAS_RATE_LIMIT_ANONYMOUS: '40' };
+  it.skipIf(!redisUp)(`holds one limit across two instances sharing Redis${redisUp ? '' : ` (${NEEDS_REDIS})`}`, async () => {
+    const env = { REDIS_URL: SHARED_REDIS_URL, MAAS_RATE_LIMIT_NAMESPACE: namespace(), MAAS_RATE_LIMIT_ANONYMOUS: '40' };
     const first = apiClient((await start(env)).url);
     const second = apiClient((await start(env)).url);
     const statuses: number[] = [];
