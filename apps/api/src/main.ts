@@ -1,9 +1,11 @@
 import { deleteExpiredFiles, loadConfig, releaseStaleLeases, releaseStaleReservations } from '@maas/api';
+import { startBanner } from './banner.js';
 import { buildServer } from './server.js';
 
 const config = loadConfig();
 const server = await buildServer({ config });
 await server.app.listen({ port: config.port, host: config.host });
+process.stdout.write(`${startBanner(server, config.publicUrl)}\n`);
 
 // A reservation or wallet lease still held long after any call could last was left by a crashed
 // process: release it (nothing charged) so the money is spendable again. A live lease takes calls

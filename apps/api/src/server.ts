@@ -6,6 +6,8 @@ import {
   AppError,
   appRouter,
   bootstrapPlatformData,
+  type BootstrapReport,
+  type Telemetry,
   buildOpenApiDocument,
   createdProcedurePaths,
   describeError,
@@ -39,6 +41,10 @@ export interface MaasServer {
   app: FastifyInstance;
   platform: Platform;
   database: DatabaseHandle;
+  /** What this start's bootstrap did (an initial admin created), for the start banner. */
+  bootstrap: BootstrapReport;
+  /** Whether the built dashboard is served at `/`. */
+  dashboard: boolean;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   const database = options.database ?? openDatabase(config);
   // The logger exists only once Fastify does; until then warnings go to stderr.
   let warn = (message: string, error?: unknown) => console.warn(message, error);
+  let logFailedCall: NonNullable<Telemetry['modelCallFailed']> = () => {};
   const metrics = createMetrics(database);
   const rateLimits = createRateLimits(config, (message, error) => warn(message, error));
   const started = await startPlatform({
@@ -60,15 +67,18 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     database,
     ownsDatabase: !options.database,
     rateLimits: rateLimits.limits,
-    telemetry: metrics.telemetry,
+    // Failed model calls go to the log at warn (request id, model, provider, upstream status).
+    telemetry: { ...metrics.telemetry, modelCallFailed: (event) => logFailedCall(event) },
     onBackgroundError: (error, label) => warn(`background write failed after retries: ${label}`, error),
   });
   const { platform } = started;
-  await bootstrapPlatformData(platform, { serialize: database.engine === 'postgres' });
+  const bootstrap = await bootstrapPlatformData(platform, { serialize: database.engine === 'postgres' });
 
   const timeouts = config.httpTimeouts;
   const app = Fastify({
-    logger: options.logging === false ? false : loggerOptions(config.logLevel),
+    logger: options.logging === false ? false : loggerOptions(config.logLevel, config.logFormat),
+    // One line per request, written when it is answered (below), instead of Fastify's two.
+    disableRequestLogging: true,
     bodyLimit: config.maxBodyBytes,
     // These bound how long a client may take to *send* its request (slowloris, a trickled body):
     // node stops the request and headers clocks once the request is received, so a response that
@@ -116,6 +126,24 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   });
 
   warn = (message, error) => app.log.warn({ err: error }, message);
+  logFailedCall = (event) => app.log.warn({ reqId: event.requestId, ...event }, 'model call failed');
+  // One line per request. Probes are polled every few seconds: at debug, so that info shows what
+  // users do. (Not registered without a logger: the bench and the tests pay nothing for it.)
+  if (options.logging !== false) {
+    // The path as received: trpc-to-openapi rewrites the raw URL to its own part of the path.
+    const receivedUrl = new WeakMap<FastifyRequest, string>();
+    app.addHook('onRequest', async (request) => {
+      receivedUrl.set(request, request.url);
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      const url = receivedUrl.get(request) ?? request.url;
+      const quiet = url === '/healthz' || url.startsWith('/metrics');
+      request.log[quiet ? 'debug' : 'info'](
+        { method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request',
+      );
+    });
+  }
 
   app.decorateRequest('locale', 'zh-CN');
   app.addHook('onRequest', async (request, reply) => {
@@ -214,13 +242,15 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database: ok ? 'up' : 'down' });
   });
 
-  await registerExtraRoutes(app, platform);
+  const { dashboard } = await registerExtraRoutes(app, platform);
 
   let closed = false;
   return {
     app,
     platform,
     database,
+    bootstrap,
+    dashboard,
     close: async () => {
       if (closed) return;
       closed = true;

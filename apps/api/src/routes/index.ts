@@ -7,12 +7,14 @@ import { registerFileRoutes } from './files.js';
 import { registerGatewayRoutes } from './gateway.js';
 
 /** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, the dashboard. */
-export async function registerExtraRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
+export async function registerExtraRoutes(app: FastifyInstance, platform: Platform): Promise<{ dashboard: boolean }> {
   await registerFileRoutes(app, platform);
   await registerChatStreamRoutes(app, platform);
   await registerGatewayRoutes(app, platform);
   await registerAnthropicMessagesRoutes(app, platform);
-  // Production serves the built dashboard (in development vite serves it and proxies here). Last:
-  // its index.html answers the GET paths no API route claims.
-  if (platform.config.isProduction) await registerDashboardRoutes(app);
+  // The built dashboard (`pnpm start` builds it when missing; `pnpm --filter @maas/dashboard dev`
+  // serves it with hot reload and proxies here). Last: its index.html answers the GET paths no API
+  // route claims.
+  const dashboard = platform.config.serveDashboard && (await registerDashboardRoutes(app));
+  return { dashboard };
 }

@@ -19,6 +19,10 @@ export interface PlatformConfig {
   signupCreditNano: bigint;
   providersJson: string | undefined;
   seedDemoData: boolean;
+  /** Create `admin` with a random password at a start that finds no admin (MAAS_INITIAL_ADMIN; off in tests). */
+  initialAdmin: boolean;
+  /** Serve the built dashboard at `/` (MAAS_SERVE_DASHBOARD; off in tests, which request it explicitly). */
+  serveDashboard: boolean;
   rateLimits: { authenticated: number; anonymous: number; modelCalls: number };
   /** Prefix of the shared counters in Redis: instances of one platform must agree on it. */
   rateLimitNamespace: string;
@@ -58,6 +62,8 @@ export interface PlatformConfig {
   /** Fund model calls from per-instance wallet leases (MAAS_BILLING_LEASES, default on). */
   billingLeases: boolean;
   logLevel: string;
+  /** `pretty` for humans, `json` lines for machines; unset: pretty when stdout is a terminal. */
+  logFormat: 'json' | 'pretty' | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -141,6 +147,8 @@ export const EnvSchema = z.object({
   }),
   MAAS_PROVIDERS: text(undefined),
   MAAS_SEED_DEMO: flag(undefined),
+  MAAS_INITIAL_ADMIN: flag(undefined),
+  MAAS_SERVE_DASHBOARD: flag(undefined),
   MAAS_RATE_LIMIT_AUTHENTICATED: integer(1000),
   MAAS_RATE_LIMIT_ANONYMOUS: integer(100),
   MAAS_RATE_LIMIT_MODEL_CALLS: integer(100),
@@ -175,6 +183,9 @@ export const EnvSchema = z.object({
   MAAS_REFRESH_TOKEN_TTL_SECONDS: integer(30 * 24 * 3600),
   MAAS_SESSION_CACHE_TTL_MS: integer(30_000),
   MAAS_BILLING_LEASES: flag(true),
+  LOG_FORMAT: text(undefined).pipe(
+    z.enum(['json', 'pretty'], { error: (issue) => `must be json or pretty; got "${String(issue.input)}"` }).optional(),
+  ),
   LOG_LEVEL: text('info').pipe(
     z.enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}; got "${String(issue.input)}"` }),
   ),
@@ -228,6 +239,9 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     providersJson: env.MAAS_PROVIDERS,
     // Demo data only where someone is trying the platform out: in production it must be asked for.
     seedDemoData: env.MAAS_SEED_DEMO ?? !isProduction,
+    // Tests make their own users; a first start anywhere else gets an admin it can sign in with.
+    initialAdmin: env.MAAS_INITIAL_ADMIN ?? env.NODE_ENV !== 'test',
+    serveDashboard: env.MAAS_SERVE_DASHBOARD ?? env.NODE_ENV !== 'test',
     rateLimits: {
       authenticated: env.MAAS_RATE_LIMIT_AUTHENTICATED,
       anonymous: env.MAAS_RATE_LIMIT_ANONYMOUS,
@@ -259,5 +273,6 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     sessionCacheTtlMs: env.MAAS_SESSION_CACHE_TTL_MS,
     billingLeases: env.MAAS_BILLING_LEASES,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
   };
 }

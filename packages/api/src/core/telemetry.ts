@@ -9,6 +9,18 @@ export interface Telemetry {
     latencyMs: number;
   }): void;
   upstreamError(providerId: string, kind: string): void;
+  /** A model call that failed (nothing charged), for the log. */
+  modelCallFailed?(event: {
+    requestId: string;
+    model: string;
+    providerId: string | null;
+    /** The provider's HTTP status, when it answered one. */
+    upstreamStatus: number | null;
+    /** The upstream failure's kind (connect, timeout, server, client, …), else the error code. */
+    kind: string;
+    message: string;
+    latencyMs: number;
+  }): void;
 }
 
 export const NO_TELEMETRY: Telemetry = { modelCall: () => {}, upstreamError: () => {} };

@@ -193,7 +193,7 @@ export async function prepareChatCall(platform: Platform, input: ChatCallInput):
 
 /** Gives back the funds of a prepared call that will not be made (the caller failed before it). */
 export function abandonChatCall(platform: Platform, call: PreparedChatCall, error: unknown): void {
-  settleCall(platform, call, failedOutcome(), error instanceof Error ? error.message : String(error));
+  settleCall(platform, call, failedOutcome(), error);
 }
 
 /** The client-facing error for an upstream failure after all fallbacks. */
@@ -320,7 +320,7 @@ export async function completeChatCall(
     settleCall(platform, call, outcome);
     return { result, outcome, target };
   } catch (error) {
-    settleCall(platform, call, failedOutcome(), error instanceof Error ? error.message : String(error));
+    settleCall(platform, call, failedOutcome(), error);
     throw upstreamFailure(error);
   }
 }
@@ -352,7 +352,7 @@ export async function streamChatCall(platform: Platform, call: PreparedChatCall)
     upstream = opened.result;
     target = opened.target;
   } catch (error) {
-    settleCall(platform, call, failedOutcome(), error instanceof Error ? error.message : String(error));
+    settleCall(platform, call, failedOutcome(), error);
     throw upstreamFailure(error);
   }
 
@@ -363,7 +363,7 @@ export async function streamChatCall(platform: Platform, call: PreparedChatCall)
 
   async function* relay(): AsyncGenerator<StreamEvent> {
     let status: CallStatus = 'success';
-    let errorMessage: string | undefined;
+    let failure: unknown;
     let content = '';
     let finishReason: string | null = null;
     const toolCalls: ToolCall[] = [];
@@ -382,7 +382,7 @@ export async function streamChatCall(platform: Platform, call: PreparedChatCall)
       if (!upstream.completed) status = call.input.signal.aborted ? 'cancelled' : 'partial';
     } catch (error) {
       status = call.input.signal.aborted ? 'cancelled' : 'partial';
-      errorMessage = error instanceof Error ? error.message : String(error);
+      failure = error;
       // withFailover only saw the headers succeed; a cut mid-stream still counts against the provider.
       if (error instanceof UpstreamError) {
         platform.telemetry.upstreamError(target.providerId, error.kind);
@@ -402,7 +402,7 @@ export async function streamChatCall(platform: Platform, call: PreparedChatCall)
         target.providerId,
         finishReason,
       );
-      settleCall(platform, call, result, errorMessage);
+      settleCall(platform, call, result, failure);
       resolveOutcome(result);
     }
   }

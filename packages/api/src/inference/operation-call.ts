@@ -113,7 +113,7 @@ export async function runOperationCall<R, D>(
     settleCall(platform, call, outcome);
     return { delivered, outcome, target };
   } catch (error) {
-    settleCall(platform, call, failedOutcome(), error instanceof Error ? error.message : String(error));
+    settleCall(platform, call, failedOutcome(), error);
     throw upstreamFailure(error);
   }
 }

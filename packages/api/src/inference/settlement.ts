@@ -4,11 +4,12 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import type { CallOutcome, ChatCallInput, PreparedChatCall } from './engine.js';
+import { UpstreamError } from './errors.js';
 import { unitsJson } from './units.js';
 
 /** What settlement needs of a prepared call, whatever its operation. */
 export type SettleableCall = Pick<PreparedChatCall, 'model' | 'funds' | 'startedAt'> & {
-  input: Pick<ChatCallInput, 'actor' | 'appId' | 'conversationId'>;
+  input: Pick<ChatCallInput, 'actor' | 'appId' | 'conversationId' | 'requestId'>;
 };
 
 /** The call's worst case, held from the caller's wallet lease or reserved on its own. */
@@ -42,9 +43,12 @@ export async function holdFunds(
  * comes from what the wallet has left, never below zero, and any remainder is recorded on the
  * usage row as uncollected.
  */
-export function settleCall(platform: Platform, call: SettleableCall, outcome: CallOutcome, error?: string): void {
+export function settleCall(platform: Platform, call: SettleableCall, outcome: CallOutcome, failure?: unknown): void {
   const { input } = call;
   const latencyMs = Math.round(performance.now() - call.startedAt);
+  const error = failure === undefined ? undefined : messageOf(failure);
+  // A client that went away is not a failure of the platform's; anything else that ended in an error is.
+  if (failure !== undefined && outcome.status !== 'cancelled') reportFailure(platform, call, failure, latencyMs);
   platform.telemetry.modelCall({
     modelId: call.model.id,
     providerId: outcome.providerId,
@@ -100,4 +104,35 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
     5,
     true,
   );
+}
+
+/**
+ * Every model call that failed reaches the host's log (at warn) with what an operator needs to act:
+ * the request id, the model, the provider that failed last and its HTTP status.
+ */
+function reportFailure(platform: Platform, call: SettleableCall, failure: unknown, latencyMs: number): void {
+  const upstream = upstreamCause(failure);
+  platform.telemetry.modelCallFailed?.({
+    requestId: call.input.requestId,
+    model: call.model.name,
+    providerId: upstream?.providerId || null,
+    upstreamStatus: upstream?.status ?? null,
+    kind: upstream?.kind ?? (failure instanceof AppError ? failure.code : 'internal'),
+    message: messageOf(failure).slice(0, 300),
+    latencyMs,
+  });
+}
+
+function upstreamCause(failure: unknown): UpstreamError | null {
+  let current: unknown = failure;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    if (current instanceof UpstreamError) return current;
+    current = current.cause;
+  }
+  return null;
+}
+
+function messageOf(failure: unknown): string {
+  if (failure instanceof Error) return failure.message;
+  return typeof failure === 'string' ? failure : JSON.stringify(failure);
 }
