@@ -55,20 +55,20 @@ afterAll(async () => {
 describe('POST /v1/images/generations on the demo provider', () => {
   it('answers a url to a PNG file of the asked size, drawn from the prompt, that only its owner can read', async () => {
     const { user, client } = await newCaller();
-    const res = await client.images.generate({ model: 'demo-image-sketch', prompt: 'a red fox under a blue moon', size: '512x256' });
+    const res = await client.images.generate({ model: 'demo-image-sketch', prompt: 'a red fox under a blue moon', size: '1536x1024' });
     expect(res.data).toHaveLength(1);
     const image = await fetchImage(res.data![0]!.url!, user.token);
     expect(image.status).toBe(200);
     expect(image.type).toBe('image/png');
     const png = decodePng(image.bytes);
-    expect([png.width, png.height]).toEqual([512, 256]);
+    expect([png.width, png.height]).toEqual([1536, 1024]);
     // Drawn, not blank: a gradient plus one shape per word gives many distinct colours.
     const colours = new Set<number>();
     for (let i = 0; i < png.pixels.length; i += png.channels) colours.add(png.pixels.readUIntBE(i, 3));
     expect(colours.size).toBeGreaterThan(20);
 
     // The same prompt and size draw the same picture.
-    const again = await client.images.generate({ model: 'demo-image-sketch', prompt: 'a red fox under a blue moon', size: '512x256' });
+    const again = await client.images.generate({ model: 'demo-image-sketch', prompt: 'a red fox under a blue moon', size: '1536x1024' });
     expect(Buffer.from((await fetchImage(again.data![0]!.url!, user.token)).bytes).equals(Buffer.from(image.bytes))).toBe(true);
 
     // A generated file is listed among the caller's files, and nobody else can read it.
@@ -78,7 +78,7 @@ describe('POST /v1/images/generations on the demo provider', () => {
     const file = (listed.body.data as { id: string; content_type: string; expires_at: string | null; metadata?: unknown }[]).find(
       (f) => f.id === fileId,
     );
-    expect(file).toMatchObject({ content_type: 'image/png', metadata: { width: 512, height: 256 } });
+    expect(file).toMatchObject({ content_type: 'image/png', metadata: { width: 1536, height: 1024 } });
     expect(file!.expires_at).not.toBeNull();
     const stranger = await signUp(world.api);
     expect((await fetchImage(res.data![0]!.url!, stranger.token)).status).toBe(404);
@@ -92,20 +92,26 @@ describe('POST /v1/images/generations on the demo provider', () => {
       model: 'demo-image-sketch',
       prompt: 'three small boats',
       n: 3,
-      size: '64x48',
+      size: '256x256',
       response_format: 'b64_json',
     });
     expect(res.data).toHaveLength(3);
     const decoded = res.data!.map((d) => decodePng(Buffer.from(d.b64_json!, 'base64')));
-    for (const png of decoded) expect([png.width, png.height]).toEqual([64, 48]);
+    for (const png of decoded) expect([png.width, png.height]).toEqual([256, 256]);
     expect(new Set(res.data!.map((d) => d.b64_json)).size).toBe(3);
   });
 
-  it('uses 1024x1024 without a size', async () => {
+  it('uses 1024x1024 without a size, and draws any size within its limits', async () => {
     const { client } = await newCaller();
     const res = await client.images.generate({ model: 'demo-image-sketch', prompt: 'default size', response_format: 'b64_json' });
     const png = decodePng(Buffer.from(res.data![0]!.b64_json!, 'base64'));
     expect([png.width, png.height]).toEqual([1024, 1024]);
+    // Any WIDTHxHEIGHT the demo can draw, beyond the sizes the client's types list.
+    const custom = await client.post<{ data: { b64_json: string }[] }>('/images/generations', {
+      body: { model: 'demo-image-sketch', prompt: 'odd size', size: '64x48', response_format: 'b64_json' },
+    });
+    const small = decodePng(Buffer.from(custom.data[0]!.b64_json, 'base64'));
+    expect([small.width, small.height]).toEqual([64, 48]);
   });
 
   it('refuses a bad n, size or response_format with a 400 naming the field, and a chat model with a 400', async () => {
@@ -160,9 +166,9 @@ describe('billing of images', () => {
     const { user, client } = await newCaller();
     const before = await balanceNano(world.server, user.id);
     expect(before).toBe(10_000_000_000n);
-    const refused = await rejection(client.images.generate({ model: model.name, prompt: 'x', n: 3, size: '16x16' }));
+    const refused = await rejection(client.images.generate({ model: model.name, prompt: 'x', n: 3, size: '256x256' }));
     expect(refused.status).toBe(402);
-    await client.images.generate({ model: model.name, prompt: 'x', n: 2, size: '16x16' });
+    await client.images.generate({ model: model.name, prompt: 'x', n: 2, size: '256x256' });
     await settle();
     expect(before - (await balanceNano(world.server, user.id))).toBe(6_000_000_000n);
   });
@@ -189,11 +195,11 @@ describe('POST /v1/images/edits on the demo provider', () => {
       model: 'demo-image-sketch',
       prompt: 'smaller',
       image: await toFile(input, 'garden.png'),
-      size: '32x32',
+      size: '256x256',
       response_format: 'b64_json',
     });
     const png = decodePng(Buffer.from(sized.data![0]!.b64_json!, 'base64'));
-    expect([png.width, png.height]).toEqual([32, 32]);
+    expect([png.width, png.height]).toEqual([256, 256]);
     await settle();
     expect((await world.api.get('/api/v1/usage', user.token)).body.data).toHaveLength(2);
   });

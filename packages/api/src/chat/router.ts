@@ -47,7 +47,7 @@ export const chatRouter = router({
     .meta({ openapi: { method: 'GET', path: '/conversations/{conversation_id}/messages', tags: ['chat'], protect: true } })
     .input(ListMessagesInput)
     .output(MessageList)
-    .query(({ ctx, input }) => listMessages(ctx.platform.db, ctx.actor, input)),
+    .query(({ ctx, input }) => listMessages(ctx.platform, ctx.actor, input)),
 
   deleteConversation: authedProcedure
     .meta({ openapi: { method: 'DELETE', path: '/conversations/{conversation_id}', tags: ['chat'], protect: true } })

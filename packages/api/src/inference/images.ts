@@ -111,8 +111,3 @@ export async function callImages(platform: Platform, input: OperationCallInput, 
   });
   return { images: delivered, outcome, size: billedSize };
 }
-
-/** The public path of a stored file's bytes (served with auth). */
-export function fileContentUrl(platform: Platform, fileId: string): string {
-  return `${platform.config.publicUrl}/api/v1/files/${fileId}/content`;
-}
