@@ -5,6 +5,7 @@ import { formatDateTime, formatMoney } from '../format.js';
 import { useI18n } from '../locale.js';
 import { navigate } from '../router.js';
 import { Empty, ErrorBox, Field, Loading, Pager, QueryView } from '../ui.js';
+import { type Attachment, Attachments } from './Attachments.js';
 
 interface AppLike {
   id: string;
@@ -174,6 +175,7 @@ function AppForm({ app, onDone }: { app?: AppLike; onDone: () => void }) {
 interface Turn {
   role: 'user' | 'assistant' | 'system';
   content: string;
+  attachments?: Attachment[] | undefined;
 }
 
 function Playground({ appId }: { appId: string }) {
@@ -218,6 +220,8 @@ function Playground({ appId }: { appId: string }) {
           setPending((turns) => turns.map((turn, i) => (i === turns.length - 1 ? { ...turn, content: turn.content + ev.content } : turn)));
         } else if (ev.type === 'done') {
           convId = ev.conversation_id;
+          const attachments = ev.attachments;
+          if (attachments) setPending((turns) => turns.map((turn, i) => (i === turns.length - 1 ? { ...turn, attachments } : turn)));
           setLastCost(t('apps.cost', { cost: formatMoney(ev.cost, locale), input: ev.tokens_used.input, output: ev.tokens_used.output }));
         } else {
           convId = ev.conversation_id || convId;
@@ -304,6 +308,7 @@ function Playground({ appId }: { appId: string }) {
               .map((turn, i) => (
                 <div key={i} className={`bubble ${turn.role}`} data-role={turn.role}>
                   {turn.content || (streaming ? '…' : '')}
+                  <Attachments items={turn.attachments} />
                 </div>
               ))}
           </div>

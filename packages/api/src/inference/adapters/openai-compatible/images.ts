@@ -41,11 +41,12 @@ export async function openAiImageEditForm(call: AdapterMediaCall<ImageEditReques
   const form = new FormData();
   for (const [name, value] of Object.entries(commonFields(call))) form.append(name, value);
   const imageField = call.request.images.length > 1 ? 'image[]' : 'image';
+  // Copies: a Blob part must be a view of its own ArrayBuffer.
   for (const image of call.request.images) {
-    form.append(imageField, new Blob([image.bytes], { type: image.contentType }), image.filename);
+    form.append(imageField, new Blob([new Uint8Array(image.bytes)], { type: image.contentType }), image.filename);
   }
   const { mask } = call.request;
-  if (mask) form.append('mask', new Blob([mask.bytes], { type: mask.contentType }), mask.filename);
+  if (mask) form.append('mask', new Blob([new Uint8Array(mask.bytes)], { type: mask.contentType }), mask.filename);
   const encoded = new Response(form);
   const contentType = encoded.headers.get('content-type') ?? 'multipart/form-data';
   return { body: new Uint8Array(await encoded.arrayBuffer()), contentType };
