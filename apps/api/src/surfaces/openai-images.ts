@@ -34,7 +34,8 @@ function invalid(field: string, reason: string): AppError {
 
 function optionalText(value: unknown, field: string, max = 200): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) throw invalid(field, `must be a string of 1 to ${max} characters`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > max)
+    throw invalid(field, `must be a string of 1 to ${max} characters`);
   return value;
 }
 
@@ -90,7 +91,9 @@ export function toOpenAiImages(platform: Platform, result: ImagesCallResult, for
   return {
     created: Math.floor(Date.now() / 1000),
     data: result.images.map((image) => ({
-      ...(format === 'b64_json' ? { b64_json: Buffer.from(image.bytes).toString('base64') } : { url: fileContentUrl(platform, image.fileId) }),
+      ...(format === 'b64_json'
+        ? { b64_json: Buffer.from(image.bytes).toString('base64') }
+        : { url: fileContentUrl(platform, image.fileId) }),
       ...(image.revisedPrompt ? { revised_prompt: image.revisedPrompt } : {}),
     })),
     ...(result.outcome.inputTokens + result.outcome.outputTokens > 0

@@ -16,7 +16,18 @@ export interface ImagesUpstreamRequest {
   files: { field: string; type: string; bytes: number; filename: string }[];
 }
 
-const KNOWN_FIELDS = new Set(['model', 'prompt', 'n', 'size', 'quality', 'style', 'response_format', 'user', 'output_format', 'background']);
+const KNOWN_FIELDS = new Set([
+  'model',
+  'prompt',
+  'n',
+  'size',
+  'quality',
+  'style',
+  'response_format',
+  'user',
+  'output_format',
+  'background',
+]);
 const SIZES = new Set(['256x256', '512x512', '1024x1024', '1792x1024', '1024x1792', '1536x1024', '1024x1536', 'auto']);
 const IMAGE_SIGNATURES: Record<string, number[]> = { 'image/png': [0x89, 0x50, 0x4e, 0x47], 'image/jpeg': [0xff, 0xd8, 0xff] };
 
@@ -76,7 +87,10 @@ export async function startImagesUpstream(apiKey = 'sk-images-secret') {
         if (typeof value !== 'string') {
           const head = new Uint8Array(await value.slice(0, 4).arrayBuffer());
           const signature = IMAGE_SIGNATURES[value.type];
-          check(signature?.every((b, i) => head[i] === b), `${name} is not a valid ${value.type} image`);
+          check(
+            signature?.every((b, i) => head[i] === b),
+            `${name} is not a valid ${value.type} image`,
+          );
         }
       }
       checkFields(record.fields, true);
@@ -89,9 +103,8 @@ export async function startImagesUpstream(apiKey = 'sk-images-secret') {
     const model = record.fields.model as string;
     if (model === 'img-500') throw new Refusal(500, 'The server had an error while processing your request');
     check(record.fields.response_format === 'b64_json', 'this mock answers b64_json only');
-    const [width, height] = String(record.fields.size ?? '256x256')
-      .split('x')
-      .map(Number);
+    const size = typeof record.fields.size === 'string' && record.fields.size !== 'auto' ? record.fields.size : '256x256';
+    const [width, height] = size.split('x').map(Number);
     const asked = Number(record.fields.n ?? 1);
     const count = model === 'img-fewer' ? Math.max(1, asked - 1) : asked;
     const data = Array.from({ length: count }, (_, i) => ({

@@ -80,7 +80,11 @@ describe('application chat on an image model', () => {
     expect(before - (await balanceNano(server, user.id))).toBe(PER_IMAGE_NANO);
     const usage = await api.get(`/api/v1/usage?app_id=${app.id}`, user.token);
     expect(usage.body.data).toEqual([
-      expect.objectContaining({ app_id: app.id, conversation_id: res.body.conversation_id, units: { unit: 'image', quantity: 1, unit_price: 0.01 } }),
+      expect.objectContaining({
+        app_id: app.id,
+        conversation_id: res.body.conversation_id,
+        units: { unit: 'image', quantity: 1, unit_price: 0.01 },
+      }),
     ]);
 
     // Another user cannot read the image.

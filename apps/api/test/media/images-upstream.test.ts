@@ -73,7 +73,11 @@ describe('images on an OpenAI-compatible upstream', () => {
     expect([png.width, png.height]).toEqual([512, 512]);
     const rows = await costRows(user.id);
     expect(rows).toEqual([
-      expect.objectContaining({ status: 'success', cost_nano: 100_000_000n, units: { unit: 'image', quantity: 2, unit_price_nano: '50000000' } }),
+      expect.objectContaining({
+        status: 'success',
+        cost_nano: 100_000_000n,
+        units: { unit: 'image', quantity: 2, unit_price_nano: '50000000' },
+      }),
     ]);
   });
 
@@ -110,7 +114,9 @@ describe('images on an OpenAI-compatible upstream', () => {
     const res = await client.images.generate({ model: model.name, prompt: 'four', n: 4, size: '1024x1024', response_format: 'b64_json' });
     expect(res.data).toHaveLength(3);
     const rows = await costRows(user.id);
-    expect(rows).toEqual([expect.objectContaining({ cost_nano: 240_000_000n, units: { unit: 'image', quantity: 3, unit_price_nano: '80000000' } })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ cost_nano: 240_000_000n, units: { unit: 'image', quantity: 3, unit_price_nano: '80000000' } }),
+    ]);
     expect(before - (await balanceNano(world.server, user.id))).toBe(240_000_000n);
   });
 

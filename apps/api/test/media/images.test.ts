@@ -139,7 +139,14 @@ describe('billing of images', () => {
     const { user, client } = await newCaller();
     const before = await balanceNano(world.server, user.id);
     await client.images.generate({ model: 'demo-image-sketch', prompt: 'two cats', n: 2, size: '256x256', response_format: 'b64_json' });
-    await client.images.generate({ model: 'demo-image-sketch', prompt: 'hd', n: 3, size: '1024x1024', quality: 'hd', response_format: 'b64_json' });
+    await client.images.generate({
+      model: 'demo-image-sketch',
+      prompt: 'hd',
+      n: 3,
+      size: '1024x1024',
+      quality: 'hd',
+      response_format: 'b64_json',
+    });
     await settle();
     expect(before - (await balanceNano(world.server, user.id))).toBe(2n * PER_IMAGE_NANO + 3n * HD_1024_NANO);
     const usage = await world.api.get('/api/v1/usage', user.token);
@@ -175,7 +182,7 @@ describe('billing of images', () => {
 });
 
 describe('POST /v1/images/edits on the demo provider', () => {
-  it('takes a PNG (and a mask) as multipart and answers images of the input size, as the caller\'s files', async () => {
+  it("takes a PNG (and a mask) as multipart and answers images of the input size, as the caller's files", async () => {
     const { user, client } = await newCaller();
     const input = solidPng(96, 64, [10, 200, 30]);
     const res = await client.images.edit({

@@ -134,7 +134,10 @@ export async function listMessages(platform: Platform, actor: Actor, input: z.in
   const { db } = platform;
   await findOwnConversation(db, actor.userId, input.conversation_id);
   const base = db.selectFrom('messages').where('conversation_id', '=', input.conversation_id);
-  const rows = base.select(['id', 'role', 'content', 'tokens', 'attachments', 'created_at']).orderBy('created_at', 'asc').orderBy('id', 'asc');
+  const rows = base
+    .select(['id', 'role', 'content', 'tokens', 'attachments', 'created_at'])
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc');
   return listPage(input, { rows, count: base }, (row) => ({
     id: row.id,
     role: row.role === 'assistant' ? ('assistant' as const) : row.role === 'system' ? ('system' as const) : ('user' as const),

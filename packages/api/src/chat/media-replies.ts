@@ -36,7 +36,14 @@ export type MediaReplier = (platform: Platform, call: MediaReplyCall) => Promise
 const replyWithImage: MediaReplier = async (platform, call) => {
   const result = await callImages(
     platform,
-    { actor: call.actor, model: call.model, appId: call.appId, conversationId: call.conversationId, signal: call.signal, requestId: call.requestId },
+    {
+      actor: call.actor,
+      model: call.model,
+      appId: call.appId,
+      conversationId: call.conversationId,
+      signal: call.signal,
+      requestId: call.requestId,
+    },
     { operation: 'image_generation', request: { prompt: call.prompt, n: 1, size: null, quality: null, style: null, outputFormat: 'png' } },
   );
   const summary = call.prompt.replace(/\s+/g, ' ').trim();

@@ -169,7 +169,14 @@ async function chatTarget(platform: Platform, actor: Actor, input: ChatRequest):
  * answer is the text saying what was made, with the files as attachments, kept in the conversation.
  * A refused or failed call leaves no conversation behind and costs nothing.
  */
-async function answerWithMedia(platform: Platform, ctx: ChatContext, actor: Actor, input: ChatRequest, target: ChatTarget, replier: MediaReplier) {
+async function answerWithMedia(
+  platform: Platform,
+  ctx: ChatContext,
+  actor: Actor,
+  input: ChatRequest,
+  target: ChatTarget,
+  replier: MediaReplier,
+) {
   const { app, model } = target;
   const existing = input.conversation_id ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id) : null;
   const conversationId = existing?.id ?? newId('conv');

@@ -15,8 +15,7 @@ import { assertQuantity, imagePrice, largestImagePrice } from './units.js';
 export const MAX_IMAGES_PER_CALL = 10;
 
 export type ImageCall =
-  | { operation: 'image_generation'; request: ImageGenerationRequest }
-  | { operation: 'image_edit'; request: ImageEditRequest };
+  { operation: 'image_generation'; request: ImageGenerationRequest } | { operation: 'image_edit'; request: ImageEditRequest };
 
 /** One delivered image: the stored file, and the bytes (for a b64_json answer). */
 export interface DeliveredImage {
@@ -103,7 +102,9 @@ export async function callImages(platform: Platform, input: OperationCallInput, 
       const units = prepared.model.pricing.units;
       // Priced at the size asked for, or (without one) at the size the provider made.
       billedSize ||= `${images[0]!.width}x${images[0]!.height}`;
-      const bill: OperationBill = { units: { unit: 'image', images: images.length, unitPriceNano: imagePrice(units, billedSize, request.quality) } };
+      const bill: OperationBill = {
+        units: { unit: 'image', images: images.length, unitPriceNano: imagePrice(units, billedSize, request.quality) },
+      };
       // A model with no image price is billed by the tokens its provider reports (gpt-image-1 style), if any.
       if (largestImagePrice(units) === 0n && result.usage) bill.usage = result.usage;
       return bill;

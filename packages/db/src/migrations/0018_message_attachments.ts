@@ -5,7 +5,9 @@ import { type Kysely, sql } from 'kysely';
 // {file_id, content_type} (the URL is derived when read, so a changed public URL never goes stale).
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`ALTER TABLE messages ADD COLUMN attachments jsonb CHECK (attachments IS NULL OR jsonb_typeof(attachments) = 'array')`.execute(db);
+  await sql`ALTER TABLE messages ADD COLUMN attachments jsonb CHECK (attachments IS NULL OR jsonb_typeof(attachments) = 'array')`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

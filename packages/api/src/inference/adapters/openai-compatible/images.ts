@@ -21,7 +21,12 @@ function siblingUrl(endpoint: ImagesEndpoint, path: string): string {
 /** The fields both operations send, as strings (a multipart form has no numbers). */
 function commonFields(call: AdapterMediaCall<ImageGenerationRequest>): Record<string, string> {
   const { request } = call;
-  const fields: Record<string, string> = { model: call.upstreamModel, prompt: request.prompt, n: String(request.n), response_format: 'b64_json' };
+  const fields: Record<string, string> = {
+    model: call.upstreamModel,
+    prompt: request.prompt,
+    n: String(request.n),
+    response_format: 'b64_json',
+  };
   if (request.size !== null) fields.size = request.size;
   if (request.quality !== null) fields.quality = request.quality;
   if (request.style !== null) fields.style = request.style;
