@@ -181,6 +181,27 @@ describe('billing of images', () => {
   });
 });
 
+describe('a failed image call', () => {
+  it('costs nothing and leaves no file: the demo refuses a size beyond its limit after the reservation', async () => {
+    const { user, client } = await newCaller();
+    const before = await balanceNano(world.server, user.id);
+    const error = await rejection(
+      client.post('/images/generations', { body: { model: 'demo-image-sketch', prompt: 'too big', n: 2, size: '4000x4000' } }),
+    );
+    expect(error.status).toBe(400);
+    expect(error.message).toContain('4000x4000');
+    await settle();
+    expect(await balanceNano(world.server, user.id)).toBe(before);
+    const rows = await world.server.server.platform.db
+      .selectFrom('usage_records')
+      .select(['status', 'cost_nano', 'units'])
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(rows).toEqual([{ status: 'failed', cost_nano: 0n, units: null }]);
+    expect((await world.api.get('/api/v1/files', user.token)).body.data).toEqual([]);
+  });
+});
+
 describe('POST /v1/images/edits on the demo provider', () => {
   it("takes a PNG (and a mask) as multipart and answers images of the input size, as the caller's files", async () => {
     const { user, client } = await newCaller();
