@@ -86,11 +86,17 @@ function AppList() {
   );
 }
 
+/** What an application can answer with: a chat, or the media its model makes (issue 14). */
+const APP_OPERATIONS: readonly string[] = ['chat', 'image_generation', 'speech', 'video_generation'];
+
 function AppForm({ app, onDone }: { app?: AppLike; onDone: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { t } = useI18n();
-  const models = useQuery(trpc.models.list.queryOptions({ category: 'text', limit: 100, sort: 'name' }));
+  const models = useQuery({
+    ...trpc.models.list.queryOptions({ limit: 100, sort: 'name' }),
+    select: (list) => ({ ...list, data: list.data.filter((m) => m.operations.some((op) => APP_OPERATIONS.includes(op))) }),
+  });
   const [name, setName] = useState(app?.name ?? '');
   const [description, setDescription] = useState(app?.description ?? '');
   const [modelId, setModelId] = useState(app?.model_id ?? '');
