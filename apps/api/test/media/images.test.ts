@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceNano, type ChatWorld, createRoutedModel, settled, signUp, startChatWorld } from '../kit/index.js';
-import { decodePng, solidPng } from '../kit/png.js';
+import { decodePng, rgbaPng, solidPng } from '../kit/png.js';
 
 // Issue 14: POST /v1/images/generations and /v1/images/edits with the official openai client, on
 // the offline demo provider (a real PNG drawn from the prompt, at the asked size): images are the
@@ -214,11 +214,15 @@ describe('POST /v1/images/edits on the demo provider', () => {
       n: 2,
     });
     expect(res.data).toHaveLength(2);
+    const edited: Buffer[] = [];
     for (const item of res.data!) {
       const image = await fetchImage(item.url!, user.token);
       const png = decodePng(image.bytes);
       expect([png.width, png.height]).toEqual([96, 64]);
+      edited.push(png.pixels);
     }
+    // The n images of one call differ.
+    expect(edited[0]!.equals(edited[1]!)).toBe(false);
     const sized = await client.images.edit({
       model: 'demo-image-sketch',
       prompt: 'smaller',
@@ -230,6 +234,34 @@ describe('POST /v1/images/edits on the demo provider', () => {
     expect([png.width, png.height]).toEqual([256, 256]);
     await settle();
     expect((await world.api.get('/api/v1/usage', user.token)).body.data).toHaveLength(2);
+  });
+
+  it('paints the prompt over the input only where the mask is transparent', async () => {
+    const { client } = await newCaller();
+    const green: [number, number, number] = [10, 200, 30];
+    // Transparent (editable) on the left half, opaque (kept) on the right half.
+    const mask = rgbaPng(96, 64, (x) => [0, 0, 0, x < 48 ? 0 : 255]);
+    const res = await client.images.edit({
+      model: 'demo-image-sketch',
+      prompt: 'sun moon stars clouds birds kites balloons planes rain snow wind fog',
+      image: await toFile(solidPng(96, 64, green), 'garden.png', { type: 'image/png' }),
+      mask: await toFile(mask, 'mask.png', { type: 'image/png' }),
+      response_format: 'b64_json',
+    });
+    const png = decodePng(Buffer.from(res.data![0]!.b64_json!, 'base64'));
+    expect([png.width, png.height]).toEqual([96, 64]);
+    const at = (x: number, y: number) => [...png.pixels.subarray((y * 96 + x) * 3, (y * 96 + x) * 3 + 3)];
+    let keptRight = true;
+    let paintedLeft = 0;
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 96; x++) {
+        const same = at(x, y).every((v, c) => v === green[c]);
+        if (x >= 48 && !same) keptRight = false;
+        if (x < 48 && !same) paintedLeft++;
+      }
+    }
+    expect(keptRight).toBe(true);
+    expect(paintedLeft).toBeGreaterThan(100);
   });
 
   it('refuses a file of the wrong type with a 400 and a missing image with a 400, charging nothing', async () => {

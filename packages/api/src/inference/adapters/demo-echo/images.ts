@@ -1,13 +1,12 @@
-// Offline, deterministic images for the demo provider (issue 14): a real PNG (8-bit RGB, zlib via
-// node:zlib, CRC-32 per chunk) of exactly the asked size, drawn from the prompt: a two-colour
-// gradient from the whole prompt's hash and one shape per word (a disc or a square whose colour,
-// place and size come from the word's hash). The same prompt and size always give the same bytes.
-// An edit draws the prompt over a gradient taken from the input image's bytes (it does not decode
-// the input): different inputs give different results, and the size defaults to the input's own.
-import { crc32, deflateSync } from 'node:zlib';
+// Offline, deterministic images for the demo provider (issue 14): real PNGs (8-bit RGB, see png.ts)
+// of exactly the asked size, drawn from the prompt: one shape per word (a disc or a square whose
+// colour, place and size come from the word's hash) on a gradient from the whole prompt's hash. An
+// edit draws the same shapes over the decoded input image, only where the mask is transparent. The
+// same request always gives the same bytes.
 import { AppError } from '../../../core/errors.js';
-import { parseImageSize, pngSize } from '../../image-bytes.js';
+import { parseImageSize } from '../../image-bytes.js';
 import type { GeneratedImage, ImageEditRequest, ImageGenerationRequest, ImagesResult } from '../../media-types.js';
+import { decodePng, encodePng, type Raster } from './png.js';
 
 /** The size of an image asked for without one. */
 export const DEMO_IMAGE_DEFAULT_SIZE = { width: 1024, height: 1024 };
@@ -44,8 +43,8 @@ function colour(next: () => number): Rgb {
 }
 
 /** `WIDTHxHEIGHT` within the demo's limits, else a 400 naming `size`. */
-export function demoImageSize(size: string | null, fallback = DEMO_IMAGE_DEFAULT_SIZE): { width: number; height: number } {
-  if (size === null) return fallback;
+export function demoImageSize(size: string | null): { width: number; height: number } {
+  if (size === null) return DEMO_IMAGE_DEFAULT_SIZE;
   const { width, height } = parseImageSize(size) ?? { width: 0, height: 0 };
   if (width < 1 || height < 1 || width > DEMO_IMAGE_MAX_SIDE || height > DEMO_IMAGE_MAX_SIDE) {
     throw new AppError('INVALID_REQUEST', {
@@ -57,20 +56,47 @@ export function demoImageSize(size: string | null, fallback = DEMO_IMAGE_DEFAULT
   return { width, height };
 }
 
-/** Draws the prompt on an RGB canvas (3 bytes a pixel, rows top to bottom). */
-function drawPrompt(prompt: string, width: number, height: number, backgroundSeed: number): Uint8Array {
-  const pixels = new Uint8Array(width * height * 3);
-  const bg = random(backgroundSeed);
-  const [top, bottom] = [colour(bg), colour(bg)];
+/** A vertical two-colour gradient from the seed. */
+function gradient(width: number, height: number, seed: number): Raster {
+  const rgb = new Uint8Array(width * height * 3);
+  const next = random(seed);
+  const [top, bottom] = [colour(next), colour(next)];
   for (let y = 0; y < height; y++) {
     const t = height === 1 ? 0 : y / (height - 1);
-    const row: Rgb = [0, 1, 2].map((c) => Math.round(top[c]! + (bottom[c]! - top[c]!) * t)) as Rgb;
-    for (let x = 0; x < width; x++) pixels.set(row, (y * width + x) * 3);
+    const mix = (c: 0 | 1 | 2) => Math.round(top[c] + (bottom[c] - top[c]) * t);
+    const row: Rgb = [mix(0), mix(1), mix(2)];
+    for (let x = 0; x < width; x++) rgb.set(row, (y * width + x) * 3);
   }
+  return { width, height, rgb, alpha: null };
+}
+
+/** The raster resized to the size (nearest neighbour), alpha included. */
+function resize(source: Raster, width: number, height: number): Raster {
+  if (source.width === width && source.height === height) return source;
+  const rgb = new Uint8Array(width * height * 3);
+  const alpha = source.alpha ? new Uint8Array(width * height) : null;
+  for (let y = 0; y < height; y++) {
+    const sy = Math.floor((y * source.height) / height);
+    for (let x = 0; x < width; x++) {
+      const from = sy * source.width + Math.floor((x * source.width) / width);
+      rgb.set(source.rgb.subarray(from * 3, from * 3 + 3), (y * width + x) * 3);
+      if (alpha && source.alpha) alpha[y * width + x] = source.alpha[from]!;
+    }
+  }
+  return { width, height, rgb, alpha };
+}
+
+/**
+ * One shape per word of the prompt on the canvas: a disc or a square whose colour, place and size
+ * come from the word (and the variant, so the n images of one call differ). Only pixels `editable`
+ * allows are painted.
+ */
+function drawPrompt(canvas: Raster, prompt: string, variant: number, editable: (pixel: number) => boolean = () => true): Raster {
+  const { width, height, rgb } = canvas;
   const words = prompt.toLowerCase().split(/\s+/).filter(Boolean).slice(0, MAX_SHAPES);
   const side = Math.min(width, height);
   for (const word of words) {
-    const next = random(fnv1a(word));
+    const next = random(fnv1a(word) + variant);
     const fill = colour(next);
     const cx = Math.floor(next() * width);
     const cy = Math.floor(next() * height);
@@ -79,51 +105,45 @@ function drawPrompt(prompt: string, width: number, height: number, backgroundSee
     for (let y = Math.max(0, cy - r); y < Math.min(height, cy + r); y++) {
       for (let x = Math.max(0, cx - r); x < Math.min(width, cx + r); x++) {
         if (disc && (x - cx) ** 2 + (y - cy) ** 2 > r * r) continue;
-        pixels.set(fill, (y * width + x) * 3);
+        if (editable(y * width + x)) rgb.set(fill, (y * width + x) * 3);
       }
     }
   }
-  return pixels;
+  return canvas;
 }
 
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0);
-  return Buffer.concat([head, data, crc]);
+function image(canvas: Raster): GeneratedImage {
+  const bytes = encodePng(canvas.width, canvas.height, canvas.rgb);
+  return { bytes: new Uint8Array(bytes), contentType: 'image/png', width: canvas.width, height: canvas.height };
 }
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const MAX_INPUT_PIXELS = DEMO_IMAGE_MAX_SIDE * DEMO_IMAGE_MAX_SIDE;
 
-/** An 8-bit RGB PNG of the pixels (each row with filter type 0). */
-export function encodePng(width: number, height: number, rgb: Uint8Array): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type RGB, deflate, adaptive filtering, no interlace
-  const stride = width * 3;
-  const raw = Buffer.alloc((stride + 1) * height);
-  for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', new Uint8Array(0))]);
-}
-
-function image(prompt: string, size: { width: number; height: number }, backgroundSeed: number): GeneratedImage {
-  const bytes = encodePng(size.width, size.height, drawPrompt(prompt, size.width, size.height, backgroundSeed));
-  return { bytes: new Uint8Array(bytes), contentType: 'image/png', width: size.width, height: size.height };
-}
-
-/** n images of the prompt; the i-th differs from the others by its background. */
+/** n images of the prompt on gradients from its hash; the i-th differs from the others by its background. */
 export function demoGenerateImages(request: ImageGenerationRequest): ImagesResult {
-  const size = demoImageSize(request.size);
+  const { width, height } = demoImageSize(request.size);
   const seed = fnv1a(request.prompt);
-  return { images: Array.from({ length: request.n }, (_, i) => image(request.prompt, size, seed + i)) };
+  return { images: Array.from({ length: request.n }, (_, i) => image(drawPrompt(gradient(width, height, seed + i), request.prompt, 0))) };
 }
 
+/**
+ * The prompt drawn over the first image (resized to the asked size; its own size by default). With
+ * a mask, only where the mask is transparent is painted, as OpenAI's edits do; without one, where
+ * the image itself is transparent if it has an alpha channel, else anywhere. An input the demo cannot
+ * decode is stood in for by a gradient from its bytes.
+ */
 export function demoEditImages(request: ImageEditRequest): ImagesResult {
   const first = request.images[0];
-  const size = demoImageSize(request.size, (first && pngSize(first.bytes)) ?? DEMO_IMAGE_DEFAULT_SIZE);
+  const decoded = first ? decodePng(first.bytes, MAX_INPUT_PIXELS) : null;
+  const { width, height } = demoImageSize(request.size ?? (decoded ? `${decoded.width}x${decoded.height}` : null));
+  const mask = request.mask ? decodePng(request.mask.bytes, MAX_INPUT_PIXELS) : null;
   const seed = fnv1a(Buffer.from(first?.bytes ?? new Uint8Array(0)).toString('latin1'), fnv1a(request.prompt));
-  return { images: Array.from({ length: request.n }, (_, i) => image(request.prompt, size, seed + i)) };
+  return {
+    images: Array.from({ length: request.n }, (_, i) => {
+      const base = decoded ? resize(decoded, width, height) : gradient(width, height, seed);
+      const canvas: Raster = { ...base, rgb: new Uint8Array(base.rgb) };
+      const transparency = mask?.alpha ? resize(mask, width, height).alpha : request.mask ? null : base.alpha;
+      return image(drawPrompt(canvas, request.prompt, i, transparency ? (pixel) => transparency[pixel] === 0 : undefined));
+    }),
+  };
 }
