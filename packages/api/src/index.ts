@@ -16,6 +16,7 @@ export type { LoginAttemptVerdict, LoginLimiter } from './core/rate-limits.js';
 export type { Telemetry } from './core/telemetry.js';
 export { deleteExpiredFiles, type GeneratedMedia, openFileContent, storeGenerated, storeUpload } from './files/service.js';
 export { type BlobStore, localBlobStore } from './files/blob-store.js';
+export { fileContentUrl } from './files/content-url.js';
 export { chatWithApplication, openChatStream } from './chat/service.js';
 export { renderChatStreamError } from './chat/stream-events.js';
 export { ChatInput } from './chat/schemas.js';

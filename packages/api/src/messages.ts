@@ -7,6 +7,7 @@ import { communityMessages } from './community/messages.js';
 import { commonMessages } from './core/messages.js';
 import type { MessageCatalog } from './core/message-catalog.js';
 import { geminiMessages } from './inference/adapters/gemini/messages.js';
+import { imagesMessages } from './inference/images-messages.js';
 import { inferenceMessages } from './inference/messages.js';
 import { openAiResponsesMessages } from './inference/protocols/openai-responses-messages.js';
 import { modelsMessages } from './models/messages.js';
@@ -30,6 +31,7 @@ export const messages = {
   ...communityMessages,
   ...geminiMessages,
   ...openAiResponsesMessages,
+  ...imagesMessages,
 } satisfies MessageCatalog;
 
 type Messages = typeof messages;

@@ -157,13 +157,15 @@ describe('calling an operation the model lacks', () => {
     expect(completion.choices[0]!.message.content).toContain('hello');
   });
 
-  it('refuses an application chat on an image model with the same 400 (no text echo)', async () => {
-    const image = await seededModel('demo-image-sketch');
-    const app = await api.post('/api/v1/applications', { name: 'painter', description: 'd', model_id: image.id, config: {} }, admin.token);
+  // An application on an image model answers with images (test/media/app-chat-media.test.ts); one on
+  // a model that neither chats nor makes media is refused as before.
+  it('refuses an application chat on an embeddings model with the same 400 (no text echo)', async () => {
+    const embed = await seededModel('demo-embed');
+    const app = await api.post('/api/v1/applications', { name: 'vectors', description: 'd', model_id: embed.id, config: {} }, admin.token);
     expect(app.status).toBe(201);
     const chat = await api.post(`/api/v1/applications/${app.body.id}/chat`, { message: 'draw a cat' }, admin.token);
     const error = expectError(chat, 400, 'INVALID_REQUEST');
-    expect(error.message).toContain('demo-image-sketch');
-    expect(error.details).toMatchObject({ model: 'demo-image-sketch', operation: 'chat' });
+    expect(error.message).toContain('demo-embed');
+    expect(error.details).toMatchObject({ model: 'demo-embed', operation: 'chat' });
   });
 });

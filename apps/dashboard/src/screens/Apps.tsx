@@ -5,6 +5,7 @@ import { formatDateTime, formatMoney } from '../format.js';
 import { useI18n } from '../locale.js';
 import { navigate } from '../router.js';
 import { Empty, ErrorBox, Field, Loading, Pager, QueryView } from '../ui.js';
+import { type Attachment, Attachments } from './Attachments.js';
 
 interface AppLike {
   id: string;
@@ -85,11 +86,17 @@ function AppList() {
   );
 }
 
+/** What an application can answer with: a chat, or the media its model makes (issue 14). */
+const APP_OPERATIONS: readonly string[] = ['chat', 'image_generation', 'speech', 'video_generation'];
+
 function AppForm({ app, onDone }: { app?: AppLike; onDone: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { t } = useI18n();
-  const models = useQuery(trpc.models.list.queryOptions({ category: 'text', limit: 100, sort: 'name' }));
+  const models = useQuery({
+    ...trpc.models.list.queryOptions({ limit: 100, sort: 'name' }),
+    select: (list) => ({ ...list, data: list.data.filter((m) => m.operations.some((op) => APP_OPERATIONS.includes(op))) }),
+  });
   const [name, setName] = useState(app?.name ?? '');
   const [description, setDescription] = useState(app?.description ?? '');
   const [modelId, setModelId] = useState(app?.model_id ?? '');
@@ -174,6 +181,7 @@ function AppForm({ app, onDone }: { app?: AppLike; onDone: () => void }) {
 interface Turn {
   role: 'user' | 'assistant' | 'system';
   content: string;
+  attachments?: Attachment[] | undefined;
 }
 
 function Playground({ appId }: { appId: string }) {
@@ -218,6 +226,8 @@ function Playground({ appId }: { appId: string }) {
           setPending((turns) => turns.map((turn, i) => (i === turns.length - 1 ? { ...turn, content: turn.content + ev.content } : turn)));
         } else if (ev.type === 'done') {
           convId = ev.conversation_id;
+          const attachments = ev.attachments;
+          if (attachments) setPending((turns) => turns.map((turn, i) => (i === turns.length - 1 ? { ...turn, attachments } : turn)));
           setLastCost(t('apps.cost', { cost: formatMoney(ev.cost, locale), input: ev.tokens_used.input, output: ev.tokens_used.output }));
         } else {
           convId = ev.conversation_id || convId;
@@ -304,6 +314,7 @@ function Playground({ appId }: { appId: string }) {
               .map((turn, i) => (
                 <div key={i} className={`bubble ${turn.role}`} data-role={turn.role}>
                   {turn.content || (streaming ? '…' : '')}
+                  <Attachments items={turn.attachments} />
                 </div>
               ))}
           </div>

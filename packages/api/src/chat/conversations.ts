@@ -1,4 +1,4 @@
-import type { Database } from '@maas/db';
+import type { Database, MessageAttachmentJson } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
@@ -6,8 +6,15 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
+import { fileContentUrl } from '../files/content-url.js';
 import type { Message } from '../inference/types.js';
+import type { Platform } from '../core/platform.js';
 import type { ListConversationsInput, ListMessagesInput } from './schemas.js';
+
+/** A stored attachment as the API shows it: with the URL of its content on this platform. */
+export function attachmentOf(platform: Platform, attachment: MessageAttachmentJson) {
+  return { file_id: attachment.file_id, url: fileContentUrl(platform, attachment.file_id), content_type: attachment.content_type };
+}
 
 /** A conversation belongs to one user and one app; anyone else gets a 404, never its content. */
 export async function findOwnConversation(db: Kysely<Database>, userId: string, conversationId: string, appId?: string) {
@@ -65,7 +72,7 @@ export async function appendExchange(
   db: Kysely<Database>,
   conversationId: string,
   user: { content: string; tokens: number },
-  assistant: { id: string; content: string; tokens: number },
+  assistant: { id: string; content: string; tokens: number; attachments?: MessageAttachmentJson[] },
 ): Promise<void> {
   const now = Date.now();
   await db.transaction().execute(async (trx) => {
@@ -86,6 +93,7 @@ export async function appendExchange(
           role: 'assistant',
           content: assistant.content,
           tokens: assistant.tokens,
+          attachments: assistant.attachments?.length ? JSON.stringify(assistant.attachments) : null,
           created_at: new Date(now + 1),
         },
       ])
@@ -122,15 +130,20 @@ export async function listConversations(db: Kysely<Database>, actor: Actor, inpu
   return listPage(input, { rows: query.selectAll().orderBy('updated_at', 'desc').orderBy('id', 'desc'), count: query }, toConversation);
 }
 
-export async function listMessages(db: Kysely<Database>, actor: Actor, input: z.infer<typeof ListMessagesInput>) {
+export async function listMessages(platform: Platform, actor: Actor, input: z.infer<typeof ListMessagesInput>) {
+  const { db } = platform;
   await findOwnConversation(db, actor.userId, input.conversation_id);
   const base = db.selectFrom('messages').where('conversation_id', '=', input.conversation_id);
-  const rows = base.select(['id', 'role', 'content', 'tokens', 'created_at']).orderBy('created_at', 'asc').orderBy('id', 'asc');
+  const rows = base
+    .select(['id', 'role', 'content', 'tokens', 'attachments', 'created_at'])
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc');
   return listPage(input, { rows, count: base }, (row) => ({
     id: row.id,
     role: row.role === 'assistant' ? ('assistant' as const) : row.role === 'system' ? ('system' as const) : ('user' as const),
     content: row.content,
     tokens: row.tokens,
+    ...(row.attachments ? { attachments: row.attachments.map((a) => attachmentOf(platform, a)) } : {}),
     created_at: toIso(row.created_at),
   }));
 }

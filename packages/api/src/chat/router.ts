@@ -65,7 +65,7 @@ export const chatRouter = router({
     })
     .input(ListMessagesInput)
     .output(MessageList)
-    .query(({ ctx, input }) => listMessages(ctx.platform.db, ctx.actor, input)),
+    .query(({ ctx, input }) => listMessages(ctx.platform, ctx.actor, input)),
 
   deleteConversation: authedProcedure
     .meta({

@@ -19,6 +19,20 @@ export const ChatInput = z
 
 export const TokensUsed = z.object({ input: z.number().int(), output: z.number().int() });
 
+/** A file an answer delivered (issue 14): media a non-chat model generated, served with auth at `url`. */
+export const MessageAttachment = z
+  .object({
+    file_id: z.string(),
+    url: z.string().meta({ description: 'GET it with your token: /api/v1/files/{file_id}/content' }),
+    content_type: z.string().meta({ example: 'image/png' }),
+  })
+  .meta({ id: 'MessageAttachment' });
+
+const Attachments = z
+  .array(MessageAttachment)
+  .optional()
+  .meta({ description: 'The media an application on an image, audio or video model generated; absent on text answers' });
+
 export const ChatResponse = z
   .object({
     id: z.string(),
@@ -27,6 +41,7 @@ export const ChatResponse = z
     tokens_used: TokensUsed,
     cost: Amount,
     created_at: Timestamp,
+    attachments: Attachments,
   })
   .meta({ id: 'ChatResponse' });
 
@@ -68,6 +83,7 @@ export const ConversationMessage = z.object({
   role: z.enum(['system', 'user', 'assistant']),
   content: z.string(),
   tokens: z.number().int(),
+  attachments: Attachments,
   created_at: Timestamp,
 });
 export const ListMessagesInput = PageInput.extend({ conversation_id: PathIdOf('conv') });

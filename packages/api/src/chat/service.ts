@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { getApplicationForChat } from '../applications/service.js';
+import { type ApplicationForChat, getApplicationForChat } from '../applications/service.js';
 import type { RequestContext, Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -17,7 +17,8 @@ import {
 import { countTextTokens } from '../inference/token-count.js';
 import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
 import { type ModelForCall, resolveModelForCall } from '../models/call-resolver.js';
-import { appendExchange, findOwnConversation, loadHistory, startConversation } from './conversations.js';
+import { appendExchange, attachmentOf, findOwnConversation, loadHistory, startConversation } from './conversations.js';
+import { type MediaReplier, mediaReplierFor } from './media-replies.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
 import { renderChatStreamError } from './stream-events.js';
 
@@ -81,9 +82,8 @@ async function prepareChat(
   actor: Actor,
   input: ChatRequest,
   stream: boolean,
+  { app, model }: ChatTarget,
 ): Promise<PreparedChat> {
-  const app = await getApplicationForChat(platform, input.app_id, actor);
-  const { model } = await resolveModelForCall(platform, app.model_id, actor);
   // Only read here: a new conversation is written after the rate limit and the funds said yes, so a
   // refused call (429, 402) leaves no row behind (issue 17).
   const existing = input.conversation_id ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id) : null;
@@ -151,14 +151,66 @@ function chatResult(responseId: string, conversationId: string, outcome: CallOut
   };
 }
 
-/** `POST /applications/{app_id}/chat` with `stream: false`. */
-export async function chatWithApplication(
+interface ChatTarget {
+  app: ApplicationForChat;
+  model: ModelForCall['model'];
+}
+
+type ChatContext = Pick<RequestContext, 'clientSignal' | 'locale' | 'requestId'>;
+
+async function chatTarget(platform: Platform, actor: Actor, input: ChatRequest): Promise<ChatTarget> {
+  const app = await getApplicationForChat(platform, input.app_id, actor);
+  const { model } = await resolveModelForCall(platform, app.model_id, actor);
+  return { app, model };
+}
+
+/**
+ * An application on a media model (issue 14 part 4): its model makes media from the message; the
+ * answer is the text saying what was made, with the files as attachments, kept in the conversation.
+ * A refused or failed call leaves no conversation behind and costs nothing.
+ */
+async function answerWithMedia(
   platform: Platform,
-  ctx: Pick<RequestContext, 'clientSignal' | 'requestId'>,
+  ctx: ChatContext,
   actor: Actor,
   input: ChatRequest,
+  target: ChatTarget,
+  replier: MediaReplier,
 ) {
-  const chat = await prepareChat(platform, ctx, actor, input, false);
+  const { app, model } = target;
+  const existing = input.conversation_id ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id) : null;
+  const conversationId = existing?.id ?? newId('conv');
+  const systemPrompt = app.config.system_prompt?.trim();
+  const reply = await replier(platform, {
+    actor,
+    appId: app.id,
+    conversationId,
+    model: model.id,
+    prompt: systemPrompt ? `${systemPrompt}\n${input.message}` : input.message,
+    locale: ctx.locale,
+    signal: ctx.clientSignal(),
+    requestId: ctx.requestId,
+  });
+  if (!existing) await startConversation(platform.db, conversationId, actor.userId, app.id, input.message);
+  const responseId = newId('resp');
+  await appendExchange(
+    platform.db,
+    conversationId,
+    { content: input.message, tokens: countTextTokens(input.message) },
+    { id: responseId, content: reply.text, tokens: 0, attachments: reply.attachments },
+  );
+  return {
+    ...chatResult(responseId, conversationId, { ...reply.outcome, content: reply.text }),
+    attachments: reply.attachments.map((a) => attachmentOf(platform, a)),
+  };
+}
+
+/** `POST /applications/{app_id}/chat` with `stream: false`. */
+export async function chatWithApplication(platform: Platform, ctx: ChatContext, actor: Actor, input: ChatRequest) {
+  const target = await chatTarget(platform, actor, input);
+  const replier = mediaReplierFor(target.model.operations);
+  if (replier) return answerWithMedia(platform, ctx, actor, input, target, replier);
+  const chat = await prepareChat(platform, ctx, actor, input, false, target);
   const { outcome } = await completeChatCall(platform, chat.call);
   const responseId = newId('resp');
   await recordExchange(platform, chat, input.message, responseId, outcome);
@@ -173,11 +225,21 @@ export async function chatWithApplication(
  */
 export async function openChatStream(
   platform: Platform,
-  ctx: Pick<RequestContext, 'clientSignal' | 'locale' | 'requestId'>,
+  ctx: ChatContext,
   actor: Actor,
   input: ChatRequest,
 ): Promise<AsyncGenerator<ChatStreamEvent>> {
-  const chat = await prepareChat(platform, ctx, actor, input, true);
+  const target = await chatTarget(platform, actor, input);
+  const replier = mediaReplierFor(target.model.operations);
+  if (replier) {
+    // Made whole before the first event (a failure is still a plain HTTP error), then told as one delta and the done event.
+    const answer = await answerWithMedia(platform, ctx, actor, input, target, replier);
+    return (async function* mediaEvents(): AsyncGenerator<ChatStreamEvent> {
+      yield { type: 'delta', content: answer.message };
+      yield { type: 'done', ...answer };
+    })();
+  }
+  const chat = await prepareChat(platform, ctx, actor, input, true, target);
   const streaming = await streamChatCall(platform, chat.call);
   const responseId = newId('resp');
 

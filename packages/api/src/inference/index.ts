@@ -28,6 +28,7 @@ export {
 } from './engine.js';
 export { completeEmbeddingsCall, type EmbeddingsCallInput, type PreparedEmbeddingsCall, prepareEmbeddingsCall } from './embeddings.js';
 export { UpstreamError, type UpstreamErrorKind } from './errors.js';
+export { callImages, type DeliveredImage, type ImageCall, type ImagesCallResult, MAX_IMAGES_PER_CALL } from './images.js';
 export type * from './media-types.js';
 export {
   billedOutcome,

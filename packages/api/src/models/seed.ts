@@ -81,8 +81,11 @@ const DEMO_MODELS = [
   },
   {
     name: 'demo-image-sketch',
-    description: '演示用图像类模型（demo）：目录展示用；它不是对话模型，用 /v1/chat/completions 调用会得到 400。',
+    description:
+      '演示用图像模型（demo）：由 demo-echo 离线根据提示词画出确定性的 PNG（遵守 size），用 /v1/images/generations 与 /v1/images/edits 调用，按张计费；应用对话里回复生成的图片。',
     category: 'image',
+    // Per image; an hd 1024x1024 image costs more, so the reservation holds n × the dearer price.
+    unitPrices: { per_image: '10000000', per_image_by: [{ size: '1024x1024', quality: 'hd', price: '20000000' }] },
     input: '0.00002',
     output: '0.00004',
     contextWindow: 4_096,
@@ -146,6 +149,7 @@ export async function seedDemoCatalog(platform: Platform): Promise<void> {
           description: model.description,
           category: model.category,
           operations: 'operations' in model ? operationsColumn(model.operations) : null,
+          unit_prices: 'unitPrices' in model ? JSON.stringify(model.unitPrices) : null,
           version: 'demo-1.0',
           status: 'active' as const,
           visibility: 'public' as const,

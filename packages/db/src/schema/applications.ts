@@ -46,7 +46,14 @@ export interface MessagesTable {
   role: MessageRole;
   content: string;
   tokens: number;
+  /** Files an answer on a media model delivered (issue 14); null on text turns. */
+  attachments: ColumnType<MessageAttachmentJson[] | null, string | null | undefined, string | null>;
   created_at: Timestamp;
+}
+
+export interface MessageAttachmentJson {
+  file_id: string;
+  content_type: string;
 }
 
 export interface ApplicationsTables {

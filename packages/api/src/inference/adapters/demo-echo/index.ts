@@ -4,6 +4,7 @@ import { UpstreamError } from '../../errors.js';
 import { countPromptTokens } from '../../token-count.js';
 import type { AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
 import { demoEmbeddings } from './embeddings.js';
+import { demoEditImages, demoGenerateImages } from './images.js';
 import { type DemoAnswer, demoEchoAnswer } from './reply.js';
 
 export { DEMO_EMBEDDING_DIMENSIONS, demoEmbedding } from './embeddings.js';
@@ -20,7 +21,7 @@ function abortedError(target: ProviderTarget, contentSoFar?: string): UpstreamEr
 
 export const demoEchoAdapter: ProviderAdapter = {
   kind: 'demo-echo',
-  operations: ['chat', 'embeddings'],
+  operations: ['chat', 'embeddings', 'image_generation', 'image_edit'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   defaultBaseUrl: 'builtin://demo-echo',
@@ -47,6 +48,16 @@ export const demoEchoAdapter: ProviderAdapter = {
   async embed(target, call, context) {
     if (context.signal.aborted) throw abortedError(target);
     return demoEmbeddings(call.request);
+  },
+
+  async generateImages(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    return demoGenerateImages(call.request);
+  },
+
+  async editImages(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    return demoEditImages(call.request);
   },
 };
 

@@ -1,0 +1,14 @@
+import type { MessageCatalog } from '../core/message-catalog.js';
+
+// Messages of the image operations (issue 14): their surface, call path and adapters.
+export const imagesMessages = {
+  IMAGES_REQUEST_INVALID: { 'zh-CN': '请求无效（{field}）：{reason}', en: 'Invalid request ({field}): {reason}' },
+  IMAGE_SIZE_UNSUPPORTED: {
+    'zh-CN': '不支持的图像尺寸 {size}：请使用 宽x高，每边 1 到 {max} 像素',
+    en: 'Unsupported image size {size}: use WIDTHxHEIGHT with each side from 1 to {max} pixels',
+  },
+  APP_MEDIA_REPLY_IMAGE: {
+    'zh-CN': '已根据你的描述生成 {count} 张 {size} 的 PNG 图像：{prompt}',
+    en: 'Generated {count} PNG image(s) of {size} from your description: {prompt}',
+  },
+} satisfies MessageCatalog;
