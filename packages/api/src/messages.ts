@@ -6,6 +6,7 @@ import { chatMessages } from './chat/messages.js';
 import { communityMessages } from './community/messages.js';
 import { commonMessages } from './core/messages.js';
 import type { MessageCatalog } from './core/message-catalog.js';
+import { audioMessages } from './inference/audio-messages.js';
 import { geminiMessages } from './inference/adapters/gemini/messages.js';
 import { inferenceMessages } from './inference/messages.js';
 import { openAiResponsesMessages } from './inference/protocols/openai-responses-messages.js';
@@ -30,6 +31,7 @@ export const messages = {
   ...communityMessages,
   ...geminiMessages,
   ...openAiResponsesMessages,
+  ...audioMessages,
 } satisfies MessageCatalog;
 
 type Messages = typeof messages;

@@ -1,5 +1,6 @@
 import type { Platform } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
+import { registerAudioRoutes } from './audio.js';
 import { registerMediaMultipart } from './media-form.js';
 
 /**
@@ -7,8 +8,9 @@ import { registerMediaMultipart } from './media-form.js';
  * parses multipart bodies (image edits, transcriptions) with the media limits. Each operation's
  * routes live in their own file and are registered here.
  */
-export async function registerMediaRoutes(gateway: FastifyInstance, _platform: Platform): Promise<void> {
+export async function registerMediaRoutes(gateway: FastifyInstance, platform: Platform): Promise<void> {
   await gateway.register(async (scope) => {
     await registerMediaMultipart(scope);
+    registerAudioRoutes(scope, platform);
   });
 }

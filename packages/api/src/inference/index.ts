@@ -28,6 +28,8 @@ export {
 } from './engine.js';
 export { completeEmbeddingsCall, type EmbeddingsCallInput, type PreparedEmbeddingsCall, prepareEmbeddingsCall } from './embeddings.js';
 export { UpstreamError, type UpstreamErrorKind } from './errors.js';
+export { callSpeech, SPEECH_MAX_INPUT_CHARACTERS, speakToFile, type SpokenFile, speechWorstCaseMs } from './speech.js';
+export { callTranscription, transcriptionWorstCaseMs } from './transcription.js';
 export type * from './media-types.js';
 export {
   billedOutcome,

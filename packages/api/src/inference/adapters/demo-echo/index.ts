@@ -5,6 +5,8 @@ import { countPromptTokens } from '../../token-count.js';
 import type { AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
 import { demoEmbeddings } from './embeddings.js';
 import { type DemoAnswer, demoEchoAnswer } from './reply.js';
+import { demoSpeech } from './speech.js';
+import { demoTranscription } from './transcription.js';
 
 export { DEMO_EMBEDDING_DIMENSIONS, demoEmbedding } from './embeddings.js';
 export { DEMO_ECHO_SUFFIX, demoEchoAnswer, demoEchoReply, sampleArguments } from './reply.js';
@@ -20,7 +22,7 @@ function abortedError(target: ProviderTarget, contentSoFar?: string): UpstreamEr
 
 export const demoEchoAdapter: ProviderAdapter = {
   kind: 'demo-echo',
-  operations: ['chat', 'embeddings'],
+  operations: ['chat', 'embeddings', 'speech', 'transcription'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   defaultBaseUrl: 'builtin://demo-echo',
@@ -47,6 +49,16 @@ export const demoEchoAdapter: ProviderAdapter = {
   async embed(target, call, context) {
     if (context.signal.aborted) throw abortedError(target);
     return demoEmbeddings(call.request);
+  },
+
+  async speak(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    return await demoSpeech(call.request);
+  },
+
+  async transcribe(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    return demoTranscription(call.request);
   },
 };
 

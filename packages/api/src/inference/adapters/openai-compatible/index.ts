@@ -3,6 +3,7 @@ import { UpstreamError } from '../../errors.js';
 import { buildOpenAiChatBody, chatResultFromOpenAi, OpenAiChunkReader } from '../../protocols/openai-chat.js';
 import { protocolError, transportError, upstreamErrorMessage } from '../../transport/index.js';
 import type { AdapterChatRequest, AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
+import { openAiSpeak, openAiTranscribe } from './audio.js';
 import { embeddingsFromOpenAi, openAiEmbeddingsBody } from './embeddings.js';
 import { estimateOpenAiInputTokens } from './estimate.js';
 
@@ -70,7 +71,7 @@ function request(target: ProviderTarget, call: AdapterChatRequest, context: Adap
 
 export const openAiCompatibleAdapter: ProviderAdapter = {
   kind: 'openai-compatible',
-  operations: ['chat', 'embeddings'],
+  operations: ['chat', 'embeddings', 'speech', 'transcription'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   requiresApiKey: false,
@@ -112,6 +113,9 @@ export const openAiCompatibleAdapter: ProviderAdapter = {
     if (!result) throw protocolError(target, 'response is not an embeddings list', true);
     return result;
   },
+
+  speak: (target, call, context) => openAiSpeak(endpointFor(target), target, call, context),
+  transcribe: (target, call, context) => openAiTranscribe(endpointFor(target), target, call, context),
 };
 
 /** Model ids the upstream advertises at GET <base>/models, e.g. for a provider health check. */
