@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { speakToFile } from '@maas/api';
@@ -64,6 +65,17 @@ async function speak(client: OpenAI, body: Parameters<OpenAI['audio']['speech'][
   };
 }
 
+/** A speech model on the demo provider, priced per second. */
+async function perSecondModel(perSecond: number) {
+  const providers = await world.api.get('/api/v1/providers', world.admin.token);
+  const demo = (providers.body.data as { id: string; kind: string }[]).find((p) => p.kind === 'demo-echo')!;
+  return createRoutedModel(world, [{ provider_id: demo.id, upstream_model: 'demo-voice' }], {
+    category: 'audio',
+    operations: ['speech'],
+    pricing: { input_tokens: 0.000002, output_tokens: 0.000004, per_second: perSecond },
+  });
+}
+
 beforeAll(async () => {
   world = await startChatWorld({ MAAS_SEED_DEMO: '1' });
 });
@@ -127,13 +139,7 @@ describe('POST /v1/audio/speech on the demo provider', () => {
   });
 
   it('bills per second of the audio delivered on a model priced per second', async () => {
-    const providers = await world.api.get('/api/v1/providers', world.admin.token);
-    const demo = (providers.body.data as { id: string; kind: string }[]).find((p) => p.kind === 'demo-echo')!;
-    const model = await createRoutedModel(world, [{ provider_id: demo.id, upstream_model: 'demo-voice' }], {
-      category: 'audio',
-      operations: ['speech'],
-      pricing: { input_tokens: 0.000002, output_tokens: 0.000004, per_second: 0.0017 },
-    });
+    const model = await perSecondModel(0.0017);
     const { user, client } = await newCaller();
     const before = await balanceNano(world.server, user.id);
     const input = 'Seconds, not characters.';
@@ -146,6 +152,30 @@ describe('POST /v1/audio/speech on the demo provider', () => {
     expect(await usageRecords(user.token)).toEqual([
       expect.objectContaining({ status: 'success', units: { unit: 'second', quantity: ms / 1000, unit_price: 0.0017 } }),
     ]);
+  });
+
+  it('holds the worst case before the audio exists: a wallet short of it gets a 402, one that covers it pays what was spoken', async () => {
+    const model = await perSecondModel(1);
+    const { user, client } = await newCaller();
+    // The reservation for 4 characters at speed 2: 4 × 250 ms ÷ 2 + 2 s = 2.5 s; the demo speaks 20 + 4 × 30 = 140 ms.
+    const adjust = async (kind: 'debit' | 'credit', nanoAmount: bigint) => {
+      const res = await world.api.post(
+        `/api/v1/admin/users/${user.id}/wallet/${kind}`,
+        { amount: Number(nanoAmount) / 1e9, reason: 'audio reservation test' },
+        world.admin.token,
+      );
+      expect(res.status).toBe(201);
+    };
+    await adjust('debit', (await balanceNano(world.server, user.id)) - 2_000_000_000n);
+    const short = await rejection(
+      client.audio.speech.create({ model: model.name, voice: 'alloy', input: 'abcd', speed: 2, response_format: 'wav' }),
+    );
+    expect(short.status).toBe(402);
+    await adjust('credit', 1_000_000_000n);
+    const audio = await speak(client, { model: model.name, voice: 'alloy', input: 'abcd', speed: 2, response_format: 'wav' });
+    expect(parseWav(audio.bytes).durationMs).toBe(140);
+    await settle();
+    expect(await balanceNano(world.server, user.id)).toBe(3_000_000_000n - 140_000_000n);
   });
 
   it('charges nothing for a failed call (a format the demo cannot make)', async () => {
@@ -298,6 +328,35 @@ describe('POST /v1/audio/transcriptions on the demo provider', () => {
     await settle();
     expect(await balanceNano(world.server, user.id)).toBe(before);
     expect((await usageRows(user.id)).map((r) => [r.status, r.cost_nano])).toEqual([['failed', 0n]]);
+  });
+
+  it('refuses a form whose declared length exceeds the limit with 413 before reading it', async () => {
+    const { client } = await newCaller();
+    const url = new URL(`${world.server.url}/v1/audio/transcriptions`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${client.apiKey}`,
+            'content-type': 'multipart/form-data; boundary=x',
+            'content-length': String(200 * 1_048_576),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
+      req.on('error', reject);
+      // Headers only: the answer must not wait for 200 MB that never come.
+      req.flushHeaders();
+    });
+    expect(status).toBe(413);
   });
 
   it('refuses a call without a valid API key with 401', async () => {

@@ -9,7 +9,6 @@
 //   read out longer than they are written), divided by `speed`, plus SPEECH_WORST_CASE_EXTRA_MS.
 // - else the input's tokens at the model's input price (token-priced speech models).
 // A failed call costs nothing; a delivered one costs what it delivered, even beyond the reservation.
-import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import { storeGenerated } from '../files/service.js';
@@ -85,7 +84,9 @@ async function runSpeech<D>(
     },
     deliver: (result) => {
       if (result.bytes.length === 0) return Promise.reject(mismatch('no audio'));
-      if (!(result.durationMs > 0)) return Promise.reject(mismatch('audio of no length'));
+      // Billed by the second, the audio's length must be known (a provider's file the platform could not measure).
+      const bill = speechBill(prepared.model, request, result.durationMs);
+      if (bill.units?.unit === 'second' && !(result.durationMs > 0)) return Promise.reject(mismatch('audio of unknown length'));
       spoken = result;
       return deliver(result);
     },
@@ -126,13 +127,11 @@ export interface SpokenFile {
 /**
  * Speech as a generated file of the caller, for app chat on a speech model: reserved, spoken, stored,
  * then settled. The file is stored before settlement, so a call whose audio could not be kept costs
- * nothing. `input.actor` owns the file.
+ * nothing. `input.actor` owns the file; `input.appId` and `conversationId` go on the usage record.
+ * E.g. `speakToFile(platform, { actor, model: 'demo-voice', appId, conversationId, signal, requestId },
+ * { input: replyText, voice: 'alloy', format: 'wav', speed: 1 })`.
  */
-export async function speakToFile(
-  platform: Platform,
-  input: OperationCallInput & { actor: Actor },
-  request: SpeechRequest,
-): Promise<SpokenFile> {
+export async function speakToFile(platform: Platform, input: OperationCallInput, request: SpeechRequest): Promise<SpokenFile> {
   const { delivered, result, outcome } = await runSpeech(platform, input, request, (spoken) =>
     storeGenerated(platform, input.actor.userId, {
       bytes: spoken.bytes,

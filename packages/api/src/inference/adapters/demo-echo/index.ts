@@ -53,7 +53,12 @@ export const demoEchoAdapter: ProviderAdapter = {
 
   async speak(target, call, context) {
     if (context.signal.aborted) throw abortedError(target);
-    return await demoSpeech(call.request);
+    try {
+      return await demoSpeech(call.request, context.signal);
+    } catch (error) {
+      if (context.signal.aborted) throw abortedError(target);
+      throw error;
+    }
   },
 
   async transcribe(target, call, context) {

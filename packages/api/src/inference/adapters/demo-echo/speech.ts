@@ -85,19 +85,21 @@ export function demoSpeechSamples(input: string, speed: number): Int16Array {
 /** Frames per encoder call: lamejs is synchronous, so the event loop gets a turn between batches. */
 const MP3_BATCH_SAMPLES = 1_152 * 16;
 
-async function encodeMp3(samples: Int16Array): Promise<Uint8Array> {
+async function encodeMp3(samples: Int16Array, signal: AbortSignal): Promise<Uint8Array> {
   const encoder = new Mp3Encoder(1, SPEECH_SAMPLE_RATE, MP3_KBPS);
   const parts: Buffer[] = [];
   const keep = (p: Uint8Array | Int8Array) => parts.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
   for (let offset = 0; offset < samples.length; offset += MP3_BATCH_SAMPLES) {
     keep(encoder.encodeBuffer(samples.subarray(offset, offset + MP3_BATCH_SAMPLES)));
     await new Promise<void>((resolve) => setImmediate(resolve));
+    // Minutes of audio take seconds to encode: a caller who left stops the work.
+    signal.throwIfAborted();
   }
   keep(encoder.flush());
   return new Uint8Array(Buffer.concat(parts));
 }
 
-export async function demoSpeech(request: SpeechRequest): Promise<SpeechResult> {
+export async function demoSpeech(request: SpeechRequest, signal: AbortSignal): Promise<SpeechResult> {
   const contentType = CONTENT_TYPES[request.format];
   if (!contentType) {
     throw new AppError('INVALID_REQUEST', {
@@ -112,7 +114,7 @@ export async function demoSpeech(request: SpeechRequest): Promise<SpeechResult> 
     request.format === 'wav'
       ? encodeWav(samples, SPEECH_SAMPLE_RATE)
       : request.format === 'mp3'
-        ? await encodeMp3(samples)
+        ? await encodeMp3(samples, signal)
         : new Uint8Array(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
   return { bytes, contentType, durationMs };
 }

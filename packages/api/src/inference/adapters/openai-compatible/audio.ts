@@ -1,6 +1,6 @@
 // OpenAI `/audio/speech` (JSON in, audio bytes out) and `/audio/transcriptions` (multipart in, JSON
 // out) ⇄ the internal audio calls. The speech answer carries no length, so it is measured from the
-// bytes; a transcription is always asked for as `verbose_json`, whose `duration` is what is billed
+// bytes (WAV, MP3, PCM, Ogg Opus, FLAC, ADTS AAC); a transcription is always asked for as `verbose_json`, whose `duration` is what is billed
 // and whose segments let the surface answer any format (text, srt, vtt) itself.
 import type { AdapterContext, ProviderTarget } from '../../adapter.js';
 import { audioDurationMs } from '../../audio-bytes.js';
@@ -61,8 +61,9 @@ export async function openAiSpeak(
     signal: context.signal,
   });
   const bytes = new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.byteLength);
-  const durationMs = audioDurationMs(bytes, call.request.format);
-  if (bytes.length === 0 || durationMs === null) throw protocolError(target, `speech answer is not ${call.request.format} audio`, true);
+  if (bytes.length === 0) throw protocolError(target, 'speech answer has no audio', true);
+  // 0 when the platform cannot read this file's length: a call billed per second then fails (and costs nothing).
+  const durationMs = audioDurationMs(bytes, call.request.format) ?? 0;
   return { bytes, contentType: CONTENT_TYPES[call.request.format] ?? 'application/octet-stream', durationMs };
 }
 
