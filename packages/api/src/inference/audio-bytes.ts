@@ -78,7 +78,8 @@ export function wavMonoSamples(bytes: Uint8Array, info: WavInfo): Float32Array |
   if (info.audioFormat !== 1 || info.bitsPerSample !== 16) return null;
   const count = Math.floor(info.dataBytes / (2 * info.channels));
   // A copy, so the samples are aligned whatever the data chunk's offset (little-endian, as on every platform Node runs on).
-  const pcm = new Int16Array(bytes.slice(info.dataOffset, info.dataOffset + count * 2 * info.channels).buffer);
+  // (Uint8Array's own slice: a Buffer's slice is a view into a shared pool, not a copy.)
+  const pcm = new Int16Array(Uint8Array.prototype.slice.call(bytes, info.dataOffset, info.dataOffset + count * 2 * info.channels).buffer);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = pcm[i * info.channels]! / 32_768;
   return out;
