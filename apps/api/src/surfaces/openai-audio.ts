@@ -33,6 +33,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const SPEECH_FORMATS: readonly SpeechFormat[] = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
 const SPEECH_FIELDS = new Set(['model', 'input', 'voice', 'response_format', 'speed', 'instructions', 'stream_format']);
 
+/** Narrows a value to one of `options` without a cast. */
+function oneOf<T extends string>(options: readonly T[], value: unknown): value is T {
+  return typeof value === 'string' && (options as readonly string[]).includes(value);
+}
+
 function modelOf(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw invalid('model', 'must be a model name');
   return value;
@@ -48,13 +53,11 @@ export function parseSpeechBody(body: unknown): { model: string; request: Speech
   const voice = isRecord(body.voice) ? body.voice.id : body.voice;
   if (typeof voice !== 'string' || voice.length === 0 || voice.length > 100) throw invalid('voice', 'must be a voice name');
   const format = body.response_format ?? 'mp3';
-  if (typeof format !== 'string' || !SPEECH_FORMATS.includes(format as SpeechFormat)) {
-    throw invalid('response_format', `must be one of ${SPEECH_FORMATS.join(', ')}`);
-  }
+  if (!oneOf(SPEECH_FORMATS, format)) throw invalid('response_format', `must be one of ${SPEECH_FORMATS.join(', ')}`);
   const speed = body.speed ?? 1;
   if (typeof speed !== 'number' || !(speed >= 0.25 && speed <= 4)) throw invalid('speed', 'must be a number from 0.25 to 4');
   if (body.stream_format !== undefined && body.stream_format !== 'audio') throw invalid('stream_format', "only 'audio' is supported");
-  const request: SpeechRequest = { input: body.input, voice, format: format as SpeechFormat, speed };
+  const request: SpeechRequest = { input: body.input, voice, format, speed };
   if (body.instructions !== undefined) {
     if (typeof body.instructions !== 'string' || body.instructions.length > 4_096)
       throw invalid('instructions', 'must be a string of at most 4096 characters');
@@ -79,8 +82,8 @@ export function parseTranscriptionFields(fields: Record<string, string>): {
   options: Omit<TranscriptionRequest, 'file'>;
 } {
   const model = modelOf(fields.model);
-  const format = (fields.response_format ?? 'json') as TranscriptionFormat;
-  if (!TRANSCRIPTION_FORMATS.includes(format)) throw invalid('response_format', `must be one of ${TRANSCRIPTION_FORMATS.join(', ')}`);
+  const format = fields.response_format ?? 'json';
+  if (!oneOf(TRANSCRIPTION_FORMATS, format)) throw invalid('response_format', `must be one of ${TRANSCRIPTION_FORMATS.join(', ')}`);
   if (fields.stream !== undefined && fields.stream !== 'false') throw invalid('stream', 'streamed transcriptions are not supported');
   const options: Omit<TranscriptionRequest, 'file'> = {};
   if (fields.language !== undefined) {
