@@ -6,6 +6,7 @@ import { chatMessages } from './chat/messages.js';
 import { communityMessages } from './community/messages.js';
 import { commonMessages } from './core/messages.js';
 import type { MessageCatalog } from './core/message-catalog.js';
+import { audioMessages } from './inference/audio-messages.js';
 import { geminiMessages } from './inference/adapters/gemini/messages.js';
 import { imagesMessages } from './inference/images-messages.js';
 import { inferenceMessages } from './inference/messages.js';
@@ -32,6 +33,7 @@ export const messages = {
   ...geminiMessages,
   ...openAiResponsesMessages,
   ...imagesMessages,
+  ...audioMessages,
 } satisfies MessageCatalog;
 
 type Messages = typeof messages;

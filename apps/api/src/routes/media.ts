@@ -1,6 +1,7 @@
 import type { Platform } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
 import { registerImageRoutes } from './images.js';
+import { registerAudioRoutes } from './audio.js';
 import { registerMediaMultipart } from './media-form.js';
 
 /**
@@ -12,5 +13,6 @@ export async function registerMediaRoutes(gateway: FastifyInstance, platform: Pl
   await gateway.register(async (scope) => {
     await registerMediaMultipart(scope);
     registerImageRoutes(scope, platform);
+    registerAudioRoutes(scope, platform);
   });
 }

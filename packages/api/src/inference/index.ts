@@ -29,6 +29,8 @@ export {
 export { completeEmbeddingsCall, type EmbeddingsCallInput, type PreparedEmbeddingsCall, prepareEmbeddingsCall } from './embeddings.js';
 export { UpstreamError, type UpstreamErrorKind } from './errors.js';
 export { callImages, type DeliveredImage, type ImageCall, type ImagesCallResult, MAX_IMAGES_PER_CALL } from './images.js';
+export { callSpeech, SPEECH_MAX_INPUT_CHARACTERS, speakToFile, type SpokenFile, speechWorstCaseMs } from './speech.js';
+export { callTranscription, transcriptionWorstCaseMs } from './transcription.js';
 export type * from './media-types.js';
 export {
   billedOutcome,

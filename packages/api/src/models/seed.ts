@@ -93,8 +93,11 @@ const DEMO_MODELS = [
   },
   {
     name: 'demo-voice',
-    description: '演示用语音类模型（demo）：目录展示用；它不是对话模型，用 /v1/chat/completions 调用会得到 400。',
+    description:
+      '演示用语音模型（demo）：由 demo-echo 离线工作。/v1/audio/speech 把文字编码成音调序列，输出真实的 WAV、MP3 或 PCM（每个字符 60 毫秒 ÷ speed），按每千字符计费；/v1/audio/transcriptions 读取 WAV 或 MP3，能把它自己说出的音频还原成原文，按分钟计费。',
     category: 'audio',
+    // OpenAI's tts-1 and whisper-1 prices: speech per 1 000 characters, transcription per minute.
+    unitPrices: { per_1k_characters: '15000000', per_minute: '6000000' },
     input: '0.000005',
     output: '0.00001',
     contextWindow: 4_096,

@@ -6,6 +6,8 @@ import type { AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.
 import { demoEmbeddings } from './embeddings.js';
 import { demoEditImages, demoGenerateImages } from './images.js';
 import { type DemoAnswer, demoEchoAnswer } from './reply.js';
+import { demoSpeech } from './speech.js';
+import { demoTranscription } from './transcription.js';
 
 export { DEMO_EMBEDDING_DIMENSIONS, demoEmbedding } from './embeddings.js';
 export { DEMO_ECHO_SUFFIX, demoEchoAnswer, demoEchoReply, sampleArguments } from './reply.js';
@@ -21,7 +23,7 @@ function abortedError(target: ProviderTarget, contentSoFar?: string): UpstreamEr
 
 export const demoEchoAdapter: ProviderAdapter = {
   kind: 'demo-echo',
-  operations: ['chat', 'embeddings', 'image_generation', 'image_edit'],
+  operations: ['chat', 'embeddings', 'image_generation', 'image_edit', 'speech', 'transcription'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   defaultBaseUrl: 'builtin://demo-echo',
@@ -58,6 +60,21 @@ export const demoEchoAdapter: ProviderAdapter = {
   async editImages(target, call, context) {
     if (context.signal.aborted) throw abortedError(target);
     return demoEditImages(call.request);
+  },
+
+  async speak(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    try {
+      return await demoSpeech(call.request, context.signal);
+    } catch (error) {
+      if (context.signal.aborted) throw abortedError(target);
+      throw error;
+    }
+  },
+
+  async transcribe(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    return demoTranscription(call.request);
   },
 };
 

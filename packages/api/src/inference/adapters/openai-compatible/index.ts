@@ -3,6 +3,7 @@ import { UpstreamError } from '../../errors.js';
 import { buildOpenAiChatBody, chatResultFromOpenAi, OpenAiChunkReader } from '../../protocols/openai-chat.js';
 import { protocolError, transportError, upstreamErrorMessage } from '../../transport/index.js';
 import type { AdapterChatRequest, AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
+import { openAiSpeak, openAiTranscribe } from './audio.js';
 import { embeddingsFromOpenAi, openAiEmbeddingsBody } from './embeddings.js';
 import { estimateOpenAiInputTokens } from './estimate.js';
 import { editOpenAiImages, generateOpenAiImages } from './images.js';
@@ -71,7 +72,7 @@ function request(target: ProviderTarget, call: AdapterChatRequest, context: Adap
 
 export const openAiCompatibleAdapter: ProviderAdapter = {
   kind: 'openai-compatible',
-  operations: ['chat', 'embeddings', 'image_generation', 'image_edit'],
+  operations: ['chat', 'embeddings', 'image_generation', 'image_edit', 'speech', 'transcription'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   requiresApiKey: false,
@@ -116,6 +117,8 @@ export const openAiCompatibleAdapter: ProviderAdapter = {
 
   generateImages: (target, call, context) => generateOpenAiImages(endpointFor(target), target, call, context),
   editImages: (target, call, context) => editOpenAiImages(endpointFor(target), target, call, context),
+  speak: (target, call, context) => openAiSpeak(endpointFor(target), target, call, context),
+  transcribe: (target, call, context) => openAiTranscribe(endpointFor(target), target, call, context),
 };
 
 /** Model ids the upstream advertises at GET <base>/models, e.g. for a provider health check. */
