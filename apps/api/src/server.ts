@@ -12,6 +12,7 @@ import {
   negotiateLocale,
   type Platform,
   type PlatformConfig,
+  type PlatformInit,
 } from '@maas/api';
 import type { DatabaseHandle } from '@maas/db';
 import { TRPCError } from '@trpc/server';
@@ -33,6 +34,8 @@ export interface ServerOptions {
   database?: DatabaseHandle;
   /** Log requests (off in tests). */
   logging?: boolean;
+  /** How the outbound address guard resolves names; node's dns.lookup by default (tests inject a resolver they control). */
+  lookup?: PlatformInit['lookup'];
 }
 
 export interface MaasServer {
@@ -62,6 +65,8 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     rateLimits: rateLimits.limits,
     telemetry: metrics.telemetry,
     onBackgroundError: (error, label) => warn(`background write failed after retries: ${label}`, error),
+    lookup: options.lookup,
+    warn: (message, error) => warn(message, error),
   });
   const { platform } = started;
   await bootstrapPlatformData(platform, { serialize: database.engine === 'postgres' });

@@ -1,0 +1,73 @@
+import type { InvalidationChannel, PlatformConfig } from '@maas/api';
+import type { DatabaseHandle } from '@maas/db';
+import { Redis } from 'ioredis';
+
+// PostgreSQL channel names are identifiers; NOTIFY is per database, so one name serves every platform.
+const DATABASE_CHANNEL = 'maas_invalidation';
+
+/**
+ * Redis pub/sub: a subscriber connection of its own (a subscribed connection can do nothing else)
+ * and one to publish on. ioredis reconnects and re-subscribes by itself; every time the subscriber
+ * is ready again the platform resyncs, since what was published meanwhile is lost.
+ */
+function redisChannel(url: string, namespace: string, warn: (message: string, error?: unknown) => void): InvalidationChannel {
+  const channel = `${namespace}:invalidation`;
+  const options = { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true } as const;
+  // Publishing fails at once while Redis is away (no offline queue): the TTL covers that change.
+  const publisher = new Redis(url, { ...options, enableOfflineQueue: false });
+  const subscriber = new Redis(url, options);
+  let down = false;
+  const onError = (error: unknown) => {
+    if (!down) warn('invalidation channel down (Redis): revocations reach other instances within the cache TTL only', error);
+    down = true;
+  };
+  publisher.on('error', () => {});
+  subscriber.on('error', onError);
+  return {
+    publish: async (payload) => {
+      if (publisher.status === 'wait') await publisher.connect();
+      await publisher.publish(channel, payload);
+    },
+    start: (listener) => {
+      subscriber.on('message', (from: string, payload: string) => {
+        if (from === channel) listener.message(payload);
+      });
+      subscriber.on('ready', () => {
+        down = false;
+        listener.resync();
+      });
+      void subscriber
+        .connect()
+        .then(() => subscriber.subscribe(channel))
+        .catch(onError);
+      void publisher.connect().catch(() => {});
+    },
+    close: async () => {
+      subscriber.disconnect();
+      publisher.disconnect();
+    },
+  };
+}
+
+/** PostgreSQL LISTEN/NOTIFY (or PGlite's, in-process): the channel when there is no Redis. */
+function databaseChannel(database: DatabaseHandle): InvalidationChannel {
+  let stop: (() => Promise<void>) | null = null;
+  return {
+    publish: (payload) => database.notifications.notify(DATABASE_CHANNEL, payload),
+    start: (listener) => {
+      stop = database.notifications.listen(DATABASE_CHANNEL, listener);
+    },
+    close: async () => {
+      await stop?.();
+    },
+  };
+}
+
+/** How this instance tells the others about revocations and catalogue changes: Redis when configured, else the database. */
+export function createInvalidationChannel(
+  config: PlatformConfig,
+  database: DatabaseHandle,
+  warn: (message: string, error?: unknown) => void,
+): InvalidationChannel {
+  return config.redisUrl ? redisChannel(config.redisUrl, config.rateLimitNamespace, warn) : databaseChannel(database);
+}
