@@ -54,7 +54,9 @@ export function createPlatform(init: PlatformInit): Platform {
   const background = new BackgroundWork(init.onBackgroundError);
   const leases = config.billingLeases ? new WalletLeases(billingDb, undefined, init.onBackgroundError) : null;
   if (leases) background.onDrain(() => leases.drain());
-  const invalidations = new Invalidations(init.invalidationChannel ?? null, (error) => init.onBackgroundError?.(error, 'invalidation broadcast'));
+  const invalidations = new Invalidations(init.invalidationChannel ?? null, (error) =>
+    init.onBackgroundError?.(error, 'invalidation broadcast'),
+  );
   const catalog = new CatalogGeneration(() => invalidations.broadcast({ kind: 'catalog' }));
   const outbound = new OutboundGuard({ allowPrivate: config.allowPrivateUpstreams, lookup: init.lookup });
   const platform: Platform = {

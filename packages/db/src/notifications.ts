@@ -93,7 +93,10 @@ export function pgliteNotifications(pglite: PGlite): DatabaseNotifications {
     listen: (channel, listener) => {
       assertChannel(channel);
       const unsubscribing = pglite.listen(channel, (payload) => listener.message(payload));
-      void unsubscribing.then(() => listener.resync(), () => {});
+      void unsubscribing.then(
+        () => listener.resync(),
+        () => {},
+      );
       return async () => {
         const unsubscribe = await unsubscribing.catch(() => null);
         if (unsubscribe && !pglite.closed) await unsubscribe().catch(() => {});

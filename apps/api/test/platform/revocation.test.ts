@@ -75,7 +75,11 @@ function revocationSuite(channel: 'redis' | 'database', env: () => Record<string
     provider = await createMockProvider(world);
   });
   afterAll(async () => {
-    figures.push(`${channel}: ${Object.entries(seen).map(([what, ms]) => `${what} ${ms}`).join(', ')}`);
+    figures.push(
+      `${channel}: ${Object.entries(seen)
+        .map(([what, ms]) => `${what} ${ms}`)
+        .join(', ')}`,
+    );
     await peer?.close();
     await world?.server.close();
     await world?.upstream.close();
@@ -117,14 +121,18 @@ function revocationSuite(channel: 'redis' | 'database', env: () => Record<string
     const third = await signIn(a, user.username, user.password);
     expect((await profile(b, third.token)).status).toBe(200);
     at = Date.now();
-    const changed = await a.put('/api/v1/users/password', { current_password: user.password, new_password: 'another-horse-battery' }, other.token);
+    const changed = await a.put(
+      '/api/v1/users/password',
+      { current_password: user.password, new_password: 'another-horse-battery' },
+      other.token,
+    );
     expect(changed.status).toBe(200);
     seen['password change'] = await msUntil(at, () => profile(b, third.token), 401, PROPAGATION_BOUND_MS);
     // The session that changed the password stays signed in.
     expect((await profile(b, other.token)).status).toBe(200);
   });
 
-  it("makes disabling a user and a role change reach the other instance within 1 s", async () => {
+  it('makes disabling a user and a role change reach the other instance within 1 s', async () => {
     const user = await signUp(a);
     const key = await newKey(user.token);
     expect((await a.get('/api/v1/admin/users', user.token)).status).toBe(403);
@@ -185,7 +193,11 @@ describe.skipIf(privateRedisUnavailable !== null)('revocation while the Redis ch
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
-    first = await startTestServer({ REDIS_URL: redis.url, MAAS_RATE_LIMIT_NAMESPACE: namespace(), MAAS_SESSION_CACHE_TTL_MS: String(TTL_MS) });
+    first = await startTestServer({
+      REDIS_URL: redis.url,
+      MAAS_RATE_LIMIT_NAMESPACE: namespace(),
+      MAAS_SESSION_CACHE_TTL_MS: String(TTL_MS),
+    });
     peer = await startPeerServer(first);
     a = apiClient(first.url);
     b = apiClient(peer.url);
@@ -225,6 +237,8 @@ describe.skipIf(privateRedisUnavailable !== null)('revocation while the Redis ch
     while (back.staleRightAfter && Date.now() - restartedAt < 15_000) back = await revokeAndWatch(TTL_MS + 1_000);
     expect(back.staleRightAfter).toBe(false);
     expect(back.ms).toBeLessThanOrEqual(PROPAGATION_BOUND_MS);
-    figures.push(`redis channel down: stale for ${down.ms} ms (TTL ${TTL_MS}); up again within ${Date.now() - restartedAt} ms of the restart, then ${back.ms}`);
+    figures.push(
+      `redis channel down: stale for ${down.ms} ms (TTL ${TTL_MS}); up again within ${Date.now() - restartedAt} ms of the restart, then ${back.ms}`,
+    );
   }, 40_000);
 });

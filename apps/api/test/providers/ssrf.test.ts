@@ -61,7 +61,15 @@ const SPECIAL = [
   '2001::1',
   '[::1]',
 ];
-const PUBLIC = ['93.184.216.34', '8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '2a00:1450:4001:81b::200e', '64:ff9b::808:808', '2002:808:808::1'];
+const PUBLIC = [
+  '93.184.216.34',
+  '8.8.8.8',
+  '1.1.1.1',
+  '2606:4700:4700::1111',
+  '2a00:1450:4001:81b::200e',
+  '64:ff9b::808:808',
+  '2002:808:808::1',
+];
 
 describe('special-purpose address registry', () => {
   it.each(SPECIAL)('refuses %s', (address) => {
@@ -122,7 +130,13 @@ describe('outbound address guard without MAAS_ALLOW_PRIVATE_UPSTREAMS', () => {
   const saveProvider = (baseUrl: string) =>
     api.post(
       '/api/v1/providers',
-      { name: `p-${Math.random().toString(36).slice(2, 10)}`, kind: 'openai-compatible', base_url: baseUrl, api_key: 'sk-x', timeout_ms: 3_000 },
+      {
+        name: `p-${Math.random().toString(36).slice(2, 10)}`,
+        kind: 'openai-compatible',
+        base_url: baseUrl,
+        api_key: 'sk-x',
+        timeout_ms: 3_000,
+      },
       admin.token,
     );
 
@@ -214,14 +228,18 @@ describe('outbound address guard without MAAS_ALLOW_PRIVATE_UPSTREAMS', () => {
     const model = await routedModel(saved.body.id);
     const platform = server.server.platform;
     for (const literal of [`127.0.0.1:${upstream.port}`, `[::ffff:127.0.0.1]:${upstream.port}`]) {
-      await platform.db.updateTable('providers').set({ base_url: `http://${literal}/v1` }).where('id', '=', saved.body.id).execute();
+      await platform.db
+        .updateTable('providers')
+        .set({ base_url: `http://${literal}/v1` })
+        .where('id', '=', saved.body.id)
+        .execute();
       platform.catalog.markChanged();
       expect((await chat(api, admin.token, model.name)).status).toBeGreaterThanOrEqual(500);
     }
     expect(upstream.requests).toEqual([]);
   });
 
-  it("offers the guard as an undici dispatcher for other outbound calls (tools), refusing literals and rebound names", async () => {
+  it('offers the guard as an undici dispatcher for other outbound calls (tools), refusing literals and rebound names', async () => {
     const dispatcher = server.server.platform.outbound.dispatcher({ connectTimeoutMs: 2_000 });
     try {
       await expect(request(`http://127.0.0.1:${upstream.port}/v1/models`, { dispatcher })).rejects.toMatchObject({ code: 'EADDRBLOCKED' });
@@ -259,12 +277,18 @@ describe('outbound connections with MAAS_ALLOW_PRIVATE_UPSTREAMS (the control)',
     hostile = createServer((req, res) => {
       req.resume();
       if (req.headers.authorization === 'Bearer sk-html') {
-        res.writeHead(400, { 'content-type': 'text/html' }).end(`<html><body><h1>Internal admin</h1><pre>secret=hunter2</pre></body></html>`);
+        res
+          .writeHead(400, { 'content-type': 'text/html' })
+          .end(`<html><body><h1>Internal admin</h1><pre>secret=hunter2</pre></body></html>`);
         return;
       }
       res
         .writeHead(400, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ error: { message: `bad\r\n\u001b[31mforged log line\u202e ${'x'.repeat(10_000)}`, type: 'invalid_request_error' } }));
+        .end(
+          JSON.stringify({
+            error: { message: `bad\r\n\u001b[31mforged log line\u202e ${'x'.repeat(10_000)}`, type: 'invalid_request_error' },
+          }),
+        );
     });
     hostilePort = await listenLocally(hostile);
     server = await startTestServer({ MAAS_ALLOW_PRIVATE_UPSTREAMS: '1' }, { lookup: dns.lookup });
@@ -281,7 +305,13 @@ describe('outbound connections with MAAS_ALLOW_PRIVATE_UPSTREAMS (the control)',
   async function routed(baseUrl: string, apiKey = 'sk-x') {
     const provider = await api.post(
       '/api/v1/providers',
-      { name: `p-${Math.random().toString(36).slice(2, 10)}`, kind: 'openai-compatible', base_url: baseUrl, api_key: apiKey, timeout_ms: 3_000 },
+      {
+        name: `p-${Math.random().toString(36).slice(2, 10)}`,
+        kind: 'openai-compatible',
+        base_url: baseUrl,
+        api_key: apiKey,
+        timeout_ms: 3_000,
+      },
       admin.token,
     );
     expect(provider.status).toBe(201);

@@ -69,7 +69,8 @@ export class Invalidations {
   /** Tells the other instances (without waiting for them); this instance has applied the change itself. */
   broadcast(invalidation: Invalidation): void {
     if (!this.channel) return;
-    const message = invalidation.kind === 'sessions' && invalidation.ids.length > MAX_IDS_PER_MESSAGE ? { kind: 'identities' as const } : invalidation;
+    const message =
+      invalidation.kind === 'sessions' && invalidation.ids.length > MAX_IDS_PER_MESSAGE ? { kind: 'identities' as const } : invalidation;
     const sending = this.channel
       .publish(JSON.stringify({ origin: this.#origin, ...message }))
       .catch((error: unknown) => this.onError(error))

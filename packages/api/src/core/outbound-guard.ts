@@ -56,7 +56,9 @@ export class OutboundGuard {
   constructor(options: OutboundGuardOptions) {
     this.allowPrivate = options.allowPrivate;
     this.#baseLookup = options.lookup ?? (dnsLookup as LookupFunction);
-    this.lookup = this.allowPrivate ? this.#baseLookup : (hostname, lookupOptions, callback) => this.#guardedLookup(hostname, lookupOptions, callback);
+    this.lookup = this.allowPrivate
+      ? this.#baseLookup
+      : (hostname, lookupOptions, callback) => this.#guardedLookup(hostname, lookupOptions, callback);
   }
 
   /** Whether the address or name may be connected to without resolving (false for special-purpose literals and local names). */
