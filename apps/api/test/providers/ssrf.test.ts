@@ -282,13 +282,11 @@ describe('outbound connections with MAAS_ALLOW_PRIVATE_UPSTREAMS (the control)',
           .end(`<html><body><h1>Internal admin</h1><pre>secret=hunter2</pre></body></html>`);
         return;
       }
-      res
-        .writeHead(400, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            error: { message: `bad\r\n\u001b[31mforged log line\u202e ${'x'.repeat(10_000)}`, type: 'invalid_request_error' },
-          }),
-        );
+      res.writeHead(400, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: { message: `bad\r\n\u001b[31mforged log line\u202e ${'x'.repeat(10_000)}`, type: 'invalid_request_error' },
+        }),
+      );
     });
     hostilePort = await listenLocally(hostile);
     server = await startTestServer({ MAAS_ALLOW_PRIVATE_UPSTREAMS: '1' }, { lookup: dns.lookup });

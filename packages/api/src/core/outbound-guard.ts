@@ -55,7 +55,7 @@ export class OutboundGuard {
 
   constructor(options: OutboundGuardOptions) {
     this.allowPrivate = options.allowPrivate;
-    this.#baseLookup = options.lookup ?? (dnsLookup as LookupFunction);
+    this.#baseLookup = options.lookup ?? dnsLookup;
     this.lookup = this.allowPrivate
       ? this.#baseLookup
       : (hostname, lookupOptions, callback) => this.#guardedLookup(hostname, lookupOptions, callback);
@@ -90,7 +90,7 @@ export class OutboundGuard {
    * public addresses. `options` are undici's own connector options (timeout, TLS…).
    */
   connector(options: buildConnector.BuildOptions = {}): buildConnector.connector {
-    const connect = buildConnector({ ...options, lookup: this.lookup } as buildConnector.BuildOptions);
+    const connect = buildConnector({ ...options, lookup: this.lookup });
     if (this.allowPrivate) return connect;
     return (connectOptions, callback) => {
       // node's net.connect skips the lookup for a literal address, so a literal is checked here.
