@@ -2,6 +2,25 @@ import type { InvalidationChannel, PlatformConfig } from '@maas/api';
 import type { DatabaseHandle } from '@maas/db';
 import { Redis } from 'ioredis';
 
+// How long a broadcast waits for a connection that is still being made (a CLI command's first one).
+const PUBLISH_WAIT_MS = 2_000;
+
+/** Resolves once `client` is ready, or rejects after `ms` (Redis is away: the TTL covers the change). */
+async function whenReady(client: Redis, ms: number): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReady = () => done();
+    const timer = setTimeout(() => done(new Error(`redis not ready within ${ms} ms`)), ms);
+    client.on('ready', onReady);
+  });
+}
+
 // PostgreSQL channel names are identifiers; NOTIFY is per database, so one name serves every platform.
 const DATABASE_CHANNEL = 'maas_invalidation';
 
@@ -13,7 +32,7 @@ const DATABASE_CHANNEL = 'maas_invalidation';
 function redisChannel(url: string, namespace: string, warn: (message: string, error?: unknown) => void): InvalidationChannel {
   const channel = `${namespace}:invalidation`;
   const options = { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true } as const;
-  // Publishing fails at once while Redis is away (no offline queue): the TTL covers that change.
+  // Publishing waits at most PUBLISH_WAIT_MS for a connection (no offline queue): then the TTL covers that change.
   const publisher = new Redis(url, { ...options, enableOfflineQueue: false });
   const subscriber = new Redis(url, options);
   let down = false;
@@ -25,7 +44,8 @@ function redisChannel(url: string, namespace: string, warn: (message: string, er
   subscriber.on('error', onError);
   return {
     publish: async (payload) => {
-      if (publisher.status === 'wait') await publisher.connect();
+      if (publisher.status === 'wait') void publisher.connect().catch(() => {});
+      await whenReady(publisher, PUBLISH_WAIT_MS);
       await publisher.publish(channel, payload);
     },
     start: (listener) => {
