@@ -178,10 +178,13 @@ describe('outbound address guard without MAAS_ALLOW_PRIVATE_UPSTREAMS', () => {
     'http://localhost./v1',
     'http://LOCALHOST.:11434/v1',
     'http://metadata.google.internal/computeMetadata',
-  ])('refuses to save %s', async (baseUrl) => {
+  ])('refuses to save %s as a private address', async (baseUrl) => {
     const res = await saveProvider(baseUrl);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'base_url' } });
+    // Refused for being private, not for being malformed.
+    const reference = await saveProvider('http://127.0.0.1/v1');
+    expect(res.body.error.message).toBe(reference.body.error.message);
   });
 
   it('refuses a name that resolves to a private address (alone or among public ones), and one that does not resolve', async () => {
@@ -193,6 +196,7 @@ describe('outbound address guard without MAAS_ALLOW_PRIVATE_UPSTREAMS', () => {
     const unresolvable = await saveProvider('http://nowhere.example.test/v1');
     const publicName = await saveProvider('http://public.example.test/v1');
     expect([privateName.status, mixed.status, unresolvable.status, publicName.status]).toEqual([400, 400, 400, 201]);
+    expect(mixed.body.error.message).toBe(privateName.body.error.message);
     // Unresolvable is its own message, not "private".
     expect(unresolvable.body.error.message).not.toBe(privateName.body.error.message);
   });
