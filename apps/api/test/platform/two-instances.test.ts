@@ -25,8 +25,9 @@ import { brokenInvariants, readBooks } from './books.js';
  * The rate-limit half of "two instances" is apps/api/test/platform/rate-limits.test.ts.
  */
 
-// The session cache is what delays a logout on the other instance (30 s by default); a small TTL
-// lets the test wait it out and check the bound.
+// The session cache's TTL (30 s by default) bounds a logout's delay on the other instance only while
+// the invalidation channel is down; a small TTL here keeps that bound checkable. How fast the
+// channel itself is, with the default TTL, is apps/api/test/platform/revocation.test.ts.
 const SESSION_CACHE_TTL_MS = 300;
 
 let world: ChatWorld;
