@@ -26,8 +26,8 @@ const DATABASE_CHANNEL = 'maas_invalidation';
 
 /**
  * Redis pub/sub: a subscriber connection of its own (a subscribed connection can do nothing else)
- * and one to publish on. ioredis reconnects and re-subscribes by itself; every time the subscriber
- * is ready again the platform resyncs, since what was published meanwhile is lost.
+ * and one to publish on. ioredis reconnects by itself; every time the subscriber is ready again it
+ * subscribes and the platform resyncs, since what was published meanwhile is lost.
  */
 function redisChannel(url: string, namespace: string, warn: (message: string, error?: unknown) => void): InvalidationChannel {
   const channel = `${namespace}:invalidation`;
@@ -52,15 +52,14 @@ function redisChannel(url: string, namespace: string, warn: (message: string, er
       subscriber.on('message', (from: string, payload: string) => {
         if (from === channel) listener.message(payload);
       });
+      // Subscribed on every (re)connection, including a first one made after start-up failed; the
+      // resync comes once the subscription is confirmed, so nothing falls between the two.
       subscriber.on('ready', () => {
         down = false;
-        listener.resync();
+        subscriber.subscribe(channel).then(() => listener.resync(), onError);
       });
-      void subscriber
-        .connect()
-        .then(() => subscriber.subscribe(channel))
-        .catch(onError);
-      void publisher.connect().catch(() => {});
+      subscriber.connect().catch(onError);
+      publisher.connect().catch(() => {});
     },
     close: async () => {
       subscriber.disconnect();

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   apiClient,
   type ApiClient,
@@ -248,6 +248,33 @@ describe.skipIf(privateRedisUnavailable !== null)('revocation while the Redis ch
       `redis channel down: stale for ${down.ms} ms (TTL ${TTL_MS}); up again within ${Date.now() - restartedAt} ms of the restart, then ${back.ms}`,
     );
   }, 40_000);
+
+  it('subscribes once Redis comes up when it was down as the instances started', async () => {
+    await redis.kill('SIGKILL');
+    const late = await startTestServer({
+      REDIS_URL: redis.url,
+      MAAS_RATE_LIMIT_NAMESPACE: namespace(),
+      MAAS_SESSION_CACHE_TTL_MS: '30000',
+    });
+    onTestFinished(() => late.close());
+    const latePeer = await startPeerServer(late);
+    onTestFinished(() => latePeer.close());
+    const [onA, onB] = [apiClient(late.url), apiClient(latePeer.url)];
+    await redis.start();
+    const startedAt = Date.now();
+    // A revoke on A must reach B (its cache holds the key for 30 s) within 1 s, once the subscriber is up.
+    let propagatedInMs: number | null = null;
+    while (propagatedInMs === null && Date.now() - startedAt < 15_000) {
+      const user = await signUp(onA);
+      const key = (await onA.post('/api/v1/api-keys', { name: 'late' }, user.token)).body as { id: string; key: string };
+      expect((await onB.get('/v1/models', key.key)).status).toBe(200);
+      const at = Date.now();
+      expect((await onA.delete(`/api/v1/api-keys/${key.id}`, user.token)).status).toBe(200);
+      propagatedInMs = await msUntil(at, () => onB.get('/v1/models', key.key), 401, PROPAGATION_BOUND_MS).catch(() => null);
+    }
+    expect(propagatedInMs).not.toBeNull();
+    figures.push(`redis down at start-up: propagating ${Date.now() - startedAt} ms after Redis came up, then ${propagatedInMs} ms`);
+  }, 60_000);
 });
 
 const privatePostgresMissing = privatePostgresUnavailable();
