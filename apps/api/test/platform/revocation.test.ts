@@ -50,15 +50,21 @@ if (!redisReachable) console.warn(`revocation: Redis pub/sub half skipped, no Re
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const namespace = () => `maas_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 
-/** Polls `request` (every 5 ms) until it answers `status`; how long after `since` that was, or throws after `limitMs`. */
+/** Polls `request` (every 5 ms) until it answers `status`; how long after `since` that was, or throws when that is later than `limitMs`. */
 async function msUntil(since: number, request: () => Promise<{ status: number }>, status: number, limitMs: number): Promise<number> {
   for (;;) {
     const answered = (await request()).status;
     const elapsed = Date.now() - since;
-    if (answered === status) return elapsed;
-    if (elapsed > limitMs) throw new Error(`still ${answered}, not ${status}, ${elapsed} ms after the change`);
+    if (answered === status && elapsed <= limitMs) return elapsed;
+    if (elapsed > limitMs) throw new Error(`${answered} ${elapsed} ms after the change, not yet ${status} within ${limitMs} ms`);
     await sleep(5);
   }
+}
+
+/** Makes a change on A and answers when A has answered: the change is committed then, and the clock starts. */
+async function changed(request: Promise<{ status: number }>): Promise<number> {
+  expect((await request).status).toBe(200);
+  return Date.now();
 }
 
 const figures: string[] = [];
@@ -113,27 +119,21 @@ function revocationSuite(channel: 'redis' | 'database', env: () => Record<string
     const user = await signUp(a);
     const key = await newKey(user.token);
     expect((await models(b, key.key)).status).toBe(200);
-    let at = Date.now();
-    expect((await a.delete(`/api/v1/api-keys/${key.id}`, user.token)).status).toBe(200);
+    let at = await changed(a.delete(`/api/v1/api-keys/${key.id}`, user.token));
     seen['key revoke'] = await msUntil(at, () => models(b, key.key), 401, PROPAGATION_BOUND_MS);
 
     const other = await signIn(a, user.username, user.password);
     expect((await profile(b, user.token)).status).toBe(200);
     expect((await profile(b, other.token)).status).toBe(200);
-    at = Date.now();
-    expect((await a.post('/api/v1/auth/logout', {}, user.token)).status).toBe(200);
+    at = await changed(a.post('/api/v1/auth/logout', {}, user.token));
     seen.logout = await msUntil(at, () => profile(b, user.token), 401, PROPAGATION_BOUND_MS);
     expect((await profile(b, other.token)).status).toBe(200);
 
     const third = await signIn(a, user.username, user.password);
     expect((await profile(b, third.token)).status).toBe(200);
-    at = Date.now();
-    const changed = await a.put(
-      '/api/v1/users/password',
-      { current_password: user.password, new_password: 'another-horse-battery' },
-      other.token,
+    at = await changed(
+      a.put('/api/v1/users/password', { current_password: user.password, new_password: 'another-horse-battery' }, other.token),
     );
-    expect(changed.status).toBe(200);
     seen['password change'] = await msUntil(at, () => profile(b, third.token), 401, PROPAGATION_BOUND_MS);
     // The session that changed the password stays signed in.
     expect((await profile(b, other.token)).status).toBe(200);
@@ -144,14 +144,12 @@ function revocationSuite(channel: 'redis' | 'database', env: () => Record<string
     const key = await newKey(user.token);
     expect((await a.get('/api/v1/admin/users', user.token)).status).toBe(403);
     expect((await b.get('/api/v1/admin/users', user.token)).status).toBe(403);
-    let at = Date.now();
-    expect((await a.patch(`/api/v1/admin/users/${user.id}`, { role: 'admin' }, world.admin.token)).status).toBe(200);
+    let at = await changed(a.patch(`/api/v1/admin/users/${user.id}`, { role: 'admin' }, world.admin.token));
     seen['role change'] = await msUntil(at, () => b.get('/api/v1/admin/users', user.token), 200, PROPAGATION_BOUND_MS);
 
     expect((await models(b, key.key)).status).toBe(200);
     expect((await profile(b, user.token)).status).toBe(200);
-    at = Date.now();
-    expect((await a.patch(`/api/v1/admin/users/${user.id}`, { disabled: true }, world.admin.token)).status).toBe(200);
+    at = await changed(a.patch(`/api/v1/admin/users/${user.id}`, { disabled: true }, world.admin.token));
     seen['disabled user (key)'] = await msUntil(at, () => models(b, key.key), 401, PROPAGATION_BOUND_MS);
     seen['disabled user (session)'] = await msUntil(at, () => profile(b, user.token), 401, PROPAGATION_BOUND_MS);
   });
@@ -163,20 +161,17 @@ function revocationSuite(channel: 'redis' | 'database', env: () => Record<string
 
     const privateOne = await createRoutedModel(world, route);
     expect((await call(privateOne.name)).status).toBe(200);
-    let at = Date.now();
-    expect((await a.patch(`/api/v1/models/${privateOne.id}`, { visibility: 'private' }, world.admin.token)).status).toBe(200);
+    let at = await changed(a.patch(`/api/v1/models/${privateOne.id}`, { visibility: 'private' }, world.admin.token));
     seen['model made private'] = await msUntil(at, () => call(privateOne.name), 404, PROPAGATION_BOUND_MS);
 
     const inactive = await createRoutedModel(world, route);
     expect((await call(inactive.name)).status).toBe(200);
-    at = Date.now();
-    expect((await a.patch(`/api/v1/models/${inactive.id}`, { status: 'inactive' }, world.admin.token)).status).toBe(200);
+    at = await changed(a.patch(`/api/v1/models/${inactive.id}`, { status: 'inactive' }, world.admin.token));
     seen['model status'] = await msUntil(at, () => call(inactive.name), 400, PROPAGATION_BOUND_MS);
 
     const unrouted = await createRoutedModel(world, route);
     expect((await call(unrouted.name)).status).toBe(200);
-    at = Date.now();
-    expect((await a.patch(`/api/v1/models/${unrouted.id}`, { routes: [] }, world.admin.token)).status).toBe(200);
+    at = await changed(a.patch(`/api/v1/models/${unrouted.id}`, { routes: [] }, world.admin.token));
     seen['model routes'] = await msUntil(at, () => call(unrouted.name), 503, PROPAGATION_BOUND_MS);
   });
 }
@@ -220,8 +215,7 @@ describe.skipIf(privateRedisUnavailable !== null)('revocation while the Redis ch
     const user = await signUp(a);
     const key = (await a.post('/api/v1/api-keys', { name: 'down' }, user.token)).body as { id: string; key: string };
     expect((await b.get('/v1/models', key.key)).status).toBe(200);
-    const at = Date.now();
-    expect((await a.delete(`/api/v1/api-keys/${key.id}`, user.token)).status).toBe(200);
+    const at = await changed(a.delete(`/api/v1/api-keys/${key.id}`, user.token));
     await sleep(200);
     const staleRightAfter = (await b.get('/v1/models', key.key)).status === 200;
     return { staleRightAfter, ms: await msUntil(at, () => b.get('/v1/models', key.key), 401, limitMs) };
@@ -268,8 +262,7 @@ describe.skipIf(privateRedisUnavailable !== null)('revocation while the Redis ch
       const user = await signUp(onA);
       const key = (await onA.post('/api/v1/api-keys', { name: 'late' }, user.token)).body as { id: string; key: string };
       expect((await onB.get('/v1/models', key.key)).status).toBe(200);
-      const at = Date.now();
-      expect((await onA.delete(`/api/v1/api-keys/${key.id}`, user.token)).status).toBe(200);
+      const at = await changed(onA.delete(`/api/v1/api-keys/${key.id}`, user.token));
       propagatedInMs = await msUntil(at, () => onB.get('/v1/models', key.key), 401, PROPAGATION_BOUND_MS).catch(() => null);
     }
     expect(propagatedInMs).not.toBeNull();
@@ -303,8 +296,7 @@ describe.skipIf(privatePostgresMissing !== null)('revocation through LISTEN/NOTI
     const user = await signUp(a);
     const key = (await a.post('/api/v1/api-keys', { name: 'pg-restart' }, user.token)).body as { id: string; key: string };
     expect((await b.get('/v1/models', key.key)).status).toBe(200);
-    const at = Date.now();
-    expect((await a.delete(`/api/v1/api-keys/${key.id}`, user.token)).status).toBe(200);
+    const at = await changed(a.delete(`/api/v1/api-keys/${key.id}`, user.token));
     try {
       return { ok: true, ms: await msUntil(at, () => b.get('/v1/models', key.key), 401, PROPAGATION_BOUND_MS) };
     } catch {
