@@ -14,6 +14,7 @@ import {
   negotiateLocale,
   type Platform,
   type PlatformConfig,
+  type PlatformInit,
 } from '@maas/api';
 import type { DatabaseHandle } from '@maas/db';
 import { TRPCError } from '@trpc/server';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   database?: DatabaseHandle;
   /** Log requests (off in tests). */
   logging?: boolean;
+  /** How the outbound address guard resolves names; node's dns.lookup by default (tests inject a resolver they control). */
+  lookup?: PlatformInit['lookup'];
 }
 
 export interface MaasServer {
@@ -70,6 +73,8 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     // Failed model calls go to the log at warn (request id, model, provider, upstream status).
     telemetry: { ...metrics.telemetry, modelCallFailed: (event) => logFailedCall(event) },
     onBackgroundError: (error, label) => warn(`background write failed after retries: ${label}`, error),
+    lookup: options.lookup,
+    warn: (message, error) => warn(message, error),
   });
   const { platform } = started;
   const bootstrap = await bootstrapPlatformData(platform, { serialize: database.engine === 'postgres' });

@@ -1,14 +1,17 @@
 import { createPlatform, type Platform, type PlatformConfig, type PlatformInit, resolveJwtSecret } from '@maas/api';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from '@maas/db';
+import { createInvalidationChannel } from './invalidation-channel.js';
 
 /** The database the configuration names: PostgreSQL (DATABASE_URL) or embedded PGlite (DATA_DIR). */
 export function openDatabase(config: PlatformConfig): DatabaseHandle {
   return createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 }
 
-export interface StartPlatformOptions extends Pick<PlatformInit, 'rateLimits' | 'telemetry' | 'onBackgroundError'> {
+export interface StartPlatformOptions extends Pick<PlatformInit, 'rateLimits' | 'telemetry' | 'onBackgroundError' | 'lookup'> {
   config: PlatformConfig;
   database: DatabaseHandle;
+  /** Where operational warnings go (the server's logger); stderr by default. */
+  warn?: (message: string, error?: unknown) => void;
   /** Close the database with the platform (false when the caller lends it, as tests do). */
   ownsDatabase: boolean;
 }
@@ -38,6 +41,9 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Star
       rateLimits: options.rateLimits,
       telemetry: options.telemetry,
       onBackgroundError: options.onBackgroundError,
+      lookup: options.lookup,
+      // Revocations and catalogue changes reach the other instances at once (issue 17).
+      invalidationChannel: createInvalidationChannel(config, database, options.warn ?? ((message, error) => console.warn(message, error))),
     });
     return {
       platform,
@@ -45,6 +51,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Star
       close: async () => {
         // Settlements and counters that left the response path are written before the pool closes.
         platform.leases?.stop();
+        await platform.invalidations.close();
         await platform.background.drain();
         await platform.callCounts.flush().catch(() => {});
         await closeDatabase();

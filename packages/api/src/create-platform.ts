@@ -10,6 +10,8 @@ import { ModelCallCounter } from './chat/call-counter.js';
 import { BackgroundWork } from './core/background-work.js';
 import type { PlatformConfig } from './core/config.js';
 import { installMessageCatalog } from './core/i18n.js';
+import { type Invalidation, type InvalidationChannel, Invalidations } from './core/invalidation.js';
+import { type LookupFunction, OutboundGuard } from './core/outbound-guard.js';
 import type { Platform } from './core/platform.js';
 import { NO_RATE_LIMITS, type RateLimits } from './core/rate-limits.js';
 import { NO_TELEMETRY, type Telemetry } from './core/telemetry.js';
@@ -30,10 +32,17 @@ export interface PlatformInit {
   telemetry?: Telemetry;
   /** Real card / wallet gateways; each takes precedence over the sandbox for its methods. */
   paymentProviders?: readonly PaymentProvider[];
-  /** The inference layer's state (adapter registry, HTTP pools, provider cool-downs); a fresh one by default. */
+  /**
+   * The inference layer's state (adapter registry, HTTP pools, provider cool-downs); a fresh one by
+   * default, whose upstream connections go through the platform's outbound address guard.
+   */
   inference?: Inference;
   /** Where files' bytes live; DATA_DIR/blobs by default. */
   blobs?: BlobStore;
+  /** How other instances hear of revocations and catalogue changes at once; none: only the caches' TTL. */
+  invalidationChannel?: InvalidationChannel | null;
+  /** How the outbound guard resolves names (checks and connections); node's dns.lookup by default. Tests inject one. */
+  lookup?: LookupFunction;
 }
 
 /**
@@ -48,7 +57,11 @@ export function createPlatform(init: PlatformInit): Platform {
   const background = new BackgroundWork(init.onBackgroundError);
   const leases = config.billingLeases ? new WalletLeases(billingDb, undefined, init.onBackgroundError) : null;
   if (leases) background.onDrain(() => leases.drain());
-  const catalog = new CatalogGeneration();
+  const invalidations = new Invalidations(init.invalidationChannel ?? null, (error) =>
+    init.onBackgroundError?.(error, 'invalidation broadcast'),
+  );
+  const catalog = new CatalogGeneration(() => invalidations.broadcast({ kind: 'catalog' }));
+  const outbound = new OutboundGuard({ allowPrivate: config.allowPrivateUpstreams, lookup: init.lookup });
   const platform: Platform = {
     db,
     billingDb,
@@ -65,10 +78,39 @@ export function createPlatform(init: PlatformInit): Platform {
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),
     payments: new PaymentProviders(config, init.paymentProviders),
-    inference: init.inference ?? new Inference(),
+    inference: init.inference ?? new Inference({ connector: (options) => outbound.connector(options) }),
+    outbound,
+    invalidations,
     blobs: init.blobs ?? localBlobStore(config.dataDir),
     authenticate: (request) => authenticateRequest({ platform, authorization: request.authorization }),
     audit: (record) => recordAudit(db, record),
   };
+  invalidations.attach({
+    apply: (invalidation) => applyInvalidation(platform, invalidation),
+    resync: () => {
+      platform.sessions.clear();
+      platform.apiKeys.clear();
+      platform.catalog.advance();
+    },
+  });
   return platform;
+}
+
+/** Another instance revoked or changed something: drop what this instance's caches hold of it. */
+function applyInvalidation(platform: Platform, invalidation: Invalidation): void {
+  switch (invalidation.kind) {
+    case 'sessions':
+      for (const id of invalidation.ids) platform.sessions.forget(id);
+      return;
+    case 'identities':
+      platform.sessions.clear();
+      platform.apiKeys.clear();
+      return;
+    case 'api-key':
+      platform.apiKeys.forget(invalidation.keyHash, invalidation.apiKeyId);
+      return;
+    case 'catalog':
+      platform.catalog.advance();
+      return;
+  }
 }

@@ -24,3 +24,6 @@ export type { ChatStreamBilled, ChatStreamErrorEvent, ChatStreamEvent } from './
 export { listModelsForGateway } from './chat/gateway-models.js';
 export { releaseStaleReservations } from './billing/reservations.js';
 export { releaseStaleLeases } from './billing/leases.js';
+export { type Invalidation, type InvalidationChannel, Invalidations } from './core/invalidation.js';
+export { BlockedAddressError, type LookupFunction, OutboundGuard, type UrlVerdict } from './core/outbound-guard.js';
+export { isLocalName, isSpecialPurposeAddress } from './core/special-addresses.js';

@@ -15,6 +15,7 @@ export { incrementModelCallCount, MODEL_CALL_CACHE_TTL_MS, resolveModelForCall }
 export { parseProvidersEnv, syncProvidersFromEnv } from './models/env-catalog.js';
 export { seedDemoCatalog, SYSTEM_USERNAME } from './models/seed.js';
 export { assertResolvesPublic, isPrivateHost, normalizeBaseUrl } from './providers/base-url.js';
+export { upstreamErrorMessage } from './inference/transport/errors.js';
 export { decryptSecret, encryptSecret, providerEncryptionKey } from './providers/secrets.js';
 export { countTextTokens } from './inference/token-count.js';
 export { sampleArguments } from './inference/adapters/demo-echo/reply.js';

@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { postgresNotifications, pgliteNotifications, type DatabaseNotifications } from './notifications.js';
 import type { Database } from './schema/index.js';
 
 const INT8_OID = 20;
@@ -26,6 +27,8 @@ export interface DatabaseHandle {
   engine: DatabaseEngine;
   /** Answers true when the database responds to a trivial query. */
   ping(): Promise<boolean>;
+  /** LISTEN/NOTIFY between the instances that share this database (cache invalidation). */
+  notifications: DatabaseNotifications;
   /** Pool statistics for metrics; PGlite has a single connection. */
   poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -75,6 +78,7 @@ function createPostgres(connectionString: string, max: number): DatabaseHandle {
     db,
     relaxedDb,
     engine: 'postgres',
+    notifications: postgresNotifications(connectionString, pool),
     ping: () => pingDatabase(db),
     poolStats: () => ({
       total: pool.totalCount + relaxedPool.totalCount,
@@ -100,6 +104,7 @@ function createPglite(dataDir: string | undefined): DatabaseHandle {
     db,
     relaxedDb: db,
     engine: 'pglite',
+    notifications: pgliteNotifications(pglite),
     ping: () => pingDatabase(db),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     close: async () => {

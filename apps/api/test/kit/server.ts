@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type PlatformConfig } from '@maas/api';
 import { createDatabase, type DatabaseHandle } from '@maas/db';
 import pg from 'pg';
-import { buildServer, type MaasServer } from '../../src/server.js';
+import { buildServer, type MaasServer, type ServerOptions } from '../../src/server.js';
 
 /**
  * A real server on 127.0.0.1 over a real database: embedded PGlite in memory by default, or a
@@ -71,13 +71,15 @@ export interface TestServerOptions {
    * point it at a private cluster they can stop.
    */
   databaseUrl?: string;
+  /** The resolver the platform's outbound address guard uses (a test-controlled DNS); node's by default. */
+  lookup?: ServerOptions['lookup'];
 }
 
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const fullEnv = testEnv(env);
   const config = loadConfig(fullEnv);
   const database = await createTestDatabase(options.databaseUrl ?? process.env.DATABASE_URL);
-  const server = await buildServer({ config, database: database.handle, logging: false });
+  const server = await buildServer({ config, database: database.handle, logging: false, lookup: options.lookup });
   return {
     url: await listen(server),
     server,

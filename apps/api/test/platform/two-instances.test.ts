@@ -25,8 +25,9 @@ import { brokenInvariants, readBooks } from './books.js';
  * The rate-limit half of "two instances" is apps/api/test/platform/rate-limits.test.ts.
  */
 
-// The session cache is what delays a logout on the other instance (30 s by default); a small TTL
-// lets the test wait it out and check the bound.
+// The session cache's TTL (30 s by default) bounds a logout's delay on the other instance only while
+// the invalidation channel is down; a small TTL here keeps that bound checkable. How fast the
+// channel itself is, with the default TTL, is apps/api/test/platform/revocation.test.ts.
 const SESSION_CACHE_TTL_MS = 300;
 
 let world: ChatWorld;
@@ -81,7 +82,7 @@ describe('state of two instances', () => {
     }
   });
 
-  it("sees a model deactivated on A at once on A, and on B only once B's cached copy expires", async () => {
+  it('sees a model deactivated on A at once on A, and on B as soon as the broadcast arrives (well before its cached copy expires)', async () => {
     const user = await signUp(a);
     const own = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
     const call = (api: ApiClient) =>
@@ -92,11 +93,11 @@ describe('state of two instances', () => {
 
     const changedAt = Date.now();
     expect((await a.patch(`/api/v1/models/${own.id}`, { status: 'inactive' }, world.admin.token)).status).toBe(200);
-    // A made the change, so its cache is already fresh; B still serves its copy from before.
+    // A made the change, so its cache is already fresh; B hears of it through the invalidation
+    // channel (issue 17; apps/api/test/platform/revocation.test.ts covers every kind of change).
     expect((await call(a)).status).toBe(400);
-    expect((await call(b)).status).toBe(200);
     const staleFor = await msSinceUntilStatus(changedAt, () => call(b), 400, MODEL_CALL_CACHE_TTL_MS + 3_000);
-    expect(staleFor).toBeLessThanOrEqual(MODEL_CALL_CACHE_TTL_MS + 1_000);
+    expect(staleFor).toBeLessThanOrEqual(1_000);
   }, 20_000);
 
   it("refuses an application stopped on A at once on A, and on B once B's cached copy expires", async () => {

@@ -88,8 +88,9 @@ export async function revokeApiKey(platform: Platform, actor: Actor, input: z.in
     .returning(['id', 'key_hash'])
     .executeTakeFirst();
   if (!revoked) throw new AppError('NOT_FOUND', { message: 'API_KEY_NOT_FOUND' });
-  // Effective at once here; other instances drop their cached entry within the cache TTL.
+  // Effective at once here, and on the other instances as soon as the broadcast reaches them.
   platform.apiKeys.forget(revoked.key_hash, revoked.id);
+  platform.invalidations.broadcast({ kind: 'api-key', keyHash: revoked.key_hash, apiKeyId: revoked.id });
   return { id: revoked.id, revoked: true as const };
 }
 

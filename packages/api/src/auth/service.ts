@@ -145,6 +145,7 @@ export async function revokeSession(platform: Platform, sessionId: string, reaso
     .where('revoked_at', 'is', null)
     .execute();
   platform.sessions.forget(sessionId);
+  platform.invalidations.broadcast({ kind: 'sessions', ids: [sessionId] });
 }
 
 /** Revokes every live session of a user except `keepSessionId`; returns how many were revoked. */
@@ -162,5 +163,6 @@ export async function revokeUserSessions(
   if (keepSessionId) query = query.where('id', '!=', keepSessionId);
   const revoked = await query.returning('id').execute();
   for (const { id } of revoked) platform.sessions.forget(id);
+  if (revoked.length > 0) platform.invalidations.broadcast({ kind: 'sessions', ids: revoked.map(({ id }) => id) });
   return revoked.length;
 }

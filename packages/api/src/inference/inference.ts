@@ -1,7 +1,7 @@
 import type { HttpTransport, ProviderAdapter } from './adapter.js';
 import { adapterFor } from './adapters/index.js';
 import { type CooldownOptions, ProviderCooldowns } from './failover.js';
-import { UndiciTransport } from './transport/index.js';
+import { type ConnectorFactory, UndiciTransport } from './transport/index.js';
 
 /**
  * The inference layer's state, one per platform (`platform.inference`): the HTTP transport with
@@ -11,8 +11,9 @@ export class Inference {
   readonly transport: HttpTransport;
   readonly cooldowns: ProviderCooldowns;
 
-  constructor(options: { transport?: HttpTransport; cooldowns?: CooldownOptions } = {}) {
-    this.transport = options.transport ?? new UndiciTransport();
+  /** `connector`: how upstream sockets are opened (the platform's outbound address guard). */
+  constructor(options: { transport?: HttpTransport; cooldowns?: CooldownOptions; connector?: ConnectorFactory } = {}) {
+    this.transport = options.transport ?? new UndiciTransport(options.connector);
     this.cooldowns = new ProviderCooldowns(options.cooldowns);
   }
 

@@ -1,7 +1,8 @@
-import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import type { ProviderKind } from '@maas/db';
 import { AppError } from '../core/errors.js';
+import type { OutboundGuard } from '../core/outbound-guard.js';
+import { isLocalName, isSpecialPurposeAddress } from '../core/special-addresses.js';
 import { adapterFor } from '../inference/adapters/index.js';
 
 export const DEMO_ECHO_BASE_URL = 'builtin://demo-echo';
@@ -12,44 +13,17 @@ export function isBuiltinKind(kind: ProviderKind): boolean {
   return adapterFor(kind)?.defaultBaseUrl?.startsWith(BUILTIN) === true;
 }
 
-// Addresses an upstream must not point at unless MAAS_ALLOW_PRIVATE_UPSTREAMS is on: loopback,
-// private, link-local (cloud metadata) and other non-routable ranges. Only literal addresses and
-// `localhost` are checked here; a public name that resolves to a private address is not (that needs
-// a check at connect time, in the upstream client).
-const privateRanges = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-] as const) {
-  privateRanges.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-] as const) {
-  privateRanges.addSubnet(network, prefix, 'ipv6');
-}
-
+/**
+ * Whether a host (a name or a literal address, brackets allowed) is refused without resolving it:
+ * local names (`localhost`, `localhost.`, `*.local`, `*.internal`) and every special-purpose
+ * address, in any of its IPv6 forms (core/special-addresses.ts).
+ */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const family = isIP(host);
-  if (family === 4) return privateRanges.check(host, 'ipv4');
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1];
-    return mapped ? privateRanges.check(mapped, 'ipv4') : privateRanges.check(host, 'ipv6');
-  }
-  return false;
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) ? isSpecialPurposeAddress(host) : isLocalName(host);
 }
 
-function invalid(message: 'PROVIDER_BASE_URL_INVALID' | 'PROVIDER_BASE_URL_PRIVATE'): AppError {
+function invalid(message: 'PROVIDER_BASE_URL_INVALID' | 'PROVIDER_BASE_URL_PRIVATE' | 'PROVIDER_BASE_URL_UNRESOLVABLE'): AppError {
   return new AppError('INVALID_REQUEST', { message, details: { field: 'base_url' } });
 }
 
@@ -82,19 +56,13 @@ export function normalizeBaseUrl(raw: string | undefined, kind: ProviderKind, al
 }
 
 /**
- * A name can resolve to a private address even when it looks public (DNS pointing at 10.x, or at
- * the metadata service). Every address the name resolves to must be public.
+ * The save-time check: a name must resolve now, and only to public addresses. It refuses early and
+ * with a clear message; what keeps private addresses out is the same guard at connect time
+ * (core/outbound-guard.ts), since a name may resolve differently by then (DNS rebinding).
  */
-export async function assertResolvesPublic(baseUrl: string, allowPrivate: boolean): Promise<void> {
-  if (allowPrivate || baseUrl.startsWith(BUILTIN)) return;
-  const { hostname } = new URL(baseUrl);
-  if (isIP(hostname.replace(/^\[|\]$/g, ''))) return;
-  let addresses: { address: string }[];
-  try {
-    addresses = await lookup(hostname, { all: true, verbatim: true });
-  } catch {
-    // An unresolvable name cannot reach anything private now; it is checked again when changed.
-    return;
-  }
-  if (addresses.some(({ address }) => isPrivateHost(address))) throw invalid('PROVIDER_BASE_URL_PRIVATE');
+export async function assertResolvesPublic(baseUrl: string, guard: OutboundGuard): Promise<void> {
+  if (baseUrl.startsWith(BUILTIN)) return;
+  const verdict = await guard.checkUrl(new URL(baseUrl));
+  if (verdict === 'private') throw invalid('PROVIDER_BASE_URL_PRIVATE');
+  if (verdict === 'unresolvable') throw invalid('PROVIDER_BASE_URL_UNRESOLVABLE');
 }

@@ -11,6 +11,10 @@ export const providersMessages = {
     'zh-CN': 'base_url 必须是不含用户名密码的 http(s) 地址（demo-echo 为 builtin://demo-echo）',
     en: 'base_url must be an http(s) URL without credentials (builtin://demo-echo for demo-echo)',
   },
+  PROVIDER_BASE_URL_UNRESOLVABLE: {
+    'zh-CN': 'base_url 的主机名无法解析；请检查地址',
+    en: 'the host name in base_url does not resolve; check the address',
+  },
   PROVIDER_BASE_URL_PRIVATE: {
     'zh-CN': 'base_url 指向内网或本机地址；如确需如此，请设置 MAAS_ALLOW_PRIVATE_UPSTREAMS',
     en: 'base_url points at a private or loopback address; set MAAS_ALLOW_PRIVATE_UPSTREAMS to allow it',

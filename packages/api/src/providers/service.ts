@@ -57,7 +57,7 @@ export async function getProvider(db: Kysely<Database>, providerId: string) {
 export async function createProvider(platform: Platform, actor: Actor | null, input: z.infer<typeof CreateProviderInput>) {
   const id = newId('prov');
   const baseUrl = normalizeBaseUrl(input.base_url, input.kind, platform.config.allowPrivateUpstreams);
-  await assertResolvesPublic(baseUrl, platform.config.allowPrivateUpstreams);
+  await assertResolvesPublic(baseUrl, platform.outbound);
   const apiKey = input.api_key ? encryptSecret(platform.config, input.api_key, id) : null;
   try {
     const row = await platform.db
@@ -117,7 +117,7 @@ export async function updateProvider(platform: Platform, providerId: string, inp
     ...(input.options !== undefined ? { options: JSON.stringify(input.options) } : {}),
   };
   if (Object.keys(changes).length === 0) return toProvider(current);
-  if (changes.base_url) await assertResolvesPublic(changes.base_url, platform.config.allowPrivateUpstreams);
+  if (changes.base_url) await assertResolvesPublic(changes.base_url, platform.outbound);
   try {
     const row = await platform.db
       .updateTable('providers')

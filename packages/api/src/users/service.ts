@@ -92,8 +92,9 @@ export async function adminUpdateUser(platform: Platform, actor: Actor, input: z
     .executeTakeFirstOrThrow();
   if (input.disabled) await revokeUserSessions(platform, target.id, 'user_disabled');
   // Both caches hold the user's role and enabled state: API keys act with the owner's current
-  // role and die with a disabled owner, on this instance at once (elsewhere within the TTL).
+  // role and die with a disabled owner, on this instance at once and elsewhere on the broadcast.
   platform.sessions.clear();
   platform.apiKeys.clear();
+  platform.invalidations.broadcast({ kind: 'identities' });
   return toAdminUser(updated);
 }

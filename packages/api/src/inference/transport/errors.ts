@@ -21,6 +21,8 @@ const CONNECT_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EADDRNOTAVAIL',
+  // The outbound address guard refused the address (core/outbound-guard.ts).
+  'EADDRBLOCKED',
 ]);
 
 /** A transport failure as an UpstreamError; `retryable` is decided by the caller. */
@@ -91,8 +93,30 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** The message (and code) of an error body in the common shapes: OpenAI, Anthropic, Gemini, plain text. */
+// What of an upstream's error body may reach our client: one line of plain text, this long at most.
+const MAX_UPSTREAM_MESSAGE_CHARS = 300;
+const MAX_UPSTREAM_CODE_CHARS = 64;
+// C0/C1 controls, zero-width and bidirectional formatting characters: they could forge log lines or hide text.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+/g;
+
+/** One bounded line of plain text from whatever an upstream wrote. */
+function sanitise(text: string, max = MAX_UPSTREAM_MESSAGE_CHARS): string {
+  const line = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/**
+ * The message (and code) of an error body in the common shapes (OpenAI, Anthropic, Gemini, plain
+ * text), sanitised and bounded: never the body verbatim. A body that is markup (an HTML error page,
+ * say, from a proxy or from whatever the address turned out to be) is not repeated at all.
+ */
 export function upstreamErrorMessage(text: string, status: number): { message: string; code?: string } {
+  const fallback = `upstream answered HTTP ${status}`;
+  const found = (message: string, code?: string) => {
+    const clean = sanitise(message);
+    const cleanCode = code === undefined ? '' : sanitise(code, MAX_UPSTREAM_CODE_CHARS);
+    return { message: clean === '' ? fallback : clean, ...(cleanCode === '' ? {} : { code: cleanCode }) };
+  };
   try {
     const json: unknown = JSON.parse(text);
     if (isRecord(json)) {
@@ -106,17 +130,19 @@ export function upstreamErrorMessage(text: string, status: number): { message: s
               : typeof error.status === 'string'
                 ? error.status
                 : undefined;
-        return code === undefined ? { message: error.message.slice(0, 500) } : { message: error.message.slice(0, 500), code };
+        return found(error.message, code);
       }
-      if (typeof error === 'string') return { message: error.slice(0, 500) };
-      if (typeof json.message === 'string') return { message: json.message.slice(0, 500) };
-      if (typeof json.detail === 'string') return { message: json.detail.slice(0, 500) };
+      if (typeof error === 'string') return found(error);
+      if (typeof json.message === 'string') return found(json.message);
+      if (typeof json.detail === 'string') return found(json.detail);
     }
+    return { message: fallback };
   } catch {
-    // Not JSON: fall through to the raw text.
+    // Not JSON: plain text may be a provider's message; markup is someone's page.
   }
   const trimmed = text.trim();
-  return { message: trimmed === '' ? `upstream answered HTTP ${status}` : trimmed.slice(0, 500) };
+  if (trimmed === '' || trimmed.startsWith('<') || /<\/?[a-z][^>]*>/i.test(trimmed)) return { message: fallback };
+  return found(trimmed);
 }
 
 /** A non-2xx answer as an UpstreamError. */

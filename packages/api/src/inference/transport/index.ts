@@ -2,9 +2,10 @@ import type { BufferedHttpResponse, HttpRequest, HttpTransport, ProviderTarget, 
 import { UpstreamError } from '../errors.js';
 import { type BufferedResponse, requestBuffered, ResponseTooLargeError } from './buffered.js';
 import { protocolError, statusError, transportError } from './errors.js';
-import { UpstreamPools } from './pools.js';
+import { type ConnectorFactory, UpstreamPools } from './pools.js';
 import { SseBody } from './sse.js';
 
+export type { ConnectorFactory } from './pools.js';
 export { protocolError, statusError, transportError, upstreamErrorMessage } from './errors.js';
 
 // Error bodies are only read for their message; a hostile upstream must not make us buffer megabytes.
@@ -30,7 +31,12 @@ function splitUrl(target: ProviderTarget, raw: string): { origin: string; path: 
 
 /** The undici implementation of HttpTransport: one per platform, with its own pools. */
 export class UndiciTransport implements HttpTransport {
-  readonly #pools = new UpstreamPools();
+  readonly #pools: UpstreamPools;
+
+  /** `connector` opens the sockets: the platform passes its outbound address guard's. */
+  constructor(connector?: ConnectorFactory) {
+    this.#pools = new UpstreamPools(connector);
+  }
 
   async request(target: ProviderTarget, request: HttpRequest): Promise<BufferedHttpResponse> {
     const { origin, path } = splitUrl(target, request.url);
