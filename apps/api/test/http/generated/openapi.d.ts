@@ -1214,6 +1214,15 @@ export interface components {
              * @example 2024-01-15T10:30:00.000Z
              */
             created_at: string;
+            /** @description The media an application on an image, audio or video model generated; absent on text answers */
+            attachments?: components["schemas"]["MessageAttachment"][];
+        };
+        MessageAttachment: {
+            file_id: string;
+            /** @description GET it with your token: /api/v1/files/{file_id}/content */
+            url: string;
+            /** @example image/png */
+            content_type: string;
         };
         Conversation: {
             id: string;
@@ -5191,6 +5200,8 @@ export interface operations {
                             role: "system" | "user" | "assistant";
                             content: string;
                             tokens: number;
+                            /** @description The media an application on an image, audio or video model generated; absent on text answers */
+                            attachments?: components["schemas"]["MessageAttachment"][];
                             /**
                              * @description ISO-8601 UTC timestamp
                              * @example 2024-01-15T10:30:00.000Z
