@@ -59,8 +59,9 @@ function testEnv(env: Record<string, string>): Record<string, string> {
   };
 }
 
-async function listen(server: MaasServer): Promise<string> {
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
+/** On `port` when a test needs to know it beforehand (MAAS_PUBLIC_URL), else on a free one. */
+async function listen(server: MaasServer, wanted = 0): Promise<string> {
+  await server.app.listen({ port: wanted, host: '127.0.0.1' });
   const { port } = server.app.server.address() as AddressInfo;
   return `http://127.0.0.1:${port}`;
 }
@@ -81,7 +82,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const database = await createTestDatabase(options.databaseUrl ?? process.env.DATABASE_URL);
   const server = await buildServer({ config, database: database.handle, logging: false, lookup: options.lookup });
   return {
-    url: await listen(server),
+    url: await listen(server, env.PORT ? Number(env.PORT) : 0),
     server,
     config,
     env: fullEnv,
