@@ -138,3 +138,54 @@ describe('application chat on an image model', () => {
     expect((await api.get('/api/v1/files', user.token)).body.data).toEqual([]);
   });
 });
+
+describe('application chat on a speech model', () => {
+  it('reads the message aloud as a WAV attachment, billed per 1 000 characters, and the conversation keeps it', async () => {
+    const user = await signUp(api);
+    const models = await api.get('/api/v1/models?limit=100', user.token);
+    const voice = (models.body.data as { id: string; name: string }[]).find((m) => m.name === 'demo-voice')!;
+    const detail = await api.get(`/api/v1/models/${voice.id}`);
+    const app = await createApp(api, user.token, voice.id, { system_prompt: 'not read aloud' });
+    const message = 'Good evening, this is the demo voice.';
+    const before = await balanceNano(server, user.id);
+    const res = await api.post(`/api/v1/applications/${app.id}/chat`, { message }, user.token, { 'accept-language': 'en' });
+    expect(res.status).toBe(200);
+    expect(res.body.message).toContain(`${message.length} characters`);
+    const attachments = res.body.attachments as Attachment[];
+    expect(attachments).toEqual([{ file_id: expect.stringMatching(/^file_/), url: expect.any(String), content_type: 'audio/wav' }]);
+    const audio = await fetchAttachment(attachments[0]!, user.token);
+    const wav = new Uint8Array(await audio.arrayBuffer());
+    expect(Buffer.from(wav.subarray(8, 12)).toString('latin1')).toBe('WAVE');
+
+    // The demo transcription decodes the demo voice's tones: the message itself was spoken, not the system prompt.
+    const key = (await api.post('/api/v1/api-keys', { name: 'listen' }, user.token)).body.key as string;
+    const form = new FormData();
+    form.append('model', 'demo-voice');
+    form.append('file', new Blob([wav], { type: 'audio/wav' }), 'reply.wav');
+    const heard = await fetch(`${server.url}/v1/audio/transcriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: form,
+    });
+    expect(((await heard.json()) as { text: string }).text).toBe(message);
+
+    await settled(server);
+    await server.server.platform.leases?.drain();
+    const perThousandNano = BigInt(Math.round(detail.body.pricing.per_1k_characters * 1e9));
+    const speechCost = (BigInt(message.length) * perThousandNano + 999n) / 1000n;
+    const usage = await api.get(`/api/v1/usage?app_id=${app.id}`, user.token);
+    expect(usage.body.data).toHaveLength(1);
+    expect(usage.body.data[0]).toMatchObject({ units: { unit: '1k_characters', quantity: message.length / 1000 } });
+    expect(BigInt(Math.round(usage.body.data[0].cost * 1e9))).toBe(speechCost);
+    const transcription = await api.get('/api/v1/usage?limit=100', user.token);
+    const transcriptionCost = (transcription.body.data as { app_id: string | null; cost: number }[])
+      .filter((record) => record.app_id === null)
+      .reduce((sum, record) => sum + BigInt(Math.round(record.cost * 1e9)), 0n);
+    expect(before - (await balanceNano(server, user.id))).toBe(speechCost + transcriptionCost);
+
+    const turns = (await api.get(`/api/v1/conversations/${res.body.conversation_id}/messages`, user.token)).body.data as {
+      attachments?: Attachment[];
+    }[];
+    expect(turns[1]!.attachments).toEqual(attachments);
+  });
+});

@@ -8,6 +8,7 @@ import { type Locale, translate } from '../core/i18n.js';
 import type { Platform } from '../core/platform.js';
 import type { CallOutcome } from '../inference/engine.js';
 import { callImages } from '../inference/images.js';
+import { SPEECH_MAX_INPUT_CHARACTERS, speakToFile } from '../inference/speech.js';
 import { MODEL_OPERATIONS } from '../models/operations.js';
 
 export interface MediaReplyCall {
@@ -18,6 +19,8 @@ export interface MediaReplyCall {
   model: string;
   /** The user's message, after the application's system prompt when it has one. */
   prompt: string;
+  /** The user's message alone (what a speech model reads aloud). */
+  message: string;
   locale: Locale;
   signal: AbortSignal;
   requestId: string;
@@ -58,9 +61,32 @@ const replyWithImage: MediaReplier = async (platform, call) => {
   };
 };
 
+/** The user's message read aloud (WAV, the default voice), billed as any speech call. */
+const replyWithSpeech: MediaReplier = async (platform, call) => {
+  const input = call.message.slice(0, SPEECH_MAX_INPUT_CHARACTERS);
+  const spoken = await speakToFile(
+    platform,
+    {
+      actor: call.actor,
+      model: call.model,
+      appId: call.appId,
+      conversationId: call.conversationId,
+      signal: call.signal,
+      requestId: call.requestId,
+    },
+    { input, voice: 'alloy', format: 'wav', speed: 1 },
+  );
+  return {
+    text: translate(call.locale, 'APP_MEDIA_REPLY_SPEECH', { seconds: (spoken.durationMs / 1_000).toFixed(1), characters: input.length }),
+    attachments: [{ file_id: spoken.fileId, content_type: spoken.contentType }],
+    outcome: spoken.outcome,
+  };
+};
+
 /** Keyed by the operation the application's model does, in the canonical order of operations. */
 const MEDIA_REPLIES: Partial<Record<ModelOperation, MediaReplier>> = {
   image_generation: replyWithImage,
+  speech: replyWithSpeech,
 };
 
 /** How an application on a model with these operations answers, or null when the model chats (or can do none of these). */

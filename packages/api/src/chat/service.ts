@@ -187,6 +187,7 @@ async function answerWithMedia(
     conversationId,
     model: model.id,
     prompt: systemPrompt ? `${systemPrompt}\n${input.message}` : input.message,
+    message: input.message,
     locale: ctx.locale,
     signal: ctx.clientSignal(),
     requestId: ctx.requestId,

@@ -11,4 +11,8 @@ export const imagesMessages = {
     'zh-CN': '已根据你的描述生成 {count} 张 {size} 的 PNG 图像：{prompt}',
     en: 'Generated {count} PNG image(s) of {size} from your description: {prompt}',
   },
+  APP_MEDIA_REPLY_SPEECH: {
+    'zh-CN': '已将你的消息（{characters} 个字符）朗读为 {seconds} 秒的 WAV 音频',
+    en: 'Read your message ({characters} characters) aloud as {seconds} s of WAV audio',
+  },
 } satisfies MessageCatalog;
