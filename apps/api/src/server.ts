@@ -209,6 +209,8 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   });
 
   await registerExtraRoutes(app, platform);
+  // Video jobs are run here, from the queue in the database that every instance shares.
+  platform.videoWorker.start(platform);
 
   let closed = false;
   return {
@@ -218,6 +220,8 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     close: async () => {
       if (closed) return;
       closed = true;
+      // Running video jobs go back in the queue before the database closes.
+      await platform.videoWorker.stop();
       await app.close();
       await rateLimits.close();
       await platform.inference.close();

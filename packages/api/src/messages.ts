@@ -13,6 +13,7 @@ import { modelsMessages } from './models/messages.js';
 import { providersMessages } from './providers/messages.js';
 import { toolsMessages } from './tools/messages.js';
 import { usersMessages } from './users/messages.js';
+import { videosMessages } from './videos/messages.js';
 
 /** Every message the API can answer with, composed above the domains so that core imports none of them. */
 export const messages = {
@@ -30,6 +31,7 @@ export const messages = {
   ...communityMessages,
   ...geminiMessages,
   ...openAiResponsesMessages,
+  ...videosMessages,
 } satisfies MessageCatalog;
 
 type Messages = typeof messages;

@@ -6,6 +6,7 @@ import { chatCompletions } from '../surfaces/openai-chat.js';
 import { completions } from '../surfaces/openai-completions.js';
 import { embeddings } from '../surfaces/openai-embeddings.js';
 import { registerResponsesRoute } from './responses.js';
+import { registerVideoRoutes } from './videos.js';
 import { openEventStream } from './sse.js';
 
 /** `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings` and `/v1/models`: the OpenAI wire protocol over platform API keys. */
@@ -69,6 +70,7 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
         }
       });
       registerResponsesRoute(gateway, platform);
+      await registerVideoRoutes(gateway, platform);
     },
     { prefix: '/v1' },
   );

@@ -55,6 +55,8 @@ export interface PlatformConfig {
   refreshTokenTtlSeconds: number;
   /** How long a verified session is trusted before it is re-read; bounds logout propagation. */
   sessionCacheTtlMs: number;
+  /** The video job worker: how often it looks at the queue, and how many jobs this instance runs at once (0: none). */
+  videoWorker: { pollMs: number; concurrency: number };
   /** Fund model calls from per-instance wallet leases (MAAS_BILLING_LEASES, default on). */
   billingLeases: boolean;
   logLevel: string;
@@ -175,6 +177,8 @@ export const EnvSchema = z.object({
   MAAS_REFRESH_TOKEN_TTL_SECONDS: integer(30 * 24 * 3600),
   MAAS_SESSION_CACHE_TTL_MS: integer(30_000),
   MAAS_BILLING_LEASES: flag(true),
+  MAAS_VIDEO_WORKER_POLL_MS: integer(1_000, { min: 1 }),
+  MAAS_VIDEO_WORKER_CONCURRENCY: integer(2),
   LOG_LEVEL: text('info').pipe(
     z.enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}; got "${String(issue.input)}"` }),
   ),
@@ -244,6 +248,7 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     refreshTokenTtlSeconds: env.MAAS_REFRESH_TOKEN_TTL_SECONDS,
     sessionCacheTtlMs: env.MAAS_SESSION_CACHE_TTL_MS,
     billingLeases: env.MAAS_BILLING_LEASES,
+    videoWorker: { pollMs: env.MAAS_VIDEO_WORKER_POLL_MS, concurrency: env.MAAS_VIDEO_WORKER_CONCURRENCY },
     logLevel: env.LOG_LEVEL,
   };
 }

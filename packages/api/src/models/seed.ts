@@ -6,6 +6,7 @@ import { decimalToNano } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { DEMO_ECHO_BASE_URL } from '../providers/base-url.js';
 import { operationsColumn } from './operations.js';
+import { unitPricesColumn } from './unit-prices.js';
 
 export const SYSTEM_USERNAME = 'maas_system';
 const DEMO_PROVIDER_NAME = 'demo-echo';
@@ -108,6 +109,17 @@ const DEMO_MODELS = [
     contextWindow: 8_192,
     parameters: {},
   },
+  {
+    name: 'demo-video',
+    description:
+      '演示用视频模型（demo）：由 demo-echo 离线生成确定性的短视频（MJPEG/AVI，按提示词着色的动画），用 /v1/videos 异步任务调用，按秒计费。',
+    category: 'video',
+    input: '0',
+    output: '0',
+    unitPrices: { per_second: '0.01' },
+    contextWindow: 4_096,
+    parameters: {},
+  },
 ] as const;
 
 /**
@@ -153,6 +165,7 @@ export async function seedDemoCatalog(platform: Platform): Promise<void> {
           input_nano_per_token: decimalToNano(model.input),
           output_nano_per_token: decimalToNano(model.output),
           context_window: model.contextWindow,
+          unit_prices: 'unitPrices' in model ? unitPricesColumn({ per_second: decimalToNano(model.unitPrices.per_second) }) : null,
         })),
       )
       .onConflict((oc) => oc.expression(sql`lower(name)`).doNothing())

@@ -5,6 +5,7 @@ import { countPromptTokens } from '../../token-count.js';
 import type { AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
 import { demoEmbeddings } from './embeddings.js';
 import { type DemoAnswer, demoEchoAnswer } from './reply.js';
+import { demoVideo } from './video.js';
 
 export { DEMO_EMBEDDING_DIMENSIONS, demoEmbedding } from './embeddings.js';
 export { DEMO_ECHO_SUFFIX, demoEchoAnswer, demoEchoReply, sampleArguments } from './reply.js';
@@ -20,7 +21,7 @@ function abortedError(target: ProviderTarget, contentSoFar?: string): UpstreamEr
 
 export const demoEchoAdapter: ProviderAdapter = {
   kind: 'demo-echo',
-  operations: ['chat', 'embeddings'],
+  operations: ['chat', 'embeddings', 'video_generation'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   defaultBaseUrl: 'builtin://demo-echo',
@@ -47,6 +48,11 @@ export const demoEchoAdapter: ProviderAdapter = {
   async embed(target, call, context) {
     if (context.signal.aborted) throw abortedError(target);
     return demoEmbeddings(call.request);
+  },
+
+  async generateVideo(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    return demoVideo(call.request, context.onProgress, context.signal);
   },
 };
 

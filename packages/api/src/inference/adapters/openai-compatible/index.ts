@@ -5,6 +5,7 @@ import { protocolError, transportError, upstreamErrorMessage } from '../../trans
 import type { AdapterChatRequest, AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
 import { embeddingsFromOpenAi, openAiEmbeddingsBody } from './embeddings.js';
 import { estimateOpenAiInputTokens } from './estimate.js';
+import { generateOpenAiVideo } from './videos.js';
 
 // Any server that speaks OpenAI Chat Completions at `<base URL>/chat/completions` (and embeddings at
 // `<base URL>/embeddings`) with Bearer auth.
@@ -70,7 +71,7 @@ function request(target: ProviderTarget, call: AdapterChatRequest, context: Adap
 
 export const openAiCompatibleAdapter: ProviderAdapter = {
   kind: 'openai-compatible',
-  operations: ['chat', 'embeddings'],
+  operations: ['chat', 'embeddings', 'video_generation'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   requiresApiKey: false,
@@ -112,6 +113,8 @@ export const openAiCompatibleAdapter: ProviderAdapter = {
     if (!result) throw protocolError(target, 'response is not an embeddings list', true);
     return result;
   },
+
+  generateVideo: generateOpenAiVideo,
 };
 
 /** Model ids the upstream advertises at GET <base>/models, e.g. for a provider health check. */
