@@ -22,4 +22,12 @@ export type { ChatStreamBilled, ChatStreamErrorEvent, ChatStreamEvent } from './
 export { listModelsForGateway } from './chat/gateway-models.js';
 export { releaseStaleReservations } from './billing/reservations.js';
 export { releaseStaleLeases } from './billing/leases.js';
-export { createVideoJob, deleteVideoJob, getVideoJob, listVideoJobs, MAX_VIDEO_SECONDS, openVideoContent, type VideoJobView } from './videos/jobs.js';
+export {
+  createVideoJob,
+  deleteVideoJob,
+  getVideoJob,
+  listVideoJobs,
+  MAX_VIDEO_SECONDS,
+  openVideoContent,
+  type VideoJobView,
+} from './videos/jobs.js';

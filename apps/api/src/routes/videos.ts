@@ -43,7 +43,9 @@ function multipartError(error: unknown): unknown {
 
 export async function registerVideoRoutes(gateway: FastifyInstance, platform: Platform): Promise<void> {
   await gateway.register(async (scope) => {
-    await scope.register(multipart, { limits: { fileSize: platform.config.uploadMaxBytes, files: 1, fields: 8, fieldSize: MAX_FIELD_BYTES, parts: 9 } });
+    await scope.register(multipart, {
+      limits: { fileSize: platform.config.uploadMaxBytes, files: 1, fields: 8, fieldSize: MAX_FIELD_BYTES, parts: 9 },
+    });
     // A refused multipart body may be left unread; the connection is not reused for another request.
     scope.addHook('onSend', async (request, reply, payload) => {
       if (!request.raw.complete) void reply.header('connection', 'close');
@@ -83,8 +85,12 @@ export async function registerVideoRoutes(gateway: FastifyInstance, platform: Pl
         const { actor } = await callerOf(platform, request, reply);
         const variant = request.query.variant ?? 'video';
         if (variant !== 'video') {
-          const shown = String(variant).slice(0, 40);
-          throw new AppError('INVALID_REQUEST', { message: 'VIDEO_VARIANT_UNSUPPORTED', params: { variant: shown }, details: { field: 'variant' } });
+          const shown = (typeof variant === 'string' ? variant : JSON.stringify(variant)).slice(0, 40);
+          throw new AppError('INVALID_REQUEST', {
+            message: 'VIDEO_VARIANT_UNSUPPORTED',
+            params: { variant: shown },
+            details: { field: 'variant' },
+          });
         }
         const { file, stream } = await openVideoContent(platform, actor, request.params.video_id);
         return reply

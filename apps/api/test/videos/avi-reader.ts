@@ -42,7 +42,10 @@ export function readMjpegAvi(bytes: Buffer): AviClip {
   if (hdrl?.id !== 'LIST' || movi?.id !== 'LIST' || idx1?.id !== 'idx1') throw new Error('expected hdrl, movi, idx1');
   const header = listOf(hdrl, 'hdrl');
   const avih = header.find((c) => c.id === 'avih')!.data;
-  const strl = listOf(header.find((c) => c.id === 'LIST')!, 'strl');
+  const strl = listOf(
+    header.find((c) => c.id === 'LIST')!,
+    'strl',
+  );
   const strh = strl.find((c) => c.id === 'strh')!.data;
   const strf = strl.find((c) => c.id === 'strf')!.data;
   const frames = listOf(movi, 'movi').map((c) => {

@@ -110,11 +110,20 @@ export async function startMockVideoUpstream() {
         if (!fields.model || !MODELS.has(fields.model)) return error(res, 400, `Invalid model: ${fields.model}`, 'model');
         if (!fields.prompt) return error(res, 400, 'Missing required parameter: prompt', 'prompt');
         const seconds = fields.seconds ?? '4';
-        if (!SECONDS.has(seconds)) return error(res, 400, `Invalid value: '${seconds}'. Supported values are: '4', '8', and '12'.`, 'seconds');
+        if (!SECONDS.has(seconds))
+          return error(res, 400, `Invalid value: '${seconds}'. Supported values are: '4', '8', and '12'.`, 'seconds');
         const size = fields.size ?? '720x1280';
         if (!SIZES.has(size)) return error(res, 400, `Invalid value: '${size}'.`, 'size');
         counter += 1;
-        const job: MockJob = { id: `video_mock${counter}`, model: fields.model, prompt: fields.prompt, seconds, size, polls: 0, createdAt: Math.floor(Date.now() / 1000) };
+        const job: MockJob = {
+          id: `video_mock${counter}`,
+          model: fields.model,
+          prompt: fields.prompt,
+          seconds,
+          size,
+          polls: 0,
+          createdAt: Math.floor(Date.now() / 1000),
+        };
         jobs.set(job.id, job);
         return send(res, 200, videoObject(job));
       }

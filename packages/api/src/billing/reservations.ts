@@ -235,8 +235,12 @@ export async function releaseStaleReservations(db: Kysely<Database>, olderThanMs
       .where('created_at', '<', sql<Date>`now() - ${Math.max(0, olderThanMs)}::double precision * interval '1 millisecond'`)
       // A video job's reservation lasts as long as the job (queued, then minutes of generation) and
       // is settled when the job ends, by whichever instance ends it (videos/queue.ts).
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('video_jobs').select('video_jobs.id').whereRef('video_jobs.reservation_id', '=', 'model_reservations.id'))),
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('video_jobs').select('video_jobs.id').whereRef('video_jobs.reservation_id', '=', 'model_reservations.id'),
+          ),
+        ),
       )
       .orderBy('created_at')
       .limit(BATCH)

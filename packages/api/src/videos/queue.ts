@@ -37,7 +37,13 @@ export async function claimNextJob(platform: Platform, workerId: string, leaseMs
 }
 
 /** Renews the claim, with the progress so far; false when it is no longer this worker's. */
-export async function renewClaim(platform: Platform, job: VideoJob, workerId: string, leaseMs: number, progress?: number): Promise<boolean> {
+export async function renewClaim(
+  platform: Platform,
+  job: VideoJob,
+  workerId: string,
+  leaseMs: number,
+  progress?: number,
+): Promise<boolean> {
   const row = await platform.db
     .updateTable('video_jobs')
     .set({ claimed_until: msFromNow(leaseMs), ...(progress === undefined ? {} : { progress: Math.min(99, Math.max(0, progress)) }) })

@@ -7,6 +7,7 @@
 // reservation is settled exactly once. Shutdown puts running jobs back in the queue.
 import type { VideoJob } from '@maas/db';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, describeError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import { deleteFile, storeGenerated } from '../files/service.js';
@@ -26,6 +27,8 @@ declare module '../core/platform.js' {
 
 /** A job is tried at most this many times (a first run, and one more after its worker vanished). */
 export const MAX_ATTEMPTS = 2;
+/** A job's progress is written at most this often. */
+const PROGRESS_WRITE_MS = 250;
 
 export interface VideoWorkerOptions {
   /** How often the queue is looked at. */
@@ -119,7 +122,6 @@ export class VideoWorker {
     const { leaseMs } = this.#options;
     let lost = false;
     let progress: number | undefined;
-    let writing: Promise<void> | null = null;
     const renew = async () => {
       const still = await renewClaim(platform, job, this.id, leaseMs, progress).catch((error: unknown) => {
         this.#options.onError?.(error, 'video worker: renew claim');
@@ -132,17 +134,27 @@ export class VideoWorker {
     };
     const heartbeat = setInterval(() => void renew(), Math.max(1, Math.floor(leaseMs / 3)));
     heartbeat.unref();
-    // Progress is written as it comes, one write at a time; the latest value wins.
+    // Progress is written one write at a time, at most every PROGRESS_WRITE_MS: reports made while
+    // a write waits only move the value it will write.
+    let writes: Promise<void> = Promise.resolve();
+    let writeWaiting = false;
+    let lastWrite = 0;
     const onProgress = (percent: number) => {
       if (percent === progress) return;
       progress = percent;
-      writing ??= renew().finally(() => {
-        writing = null;
+      if (writeWaiting) return;
+      writeWaiting = true;
+      writes = writes.then(async () => {
+        const wait = lastWrite + PROGRESS_WRITE_MS - Date.now();
+        if (wait > 0) await sleep(wait);
+        writeWaiting = false;
+        lastWrite = Date.now();
+        return renew();
       });
     };
     try {
       const { result, target } = await this.#generate(platform, job, controller.signal, onProgress);
-      await writing;
+      await writes;
       const billedMs = Math.min(Math.max(0, Math.round(result.durationMs)), job.seconds * 1000);
       const file = await storeGenerated(platform, job.owner_id, {
         bytes: result.bytes,
@@ -150,11 +162,16 @@ export class VideoWorker {
         filename: `${job.id}.${EXTENSIONS[result.contentType] ?? 'bin'}`,
         metadata: { video_id: job.id, width: result.width, height: result.height, duration_ms: result.durationMs },
       });
-      const ended = await endJob(platform, job, { workerId: this.id }, { status: 'success', billedMs, providerId: target.providerId, fileId: file.id });
+      const ended = await endJob(
+        platform,
+        job,
+        { workerId: this.id },
+        { status: 'success', billedMs, providerId: target.providerId, fileId: file.id },
+      );
       // Another worker owns the job now; this clip is not the one it will deliver.
       if (!ended) await deleteFile(platform, { userId: job.owner_id, role: 'user', sessionId: null, apiKeyId: null }, file.id);
     } catch (error) {
-      await writing;
+      await writes;
       if (lost) return;
       if (this.#stopping && controller.signal.aborted) {
         await requeueJob(platform, job, this.id).catch((e: unknown) => this.#options.onError?.(e, 'video worker: requeue'));
@@ -189,7 +206,8 @@ export class VideoWorker {
       targets,
       (t) => {
         const adapter = platform.inference.adapterFor(t.kind);
-        if (!adapter?.generateVideo) throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: job.model_name } });
+        if (!adapter?.generateVideo)
+          throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: job.model_name } });
         return adapter.generateVideo(t, { request, upstreamModel: t.upstreamModel }, context);
       },
       {

@@ -20,4 +20,13 @@ export * from './videos.js';
 
 /** Every table, composed from one interface per domain so domains can grow independently. */
 export interface Database
-  extends UsersTables, BillingTables, ModelsTables, ApplicationsTables, ApiKeysTables, MarketplaceTables, CommunityTables, AuditTables, VideosTables {}
+  extends
+    UsersTables,
+    BillingTables,
+    ModelsTables,
+    ApplicationsTables,
+    ApiKeysTables,
+    MarketplaceTables,
+    CommunityTables,
+    AuditTables,
+    VideosTables {}

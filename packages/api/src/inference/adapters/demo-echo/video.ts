@@ -2,7 +2,7 @@
 // in AVI (see avi.ts for why). The picture is a colour field whose hues come from a hash of the
 // prompt, with a bright block that crosses it once per clip and a bar along the bottom that fills
 // as time passes, so a player shows motion and the whole length. Rendered at a preview size (the
-// requested aspect ratio, the longer side at most 320 pixels) and 8 frames per second, so a 12 s
+// requested aspect ratio, the longer side at most 256 pixels) and 8 frames per second, so a 12 s
 // clip takes well under a second of CPU; progress is reported frame by frame.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,12 +11,12 @@ import type { ProgressReporter, VideoGenerationRequest, VideoResult } from '../.
 import { mjpegAvi } from './avi.js';
 
 export const DEMO_VIDEO_FPS = 8;
-export const DEMO_VIDEO_MAX_SIDE = 320;
+export const DEMO_VIDEO_MAX_SIDE = 256;
 export const DEMO_VIDEO_CONTENT_TYPE = 'video/x-msvideo';
 /** Paces the demo so a client polling the job sees it in progress; a 4 s clip takes about half a second. */
 const FRAME_PACING_MS = 15;
 
-/** The preview size for a requested `WIDTHxHEIGHT`: the same aspect ratio, even sides, the longer one ≤ 320. */
+/** The preview size for a requested `WIDTHxHEIGHT`: the same aspect ratio, even sides, the longer one ≤ 256. */
 export function demoVideoSize(size: string): { width: number; height: number } {
   const [w = 0, h = 0] = size.split('x').map(Number);
   const scale = Math.min(1, DEMO_VIDEO_MAX_SIDE / Math.max(w, h, 1));
@@ -62,11 +62,7 @@ function renderFrame(width: number, height: number, frame: number, frames: numbe
 }
 
 /** The same prompt, length and size always give the same bytes. */
-export async function demoVideo(
-  request: VideoGenerationRequest,
-  onProgress: ProgressReporter,
-  signal: AbortSignal,
-): Promise<VideoResult> {
+export async function demoVideo(request: VideoGenerationRequest, onProgress: ProgressReporter, signal: AbortSignal): Promise<VideoResult> {
   const { width, height } = demoVideoSize(request.size);
   const frames = request.seconds * DEMO_VIDEO_FPS;
   const seed = createHash('sha256').update(request.prompt).digest();

@@ -32,7 +32,12 @@ function videosUrl(target: ProviderTarget): { base: string; search: string } {
   try {
     url = new URL(target.baseUrl);
   } catch (cause) {
-    throw new UpstreamError(`invalid base URL for provider ${target.name}`, { kind: 'connect', providerId: target.providerId, retryable: true, cause });
+    throw new UpstreamError(`invalid base URL for provider ${target.name}`, {
+      kind: 'connect',
+      providerId: target.providerId,
+      retryable: true,
+      cause,
+    });
   }
   const basePath = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
   return { base: `${url.origin}${basePath}/videos`, search: url.search };
@@ -62,7 +67,10 @@ function readVideo(target: ProviderTarget, body: Buffer, retryable: boolean): Up
     throw protocolError(target, 'response is not a video object', retryable);
   }
   const error = isRecord(json.error)
-    ? { code: typeof json.error.code === 'string' ? json.error.code : undefined, message: typeof json.error.message === 'string' ? json.error.message : undefined }
+    ? {
+        code: typeof json.error.code === 'string' ? json.error.code : undefined,
+        message: typeof json.error.message === 'string' ? json.error.message : undefined,
+      }
     : null;
   return {
     id: json.id,
@@ -93,7 +101,12 @@ async function poll(
       });
     }
     await sleep(POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)], undefined, { signal });
-    const res = await transport.request(target, { url, method: 'GET', headers: { accept: 'application/json', ...authHeaders(target) }, signal });
+    const res = await transport.request(target, {
+      url,
+      method: 'GET',
+      headers: { accept: 'application/json', ...authHeaders(target) },
+      signal,
+    });
     video = readVideo(target, res.body, false);
     await onProgress(Math.max(0, Math.min(100, Math.floor(video.progress))));
   }
