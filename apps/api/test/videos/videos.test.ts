@@ -93,6 +93,21 @@ describe('POST /v1/videos with no worker running', () => {
     await client.videos.delete(video.id);
   });
 
+  it('lists the caller’s videos newest first, a cursor page at a time', async () => {
+    const { client } = await world.newCaller();
+    const ids: string[] = [];
+    for (const prompt of ['first', 'second', 'third']) ids.push((await client.videos.create({ model: 'demo-video', prompt })).id);
+    const page = await client.videos.list({ limit: 2 });
+    expect(page.data.map((v) => v.id)).toEqual([ids[2], ids[1]]);
+    expect(page.hasNextPage()).toBe(true);
+    const next = await page.getNextPage();
+    expect(next.data.map((v) => v.id)).toEqual([ids[0]]);
+    expect(next.hasNextPage()).toBe(false);
+    expect((await client.videos.list({ order: 'asc' })).data.map((v) => v.id)).toEqual(ids);
+    for (const id of ids) await client.videos.delete(id);
+    expect((await client.videos.list()).data).toEqual([]);
+  });
+
   it('refuses a video the balance cannot cover with 402, before anything is queued', async () => {
     const { user, client } = await world.newCaller();
     await world.primary.server.platform.db

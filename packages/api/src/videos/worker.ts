@@ -223,10 +223,13 @@ export class VideoWorker {
   }
 }
 
-/** The job's `error`: a code and an English message (the job outlives the request's language). */
+/**
+ * The job's `error`, in English (the job outlives the request's language): what the one error
+ * conversion says of it, so no provider detail leaks beyond what a failed call would show; a
+ * provider's own code when it refused the request (e.g. `moderation_blocked`).
+ */
 function jobError(error: unknown): { code: string; message: string } {
-  const mapped = upstreamFailure(error);
-  const described = describeError(mapped, 'en');
-  const detail = error instanceof UpstreamError ? error.message : described.message;
-  return { code: described.code.toLowerCase(), message: detail };
+  const described = describeError(upstreamFailure(error), 'en');
+  const code = error instanceof UpstreamError && error.kind === 'client' && error.code ? error.code : described.code.toLowerCase();
+  return { code, message: described.message };
 }

@@ -136,9 +136,12 @@ export async function generateOpenAiVideo(
   try {
     const video = await poll(context.transport, target, `${jobUrl}${search}`, created, context.onProgress, context.signal);
     if (video.status !== 'completed') {
-      const reason = video.error?.message ?? `status ${video.status}`;
-      throw new UpstreamError(`${target.name} could not make the video: ${reason.slice(0, 300)}`, {
-        kind: 'server',
+      // The provider's own verdict on this request (a moderation block, an unusable prompt): the
+      // caller is told why, as for any request an upstream refuses, and the provider is not
+      // counted as failing.
+      const reason = video.error?.message ?? `the video ended with status ${video.status}`;
+      throw new UpstreamError(reason.slice(0, 300), {
+        kind: 'client',
         providerId: target.providerId,
         retryable: false,
         code: video.error?.code,
