@@ -96,8 +96,11 @@ describe('an instance shutting down', () => {
 });
 
 describe('an OpenAI-compatible upstream (OpenAI /v1/videos)', () => {
-  it('creates the upstream job (multipart, Bearer), polls it, downloads the content and bills the delivered seconds', async () => {
+  beforeAll(async () => {
     if (world.workers.length === 0) await world.startWorker();
+  });
+
+  it('creates the upstream job (multipart, Bearer), polls it, downloads the content and bills the delivered seconds', async () => {
     const model = await world.upstreamModel('mock-video-ok');
     const { user, client } = await world.newCaller();
     const before = await balanceNano(world.primary, user.id);
@@ -153,6 +156,17 @@ describe('an OpenAI-compatible upstream (OpenAI /v1/videos)', () => {
     // A failed job can be deleted.
     await client.videos.delete(video.id);
     expect((await rejection(client.videos.retrieve(video.id))).status).toBe(404);
+  });
+
+  it('fails the job at no cost when the upstream refuses the request itself (OpenAI takes 4, 8 or 12 seconds)', async () => {
+    const model = await world.upstreamModel('mock-video-ok');
+    const { user, client } = await world.newCaller();
+    const before = await world.walletOf(user.id);
+    const { video } = await untilDone(client, (await client.videos.create({ model, prompt: 'five seconds', seconds: '5' })).id);
+    expect(video.status).toBe('failed');
+    expect(video.error?.code).toBe('invalid_request_error');
+    expect(video.error?.message).toContain("Supported values are: '4', '8', and '12'");
+    expect(await world.walletOf(user.id)).toEqual(before);
   });
 
   it(

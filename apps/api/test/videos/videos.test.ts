@@ -122,10 +122,13 @@ describe('POST /v1/videos with no worker running', () => {
 });
 
 describe('the demo provider (a worker running)', () => {
+  beforeAll(async () => {
+    if (world.workers.length === 0) await world.startWorker();
+  });
+
   it(
     'makes a real MJPEG-in-AVI clip of the requested length, reporting progress, downloaded with downloadContent',
     async () => {
-      if (world.workers.length === 0) await world.startWorker();
       const { client } = await world.newCaller();
       const created = await client.videos.create({
         model: 'demo-video',
