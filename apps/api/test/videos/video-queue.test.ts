@@ -1,3 +1,4 @@
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceNano } from '../kit/index.js';
 import {
@@ -162,7 +163,10 @@ describe('an OpenAI-compatible upstream (OpenAI /v1/videos)', () => {
     const model = await world.upstreamModel('mock-video-ok');
     const { user, client } = await world.newCaller();
     const before = await world.walletOf(user.id);
-    const { video } = await untilDone(client, (await client.videos.create({ model, prompt: 'five seconds', seconds: '5' })).id);
+    const { video } = await untilDone(
+      client,
+      (await client.videos.create({ model, prompt: 'five seconds', seconds: '5' } as unknown as OpenAI.VideoCreateParams)).id,
+    );
     expect(video.status).toBe('failed');
     expect(video.error?.code).toBe('invalid_request_error');
     expect(video.error?.message).toContain("Supported values are: '4', '8', and '12'");
