@@ -25,6 +25,7 @@ export { releaseStaleLeases } from './billing/leases.js';
 export {
   createVideoJob,
   deleteVideoJob,
+  discardUpload,
   getVideoJob,
   listVideoJobs,
   MAX_VIDEO_SECONDS,

@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import { AppError, deleteVideoJob, getVideoJob, openVideoContent, type Platform } from '@maas/api';
+import { type Actor, AppError, deleteVideoJob, discardUpload, getVideoJob, openVideoContent, type Platform, storeUpload } from '@maas/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sendOpenAiError } from '../surfaces/errors/index.js';
 import { createVideo, listVideos, toOpenAiVideo, type VideoCreateFields } from '../surfaces/openai-videos.js';
@@ -12,22 +12,40 @@ import { callerOf } from './caller.js';
 
 const MAX_FIELD_BYTES = 128 * 1024;
 
-/** The create request's fields: a JSON object, or a multipart form's text fields (a file part is named, never read). */
-async function createFields(request: FastifyRequest): Promise<VideoCreateFields> {
+/**
+ * The create request's fields: a JSON object, or a multipart form's fields. The form's
+ * `input_reference` image is stored as the caller's file on the way (the worker that runs the job
+ * may be another instance) and stands as `{file_id}`; any other file part is named, never read.
+ */
+async function createFields(platform: Platform, actor: Actor, request: FastifyRequest, uploaded: string[]): Promise<VideoCreateFields> {
   if (!request.isMultipart()) {
     const body = request.body ?? {};
     if (typeof body !== 'object' || Array.isArray(body)) throw new AppError('INVALID_REQUEST', { message: 'INVALID_REQUEST' });
     return Object.fromEntries(Object.entries(body));
   }
   const fields: VideoCreateFields = {};
+  const reference: Record<string, unknown> = {};
   for await (const part of request.parts()) {
-    if (part.type === 'file') {
+    if (part.type === 'file' && part.fieldname === 'input_reference') {
+      const stored = await storeUpload(platform, platform.blobs, actor, {
+        filename: part.filename,
+        contentType: part.mimetype,
+        stream: part.file,
+      });
+      uploaded.push(stored.id);
+      fields.input_reference = { file_id: stored.id };
+    } else if (part.type === 'file') {
       part.file.resume();
       fields[part.fieldname] = { filename: part.filename };
     } else {
-      fields[part.fieldname] = part.value;
+      // The openai client writes an object field ({file_id}) as `input_reference[file_id]`.
+      const nested = /^input_reference\[([a-z_]{1,32})\]$/.exec(part.fieldname)?.[1];
+      if (nested) reference[nested] = part.value;
+      else fields[part.fieldname] = part.value;
     }
   }
+  if (Object.keys(reference).length > 0)
+    fields.input_reference = fields.input_reference === undefined ? reference : [fields.input_reference, reference];
   return fields;
 }
 
@@ -53,11 +71,17 @@ export async function registerVideoRoutes(gateway: FastifyInstance, platform: Pl
     });
 
     scope.post('/videos', async (request, reply) => {
+      const uploaded: string[] = [];
+      let caller: Actor | null = null;
       try {
         const { ctx, actor } = await callerOf(platform, request, reply);
-        const fields = await createFields(request);
+        caller = actor;
+        const fields = await createFields(platform, actor, request, uploaded);
         return await createVideo(platform, { actor, fields, signal: ctx.clientSignal(), requestId: request.id });
       } catch (error) {
+        // A refused request leaves no uploaded image behind.
+        const owner = caller;
+        if (owner) await Promise.all(uploaded.map((fileId) => discardUpload(platform, owner, fileId)));
         return sendOpenAiError(reply, multipartError(error));
       }
     });

@@ -3,12 +3,15 @@ import { type Actor, AppError, createVideoJob, listVideoJobs, type Platform, typ
 // /v1/videos ⇄ the video jobs (issue 14), in OpenAI's shapes: the create request (JSON, or the
 // multipart form the official client sends, already read into text fields by the route), the
 // `video` object, its list and the deletion answer. A `file_id` is added to the video object: the
-// clip is also the caller's generated file at /api/v1/files/{file_id}/content.
+// clip is also the caller's generated file at /api/v1/files/{file_id}/content. A reference image
+// (input_reference) is a JPEG, PNG or WebP the caller uploads in the form, or `{file_id}` of one
+// uploaded before (POST /api/v1/files); an image URL is not fetched.
 
 const DEFAULT_SECONDS = 4;
 const DEFAULT_SIZE = '720x1280';
 const MAX_PROMPT_CHARACTERS = 32_000;
 const SIZE = /^(\d{2,4})x(\d{2,4})$/;
+const FILE_ID = /^file_[a-z0-9]{1,60}$/;
 const CREATE_FIELDS = new Set(['model', 'prompt', 'seconds', 'size', 'input_reference']);
 
 export interface VideoCreateFields {
@@ -38,14 +41,18 @@ function parseSize(value: unknown): string {
 }
 
 /** The create request's fields checked as OpenAI checks them: unknown fields are refused. */
-export function parseVideoCreate(fields: VideoCreateFields): { model: string; prompt: string; seconds: number; size: string } {
+export function parseVideoCreate(fields: VideoCreateFields): {
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  inputFileId: string | null;
+} {
   const unknown = Object.keys(fields).find((field) => !CREATE_FIELDS.has(field));
   if (unknown !== undefined) {
     throw new AppError('INVALID_REQUEST', { message: 'VIDEO_FIELD_UNKNOWN', params: { field: unknown }, details: { field: unknown } });
   }
-  if (fields.input_reference !== undefined) {
-    throw new AppError('INVALID_REQUEST', { message: 'VIDEO_INPUT_REFERENCE_UNSUPPORTED', details: { field: 'input_reference' } });
-  }
+  const inputFileId = parseInputReference(fields.input_reference);
   const { model, prompt } = fields;
   if (model === undefined || model === '') {
     throw new AppError('INVALID_REQUEST', { message: 'VIDEO_MODEL_REQUIRED', details: { field: 'model' } });
@@ -55,7 +62,18 @@ export function parseVideoCreate(fields: VideoCreateFields): { model: string; pr
     throw new AppError('INVALID_REQUEST', { message: 'VIDEO_PROMPT_REQUIRED', details: { field: 'prompt' } });
   }
   if (typeof prompt !== 'string' || prompt.length > MAX_PROMPT_CHARACTERS) throw invalid('prompt');
-  return { model, prompt, seconds: parseSeconds(fields.seconds), size: parseSize(fields.size) };
+  return { model, prompt, seconds: parseSeconds(fields.seconds), size: parseSize(fields.size), inputFileId };
+}
+
+/** `input_reference`: `{file_id}` of the caller's image (a multipart file was stored as one by the route); null when absent. */
+function parseInputReference(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  const entries: [string, unknown][] = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : [];
+  const fileId = entries.length === 1 && entries[0]?.[0] === 'file_id' ? entries[0][1] : undefined;
+  if (typeof fileId !== 'string' || !FILE_ID.test(fileId)) {
+    throw new AppError('INVALID_REQUEST', { message: 'VIDEO_INPUT_REFERENCE_INVALID', details: { field: 'input_reference' } });
+  }
+  return fileId;
 }
 
 const unix = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);

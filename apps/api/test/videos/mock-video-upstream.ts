@@ -1,7 +1,8 @@
 // A strict stand-in for OpenAI's video API (issue 14), over real HTTP: POST /v1/videos (multipart,
 // as OpenAI takes it), GET /v1/videos/{id}, GET /v1/videos/{id}/content. It checks what OpenAI
 // checks: the Bearer key, the multipart body and its fields (model, prompt, seconds in 4/8/12, one
-// of the four sizes, nothing else), that content is asked for only once the video is completed.
+// of the four sizes, input_reference as a JPEG, PNG or WebP file, nothing else), that content is
+// asked for only once the video is completed.
 // The model picks the behaviour: `mock-video-ok` completes on the second poll; `mock-video-short`
 // completes with 4 seconds whatever was asked; `mock-video-fail` fails on its first poll.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -18,6 +19,7 @@ const MODELS = new Set(['mock-video-ok', 'mock-video-short', 'mock-video-fail'])
 const SECONDS = new Set(['4', '8', '12']);
 const SIZES = new Set(['720x1280', '1280x720', '1024x1792', '1792x1024']);
 const FIELDS = new Set(['model', 'prompt', 'seconds', 'size', 'input_reference']);
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 
 interface MockJob {
   id: string;
@@ -33,6 +35,7 @@ export interface RecordedVideoRequest {
   method: string;
   path: string;
   fields?: Record<string, string>;
+  files?: Record<string, UploadedPart>;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -44,22 +47,34 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Text fields of a multipart/form-data body; null when it is not well-formed. */
-function parseMultipart(body: Buffer, contentType: string): Record<string, string> | null {
+export interface UploadedPart {
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+/** The fields and files of a multipart/form-data body; null when it is not well-formed. */
+function parseMultipart(body: Buffer, contentType: string): { fields: Record<string, string>; files: Record<string, UploadedPart> } | null {
   const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
   const marker = boundary?.[1] ?? boundary?.[2];
   if (!marker) return null;
-  const text = body.toString('utf8');
+  // latin1 maps every byte to one character, so binary parts survive the split.
+  const text = body.toString('latin1');
   if (!text.startsWith(`--${marker}\r\n`) || !text.endsWith(`--${marker}--\r\n`)) return null;
   const fields: Record<string, string> = {};
+  const files: Record<string, UploadedPart> = {};
   for (const part of text.slice(0, -`--${marker}--\r\n`.length).split(`--${marker}\r\n`).slice(1)) {
     const split = part.indexOf('\r\n\r\n');
     if (split < 0 || !part.endsWith('\r\n')) return null;
-    const name = /content-disposition:\s*form-data;\s*name="([^"]+)"/i.exec(part.slice(0, split))?.[1];
-    if (!name || name in fields) return null;
-    fields[name] = part.slice(split + 4, -2);
+    const head = part.slice(0, split);
+    const name = /content-disposition:\s*form-data;\s*name="([^"]+)"/i.exec(head)?.[1];
+    if (!name || name in fields || name in files) return null;
+    const value = Buffer.from(part.slice(split + 4, -2), 'latin1');
+    const filename = /filename="([^"]*)"/i.exec(head)?.[1];
+    if (filename === undefined) fields[name] = value.toString('utf8');
+    else files[name] = { filename, contentType: /content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim() ?? '', bytes: value };
   }
-  return fields;
+  return { fields, files };
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -102,10 +117,17 @@ export async function startMockVideoUpstream() {
       requests.push(recorded);
       if (req.headers.authorization !== `Bearer ${MOCK_VIDEO_KEY}`) return error(res, 401, 'Incorrect API key provided');
       if (req.method === 'POST' && url.pathname === '/v1/videos') {
-        const fields = parseMultipart(body, req.headers['content-type'] ?? '');
-        if (!req.headers['content-type']?.startsWith('multipart/form-data') || !fields) return error(res, 400, 'Expected a multipart body');
+        const form = parseMultipart(body, req.headers['content-type'] ?? '');
+        if (!req.headers['content-type']?.startsWith('multipart/form-data') || !form) return error(res, 400, 'Expected a multipart body');
+        const { fields, files } = form;
         recorded.fields = fields;
-        const unknown = Object.keys(fields).find((f) => !FIELDS.has(f));
+        recorded.files = files;
+        const unknown = [...Object.keys(fields), ...Object.keys(files)].find(
+          (f) => !FIELDS.has(f) || (f === 'input_reference') !== f in files,
+        );
+        if (files.input_reference && !IMAGE_TYPES.has(files.input_reference.contentType)) {
+          return error(res, 400, `Invalid file format for input_reference: ${files.input_reference.contentType}`, 'input_reference');
+        }
         if (unknown) return error(res, 400, `Unrecognized request argument supplied: ${unknown}`, unknown);
         if (!fields.model || !MODELS.has(fields.model)) return error(res, 400, `Invalid model: ${fields.model}`, 'model');
         if (!fields.prompt) return error(res, 400, 'Missing required parameter: prompt', 'prompt');

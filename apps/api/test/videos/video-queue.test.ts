@@ -122,6 +122,41 @@ describe('an OpenAI-compatible upstream (OpenAI /v1/videos)', () => {
     expect(before - (await balanceNano(world.primary, user.id))).toBe(8n * MOCK_NANO_PER_SECOND);
   });
 
+  it('forwards a reference image (input_reference) uploaded with the request, or named by the id of an earlier upload, byte for byte', async () => {
+    const model = await world.upstreamModel('mock-video-ok');
+    const { user, client } = await world.newCaller();
+    // Every byte value, so a part mangled by an encoding shows.
+    const image = new Uint8Array(Array.from({ length: 512 }, (_, i) => i % 256));
+    const withFile = await client.videos.create({
+      model,
+      prompt: 'from this picture',
+      seconds: '4',
+      size: '1280x720',
+      input_reference: new File([image], 'start frame.png', { type: 'image/png' }),
+    });
+    expect((await untilDone(client, withFile.id)).video.status).toBe('completed');
+    const sent = world.upstream.requests.find((r) => r.method === 'POST' && r.fields?.prompt === 'from this picture');
+    expect(sent?.files?.input_reference).toEqual({ filename: 'start frame.png', contentType: 'image/png', bytes: Buffer.from(image) });
+    // The uploaded image is the caller's file; a later job may name it.
+    const files = await world.api.get('/api/v1/files?purpose=upload', user.token);
+    expect(files.body.data).toEqual([expect.objectContaining({ filename: 'start frame.png', content_type: 'image/png', bytes: 512 })]);
+    const byId = await fetch(`${world.primary.url}/v1/videos`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, prompt: 'from the same picture', input_reference: { file_id: files.body.data[0].id } }),
+    });
+    expect(byId.status).toBe(200);
+    expect((await untilDone(client, ((await byId.json()) as { id: string }).id)).video.status).toBe('completed');
+    const again = world.upstream.requests.find((r) => r.method === 'POST' && r.fields?.prompt === 'from the same picture');
+    expect(again?.files?.input_reference?.bytes).toEqual(Buffer.from(image));
+    // Someone else's file is not theirs to use.
+    const other = await world.newCaller();
+    const stolen = await rejection(
+      other.client.videos.create({ model, prompt: 'not mine', input_reference: { file_id: files.body.data[0].id } }),
+    );
+    expect(stolen.status).toBe(404);
+  });
+
   it('reserves the requested seconds but charges only the seconds the provider delivered', async () => {
     const model = await world.upstreamModel('mock-video-short');
     const { user, client } = await world.newCaller();

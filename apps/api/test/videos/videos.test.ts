@@ -52,15 +52,22 @@ describe('POST /v1/videos with no worker running', () => {
       expect(error.status, JSON.stringify(body)).toBe(400);
       expect(error.message, JSON.stringify(body)).toContain(field);
     }
+    // A reference must be a JPEG, PNG or WebP image: a refused upload is not kept; a URL is not fetched.
     const reference = await rejection(
       client.videos.create({
         model: 'demo-video',
         prompt: 'x',
-        input_reference: new File([new Uint8Array([1, 2, 3])], 'ref.png', { type: 'image/png' }),
+        input_reference: new File(['not an image'], 'notes.txt', { type: 'text/plain' }),
       }),
     );
     expect(reference.status).toBe(400);
     expect(reference.message).toContain('input_reference');
+    expect((await world.api.get('/api/v1/files', user.token)).body.data).toEqual([]);
+    const byUrl = await rejection(
+      client.videos.create({ model: 'demo-video', prompt: 'x', input_reference: { image_url: 'https://example.com/a.png' } }),
+    );
+    expect(byUrl.status).toBe(400);
+    expect(byUrl.message).toContain('input_reference');
     // A chat model cannot make videos; an unknown model is a 404.
     expect((await rejection(client.videos.create({ model: 'demo-chat', prompt: 'x' }))).status).toBe(400);
     expect((await rejection(client.videos.create({ model: 'no-such-video-model', prompt: 'x' }))).status).toBe(404);

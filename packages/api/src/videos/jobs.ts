@@ -22,6 +22,8 @@ export interface CreateVideoInput {
   seconds: number;
   /** `WIDTHxHEIGHT`. */
   size: string;
+  /** An image file of the caller's the video starts from (OpenAI's input_reference). */
+  inputFileId?: string | null;
   signal: AbortSignal;
   requestId: string;
 }
@@ -49,6 +51,7 @@ function viewQuery(platform: Platform) {
  */
 export async function createVideoJob(platform: Platform, input: CreateVideoInput): Promise<VideoJobView> {
   assertQuantity(input.seconds, MAX_VIDEO_SECONDS, 'seconds');
+  if (input.inputFileId) await assertReferenceImage(platform, input.actor, input.inputFileId);
   let unitPriceNano = 0n;
   const call = await prepareOperationCall(
     platform,
@@ -76,6 +79,7 @@ export async function createVideoJob(platform: Platform, input: CreateVideoInput
     prompt: input.prompt,
     seconds: input.seconds,
     size: input.size,
+    input_file_id: input.inputFileId ?? null,
   };
   let row: VideoJob;
   try {
@@ -91,6 +95,34 @@ export async function createVideoJob(platform: Platform, input: CreateVideoInput
   }
   platform.videoWorker.wake();
   return { ...row, file_expires_at: null };
+}
+
+/** What a reference image may be: the worker holds it in memory to send it on. */
+export const REFERENCE_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+export const MAX_REFERENCE_IMAGE_BYTES = 20 * 1_048_576;
+
+/** The reference image must be the caller's own file (the same 404 as a missing one), a JPEG, PNG or WebP within the cap. */
+async function assertReferenceImage(platform: Platform, actor: Actor, fileId: string): Promise<void> {
+  const file = await platform.db
+    .selectFrom('files')
+    .select(['owner_id', 'content_type', 'bytes'])
+    .where('id', '=', fileId)
+    .executeTakeFirst();
+  if (!file || file.owner_id !== actor.userId) {
+    throw new AppError('NOT_FOUND', { message: 'FILE_NOT_FOUND', details: { field: 'input_reference' } });
+  }
+  if (!REFERENCE_IMAGE_TYPES.includes(file.content_type) || file.bytes > BigInt(MAX_REFERENCE_IMAGE_BYTES)) {
+    throw new AppError('INVALID_REQUEST', {
+      message: 'VIDEO_INPUT_REFERENCE_TYPE',
+      params: { max_mb: MAX_REFERENCE_IMAGE_BYTES / 1_048_576 },
+      details: { field: 'input_reference' },
+    });
+  }
+}
+
+/** Deletes a reference image uploaded with a create request that was then refused. */
+export async function discardUpload(platform: Platform, actor: Actor, fileId: string): Promise<void> {
+  await deleteFile(platform, actor, fileId).catch(() => {});
 }
 
 /** The caller's own job; anyone else's, a deleted one and a missing one are the same 404. */

@@ -11,9 +11,13 @@ export const videosMessages = {
   },
   VIDEO_FIELD_INVALID: { 'zh-CN': '字段 {field} 的值无效', en: 'Invalid value for {field}' },
   VIDEO_FIELD_UNKNOWN: { 'zh-CN': '不支持的字段 {field}', en: 'Unrecognized request argument supplied: {field}' },
-  VIDEO_INPUT_REFERENCE_UNSUPPORTED: {
-    'zh-CN': '暂不支持 input_reference（参考图）',
-    en: 'input_reference is not supported yet',
+  VIDEO_INPUT_REFERENCE_INVALID: {
+    'zh-CN': 'input_reference 必须是你上传的图片：multipart 中的文件，或 {"file_id": "..."}',
+    en: 'input_reference must be an image you upload: a file in the multipart form, or {"file_id": "..."}',
+  },
+  VIDEO_INPUT_REFERENCE_TYPE: {
+    'zh-CN': 'input_reference 必须是 JPEG、PNG 或 WebP 图片，且不超过 {max_mb} MB',
+    en: 'input_reference must be a JPEG, PNG or WebP image of at most {max_mb} MB',
   },
   VIDEO_NOT_READY: {
     'zh-CN': '视频尚未生成完成（状态 {status}），完成后才能下载',

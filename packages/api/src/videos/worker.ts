@@ -15,7 +15,8 @@ import type { ProviderTarget } from '../inference/adapter.js';
 import { upstreamFailure } from '../inference/engine.js';
 import { UpstreamError } from '../inference/errors.js';
 import { withFailover } from '../inference/failover.js';
-import type { VideoResult } from '../inference/media-types.js';
+import type { MediaInput, VideoResult } from '../inference/media-types.js';
+import { MAX_REFERENCE_IMAGE_BYTES } from './jobs.js';
 import { claimNextJob, endJob, failAbandonedJobs, renewClaim, requeueJob } from './queue.js';
 
 declare module '../core/platform.js' {
@@ -201,7 +202,8 @@ export class VideoWorker {
     const targets = found.targets.filter((t) => platform.inference.adapterFor(t.kind)?.generateVideo !== undefined);
     if (targets.length === 0) throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: job.model_name } });
     const context = { transport: platform.inference.transport, signal, requestId: job.id, onProgress };
-    const request = { prompt: job.prompt, seconds: job.seconds, size: job.size };
+    const inputReference = job.input_file_id ? await referenceImage(platform, job.input_file_id) : null;
+    const request = { prompt: job.prompt, seconds: job.seconds, size: job.size, inputReference };
     const { result, target } = await withFailover(
       targets,
       (t) => {
@@ -221,6 +223,29 @@ export class VideoWorker {
     }
     return { result, target };
   }
+}
+
+/** The reference image's bytes, read whole (capped when the job was made); a 404 when it was deleted since. */
+async function referenceImage(platform: Platform, fileId: string): Promise<MediaInput> {
+  const file = await platform.db
+    .selectFrom('files')
+    .select(['filename', 'content_type', 'storage_key'])
+    .where('id', '=', fileId)
+    .executeTakeFirst();
+  if (!file) throw new AppError('NOT_FOUND', { message: 'FILE_NOT_FOUND', details: { field: 'input_reference' } });
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of platform.blobs.open(file.storage_key)) {
+    const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    bytes += piece.length;
+    if (bytes > MAX_REFERENCE_IMAGE_BYTES)
+      throw new AppError('INVALID_REQUEST', {
+        message: 'VIDEO_INPUT_REFERENCE_TYPE',
+        params: { max_mb: MAX_REFERENCE_IMAGE_BYTES / 1_048_576 },
+      });
+    chunks.push(piece);
+  }
+  return { bytes: Buffer.concat(chunks), contentType: file.content_type, filename: file.filename };
 }
 
 /**

@@ -9,6 +9,8 @@ import { type Kysely, sql } from 'kysely';
 //   a job with one UPDATE over `FOR UPDATE SKIP LOCKED`, so two never take the same one; a claim
 //   that lapses (a crashed instance) is taken again while attempts < the worker's limit, then the
 //   job fails. Settlement is exactly once (the reservation's status), whatever happens.
+// - input_file_id: the owner's image the video starts from (OpenAI's input_reference), if any; no
+//   foreign key: a job whose image was deleted before it ran fails rather than ignoring it.
 // - deleted_at: deleted by its owner (hidden; a queued job deleted is cancelled and costs nothing).
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -26,6 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     prompt text NOT NULL,
     seconds integer NOT NULL CHECK (seconds > 0),
     size text NOT NULL,
+    input_file_id text,
     file_id text REFERENCES files(id) ON DELETE SET NULL,
     billed_ms integer,
     provider_id text,

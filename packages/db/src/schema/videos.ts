@@ -23,6 +23,8 @@ export interface VideoJobsTable {
   seconds: number;
   /** `WIDTHxHEIGHT` as requested. */
   size: string;
+  /** The owner's image file the video starts from (input_reference), if any. */
+  input_file_id: ColumnType<string | null, string | null | undefined, string | null>;
   file_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Milliseconds of video delivered and billed. */
   billed_ms: ColumnType<number | null, number | null | undefined, number | null>;

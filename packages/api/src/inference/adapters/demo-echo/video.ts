@@ -61,11 +61,14 @@ function renderFrame(width: number, height: number, frame: number, frames: numbe
   return rgba;
 }
 
-/** The same prompt, length and size always give the same bytes. */
+/** The same prompt, reference image, length and size always give the same bytes. */
 export async function demoVideo(request: VideoGenerationRequest, onProgress: ProgressReporter, signal: AbortSignal): Promise<VideoResult> {
   const { width, height } = demoVideoSize(request.size);
   const frames = request.seconds * DEMO_VIDEO_FPS;
-  const seed = createHash('sha256').update(request.prompt).digest();
+  // A reference image changes the colours too: the same prompt from another image is another clip.
+  const hash = createHash('sha256').update(request.prompt);
+  if (request.inputReference) hash.update(request.inputReference.bytes);
+  const seed = hash.digest();
   const encoded: Buffer[] = [];
   for (let frame = 0; frame < frames; frame++) {
     signal.throwIfAborted();

@@ -1,12 +1,13 @@
 // OpenAI's video API (issue 14): POST {base}/videos creates an upstream job (multipart, as the
 // official client sends it), GET {base}/videos/{id} is polled until it completes or fails, and
-// GET {base}/videos/{id}/content downloads the MP4. Only the create may fail over to another
+// GET {base}/videos/{id}/content downloads the MP4. A reference image goes as the form's
+// `input_reference` file. Only the create may fail over to another
 // provider: once an upstream job exists, trying elsewhere would pay for the video twice.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterContext, HttpTransport, ProviderTarget } from '../../adapter.js';
 import { UpstreamError } from '../../errors.js';
-import type { AdapterMediaCall, ProgressReporter, VideoGenerationRequest, VideoResult } from '../../media-types.js';
+import type { AdapterMediaCall, MediaInput, ProgressReporter, VideoGenerationRequest, VideoResult } from '../../media-types.js';
 import { protocolError, transportError } from '../../transport/index.js';
 
 /** Polls come quickly at first (short clips, test upstreams), then every 10 s as OpenAI suggests. */
@@ -47,13 +48,30 @@ function authHeaders(target: ProviderTarget): Record<string, string> {
   return target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {};
 }
 
-/** A multipart/form-data body of text fields (the reference image is not forwarded yet). */
-function formBody(fields: Record<string, string>): { body: Buffer; contentType: string } {
+/** A filename as a quoted multipart parameter: no quotes, backslashes or line breaks can break out of it. */
+function quoted(filename: string): string {
+  return filename.replace(/["\\\r\n]/g, '_');
+}
+
+/** A multipart/form-data body of text fields and, if given, the reference image as `input_reference`. */
+function formBody(fields: Record<string, string>, file: MediaInput | null): { body: Buffer; contentType: string } {
   const boundary = `maas-${randomUUID()}`;
-  const parts = Object.entries(fields).map(
-    ([name, value]) => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  const parts: Buffer[] = Object.entries(fields).map(([name, value]) =>
+    Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`, 'utf8'),
   );
-  return { body: Buffer.from(`${parts.join('')}--${boundary}--\r\n`, 'utf8'), contentType: `multipart/form-data; boundary=${boundary}` };
+  if (file) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\ncontent-disposition: form-data; name="input_reference"; filename="${quoted(file.filename)}"\r\n` +
+          `content-type: ${file.contentType}\r\n\r\n`,
+        'utf8',
+      ),
+      Buffer.from(file.bytes),
+      Buffer.from('\r\n'),
+    );
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 function readVideo(target: ProviderTarget, body: Buffer, retryable: boolean): UpstreamVideo {
@@ -119,12 +137,15 @@ export async function generateOpenAiVideo(
   context: AdapterContext & { onProgress: ProgressReporter },
 ): Promise<VideoResult> {
   const { base, search } = videosUrl(target);
-  const form = formBody({
-    model: call.upstreamModel,
-    prompt: call.request.prompt,
-    seconds: String(call.request.seconds),
-    size: call.request.size,
-  });
+  const form = formBody(
+    {
+      model: call.upstreamModel,
+      prompt: call.request.prompt,
+      seconds: String(call.request.seconds),
+      size: call.request.size,
+    },
+    call.request.inputReference ?? null,
+  );
   const createRes = await context.transport.request(target, {
     url: `${base}${search}`,
     headers: { 'content-type': form.contentType, accept: 'application/json', ...authHeaders(target) },
