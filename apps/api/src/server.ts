@@ -248,6 +248,8 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   });
 
   const { dashboard } = await registerExtraRoutes(app, platform);
+  // Video jobs are run here, from the queue in the database that every instance shares.
+  platform.videoWorker.start(platform);
 
   let closed = false;
   return {
@@ -259,6 +261,8 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     close: async () => {
       if (closed) return;
       closed = true;
+      // Running video jobs go back in the queue before the database closes.
+      await platform.videoWorker.stop();
       await app.close();
       await rateLimits.close();
       await platform.inference.close();

@@ -21,6 +21,7 @@ import { messages } from './messages.js';
 import { ModelCallCache } from './models/call-resolver.js';
 import { CatalogGeneration } from './providers/catalog-generation.js';
 import { type PaymentProvider, PaymentProviders } from './tools/payments.js';
+import { VideoWorker } from './videos/worker.js';
 
 export interface PlatformInit {
   db: Kysely<Database>;
@@ -82,6 +83,7 @@ export function createPlatform(init: PlatformInit): Platform {
     outbound,
     invalidations,
     blobs: init.blobs ?? localBlobStore(config.dataDir),
+    videoWorker: new VideoWorker({ ...config.videoWorker, onError: init.onBackgroundError }),
     authenticate: (request) => authenticateRequest({ platform, authorization: request.authorization }),
     audit: (record) => recordAudit(db, record),
   };

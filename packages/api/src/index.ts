@@ -27,3 +27,13 @@ export { releaseStaleLeases } from './billing/leases.js';
 export { type Invalidation, type InvalidationChannel, Invalidations } from './core/invalidation.js';
 export { BlockedAddressError, type LookupFunction, OutboundGuard, type UrlVerdict } from './core/outbound-guard.js';
 export { isLocalName, isSpecialPurposeAddress } from './core/special-addresses.js';
+export {
+  createVideoJob,
+  deleteVideoJob,
+  discardUpload,
+  getVideoJob,
+  listVideoJobs,
+  MAX_VIDEO_SECONDS,
+  openVideoContent,
+  type VideoJobView,
+} from './videos/jobs.js';

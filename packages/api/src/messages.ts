@@ -15,6 +15,7 @@ import { modelsMessages } from './models/messages.js';
 import { providersMessages } from './providers/messages.js';
 import { toolsMessages } from './tools/messages.js';
 import { usersMessages } from './users/messages.js';
+import { videosMessages } from './videos/messages.js';
 
 /** Every message the API can answer with, composed above the domains so that core imports none of them. */
 export const messages = {
@@ -34,6 +35,7 @@ export const messages = {
   ...openAiResponsesMessages,
   ...imagesMessages,
   ...audioMessages,
+  ...videosMessages,
 } satisfies MessageCatalog;
 
 type Messages = typeof messages;

@@ -7,6 +7,7 @@ import { completions } from '../surfaces/openai-completions.js';
 import { embeddings } from '../surfaces/openai-embeddings.js';
 import { registerMediaRoutes } from './media.js';
 import { registerResponsesRoute } from './responses.js';
+import { registerVideoRoutes } from './videos.js';
 import { openEventStream } from './sse.js';
 
 /** `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings` and `/v1/models`: the OpenAI wire protocol over platform API keys. */
@@ -71,6 +72,7 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
       });
       registerResponsesRoute(gateway, platform);
       await registerMediaRoutes(gateway, platform);
+      await registerVideoRoutes(gateway, platform);
     },
     { prefix: '/v1' },
   );

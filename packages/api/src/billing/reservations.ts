@@ -233,6 +233,15 @@ export async function releaseStaleReservations(db: Kysely<Database>, olderThanMs
       .select(['id', 'user_id', 'api_key_id', 'model_id', 'app_id'])
       .where('status', '=', 'held')
       .where('created_at', '<', sql<Date>`now() - ${Math.max(0, olderThanMs)}::double precision * interval '1 millisecond'`)
+      // A video job's reservation lasts as long as the job (queued, then minutes of generation) and
+      // is settled when the job ends, by whichever instance ends it (videos/queue.ts).
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('video_jobs').select('video_jobs.id').whereRef('video_jobs.reservation_id', '=', 'model_reservations.id'),
+          ),
+        ),
+      )
       .orderBy('created_at')
       .limit(BATCH)
       .execute();

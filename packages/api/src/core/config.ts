@@ -59,6 +59,8 @@ export interface PlatformConfig {
   refreshTokenTtlSeconds: number;
   /** How long a verified session is trusted before it is re-read; bounds logout propagation. */
   sessionCacheTtlMs: number;
+  /** The video job worker: how often it looks at the queue, and how many jobs this instance runs at once (0: none). */
+  videoWorker: { pollMs: number; concurrency: number };
   /** Fund model calls from per-instance wallet leases (MAAS_BILLING_LEASES, default on). */
   billingLeases: boolean;
   logLevel: string;
@@ -186,6 +188,8 @@ export const EnvSchema = z.object({
   LOG_FORMAT: text(undefined).pipe(
     z.enum(['json', 'pretty'], { error: (issue) => `must be json or pretty; got "${String(issue.input)}"` }).optional(),
   ),
+  MAAS_VIDEO_WORKER_POLL_MS: integer(1_000, { min: 1 }),
+  MAAS_VIDEO_WORKER_CONCURRENCY: integer(2),
   LOG_LEVEL: text('info').pipe(
     z.enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}; got "${String(issue.input)}"` }),
   ),
@@ -272,6 +276,7 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     refreshTokenTtlSeconds: env.MAAS_REFRESH_TOKEN_TTL_SECONDS,
     sessionCacheTtlMs: env.MAAS_SESSION_CACHE_TTL_MS,
     billingLeases: env.MAAS_BILLING_LEASES,
+    videoWorker: { pollMs: env.MAAS_VIDEO_WORKER_POLL_MS, concurrency: env.MAAS_VIDEO_WORKER_CONCURRENCY },
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
   };

@@ -23,7 +23,8 @@ export type IdPrefix =
   | 'cmt'
   | 'audit'
   | 'req'
-  | 'chatcmpl';
+  | 'chatcmpl'
+  | 'video';
 
 /** Prefixed, opaque, unguessable ids (`user_…`): 120 random bits in lower-case base32. */
 export function newId(prefix: IdPrefix): string {

@@ -114,6 +114,17 @@ const DEMO_MODELS = [
     contextWindow: 8_192,
     parameters: {},
   },
+  {
+    name: 'demo-video',
+    description:
+      '演示用视频模型（demo）：由 demo-echo 离线生成确定性的短视频（MJPEG/AVI，按提示词着色的动画），用 /v1/videos 异步任务调用，按秒计费。',
+    category: 'video',
+    input: '0',
+    output: '0',
+    unitPrices: { per_second: '10000000' },
+    contextWindow: 4_096,
+    parameters: {},
+  },
 ] as const;
 
 /**

@@ -6,6 +6,7 @@ import type { CommunityTables } from './community.js';
 import type { MarketplaceTables } from './marketplace.js';
 import type { ModelsTables } from './models.js';
 import type { UsersTables } from './users.js';
+import type { VideosTables } from './videos.js';
 
 export * from './api-keys.js';
 export * from './applications.js';
@@ -15,7 +16,17 @@ export * from './community.js';
 export * from './marketplace.js';
 export * from './models.js';
 export * from './users.js';
+export * from './videos.js';
 
 /** Every table, composed from one interface per domain so domains can grow independently. */
 export interface Database
-  extends UsersTables, BillingTables, ModelsTables, ApplicationsTables, ApiKeysTables, MarketplaceTables, CommunityTables, AuditTables {}
+  extends
+    UsersTables,
+    BillingTables,
+    ModelsTables,
+    ApplicationsTables,
+    ApiKeysTables,
+    MarketplaceTables,
+    CommunityTables,
+    AuditTables,
+    VideosTables {}

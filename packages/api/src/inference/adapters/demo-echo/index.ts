@@ -8,6 +8,7 @@ import { demoEditImages, demoGenerateImages } from './images.js';
 import { type DemoAnswer, demoEchoAnswer } from './reply.js';
 import { demoSpeech } from './speech.js';
 import { demoTranscription } from './transcription.js';
+import { demoVideo } from './video.js';
 
 export { DEMO_EMBEDDING_DIMENSIONS, demoEmbedding } from './embeddings.js';
 export { DEMO_ECHO_SUFFIX, demoEchoAnswer, demoEchoReply, sampleArguments } from './reply.js';
@@ -23,7 +24,7 @@ function abortedError(target: ProviderTarget, contentSoFar?: string): UpstreamEr
 
 export const demoEchoAdapter: ProviderAdapter = {
   kind: 'demo-echo',
-  operations: ['chat', 'embeddings', 'image_generation', 'image_edit', 'speech', 'transcription'],
+  operations: ['chat', 'embeddings', 'image_generation', 'image_edit', 'speech', 'transcription', 'video_generation'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   defaultBaseUrl: 'builtin://demo-echo',
@@ -75,6 +76,11 @@ export const demoEchoAdapter: ProviderAdapter = {
   async transcribe(target, call, context) {
     if (context.signal.aborted) throw abortedError(target);
     return demoTranscription(call.request);
+  },
+
+  async generateVideo(target, call, context) {
+    if (context.signal.aborted) throw abortedError(target);
+    return demoVideo(call.request, context.onProgress, context.signal);
   },
 };
 

@@ -7,6 +7,7 @@ import { openAiSpeak, openAiTranscribe } from './audio.js';
 import { embeddingsFromOpenAi, openAiEmbeddingsBody } from './embeddings.js';
 import { estimateOpenAiInputTokens } from './estimate.js';
 import { editOpenAiImages, generateOpenAiImages } from './images.js';
+import { generateOpenAiVideo } from './videos.js';
 
 // Any server that speaks OpenAI Chat Completions at `<base URL>/chat/completions` (and embeddings at
 // `<base URL>/embeddings`) with Bearer auth.
@@ -72,7 +73,7 @@ function request(target: ProviderTarget, call: AdapterChatRequest, context: Adap
 
 export const openAiCompatibleAdapter: ProviderAdapter = {
   kind: 'openai-compatible',
-  operations: ['chat', 'embeddings', 'image_generation', 'image_edit', 'speech', 'transcription'],
+  operations: ['chat', 'embeddings', 'image_generation', 'image_edit', 'speech', 'transcription', 'video_generation'],
   acceptedParts: ['text', 'image', 'audio', 'file'],
   supportsTools: true,
   requiresApiKey: false,
@@ -119,6 +120,7 @@ export const openAiCompatibleAdapter: ProviderAdapter = {
   editImages: (target, call, context) => editOpenAiImages(endpointFor(target), target, call, context),
   speak: (target, call, context) => openAiSpeak(endpointFor(target), target, call, context),
   transcribe: (target, call, context) => openAiTranscribe(endpointFor(target), target, call, context),
+  generateVideo: generateOpenAiVideo,
 };
 
 /** Model ids the upstream advertises at GET <base>/models, e.g. for a provider health check. */
