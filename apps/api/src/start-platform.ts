@@ -39,6 +39,8 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Star
       telemetry: options.telemetry,
       onBackgroundError: options.onBackgroundError,
     });
+    // Books what a killed predecessor on this DATA_DIR answered but had not booked, then beats.
+    await platform.billingInstance.start();
     return {
       platform,
       migrated,
@@ -46,6 +48,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Star
         // Settlements and counters that left the response path are written before the pool closes.
         platform.leases?.stop();
         await platform.background.drain();
+        await platform.billingInstance.stop();
         await platform.callCounts.flush().catch(() => {});
         await closeDatabase();
       },

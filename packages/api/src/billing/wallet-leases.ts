@@ -2,7 +2,10 @@ import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { isDatabaseUnavailable } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { bookOrphanedLeaseCalls } from './crash-recovery.js';
+import { shrinkLease } from './lease-reclaim.js';
 import { closeLease, collectLeaseExcess, type LeasedCallRecord, openLease, settleLeaseCalls } from './leases.js';
+import type { JournalSegment, SettlementJournal } from './settlement-journal.js';
 
 /*
  * Per-instance wallet leases: the hot path's way to reserve money without a database round trip.
@@ -21,6 +24,11 @@ import { closeLease, collectLeaseExcess, type LeasedCallRecord, openLease, settl
  *
  * Near the edge of a balance no lease fits (below `minimumCalls` holds) and callers fall back to
  * a per-call reservation, so the last cent is still spendable exactly.
+ *
+ * Durability: a finished call is appended to the settlement journal (settlement-journal.ts) before
+ * `settle` returns, so before its answer completes; a kill of the process loses no answered call.
+ * The lease's hold is the owner's money: a debit of the owner shrinks it to what its calls need
+ * (`reclaimForDebit`, `reclaimRequested`).
  */
 
 export interface WalletLeaseOptions {
@@ -49,6 +57,15 @@ export const DEFAULT_LEASE_OPTIONS: WalletLeaseOptions = {
   maxBatch: 500,
 };
 
+/** Where a lease's calls are made durable, and which instance owns the leases it opens. */
+export interface LeaseDurability {
+  instanceId: string | null;
+  journal: SettlementJournal | null;
+}
+
+/** A finished call waiting to be booked, with the journal segment that keeps it until then. */
+type PendingCall = LeasedCallRecord & { journaled?: JournalSegment };
+
 /** What a finished call reports; the lease book adds the ids and the time. */
 export type LeasedCallOutcome = Omit<LeasedCallRecord, 'callId' | 'usageId' | 'ledgerEntryId' | 'finishedAt' | 'uncollectedNano'>;
 
@@ -58,7 +75,7 @@ class Lease {
   inFlight = 0;
   retired = false;
   closed = false;
-  pending: LeasedCallRecord[] = [];
+  pending: PendingCall[] = [];
   flushTimer: NodeJS.Timeout | null = null;
   flushing: Promise<void> | null = null;
   closing: Promise<void> | null = null;
@@ -70,7 +87,8 @@ class Lease {
     readonly leaseId: string,
     readonly userId: string,
     readonly apiKeyId: string | null,
-    readonly amountNano: bigint,
+    /** Lowered when the owner reclaims what the lease's calls do not need. */
+    public amountNano: bigint,
   ) {}
 
   get idle(): boolean {
@@ -112,6 +130,7 @@ export class WalletLeases {
     private readonly db: Kysely<Database>,
     private readonly options: WalletLeaseOptions = DEFAULT_LEASE_OPTIONS,
     private readonly onError: (error: unknown, label: string) => void = () => {},
+    private readonly durability: LeaseDurability = { instanceId: null, journal: null },
   ) {
     this.#maintenance = setInterval(() => this.#maintain(), Math.max(100, Math.min(options.idleMs, 1_000)));
     this.#maintenance.unref();
@@ -160,7 +179,7 @@ export class WalletLeases {
     lease.inFlight -= 1;
     lease.lastUsedAt = Date.now();
     const random = hold.callId.slice(4);
-    lease.pending.push({
+    const call: PendingCall = {
       callId: hold.callId,
       usageId: `usage_${random}`,
       ledgerEntryId: `txn_${random}`,
@@ -177,7 +196,16 @@ export class WalletLeases {
       status: outcome.status,
       error: outcome.error,
       finishedAt: new Date(),
+    };
+    // Written through before the answer completes: the one step that makes a kill lose nothing.
+    call.journaled = this.durability.journal?.append({
+      kind: 'lease',
+      leaseId: lease.leaseId,
+      userId: lease.userId,
+      apiKeyId: lease.apiKeyId,
+      call,
     });
+    lease.pending.push(call);
     this.#scheduleFlush(lease);
   }
 
@@ -212,6 +240,43 @@ export class WalletLeases {
     return this.#live.size;
   }
 
+  /**
+   * Gives the user's money back from this instance's leases of theirs, in `db` (the transaction of
+   * the debit that needs it): each lease stops taking calls and keeps only what its calls in flight
+   * and its charges need. Should the transaction roll back, the lease still closes soon and gives
+   * back whatever it holds then.
+   */
+  async reclaimForDebit(db: Kysely<Database>, userId: string): Promise<void> {
+    for (const lease of this.#live) {
+      if (lease.userId === userId && !lease.closed) await this.#shrink(db, lease);
+    }
+  }
+
+  /** Answers reclaim requests found for this instance's leases (another instance's debit asked). */
+  async reclaimRequested(leaseIds: readonly string[]): Promise<void> {
+    const wanted = new Set(leaseIds);
+    for (const lease of this.#live) {
+      if (!wanted.has(lease.leaseId) || lease.closed) continue;
+      await this.#shrink(this.db, lease).catch((error: unknown) => this.onError(error, 'reclaim-wallet-lease'));
+    }
+  }
+
+  async #shrink(db: Kysely<Database>, lease: Lease): Promise<void> {
+    // Retired first, synchronously: from here committedNano only goes down (calls settle at or
+    // below their holds), so the lease never needs more than this.
+    this.#retire(lease);
+    const keep = lease.committedNano;
+    if (keep < lease.amountNano) lease.amountNano = keep;
+    await shrinkLease(db, lease.leaseId, keep);
+  }
+
+  /** The journal may forget calls that are booked. */
+  #forget(batch: readonly PendingCall[]): void {
+    const journal = this.durability.journal;
+    if (!journal) return;
+    for (const call of batch) if (call.journaled) journal.done(call.journaled);
+  }
+
   #take(lease: Lease, holdNano: bigint): LeaseHold | null {
     if (lease.retired || Date.now() - lease.openedAt > this.options.lifetimeMs) return null;
     if (lease.amountNano - lease.committedNano < holdNano) return null;
@@ -231,6 +296,7 @@ export class WalletLeases {
           desiredNano: holdNano * BigInt(this.options.leaseCalls),
           minimumNano: holdNano * BigInt(this.options.minimumCalls),
           share: BigInt(this.options.share),
+          instanceId: this.durability.instanceId,
         });
         if (!opened) {
           this.#refused.set(key, { until: Date.now() + 1_000, holdNano });
@@ -280,7 +346,15 @@ export class WalletLeases {
         const batch = lease.pending.slice(0, this.options.maxBatch);
         try {
           const result = await settleLeaseCalls(this.db, lease, batch);
+          if (!result.leaseOpen) {
+            // Released by another instance that took this one for dead (no heartbeat for a long
+            // while): its money went back to the wallet, so these calls are charged from there.
+            this.#retire(lease);
+            await bookOrphanedLeaseCalls(this.db, lease, batch);
+            this.onError(new Error(`lease ${lease.leaseId} was released early; ${batch.length} calls booked from the wallet`), 'settle-lease-calls');
+          }
           lease.pending.splice(0, batch.length);
+          this.#forget(batch);
           // Under-estimated calls the lease could not cover: the rest comes from the wallet itself.
           for (const call of batch) {
             if (call.uncollectedNano !== undefined && call.uncollectedNano > 0n && result.leaseOpen) {
@@ -294,12 +368,6 @@ export class WalletLeases {
           }
           backoffMs = 50;
           failures = 0;
-          if (!result.leaseOpen) {
-            this.onError(
-              new Error(`lease ${lease.leaseId} was closed by the stale sweep; ${batch.length} calls not booked`),
-              'settle-lease-calls',
-            );
-          }
           // Under steady load calls keep arriving while a batch is written; looping straight on
           // booked them a few at a time, back to back (a statement every ~3 ms, PostgreSQL busy on
           // a core's worth of tiny batches). Less than a full batch waits for the next flush delay.
@@ -312,6 +380,7 @@ export class WalletLeases {
           failures += 1;
           if (!isDatabaseUnavailable(error) && failures >= 5) {
             lease.pending.splice(0, batch.length);
+            this.#forget(batch);
             this.onError(
               new Error(`dropped ${batch.length} calls of lease ${lease.leaseId} after ${failures} failures`),
               'settle-lease-calls',

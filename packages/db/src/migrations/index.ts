@@ -11,6 +11,7 @@ import * as m0009 from './0009_wallet_leases.js';
 import * as m0010 from './0010_provider_price_floor.js';
 import * as m0011 from './0011_inference_layer.js';
 import * as m0012 from './0012_model_operations.js';
+import * as m0015 from './0015_billing_instances.js';
 
 // A static list rather than a folder scan: it works the same under tsx, vitest and a bundler.
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010_provider_price_floor': m0010,
   '0011_inference_layer': m0011,
   '0012_model_operations': m0012,
+  '0015_billing_instances': m0015,
 };

@@ -1,0 +1,243 @@
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { UsageStatus } from '@maas/db';
+import type { LeasedCallRecord } from './leases.js';
+import type { UsageInput } from './reservations.js';
+
+/*
+ * The settlement journal: a finished model call is appended here, with one write(2) and no
+ * database round trip, before its answer completes; the batch loop books it a few milliseconds
+ * later and only then lets the journal forget it. A process killed in between (kill -9, an OOM
+ * kill, a crash) loses nothing: the write sits in the kernel's page cache, which outlives the
+ * process, and the next start on the same DATA_DIR books what it finds (see journal-recovery.ts).
+ * Booking is idempotent (a call's id is unique in usage_records, a reservation settles once), so
+ * replaying a call that was booked after all charges nothing twice.
+ *
+ * No fsync: it would put a disk flush (milliseconds) back on every answer. The price is bounded and
+ * written down in docs/reliability.md: losing the whole machine (power, kernel panic) loses the
+ * calls answered in the last few seconds whose pages the kernel had not written back yet
+ * (dirty_expire_centisecs, 30 s at most by default), and never more than one lease's worth of
+ * money per wallet and instance, which is all a lease lets an instance spend unbooked.
+ *
+ * Files are segments named `<instance>.<pid>.<seq>.jsonl`. The active one is emptied whenever all
+ * it holds is booked, and replaced after SEGMENT_MS or SEGMENT_BYTES under steady load; a replaced
+ * segment is deleted once its last call is booked. Only segments of a process that is no longer
+ * running are replayed, so instances sharing a DATA_DIR (tests) never book each other's calls.
+ */
+
+const SEGMENT_MS = 2_000;
+const SEGMENT_BYTES = 4 * 1024 * 1024;
+const FILE_PATTERN = /^(inst_[a-z0-9]+)\.(\d+)\.(\d+)\.jsonl$/;
+
+/** A leased call, with what identifies its lease. */
+export interface JournaledLeaseCall {
+  kind: 'lease';
+  leaseId: string;
+  userId: string;
+  apiKeyId: string | null;
+  call: LeasedCallRecord;
+}
+
+/** A call funded by its own reservation. */
+export interface JournaledReservationCall {
+  kind: 'reservation';
+  reservationId: string;
+  costNano: bigint;
+  usage: UsageInput;
+}
+
+export type JournaledCall = JournaledLeaseCall | JournaledReservationCall;
+
+export class JournalSegment {
+  outstanding = 0;
+  bytes = 0;
+  sealed = false;
+  readonly openedAt = Date.now();
+
+  constructor(
+    readonly file: string,
+    readonly fd: number,
+  ) {}
+}
+
+export class SettlementJournal {
+  #active: JournalSegment | null = null;
+  #sequence = 0;
+  #ready = false;
+
+  constructor(
+    readonly dir: string,
+    readonly instanceId: string,
+  ) {}
+
+  /** Writes the call through to the page cache; `done` once it is booked. */
+  append(entry: JournaledCall): JournalSegment {
+    const line = `${JSON.stringify(encode(entry))}\n`;
+    const segment = this.#segmentFor(line.length);
+    writeSync(segment.fd, line);
+    segment.bytes += line.length;
+    segment.outstanding += 1;
+    return segment;
+  }
+
+  /** The call written to `segment` is booked: the journal may forget it. */
+  done(segment: JournalSegment): void {
+    segment.outstanding -= 1;
+    if (segment.outstanding > 0) return;
+    if (segment.sealed) this.#remove(segment);
+    else if (segment.bytes > 0) {
+      ftruncateSync(segment.fd, 0);
+      segment.bytes = 0;
+    }
+  }
+
+  /** After a drain: closes the active segment, deleting it when it holds nothing unbooked. */
+  close(): void {
+    const active = this.#active;
+    this.#active = null;
+    if (active) this.#seal(active);
+  }
+
+  #segmentFor(length: number): JournalSegment {
+    const active = this.#active;
+    if (active && active.bytes + length <= SEGMENT_BYTES && (active.bytes === 0 || Date.now() - active.openedAt < SEGMENT_MS)) {
+      return active;
+    }
+    if (active) this.#seal(active);
+    if (!this.#ready) {
+      mkdirSync(this.dir, { recursive: true });
+      this.#ready = true;
+    }
+    this.#sequence += 1;
+    const file = path.join(this.dir, `${this.instanceId}.${process.pid}.${this.#sequence}.jsonl`);
+    const segment = new JournalSegment(file, openSync(file, 'a'));
+    this.#active = segment;
+    return segment;
+  }
+
+  #seal(segment: JournalSegment): void {
+    segment.sealed = true;
+    if (segment.outstanding === 0) this.#remove(segment);
+  }
+
+  #remove(segment: JournalSegment): void {
+    if (this.#active === segment) this.#active = null;
+    try {
+      closeSync(segment.fd);
+    } catch {
+      // already closed
+    }
+    try {
+      unlinkSync(segment.file);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Segments left by processes that are no longer running, grouped by instance, oldest first. */
+export function deadJournals(dir: string): Map<string, string[]> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return new Map();
+  }
+  const found: { instance: string; sequence: number; file: string }[] = [];
+  for (const name of names) {
+    const match = FILE_PATTERN.exec(name);
+    if (!match) continue;
+    const [, instance = '', pid = '0', sequence = '0'] = match;
+    if (processRunning(Number(pid))) continue;
+    found.push({ instance, sequence: Number(sequence), file: path.join(dir, name) });
+  }
+  found.sort((a, b) => a.sequence - b.sequence);
+  const byInstance = new Map<string, string[]>();
+  for (const { instance, file } of found) byInstance.set(instance, [...(byInstance.get(instance) ?? []), file]);
+  return byInstance;
+}
+
+function processRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The calls in a segment; a torn last line (the machine died mid-write) is skipped. */
+export function readJournal(file: string): JournaledCall[] {
+  const calls: JournaledCall[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      calls.push(decode(JSON.parse(line) as Encoded));
+    } catch {
+      // torn or foreign line
+    }
+  }
+  return calls;
+}
+
+export function removeJournal(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+// Money as decimal strings and times as ISO strings: JSON has neither bigint nor Date.
+type Encoded =
+  | { k: 'l'; lease: string; user: string; key: string | null; call: Record<string, unknown> }
+  | { k: 'r'; rsv: string; cost: string; usage: UsageInput };
+
+function encode(entry: JournaledCall): Encoded {
+  if (entry.kind === 'reservation') {
+    return { k: 'r', rsv: entry.reservationId, cost: entry.costNano.toString(), usage: entry.usage };
+  }
+  const { call } = entry;
+  return {
+    k: 'l',
+    lease: entry.leaseId,
+    user: entry.userId,
+    key: entry.apiKeyId,
+    call: {
+      ...call,
+      costNano: call.costNano.toString(),
+      uncollectedNano: (call.uncollectedNano ?? 0n).toString(),
+      finishedAt: call.finishedAt.toISOString(),
+    },
+  };
+}
+
+function decode(encoded: Encoded): JournaledCall {
+  if (encoded.k === 'r') {
+    return { kind: 'reservation', reservationId: encoded.rsv, costNano: BigInt(encoded.cost), usage: encoded.usage };
+  }
+  const raw = encoded.call;
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  const number = (value: unknown): number => (typeof value === 'number' ? value : 0);
+  const call: LeasedCallRecord = {
+    callId: String(raw.callId),
+    usageId: String(raw.usageId),
+    ledgerEntryId: String(raw.ledgerEntryId),
+    appId: text(raw.appId),
+    modelId: String(raw.modelId),
+    providerId: text(raw.providerId),
+    conversationId: text(raw.conversationId),
+    inputTokens: number(raw.inputTokens),
+    cachedInputTokens: number(raw.cachedInputTokens),
+    outputTokens: number(raw.outputTokens),
+    costNano: BigInt(String(raw.costNano)),
+    uncollectedNano: BigInt(String(raw.uncollectedNano ?? '0')),
+    latencyMs: number(raw.latencyMs),
+    status: String(raw.status) as UsageStatus,
+    error: text(raw.error),
+    finishedAt: new Date(String(raw.finishedAt)),
+  };
+  return { kind: 'lease', leaseId: encoded.lease, userId: encoded.user, apiKeyId: encoded.key, call };
+}
