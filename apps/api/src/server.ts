@@ -62,6 +62,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     rateLimits: rateLimits.limits,
     telemetry: metrics.telemetry,
     onBackgroundError: (error, label) => warn(`background write failed after retries: ${label}`, error),
+    onNotice: (message) => warn(message),
   });
   const { platform } = started;
   await bootstrapPlatformData(platform, { serialize: database.engine === 'postgres' });

@@ -6,7 +6,7 @@ export function openDatabase(config: PlatformConfig): DatabaseHandle {
   return createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 }
 
-export interface StartPlatformOptions extends Pick<PlatformInit, 'rateLimits' | 'telemetry' | 'onBackgroundError'> {
+export interface StartPlatformOptions extends Pick<PlatformInit, 'rateLimits' | 'telemetry' | 'onBackgroundError' | 'onNotice'> {
   config: PlatformConfig;
   database: DatabaseHandle;
   /** Close the database with the platform (false when the caller lends it, as tests do). */
@@ -38,6 +38,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Star
       rateLimits: options.rateLimits,
       telemetry: options.telemetry,
       onBackgroundError: options.onBackgroundError,
+      onNotice: options.onNotice,
     });
     // Books what a killed predecessor on this DATA_DIR answered but had not booked, then beats.
     await platform.billingInstance.start();

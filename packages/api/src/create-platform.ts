@@ -27,6 +27,8 @@ export interface PlatformInit {
   config: PlatformConfig;
   jwtSecret: string;
   onBackgroundError?: (error: unknown, label: string) => void;
+  /** Things an operator should know that are not failures (a crashed instance's calls booked, its holds released). */
+  onNotice?: (message: string) => void;
   rateLimits?: RateLimits;
   telemetry?: Telemetry;
   /** Real card / wallet gateways; each takes precedence over the sandbox for its methods. */
@@ -52,6 +54,7 @@ export function createPlatform(init: PlatformInit): Platform {
     path.resolve(config.dataDir, 'billing-journal'),
     () => leases,
     init.onBackgroundError,
+    init.onNotice,
   );
   if (config.billingLeases) {
     const opened = new WalletLeases(billingDb, undefined, init.onBackgroundError, {

@@ -17,6 +17,9 @@ import { type UsageInput, releaseReservations, RESERVATION_RELEASED } from './re
  *    call is; a per-call reservation released meanwhile gets its usage record rewritten the same way.
  */
 
+/** An instance silent this long is taken for dead and its holds are released. */
+export const DEAD_AFTER_MS = 20_000;
+
 /** Records `instanceId` as alive now. */
 export async function beat(db: Kysely<Database>, instanceId: string): Promise<void> {
   await sql`
@@ -58,7 +61,10 @@ function deadInstance(deadAfterMs: number) {
 }
 
 /** Releases the holds of every instance that stopped beating; forgets such instances once they hold nothing. */
-export async function releaseDeadInstanceHolds(db: Kysely<Database>, deadAfterMs: number): Promise<{ leases: number; reservations: number }> {
+export async function releaseDeadInstanceHolds(
+  db: Kysely<Database>,
+  deadAfterMs: number,
+): Promise<{ leases: number; reservations: number }> {
   const leases = await db
     .selectFrom('wallet_leases')
     .select('id')
@@ -88,6 +94,9 @@ export async function releaseDeadInstanceHolds(db: Kysely<Database>, deadAfterMs
 
 const MAX_INT4 = 2_147_483_647;
 
+/** The error of a usage record rewritten by rebookReleasedReservation (so a replay after a crash in between still collects). */
+const BOOKED_LATE = 'booked after its reservation was released';
+
 function count(value: number): number {
   if (!Number.isFinite(value) || value <= 0) return 0;
   return Math.min(Math.round(value), MAX_INT4);
@@ -106,10 +115,12 @@ export async function bookOrphanedLeaseCalls(
   if (calls.length === 0) return 0;
   const column = <T>(pick: (call: LeasedCallRecord) => T) => calls.map(pick);
   const owed = (c: LeasedCallRecord) => {
-    const total = (c.costNano > 0n ? c.costNano : 0n) + (c.uncollectedNano !== undefined && c.uncollectedNano > 0n ? c.uncollectedNano : 0n);
+    const total =
+      (c.costNano > 0n ? c.costNano : 0n) + (c.uncollectedNano !== undefined && c.uncollectedNano > 0n ? c.uncollectedNano : 0n);
     return c.status === 'failed' ? 0n : total;
   };
   const inserted = await sql<{ id: string; model_id: string; uncollected_nano: bigint }>`
+    WITH inserted AS (
     INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
                                lease_id, input_tokens, cached_input_tokens, output_tokens, cost_nano, uncollected_nano,
                                latency_ms, status, error, created_at)
@@ -126,10 +137,20 @@ export async function bookOrphanedLeaseCalls(
     ) AS b(call_id, usage_id, app_id, model_id, provider_id, conversation_id, input_tokens, cached_input_tokens,
            output_tokens, owed, latency_ms, status, error, finished_at)
     ON CONFLICT DO NOTHING
-    RETURNING id, model_id, uncollected_nano`.execute(db);
-  for (const row of inserted.rows) {
-    if (BigInt(row.uncollected_nano) <= 0n) continue;
-    await collectLeaseExcess(db, { userId: lease.userId, apiKeyId: lease.apiKeyId, usageId: row.id, modelId: row.model_id });
+    RETURNING id, model_id, uncollected_nano
+    ),
+    counted AS (
+      UPDATE wallet_leases SET calls = calls + (SELECT count(*) FROM inserted)
+      WHERE id = ${lease.leaseId} AND (SELECT count(*) FROM inserted) > 0
+      RETURNING id
+    )
+    SELECT id, model_id, uncollected_nano FROM inserted WHERE (SELECT count(*) FROM counted) >= 0`.execute(db);
+  // Every call of the batch, not only those inserted now: a crash between the insert and the
+  // collection leaves the cost uncollected on the record, and the replay must still collect it.
+  for (const call of calls) {
+    if (owed(call) <= 0n) continue;
+    const owner = { userId: lease.userId, apiKeyId: lease.apiKeyId, usageId: call.usageId, modelId: call.modelId };
+    await collectLeaseExcess(db, owner, lease.leaseId);
   }
   return inserted.rows.length;
 }
@@ -152,8 +173,10 @@ export async function rebookReleasedReservation(
         input_tokens = ${count(usage.inputTokens)}::int,
         cached_input_tokens = ${Math.min(count(usage.cachedInputTokens ?? 0), count(usage.inputTokens))}::int,
         output_tokens = ${count(usage.outputTokens)}::int, latency_ms = ${count(usage.latencyMs)}::int,
-        status = ${usage.status}::text, error = ${usage.error?.slice(0, 2000) ?? null}::text, uncollected_nano = ${owed}::bigint
-    WHERE reservation_id = ${input.reservationId} AND error = ${RESERVATION_RELEASED} AND cost_nano = 0
+        status = ${usage.status}::text, error = ${usage.error?.slice(0, 2000) ?? BOOKED_LATE}::text,
+        uncollected_nano = ${owed}::bigint
+    WHERE reservation_id = ${input.reservationId} AND cost_nano = 0
+      AND (error = ${RESERVATION_RELEASED} OR (error = ${BOOKED_LATE} AND uncollected_nano = ${owed}::bigint))
     RETURNING id, user_id, api_key_id, model_id`.execute(db);
   const row = result.rows[0];
   if (!row) return false;

@@ -1,7 +1,7 @@
 import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { newId } from '../core/ids.js';
-import { beat, forgetInstance, releaseDeadInstanceHolds } from './crash-recovery.js';
+import { beat, DEAD_AFTER_MS, forgetInstance, releaseDeadInstanceHolds } from './crash-recovery.js';
 import { recoverJournals } from './journal-recovery.js';
 import { leasesToReclaim } from './lease-reclaim.js';
 import { SettlementJournal } from './settlement-journal.js';
@@ -19,7 +19,7 @@ import type { WalletLeases } from './wallet-leases.js';
  */
 
 export const HEARTBEAT_MS = 1_000;
-export const DEAD_AFTER_MS = 20_000;
+export { DEAD_AFTER_MS };
 const SWEEP_MS = 5_000;
 
 export class BillingInstance {
@@ -34,8 +34,9 @@ export class BillingInstance {
     private readonly journalDir: string | null,
     private readonly leases: () => WalletLeases | null,
     private readonly onError: (error: unknown, label: string) => void = () => {},
+    private readonly onNotice: (message: string) => void = () => {},
   ) {
-    this.journal = journalDir ? new SettlementJournal(journalDir, this.id) : null;
+    this.journal = journalDir ? new SettlementJournal(journalDir, this.id, onError) : null;
   }
 
   /** Books what dead processes left in the journal directory, registers this instance, then beats and sweeps. */
@@ -43,10 +44,7 @@ export class BillingInstance {
     if (this.journalDir) {
       const recovered = await recoverJournals(this.db, this.journalDir, this.onError);
       if (recovered.calls > 0) {
-        this.onError(
-          new Error(`booked ${recovered.calls} calls from the settlement journals of ${recovered.instances} stopped processes`),
-          'recover-settlement-journal',
-        );
+        this.onNotice(`booked ${recovered.calls} calls from the settlement journals of ${recovered.instances} stopped processes`);
       }
     }
     await beat(this.db, this.id);
@@ -59,10 +57,7 @@ export class BillingInstance {
       releaseDeadInstanceHolds(this.db, DEAD_AFTER_MS)
         .then((released) => {
           if (released.leases + released.reservations > 0) {
-            this.onError(
-              new Error(`released ${released.leases} leases and ${released.reservations} reservations of stopped instances`),
-              'release-dead-instance-holds',
-            );
+            this.onNotice(`released ${released.leases} leases and ${released.reservations} reservations of stopped instances`);
           }
         })
         .catch((error: unknown) => this.onError(error, 'release-dead-instance-holds'));

@@ -2,14 +2,19 @@ import { renameSync } from 'node:fs';
 import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { isDatabaseUnavailable } from '../core/errors.js';
-import { bookOrphanedLeaseCalls, rebookReleasedReservation, releaseInstanceHolds } from './crash-recovery.js';
+import { sql } from 'kysely';
+import { bookOrphanedLeaseCalls, DEAD_AFTER_MS, rebookReleasedReservation, releaseInstanceHolds } from './crash-recovery.js';
 import { collectLeaseExcess, type LeasedCallRecord, settleLeaseCalls } from './leases.js';
 import { settleReservation } from './reservations.js';
-import { deadJournals, type JournaledCall, readJournal, removeJournal } from './settlement-journal.js';
+import { foreignJournals, type JournaledCall, otherProcessRunning, readJournal, removeJournal } from './settlement-journal.js';
 
 /*
  * At start: books the calls that processes which died on this DATA_DIR had answered but not booked,
- * then releases what their instances still held (nothing to wait for: their process is gone). A
+ * then releases what their instances still held (nothing to wait for: their process is gone).
+ * An instance is gone when no other process runs with its pid, or when one does but the instance
+ * has not beaten for DEAD_AFTER_MS (the pid was reused after a reboot; a restarted container's
+ * server is PID 1 again, the same as the process it replaces, which is why our own pid does not
+ * count as running: instances of this process are recognised by their id instead). A
  * journal is deleted only once all its calls are booked; one the database refuses for another
  * reason (it belongs to another database, a bug) is logged and set aside as `.failed`.
  */
@@ -28,7 +33,8 @@ export async function recoverJournals(
 ): Promise<RecoveredJournals> {
   let calls = 0;
   let instances = 0;
-  for (const [instanceId, files] of deadJournals(dir)) {
+  for (const [instanceId, { pid, files }] of foreignJournals(dir)) {
+    if (otherProcessRunning(pid) && (await beatsLately(db, instanceId))) continue;
     const entries = files.flatMap((file) => readJournal(file));
     try {
       await bookJournaledCalls(db, entries);
@@ -50,6 +56,13 @@ export async function recoverJournals(
     instances += 1;
   }
   return { instances, calls };
+}
+
+async function beatsLately(db: Kysely<Database>, instanceId: string): Promise<boolean> {
+  const { rows } = await sql<{ id: string }>`
+    SELECT id FROM billing_instances
+    WHERE id = ${instanceId} AND heartbeat_at >= now() - ${DEAD_AFTER_MS}::double precision * interval '1 millisecond'`.execute(db);
+  return rows.length > 0;
 }
 
 /** Books journaled calls; each kind of booking is idempotent, so a call booked before the crash is not booked again. */

@@ -198,6 +198,8 @@ export async function settleLeaseCalls(
 export async function collectLeaseExcess(
   db: Kysely<Database>,
   call: { userId: string; apiKeyId: string | null; usageId: string; modelId: string },
+  /** A lease released before its call was booked: what is collected counts as held and charged by it, as the call's cost would have. */
+  releasedLeaseId: string | null = null,
 ): Promise<bigint> {
   const ledgerId = `txn_x${call.usageId.slice('usage_'.length)}`;
   const result = await sql<{ collected: bigint }>`
@@ -243,8 +245,16 @@ export async function collectLeaseExcess(
       FROM take
       WHERE usage_records.id = ${call.usageId} AND take.amount > 0 AND (SELECT count(*) FROM ledger) > 0
       RETURNING usage_records.id
+    ),
+    released_lease AS (
+      UPDATE wallet_leases SET amount_nano = amount_nano + take.amount, charged_nano = charged_nano + take.amount
+      FROM take
+      WHERE wallet_leases.id = ${releasedLeaseId}::text AND wallet_leases.status = 'closed' AND take.amount > 0
+        AND (SELECT count(*) FROM usage_update) > 0
+      RETURNING wallet_leases.id
     )
-    SELECT take.amount AS collected FROM take WHERE (SELECT count(*) FROM usage_update) >= 0`.execute(db);
+    SELECT take.amount AS collected FROM take
+    WHERE (SELECT count(*) FROM usage_update) >= 0 AND (SELECT count(*) FROM released_lease) >= 0`.execute(db);
   return result.rows[0] ? BigInt(result.rows[0].collected) : 0n;
 }
 

@@ -21,8 +21,10 @@ import type { UsageInput } from './reservations.js';
  *
  * Files are segments named `<instance>.<pid>.<seq>.jsonl`. The active one is emptied whenever all
  * it holds is booked, and replaced after SEGMENT_MS or SEGMENT_BYTES under steady load; a replaced
- * segment is deleted once its last call is booked. Only segments of a process that is no longer
- * running are replayed, so instances sharing a DATA_DIR (tests) never book each other's calls.
+ * segment is deleted once its last call is booked. Only segments of instances that are gone are
+ * replayed (journal-recovery.ts), so instances sharing a DATA_DIR (tests) never book each other's
+ * calls. A write that fails (disk full) is logged and the call goes on unjournaled: it is still
+ * booked a few milliseconds later, only not protected against a kill meanwhile.
  */
 
 const SEGMENT_MS = 2_000;
@@ -60,6 +62,13 @@ export class JournalSegment {
   ) {}
 }
 
+/** Instances of this process: their journals are never replayed by it, even if its pid is a dead process's. */
+const LOCAL_INSTANCES = new Set<string>();
+
+export function isLocalInstance(instanceId: string): boolean {
+  return LOCAL_INSTANCES.has(instanceId);
+}
+
 export class SettlementJournal {
   #active: JournalSegment | null = null;
   #sequence = 0;
@@ -68,16 +77,24 @@ export class SettlementJournal {
   constructor(
     readonly dir: string,
     readonly instanceId: string,
-  ) {}
+    private readonly onError: (error: unknown, label: string) => void = () => {},
+  ) {
+    LOCAL_INSTANCES.add(instanceId);
+  }
 
-  /** Writes the call through to the page cache; `done` once it is booked. */
-  append(entry: JournaledCall): JournalSegment {
-    const line = `${JSON.stringify(encode(entry))}\n`;
-    const segment = this.#segmentFor(line.length);
-    writeSync(segment.fd, line);
-    segment.bytes += line.length;
-    segment.outstanding += 1;
-    return segment;
+  /** Writes the call through to the page cache; `done` once it is booked. Null if the write failed. */
+  append(entry: JournaledCall): JournalSegment | null {
+    try {
+      const line = `${JSON.stringify(encode(entry))}\n`;
+      const segment = this.#segmentFor(line.length);
+      writeSync(segment.fd, line);
+      segment.bytes += line.length;
+      segment.outstanding += 1;
+      return segment;
+    } catch (error) {
+      this.onError(error, 'append-settlement-journal');
+      return null;
+    }
   }
 
   /** The call written to `segment` is booked: the journal may forget it. */
@@ -86,8 +103,13 @@ export class SettlementJournal {
     if (segment.outstanding > 0) return;
     if (segment.sealed) this.#remove(segment);
     else if (segment.bytes > 0) {
-      ftruncateSync(segment.fd, 0);
-      segment.bytes = 0;
+      try {
+        ftruncateSync(segment.fd, 0);
+        segment.bytes = 0;
+      } catch (error) {
+        // The calls are booked; a replay of them would book nothing.
+        this.onError(error, 'truncate-settlement-journal');
+      }
     }
   }
 
@@ -135,30 +157,35 @@ export class SettlementJournal {
   }
 }
 
-/** Segments left by processes that are no longer running, grouped by instance, oldest first. */
-export function deadJournals(dir: string): Map<string, string[]> {
+/** The segments in `dir` of instances not of this process, by instance, oldest first, with their process id. */
+export function foreignJournals(dir: string): Map<string, { pid: number; files: string[] }> {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return new Map();
   }
-  const found: { instance: string; sequence: number; file: string }[] = [];
+  const found: { instance: string; pid: number; sequence: number; file: string }[] = [];
   for (const name of names) {
     const match = FILE_PATTERN.exec(name);
     if (!match) continue;
     const [, instance = '', pid = '0', sequence = '0'] = match;
-    if (processRunning(Number(pid))) continue;
-    found.push({ instance, sequence: Number(sequence), file: path.join(dir, name) });
+    if (LOCAL_INSTANCES.has(instance)) continue;
+    found.push({ instance, pid: Number(pid), sequence: Number(sequence), file: path.join(dir, name) });
   }
   found.sort((a, b) => a.sequence - b.sequence);
-  const byInstance = new Map<string, string[]>();
-  for (const { instance, file } of found) byInstance.set(instance, [...(byInstance.get(instance) ?? []), file]);
+  const byInstance = new Map<string, { pid: number; files: string[] }>();
+  for (const { instance, pid, file } of found) {
+    const entry = byInstance.get(instance) ?? { pid, files: [] };
+    entry.files.push(file);
+    byInstance.set(instance, entry);
+  }
   return byInstance;
 }
 
-function processRunning(pid: number): boolean {
-  if (pid === process.pid) return true;
+/** Whether a process with this id runs; the caller's own id (a restarted container's PID 1) is not another process. */
+export function otherProcessRunning(pid: number): boolean {
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -222,22 +249,22 @@ function decode(encoded: Encoded): JournaledCall {
   const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
   const number = (value: unknown): number => (typeof value === 'number' ? value : 0);
   const call: LeasedCallRecord = {
-    callId: String(raw.callId),
-    usageId: String(raw.usageId),
-    ledgerEntryId: String(raw.ledgerEntryId),
+    callId: text(raw.callId) ?? '',
+    usageId: text(raw.usageId) ?? '',
+    ledgerEntryId: text(raw.ledgerEntryId) ?? '',
     appId: text(raw.appId),
-    modelId: String(raw.modelId),
+    modelId: text(raw.modelId) ?? '',
     providerId: text(raw.providerId),
     conversationId: text(raw.conversationId),
     inputTokens: number(raw.inputTokens),
     cachedInputTokens: number(raw.cachedInputTokens),
     outputTokens: number(raw.outputTokens),
-    costNano: BigInt(String(raw.costNano)),
-    uncollectedNano: BigInt(String(raw.uncollectedNano ?? '0')),
+    costNano: BigInt(text(raw.costNano) ?? '0'),
+    uncollectedNano: BigInt(text(raw.uncollectedNano) ?? '0'),
     latencyMs: number(raw.latencyMs),
-    status: String(raw.status) as UsageStatus,
+    status: (text(raw.status) ?? 'failed') as UsageStatus,
     error: text(raw.error),
-    finishedAt: new Date(String(raw.finishedAt)),
+    finishedAt: new Date(text(raw.finishedAt) ?? Date.now()),
   };
   return { kind: 'lease', leaseId: encoded.lease, userId: encoded.user, apiKeyId: encoded.key, call };
 }

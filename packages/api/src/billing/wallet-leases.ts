@@ -1,11 +1,13 @@
 import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { isDatabaseUnavailable } from '../core/errors.js';
-import { newId } from '../core/ids.js';
 import { bookOrphanedLeaseCalls } from './crash-recovery.js';
+import { Lease, type LeaseHold, type LeasedCallOutcome, nextCallId, type PendingCall } from './lease-state.js';
 import { shrinkLease } from './lease-reclaim.js';
-import { closeLease, collectLeaseExcess, type LeasedCallRecord, openLease, settleLeaseCalls } from './leases.js';
-import type { JournalSegment, SettlementJournal } from './settlement-journal.js';
+import { closeLease, collectLeaseExcess, openLease, settleLeaseCalls } from './leases.js';
+
+export type { LeaseHold, LeasedCallOutcome } from './lease-state.js';
+import type { SettlementJournal } from './settlement-journal.js';
 
 /*
  * Per-instance wallet leases: the hot path's way to reserve money without a database round trip.
@@ -61,56 +63,6 @@ export const DEFAULT_LEASE_OPTIONS: WalletLeaseOptions = {
 export interface LeaseDurability {
   instanceId: string | null;
   journal: SettlementJournal | null;
-}
-
-/** A finished call waiting to be booked, with the journal segment that keeps it until then. */
-type PendingCall = LeasedCallRecord & { journaled?: JournalSegment };
-
-/** What a finished call reports; the lease book adds the ids and the time. */
-export type LeasedCallOutcome = Omit<LeasedCallRecord, 'callId' | 'usageId' | 'ledgerEntryId' | 'finishedAt' | 'uncollectedNano'>;
-
-class Lease {
-  /** Holds of calls in flight plus charges of finished calls, booked or not: never above amountNano. */
-  committedNano = 0n;
-  inFlight = 0;
-  retired = false;
-  closed = false;
-  pending: PendingCall[] = [];
-  flushTimer: NodeJS.Timeout | null = null;
-  flushing: Promise<void> | null = null;
-  closing: Promise<void> | null = null;
-  lastUsedAt = Date.now();
-  readonly openedAt = Date.now();
-
-  constructor(
-    readonly key: string,
-    readonly leaseId: string,
-    readonly userId: string,
-    readonly apiKeyId: string | null,
-    /** Lowered when the owner reclaims what the lease's calls do not need. */
-    public amountNano: bigint,
-  ) {}
-
-  get idle(): boolean {
-    return this.inFlight === 0 && this.pending.length === 0 && this.flushing === null;
-  }
-}
-
-export interface LeaseHold {
-  readonly callId: string;
-  readonly holdNano: bigint;
-  readonly lease: Lease;
-  settled: boolean;
-}
-
-// Call ids need to be unique, not secret (they never authorise anything): a random per-process
-// prefix and a counter spare the hot path a CSPRNG call per request.
-const CALL_ID_PREFIX = newId('rsv');
-let callCounter = 0;
-
-function nextCallId(): string {
-  callCounter += 1;
-  return `${CALL_ID_PREFIX}${callCounter.toString(36)}`;
 }
 
 function sleep(ms: number) {
@@ -351,7 +303,10 @@ export class WalletLeases {
             // while): its money went back to the wallet, so these calls are charged from there.
             this.#retire(lease);
             await bookOrphanedLeaseCalls(this.db, lease, batch);
-            this.onError(new Error(`lease ${lease.leaseId} was released early; ${batch.length} calls booked from the wallet`), 'settle-lease-calls');
+            this.onError(
+              new Error(`lease ${lease.leaseId} was released early; ${batch.length} calls booked from the wallet`),
+              'settle-lease-calls',
+            );
           }
           lease.pending.splice(0, batch.length);
           this.#forget(batch);
