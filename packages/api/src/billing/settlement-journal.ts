@@ -217,54 +217,105 @@ export function removeJournal(file: string): void {
   }
 }
 
-// Money as decimal strings and times as ISO strings: JSON has neither bigint nor Date.
-type Encoded =
-  | { k: 'l'; lease: string; user: string; key: string | null; call: Record<string, unknown> }
-  | { k: 'r'; rsv: string; cost: string; usage: UsageInput };
+// One JSON array per line, fields by position (an array encodes in about a third of the time of
+// an object with keys, and this runs once per answered call); money as decimal strings (JSON has
+// no bigint), times as epoch milliseconds.
+type Encoded = (string | number | null)[];
 
 function encode(entry: JournaledCall): Encoded {
   if (entry.kind === 'reservation') {
-    return { k: 'r', rsv: entry.reservationId, cost: entry.costNano.toString(), usage: entry.usage };
+    const u = entry.usage;
+    return [
+      'r',
+      entry.reservationId,
+      entry.costNano.toString(),
+      u.userId,
+      u.appId ?? null,
+      u.apiKeyId ?? null,
+      u.modelId,
+      u.providerId ?? null,
+      u.conversationId ?? null,
+      u.inputTokens,
+      u.cachedInputTokens ?? 0,
+      u.outputTokens,
+      u.latencyMs,
+      u.status,
+      u.error ?? null,
+    ];
   }
-  const { call } = entry;
-  return {
-    k: 'l',
-    lease: entry.leaseId,
-    user: entry.userId,
-    key: entry.apiKeyId,
-    call: {
-      ...call,
-      costNano: call.costNano.toString(),
-      uncollectedNano: (call.uncollectedNano ?? 0n).toString(),
-      finishedAt: call.finishedAt.toISOString(),
-    },
-  };
+  const c = entry.call;
+  return [
+    'l',
+    entry.leaseId,
+    entry.userId,
+    entry.apiKeyId,
+    c.callId,
+    c.usageId,
+    c.ledgerEntryId,
+    c.appId,
+    c.modelId,
+    c.providerId,
+    c.conversationId,
+    c.inputTokens,
+    c.cachedInputTokens ?? 0,
+    c.outputTokens,
+    c.costNano.toString(),
+    (c.uncollectedNano ?? 0n).toString(),
+    c.latencyMs,
+    c.status,
+    c.error,
+    c.finishedAt.getTime(),
+  ];
 }
 
 function decode(encoded: Encoded): JournaledCall {
-  if (encoded.k === 'r') {
-    return { kind: 'reservation', reservationId: encoded.rsv, costNano: BigInt(encoded.cost), usage: encoded.usage };
-  }
-  const raw = encoded.call;
-  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-  const number = (value: unknown): number => (typeof value === 'number' ? value : 0);
-  const call: LeasedCallRecord = {
-    callId: text(raw.callId) ?? '',
-    usageId: text(raw.usageId) ?? '',
-    ledgerEntryId: text(raw.ledgerEntryId) ?? '',
-    appId: text(raw.appId),
-    modelId: text(raw.modelId) ?? '',
-    providerId: text(raw.providerId),
-    conversationId: text(raw.conversationId),
-    inputTokens: number(raw.inputTokens),
-    cachedInputTokens: number(raw.cachedInputTokens),
-    outputTokens: number(raw.outputTokens),
-    costNano: BigInt(text(raw.costNano) ?? '0'),
-    uncollectedNano: BigInt(text(raw.uncollectedNano) ?? '0'),
-    latencyMs: number(raw.latencyMs),
-    status: (text(raw.status) ?? 'failed') as UsageStatus,
-    error: text(raw.error),
-    finishedAt: new Date(text(raw.finishedAt) ?? Date.now()),
+  const text = (i: number): string | null => {
+    const value = encoded[i];
+    return typeof value === 'string' ? value : null;
   };
-  return { kind: 'lease', leaseId: encoded.lease, userId: encoded.user, apiKeyId: encoded.key, call };
+  const number = (i: number): number => {
+    const value = encoded[i];
+    return typeof value === 'number' ? value : 0;
+  };
+  if (encoded[0] === 'r') {
+    return {
+      kind: 'reservation',
+      reservationId: text(1) ?? '',
+      costNano: BigInt(text(2) ?? '0'),
+      usage: {
+        userId: text(3) ?? '',
+        appId: text(4),
+        apiKeyId: text(5),
+        modelId: text(6) ?? '',
+        providerId: text(7),
+        conversationId: text(8),
+        inputTokens: number(9),
+        cachedInputTokens: number(10),
+        outputTokens: number(11),
+        latencyMs: number(12),
+        status: (text(13) ?? 'failed') as UsageStatus,
+        error: text(14),
+      },
+    };
+  }
+  if (encoded[0] !== 'l') throw new Error('not a journaled call');
+  const call: LeasedCallRecord = {
+    callId: text(4) ?? '',
+    usageId: text(5) ?? '',
+    ledgerEntryId: text(6) ?? '',
+    appId: text(7),
+    modelId: text(8) ?? '',
+    providerId: text(9),
+    conversationId: text(10),
+    inputTokens: number(11),
+    cachedInputTokens: number(12),
+    outputTokens: number(13),
+    costNano: BigInt(text(14) ?? '0'),
+    uncollectedNano: BigInt(text(15) ?? '0'),
+    latencyMs: number(16),
+    status: (text(17) ?? 'failed') as UsageStatus,
+    error: text(18),
+    finishedAt: new Date(number(19)),
+  };
+  return { kind: 'lease', leaseId: text(1) ?? '', userId: text(2) ?? '', apiKeyId: text(3), call };
 }
