@@ -144,7 +144,9 @@ describe.skipIf(unavailable !== null)('an instance killed with SIGKILL under loa
     // What clients saw: every 200 (a JSON answer, or a stream that reached [DONE]) and what it cost.
     const answered = { count: 0, costNano: 0n, byInstance: new Map<string, number>() };
     const inFlight = new Map<string, number>();
-    const target = { a: a.url, modelA: answering, keyA: key };
+    // 'load': A's first workers; 'stall': fresh workers on the stall key (the first ones may be
+    // stuck on the database, renewing their lease); 'hang': those call the model that never answers.
+    let phase: 'load' | 'stall' | 'hang' | 'restarted' = 'load';
     let running = true;
     let counter = 0;
     const call = async (url: string, modelName: string, apiKey: string) => {
@@ -186,31 +188,35 @@ describe.skipIf(unavailable !== null)('an instance killed with SIGKILL under loa
         inFlight.set(modelName + url, (inFlight.get(modelName + url) ?? 0) - 1);
       }
     };
-    const worker = async (instance: 'a' | 'b') => {
-      while (running) {
-        if (instance === 'a') await call(target.a, target.modelA, target.keyA);
-        else await call(b.url, answering, key);
-      }
+    const workers: Promise<void>[] = [];
+    const startWorkers = (count: number, loop: () => Promise<void>) => {
+      for (let i = 0; i < count; i++) workers.push(loop());
     };
-    const workers = [worker('a'), worker('a'), worker('a'), worker('b'), worker('b')];
+    const killedA = a;
+    startWorkers(2, async () => {
+      while (running) await call(b.url, answering, key);
+    });
+    startWorkers(3, async () => {
+      while (phase === 'load') await call(killedA.url, answering, key);
+    });
 
     const answeredBy = (server: { url: string }) => answered.byInstance.get(server.url) ?? 0;
     await waitFor('100 answers from each instance', () => answeredBy(a) >= 100 && answeredBy(b) >= 100);
     // 1. A can no longer reach the database; it goes on answering from its lease.
     await call(a.url, answeringWhileStalled, stallKey);
-    target.keyA = stallKey;
-    target.modelA = answeringWhileStalled;
+    phase = 'stall';
     proxy.pause();
+    startWorkers(3, async () => {
+      while (phase === 'stall' || phase === 'hang') await call(killedA.url, phase === 'stall' ? answeringWhileStalled : hanging, stallKey);
+    });
     const answeredByABeforeStall = answeredBy(a);
     await waitFor('60 answers from A while it cannot book them', () => answeredBy(a) >= answeredByABeforeStall + 60);
     // 2. A's clients call a model whose upstream never answers; the answering ones finish first.
-    target.modelA = hanging;
-    const answeringOnA = () => (inFlight.get(answering + a.url) ?? 0) + (inFlight.get(answeringWhileStalled + a.url) ?? 0);
-    for (let waited = 0; answeringOnA() > 0; waited += 10) {
-      if (waited > 10_000) throw new Error('calls to A did not finish');
-      await sleep(10);
-    }
-    await sleep(100);
+    // Calls of the first workers still in flight are waiting for the database (a new lease): they
+    // can produce no answer, as the pause after this wait makes sure.
+    phase = 'hang';
+    await waitFor('the answering calls to A to finish', () => (inFlight.get(answeringWhileStalled + a.url) ?? 0) === 0, 10_000);
+    await sleep(300);
     expect(inFlight.get(hanging + a.url)).toBeGreaterThan(0);
     const instanceA = await database.db.selectFrom('billing_instances').select('id').where('pid', '=', a.pid).executeTakeFirstOrThrow();
     await a.stop('SIGKILL');
@@ -256,8 +262,11 @@ describe.skipIf(unavailable !== null)('an instance killed with SIGKILL under loa
     a = await startServerProcess(env(pg.url, dataA));
     processes.push(a);
     expect(readdirSync(path.join(dataA, 'billing-journal'))).toEqual([]);
-    target.a = a.url;
-    target.modelA = answering;
+    phase = 'restarted';
+    const restartedA = a;
+    startWorkers(3, async () => {
+      while (running) await call(restartedA.url, answering, key);
+    });
     const answeredByABeforeRestart = answeredBy(a);
     await waitFor('50 answers from A after its restart', () => answeredBy(a) >= answeredByABeforeRestart + 50);
     running = false;
