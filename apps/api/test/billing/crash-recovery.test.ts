@@ -84,8 +84,10 @@ function journalOfDeadProcess(
   const writer = newId('inst');
   write(new SettlementJournal(dir, writer));
   const pid = pidOverride ?? (samePid ? process.pid : spawnSync(process.execPath, ['-e', '0']).pid);
+  // The same pid in a restarted container belongs to a process that started earlier.
+  const started = Math.round(Date.now() / 1000 - process.uptime()) - (samePid ? 600 : 0);
   for (const name of readdirSync(dir)) {
-    renameSync(path.join(dir, name), path.join(dir, name.replace(`${writer}.${process.pid}.`, `${instanceId}.${pid}.`)));
+    renameSync(path.join(dir, name), path.join(dir, name.replace(/^inst_[a-z0-9]+\.\d+-\d+\./, `${instanceId}.${pid}-${started}.`)));
   }
   return dir;
 }

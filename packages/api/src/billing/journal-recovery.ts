@@ -6,15 +6,15 @@ import { sql } from 'kysely';
 import { bookOrphanedLeaseCalls, DEAD_AFTER_MS, rebookReleasedReservation, releaseInstanceHolds } from './crash-recovery.js';
 import { collectLeaseExcess, type LeasedCallRecord, settleLeaseCalls } from './leases.js';
 import { settleReservation } from './reservations.js';
-import { foreignJournals, type JournaledCall, otherProcessRunning, readJournal, removeJournal } from './settlement-journal.js';
+import { foreignJournals, type JournaledCall, readJournal, removeJournal } from './settlement-journal.js';
 
 /*
  * At start: books the calls that processes which died on this DATA_DIR had answered but not booked,
  * then releases what their instances still held (nothing to wait for: their process is gone).
- * An instance is gone when no other process runs with its pid, or when one does but the instance
- * has not beaten for DEAD_AFTER_MS (the pid was reused after a reboot; a restarted container's
- * server is PID 1 again, the same as the process it replaces, which is why our own pid does not
- * count as running: instances of this process are recognised by their id instead). A
+ * An instance is gone when no process runs with its pid, or when one does but the instance has not
+ * beaten for DEAD_AFTER_MS (the pid was reused after a reboot), or when the pid is ours but the
+ * process start time in the file name is not (a restarted container's server is PID 1 again, the
+ * same as the process it replaces). A
  * journal is deleted only once all its calls are booked; one the database refuses for another
  * reason (it belongs to another database, a bug) is logged and set aside as `.failed`.
  */
@@ -33,8 +33,8 @@ export async function recoverJournals(
 ): Promise<RecoveredJournals> {
   let calls = 0;
   let instances = 0;
-  for (const [instanceId, { pid, files }] of foreignJournals(dir)) {
-    if (otherProcessRunning(pid) && (await beatsLately(db, instanceId))) continue;
+  for (const [instanceId, { sameProcess, processRunning, files }] of foreignJournals(dir)) {
+    if (sameProcess || (processRunning && (await beatsLately(db, instanceId)))) continue;
     const entries = files.flatMap((file) => readJournal(file));
     try {
       await bookJournaledCalls(db, entries);

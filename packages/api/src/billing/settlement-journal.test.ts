@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -120,5 +120,22 @@ describe('SettlementJournal', () => {
     expect(foreignJournals(dir).size).toBe(0);
     journal.close();
     expect(readdirSync(dir)).toHaveLength(1);
+  });
+
+  it('tells a journal of this very process (another module instance, a worker thread) from one of an earlier process with this pid', () => {
+    const dir = tempDir();
+    const journal = new SettlementJournal(dir, 'inst_unit5');
+    journal.append(leased());
+    const [name] = readdirSync(dir);
+    // Not an instance this module created, but written by this process: left alone.
+    renameSync(path.join(dir, name!), path.join(dir, name!.replace('inst_unit5', 'inst_other')));
+    expect(foreignJournals(dir).get('inst_other')).toMatchObject({ sameProcess: true, processRunning: true });
+    // The same pid, started ten minutes earlier: a process that is gone.
+    const started = Number(/-(\d+)\./.exec(name!)![1]);
+    renameSync(
+      path.join(dir, name!.replace('inst_unit5', 'inst_other')),
+      path.join(dir, name!.replace('inst_unit5', 'inst_old').replace(`-${started}.`, `-${started - 600}.`)),
+    );
+    expect(foreignJournals(dir).get('inst_old')).toMatchObject({ sameProcess: false, processRunning: false });
   });
 });

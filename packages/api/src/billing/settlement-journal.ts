@@ -19,7 +19,7 @@ import type { UsageInput } from './reservations.js';
  * (dirty_expire_centisecs, 30 s at most by default), and never more than one lease's worth of
  * money per wallet and instance, which is all a lease lets an instance spend unbooked.
  *
- * Files are segments named `<instance>.<pid>.<seq>.jsonl`. The active one is emptied whenever all
+ * Files are segments named `<instance>.<pid>-<process start, epoch s>.<seq>.jsonl`. The active one is emptied whenever all
  * it holds is booked, and replaced after SEGMENT_MS or SEGMENT_BYTES under steady load; a replaced
  * segment is deleted once its last call is booked. Only segments of instances that are gone are
  * replayed (journal-recovery.ts), so instances sharing a DATA_DIR (tests) never book each other's
@@ -29,7 +29,13 @@ import type { UsageInput } from './reservations.js';
 
 const SEGMENT_MS = 2_000;
 const SEGMENT_BYTES = 4 * 1024 * 1024;
-const FILE_PATTERN = /^(inst_[a-z0-9]+)\.(\d+)\.(\d+)\.jsonl$/;
+const FILE_PATTERN = /^(inst_[a-z0-9]+)\.(\d+)-(\d+)\.(\d+)\.jsonl$/;
+/**
+ * When this process started, in epoch seconds: with the pid, it tells this process from an earlier
+ * one with the same pid (a restarted container's server is PID 1 again). Worker threads of one
+ * process compute the same second, give or take one.
+ */
+const PROCESS_STARTED_S = Math.round(Date.now() / 1000 - process.uptime());
 
 /** A leased call, with what identifies its lease. */
 export interface JournaledLeaseCall {
@@ -131,7 +137,7 @@ export class SettlementJournal {
       this.#ready = true;
     }
     this.#sequence += 1;
-    const file = path.join(this.dir, `${this.instanceId}.${process.pid}.${this.#sequence}.jsonl`);
+    const file = path.join(this.dir, `${this.instanceId}.${process.pid}-${PROCESS_STARTED_S}.${this.#sequence}.jsonl`);
     const segment = new JournalSegment(file, openSync(file, 'a'));
     this.#active = segment;
     return segment;
@@ -157,35 +163,45 @@ export class SettlementJournal {
   }
 }
 
-/** The segments in `dir` of instances not of this process, by instance, oldest first, with their process id. */
-export function foreignJournals(dir: string): Map<string, { pid: number; files: string[] }> {
+export interface ForeignJournal {
+  /** Whether the process that wrote it still runs, as far as this machine can tell. */
+  processRunning: boolean;
+  /** Written by this very process (another module instance of it, a worker thread). */
+  sameProcess: boolean;
+  files: string[];
+}
+
+/** The segments in `dir` of instances not of this module, by instance, oldest first. */
+export function foreignJournals(dir: string): Map<string, ForeignJournal> {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return new Map();
   }
-  const found: { instance: string; pid: number; sequence: number; file: string }[] = [];
+  const found: { instance: string; pid: number; started: number; sequence: number; file: string }[] = [];
   for (const name of names) {
     const match = FILE_PATTERN.exec(name);
     if (!match) continue;
-    const [, instance = '', pid = '0', sequence = '0'] = match;
+    const [, instance = '', pid = '0', started = '0', sequence = '0'] = match;
     if (LOCAL_INSTANCES.has(instance)) continue;
-    found.push({ instance, pid: Number(pid), sequence: Number(sequence), file: path.join(dir, name) });
+    found.push({ instance, pid: Number(pid), started: Number(started), sequence: Number(sequence), file: path.join(dir, name) });
   }
   found.sort((a, b) => a.sequence - b.sequence);
-  const byInstance = new Map<string, { pid: number; files: string[] }>();
-  for (const { instance, pid, file } of found) {
-    const entry = byInstance.get(instance) ?? { pid, files: [] };
+  const byInstance = new Map<string, ForeignJournal>();
+  for (const { instance, pid, started, file } of found) {
+    let entry = byInstance.get(instance);
+    if (!entry) {
+      const sameProcess = pid === process.pid && Math.abs(started - PROCESS_STARTED_S) <= 2;
+      entry = { sameProcess, processRunning: sameProcess || (pid !== process.pid && processRunning(pid)), files: [] };
+      byInstance.set(instance, entry);
+    }
     entry.files.push(file);
-    byInstance.set(instance, entry);
   }
   return byInstance;
 }
 
-/** Whether a process with this id runs; the caller's own id (a restarted container's PID 1) is not another process. */
-export function otherProcessRunning(pid: number): boolean {
-  if (pid === process.pid) return false;
+function processRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
