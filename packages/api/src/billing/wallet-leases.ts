@@ -5,9 +5,9 @@ import { bookOrphanedLeaseCalls } from './crash-recovery.js';
 import { Lease, type LeaseHold, type LeasedCallOutcome, nextCallId, type PendingCall } from './lease-state.js';
 import { shrinkLease } from './lease-reclaim.js';
 import { closeLease, collectLeaseExcess, openLease, settleLeaseCalls } from './leases.js';
+import type { SettlementJournal } from './settlement-journal.js';
 
 export type { LeaseHold, LeasedCallOutcome } from './lease-state.js';
-import type { SettlementJournal } from './settlement-journal.js';
 
 /*
  * Per-instance wallet leases: the hot path's way to reserve money without a database round trip.
@@ -309,7 +309,6 @@ export class WalletLeases {
             );
           }
           lease.pending.splice(0, batch.length);
-          this.#forget(batch);
           // Under-estimated calls the lease could not cover: the rest comes from the wallet itself.
           for (const call of batch) {
             if (call.uncollectedNano !== undefined && call.uncollectedNano > 0n && result.leaseOpen) {
@@ -321,6 +320,8 @@ export class WalletLeases {
               }).catch((error: unknown) => this.onError(error, 'collect-lease-excess'));
             }
           }
+          // Only now: a crash before this point replays the batch, collecting what is owed.
+          this.#forget(batch);
           backoffMs = 50;
           failures = 0;
           // Under steady load calls keep arriving while a batch is written; looping straight on
