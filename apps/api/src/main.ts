@@ -7,9 +7,10 @@ const server = await buildServer({ config });
 await server.app.listen({ port: config.port, host: config.host });
 process.stdout.write(`${startBanner(server, config.publicUrl)}\n`);
 
-// A reservation or wallet lease still held long after any call could last was left by a crashed
-// process: release it (nothing charged) so the money is spendable again. A live lease takes calls
-// for 10 s and is closed once they are booked, far inside this threshold.
+// A reservation or wallet lease from before instances beat (no instance_id) still held long after
+// any call could last was left by a crashed process: release it (nothing charged) so the money is
+// spendable again. Holds of instances that beat are released within seconds of their instance
+// dying, by every live instance (packages/api/src/billing/instance.ts).
 const STALE_RESERVATION_MS = 15 * 60_000;
 const sweeper = setInterval(() => {
   Promise.all([

@@ -75,6 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     onBackgroundError: (error, label) => warn(`background write failed after retries: ${label}`, error),
     lookup: options.lookup,
     warn: (message, error) => warn(message, error),
+    onNotice: (message) => warn(message),
   });
   const { platform } = started;
   const bootstrap = await bootstrapPlatformData(platform, { serialize: database.engine === 'postgres' });

@@ -7,7 +7,7 @@ export function openDatabase(config: PlatformConfig): DatabaseHandle {
   return createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 }
 
-export interface StartPlatformOptions extends Pick<PlatformInit, 'rateLimits' | 'telemetry' | 'onBackgroundError' | 'lookup'> {
+export interface StartPlatformOptions extends Pick<PlatformInit, 'rateLimits' | 'telemetry' | 'onBackgroundError' | 'lookup' | 'onNotice'> {
   config: PlatformConfig;
   database: DatabaseHandle;
   /** Where operational warnings go (the server's logger); stderr by default. */
@@ -44,7 +44,10 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Star
       lookup: options.lookup,
       // Revocations and catalogue changes reach the other instances at once (issue 17).
       invalidationChannel: createInvalidationChannel(config, database, options.warn ?? ((message, error) => console.warn(message, error))),
+      onNotice: options.onNotice,
     });
+    // Books what a killed predecessor on this DATA_DIR answered but had not booked, then beats.
+    await platform.billingInstance.start();
     return {
       platform,
       migrated,
@@ -53,6 +56,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Star
         platform.leases?.stop();
         await platform.invalidations.close();
         await platform.background.drain();
+        await platform.billingInstance.stop();
         await platform.callCounts.flush().catch(() => {});
         await closeDatabase();
       },

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { recordAudit } from './admin/audit.js';
@@ -5,6 +6,7 @@ import { ApiKeyCache } from './api-keys/cache.js';
 import { ApplicationCache } from './applications/cache.js';
 import { authenticateRequest } from './auth/authenticate.js';
 import { SessionCache } from './auth/session-cache.js';
+import { BillingInstance } from './billing/instance.js';
 import { WalletLeases } from './billing/wallet-leases.js';
 import { ModelCallCounter } from './chat/call-counter.js';
 import { BackgroundWork } from './core/background-work.js';
@@ -29,6 +31,8 @@ export interface PlatformInit {
   config: PlatformConfig;
   jwtSecret: string;
   onBackgroundError?: (error: unknown, label: string) => void;
+  /** Things an operator should know that are not failures (a crashed instance's calls booked, its holds released). */
+  onNotice?: (message: string) => void;
   rateLimits?: RateLimits;
   telemetry?: Telemetry;
   /** Real card / wallet gateways; each takes precedence over the sandbox for its methods. */
@@ -56,8 +60,23 @@ export function createPlatform(init: PlatformInit): Platform {
   const { db, config } = init;
   const billingDb = init.billingDb ?? db;
   const background = new BackgroundWork(init.onBackgroundError);
-  const leases = config.billingLeases ? new WalletLeases(billingDb, undefined, init.onBackgroundError) : null;
-  if (leases) background.onDrain(() => leases.drain());
+  let leases: WalletLeases | null = null;
+  // Answered calls are journaled under DATA_DIR until booked, so a killed process loses none.
+  const billingInstance = new BillingInstance(
+    billingDb,
+    path.resolve(config.dataDir, 'billing-journal'),
+    () => leases,
+    init.onBackgroundError,
+    init.onNotice,
+  );
+  if (config.billingLeases) {
+    const opened = new WalletLeases(billingDb, undefined, init.onBackgroundError, {
+      instanceId: billingInstance.id,
+      journal: billingInstance.journal,
+    });
+    background.onDrain(() => opened.drain());
+    leases = opened;
+  }
   const invalidations = new Invalidations(init.invalidationChannel ?? null, (error) =>
     init.onBackgroundError?.(error, 'invalidation broadcast'),
   );
@@ -74,6 +93,7 @@ export function createPlatform(init: PlatformInit): Platform {
     sessions: new SessionCache(db, config.sessionCacheTtlMs),
     apiKeys: new ApiKeyCache(db, config.sessionCacheTtlMs),
     leases,
+    billingInstance,
     callCounts: new ModelCallCounter(db),
     catalog,
     models: new ModelCallCache(db, config, catalog),

@@ -5,6 +5,10 @@
 export { getApiKeyPolicy } from './api-keys/service.js';
 export { getApplicationForChat } from './applications/service.js';
 export { closeLease, openLease, settleLeaseCalls, type LeasedCallRecord } from './billing/leases.js';
+export { releaseDeadInstanceHolds } from './billing/crash-recovery.js';
+export { DEAD_AFTER_MS } from './billing/instance.js';
+export { recoverJournals } from './billing/journal-recovery.js';
+export { SettlementJournal } from './billing/settlement-journal.js';
 export { reserveFunds, settleReservation, type UsageInput } from './billing/reservations.js';
 export { DEFAULT_LEASE_OPTIONS, WalletLeases } from './billing/wallet-leases.js';
 export { seedDemoCommunity } from './community/seed.js';

@@ -26,6 +26,8 @@ export interface OpenLeaseInput {
   minimumNano: bigint;
   /** The lease takes at most 1/share of what is spendable, leaving the rest to other instances. */
   share: bigint;
+  /** The instance spending it: released soon after that instance stops beating. */
+  instanceId?: string | null;
 }
 
 export interface OpenedLease {
@@ -63,8 +65,8 @@ export async function openLease(db: Kysely<Database>, input: OpenLeaseInput): Pr
       WHERE api_keys.id IN (SELECT id FROM api_key)
       RETURNING api_keys.id
     )
-    INSERT INTO wallet_leases (id, user_id, api_key_id, amount_nano)
-    SELECT ${newId('lease')}, ${input.userId}, ${apiKeyId}::text, wallet.amount
+    INSERT INTO wallet_leases (id, user_id, api_key_id, amount_nano, instance_id)
+    SELECT ${newId('lease')}, ${input.userId}, ${apiKeyId}::text, wallet.amount, ${input.instanceId ?? null}::text
     FROM wallet
     WHERE (SELECT count(*) FROM key_hold) >= 0
     RETURNING id, amount_nano`.execute(db);
@@ -199,6 +201,8 @@ export async function settleLeaseCalls(
 export async function collectLeaseExcess(
   db: Kysely<Database>,
   call: { userId: string; apiKeyId: string | null; usageId: string; modelId: string },
+  /** A lease released before its call was booked: what is collected counts as held and charged by it, as the call's cost would have. */
+  releasedLeaseId: string | null = null,
 ): Promise<bigint> {
   const ledgerId = `txn_x${call.usageId.slice('usage_'.length)}`;
   const result = await sql<{ collected: bigint }>`
@@ -244,8 +248,16 @@ export async function collectLeaseExcess(
       FROM take
       WHERE usage_records.id = ${call.usageId} AND take.amount > 0 AND (SELECT count(*) FROM ledger) > 0
       RETURNING usage_records.id
+    ),
+    released_lease AS (
+      UPDATE wallet_leases SET amount_nano = amount_nano + take.amount, charged_nano = charged_nano + take.amount
+      FROM take
+      WHERE wallet_leases.id = ${releasedLeaseId}::text AND wallet_leases.status = 'closed' AND take.amount > 0
+        AND (SELECT count(*) FROM usage_update) > 0
+      RETURNING wallet_leases.id
     )
-    SELECT take.amount AS collected FROM take WHERE (SELECT count(*) FROM usage_update) >= 0`.execute(db);
+    SELECT take.amount AS collected FROM take
+    WHERE (SELECT count(*) FROM usage_update) >= 0 AND (SELECT count(*) FROM released_lease) >= 0`.execute(db);
   return result.rows[0] ? BigInt(result.rows[0].collected) : 0n;
 }
 
@@ -275,14 +287,16 @@ export async function closeLease(db: Kysely<Database>, leaseId: string): Promise
 }
 
 /**
- * Closes leases left open by a crashed instance. Calls it had not booked are lost with it (as a
- * crashed reservation is settled as failed): their holds come back, nothing is charged.
+ * Closes leases left open by a crashed instance that predates instance heartbeats (no
+ * instance_id; the others are released within seconds, see crash-recovery.ts): their holds come
+ * back, nothing is charged.
  */
 export async function releaseStaleLeases(db: Kysely<Database>, olderThanMs: number): Promise<number> {
   const stale = await db
     .selectFrom('wallet_leases')
     .select('id')
     .where('status', '=', 'open')
+    .where('instance_id', 'is', null)
     .where('created_at', '<', sql<Date>`now() - ${Math.max(0, olderThanMs)}::double precision * interval '1 millisecond'`)
     .orderBy('created_at')
     .limit(1_000)

@@ -20,6 +20,8 @@ export interface ReserveFundsInput {
   apiKeyId?: string | null;
   modelId: string;
   appId?: string | null;
+  /** The instance making the call: its reservations are released soon after it stops beating. */
+  instanceId?: string | null;
 }
 
 export interface Reservation {
@@ -55,8 +57,9 @@ export async function reserveFunds(db: Kysely<Database>, input: ReserveFundsInpu
       WHERE id IN (SELECT id FROM api_key) AND EXISTS (SELECT 1 FROM wallet)
       RETURNING id
     )
-    INSERT INTO model_reservations (id, user_id, api_key_id, model_id, app_id, amount_nano)
-    SELECT ${newId('rsv')}, wallet.user_id, ${apiKeyId}::text, ${input.modelId}, ${input.appId ?? null}::text, ${amount}::bigint
+    INSERT INTO model_reservations (id, user_id, api_key_id, model_id, app_id, amount_nano, instance_id)
+    SELECT ${newId('rsv')}, wallet.user_id, ${apiKeyId}::text, ${input.modelId}, ${input.appId ?? null}::text, ${amount}::bigint,
+           ${input.instanceId ?? null}::text
     FROM wallet
     RETURNING id`.execute(db);
   const row = result.rows[0];
@@ -219,10 +222,41 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
   };
 }
 
+/** The error of the usage record a released reservation gets; a late booking of the call rewrites it. */
+export const RESERVATION_RELEASED = 'reservation released: the call never settled';
+
+/** Settles each reservation as a failed call charging 0 (its call is known to be gone). Returns how many were released. */
+export async function releaseReservations(
+  db: Kysely<Database>,
+  reservations: readonly { id: string; user_id: string; api_key_id: string | null; model_id: string; app_id: string | null }[],
+): Promise<number> {
+  let released = 0;
+  for (const reservation of reservations) {
+    const settled = await settleReservation(db, {
+      reservationId: reservation.id,
+      actualCostNano: 0n,
+      usage: {
+        userId: reservation.user_id,
+        apiKeyId: reservation.api_key_id,
+        appId: reservation.app_id,
+        modelId: reservation.model_id,
+        inputTokens: 0,
+        outputTokens: 0,
+        latencyMs: 0,
+        status: 'failed',
+        error: RESERVATION_RELEASED,
+      },
+    });
+    if (settled && !settled.alreadySettled) released += 1;
+  }
+  return released;
+}
+
 /**
- * Gives back holds left by calls that never settled (a crash, a lost background task): each is
- * settled as a failed call charging 0. Returns how many were released. Run it periodically
- * with a threshold well above the longest model call.
+ * Gives back holds left by calls that never settled, for reservations made before instances beat
+ * (no instance_id; the others are released by crash-recovery.ts within seconds of their instance
+ * dying): each is settled as a failed call charging 0. Returns how many were released. Run it
+ * periodically with a threshold well above the longest model call.
  */
 export async function releaseStaleReservations(db: Kysely<Database>, olderThanMs: number): Promise<number> {
   const BATCH = 500;
@@ -232,6 +266,7 @@ export async function releaseStaleReservations(db: Kysely<Database>, olderThanMs
       .selectFrom('model_reservations')
       .select(['id', 'user_id', 'api_key_id', 'model_id', 'app_id'])
       .where('status', '=', 'held')
+      .where('instance_id', 'is', null)
       .where('created_at', '<', sql<Date>`now() - ${Math.max(0, olderThanMs)}::double precision * interval '1 millisecond'`)
       // A video job's reservation lasts as long as the job (queued, then minutes of generation) and
       // is settled when the job ends, by whichever instance ends it (videos/queue.ts).
@@ -245,24 +280,7 @@ export async function releaseStaleReservations(db: Kysely<Database>, olderThanMs
       .orderBy('created_at')
       .limit(BATCH)
       .execute();
-    for (const reservation of stale) {
-      const settled = await settleReservation(db, {
-        reservationId: reservation.id,
-        actualCostNano: 0n,
-        usage: {
-          userId: reservation.user_id,
-          apiKeyId: reservation.api_key_id,
-          appId: reservation.app_id,
-          modelId: reservation.model_id,
-          inputTokens: 0,
-          outputTokens: 0,
-          latencyMs: 0,
-          status: 'failed',
-          error: 'reservation released: the call never settled',
-        },
-      });
-      if (settled && !settled.alreadySettled) released += 1;
-    }
+    released += await releaseReservations(db, stale);
     if (stale.length < BATCH) return released;
   }
 }

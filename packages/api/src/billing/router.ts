@@ -92,5 +92,5 @@ export const billingRouter = router({
     })
     .input(AdminWalletMovementInput)
     .output(AdminWalletTransaction)
-    .mutation(({ ctx, input }) => adminDebitWallet(ctx.platform.db, ctx.actor, input)),
+    .mutation(({ ctx, input }) => adminDebitWallet(ctx.platform, ctx.actor, input)),
 });

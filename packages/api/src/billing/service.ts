@@ -2,11 +2,13 @@ import type { Database, LedgerEntry } from '@maas/db';
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
+import type { Platform } from '../core/platform.js';
 import { AppError } from '../core/errors.js';
 import { CURRENCY, nanoToAmount, nanoToDecimalString } from '../core/money.js';
 import { listPage } from '../core/pagination.js';
 import { toIso } from '../core/time.js';
 import type { AdminWalletMovementInput, ListWalletTransactionsInput } from './schemas.js';
+import { debitOwnFunds, reclaimOwnLeases } from './own-funds.js';
 import { creditWallet, debitWallet, getWallet } from './wallet.js';
 
 function toWalletTransaction(entry: LedgerEntry) {
@@ -59,22 +61,31 @@ export async function adminCreditWallet(db: Kysely<Database>, actor: Actor, inpu
   return toAdminWalletTransaction(entry);
 }
 
-/** Takes money from a user's available balance; more than is available answers 402, nothing moves. */
-export async function adminDebitWallet(db: Kysely<Database>, actor: Actor, input: z.infer<typeof AdminWalletMovementInput>) {
-  const entry = await debitWallet(db, {
-    userId: input.user_id,
-    amountNano: input.amount,
-    kind: 'admin_debit',
-    reason: input.reason,
-    actorId: actor.userId,
-  });
-  if (entry) return toAdminWalletTransaction(entry);
-  const wallet = await getWallet(db, input.user_id);
-  if (!wallet) throw new AppError('NOT_FOUND', { message: 'WALLET_NOT_FOUND' });
-  const available = wallet.balance_nano - wallet.held_nano;
-  throw new AppError('PAYMENT_REQUIRED', {
-    message: 'INSUFFICIENT_AVAILABLE_BALANCE',
-    params: { available: nanoToDecimalString(available) },
-    details: { available: nanoToAmount(available) },
-  });
+/**
+ * Takes money from a user's available balance, counting what their idle wallet leases hold (it is
+ * given back first); more than that answers 402, nothing moves.
+ */
+export async function adminDebitWallet(platform: Platform, actor: Actor, input: z.infer<typeof AdminWalletMovementInput>) {
+  const entry = await debitOwnFunds(platform, input.user_id, () =>
+    platform.db.transaction().execute(async (trx) => {
+      if (!(await getWallet(trx, input.user_id))) throw new AppError('NOT_FOUND', { message: 'WALLET_NOT_FOUND' });
+      await reclaimOwnLeases(platform, trx, input.user_id);
+      const debited = await debitWallet(trx, {
+        userId: input.user_id,
+        amountNano: input.amount,
+        kind: 'admin_debit',
+        reason: input.reason,
+        actorId: actor.userId,
+      });
+      if (debited) return debited;
+      const wallet = await getWallet(trx, input.user_id);
+      const available = wallet ? wallet.balance_nano - wallet.held_nano : 0n;
+      throw new AppError('PAYMENT_REQUIRED', {
+        message: 'INSUFFICIENT_AVAILABLE_BALANCE',
+        params: { available: nanoToDecimalString(available) },
+        details: { available: nanoToAmount(available) },
+      });
+    }),
+  );
+  return toAdminWalletTransaction(entry);
 }

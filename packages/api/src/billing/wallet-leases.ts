@@ -1,8 +1,13 @@
 import type { Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { isDatabaseUnavailable } from '../core/errors.js';
-import { newId } from '../core/ids.js';
-import { closeLease, collectLeaseExcess, type LeasedCallRecord, openLease, settleLeaseCalls } from './leases.js';
+import { bookOrphanedLeaseCalls } from './crash-recovery.js';
+import { Lease, type LeaseHold, type LeasedCallOutcome, nextCallId, type PendingCall } from './lease-state.js';
+import { shrinkLease } from './lease-reclaim.js';
+import { closeLease, collectLeaseExcess, openLease, settleLeaseCalls } from './leases.js';
+import type { SettlementJournal } from './settlement-journal.js';
+
+export type { LeaseHold, LeasedCallOutcome } from './lease-state.js';
 
 /*
  * Per-instance wallet leases: the hot path's way to reserve money without a database round trip.
@@ -21,6 +26,11 @@ import { closeLease, collectLeaseExcess, type LeasedCallRecord, openLease, settl
  *
  * Near the edge of a balance no lease fits (below `minimumCalls` holds) and callers fall back to
  * a per-call reservation, so the last cent is still spendable exactly.
+ *
+ * Durability: a finished call is appended to the settlement journal (settlement-journal.ts) before
+ * `settle` returns, so before its answer completes; a kill of the process loses no answered call.
+ * The lease's hold is the owner's money: a debit of the owner shrinks it to what its calls need
+ * (`reclaimForDebit`, `reclaimRequested`).
  */
 
 export interface WalletLeaseOptions {
@@ -49,50 +59,10 @@ export const DEFAULT_LEASE_OPTIONS: WalletLeaseOptions = {
   maxBatch: 500,
 };
 
-/** What a finished call reports; the lease book adds the ids and the time. */
-export type LeasedCallOutcome = Omit<LeasedCallRecord, 'callId' | 'usageId' | 'ledgerEntryId' | 'finishedAt' | 'uncollectedNano'>;
-
-class Lease {
-  /** Holds of calls in flight plus charges of finished calls, booked or not: never above amountNano. */
-  committedNano = 0n;
-  inFlight = 0;
-  retired = false;
-  closed = false;
-  pending: LeasedCallRecord[] = [];
-  flushTimer: NodeJS.Timeout | null = null;
-  flushing: Promise<void> | null = null;
-  closing: Promise<void> | null = null;
-  lastUsedAt = Date.now();
-  readonly openedAt = Date.now();
-
-  constructor(
-    readonly key: string,
-    readonly leaseId: string,
-    readonly userId: string,
-    readonly apiKeyId: string | null,
-    readonly amountNano: bigint,
-  ) {}
-
-  get idle(): boolean {
-    return this.inFlight === 0 && this.pending.length === 0 && this.flushing === null;
-  }
-}
-
-export interface LeaseHold {
-  readonly callId: string;
-  readonly holdNano: bigint;
-  readonly lease: Lease;
-  settled: boolean;
-}
-
-// Call ids need to be unique, not secret (they never authorise anything): a random per-process
-// prefix and a counter spare the hot path a CSPRNG call per request.
-const CALL_ID_PREFIX = newId('rsv');
-let callCounter = 0;
-
-function nextCallId(): string {
-  callCounter += 1;
-  return `${CALL_ID_PREFIX}${callCounter.toString(36)}`;
+/** Where a lease's calls are made durable, and which instance owns the leases it opens. */
+export interface LeaseDurability {
+  instanceId: string | null;
+  journal: SettlementJournal | null;
 }
 
 function sleep(ms: number) {
@@ -112,6 +82,7 @@ export class WalletLeases {
     private readonly db: Kysely<Database>,
     private readonly options: WalletLeaseOptions = DEFAULT_LEASE_OPTIONS,
     private readonly onError: (error: unknown, label: string) => void = () => {},
+    private readonly durability: LeaseDurability = { instanceId: null, journal: null },
   ) {
     this.#maintenance = setInterval(() => this.#maintain(), Math.max(100, Math.min(options.idleMs, 1_000)));
     this.#maintenance.unref();
@@ -160,7 +131,7 @@ export class WalletLeases {
     lease.inFlight -= 1;
     lease.lastUsedAt = Date.now();
     const random = hold.callId.slice(4);
-    lease.pending.push({
+    const call: PendingCall = {
       callId: hold.callId,
       usageId: `usage_${random}`,
       ledgerEntryId: `txn_${random}`,
@@ -178,7 +149,16 @@ export class WalletLeases {
       status: outcome.status,
       error: outcome.error,
       finishedAt: new Date(),
+    };
+    // Written through before the answer completes: the one step that makes a kill lose nothing.
+    call.journaled = this.durability.journal?.append({
+      kind: 'lease',
+      leaseId: lease.leaseId,
+      userId: lease.userId,
+      apiKeyId: lease.apiKeyId,
+      call,
     });
+    lease.pending.push(call);
     this.#scheduleFlush(lease);
   }
 
@@ -213,6 +193,43 @@ export class WalletLeases {
     return this.#live.size;
   }
 
+  /**
+   * Gives the user's money back from this instance's leases of theirs, in `db` (the transaction of
+   * the debit that needs it): each lease stops taking calls and keeps only what its calls in flight
+   * and its charges need. Should the transaction roll back, the lease still closes soon and gives
+   * back whatever it holds then.
+   */
+  async reclaimForDebit(db: Kysely<Database>, userId: string): Promise<void> {
+    for (const lease of this.#live) {
+      if (lease.userId === userId && !lease.closed) await this.#shrink(db, lease);
+    }
+  }
+
+  /** Answers reclaim requests found for this instance's leases (another instance's debit asked). */
+  async reclaimRequested(leaseIds: readonly string[]): Promise<void> {
+    const wanted = new Set(leaseIds);
+    for (const lease of this.#live) {
+      if (!wanted.has(lease.leaseId) || lease.closed) continue;
+      await this.#shrink(this.db, lease).catch((error: unknown) => this.onError(error, 'reclaim-wallet-lease'));
+    }
+  }
+
+  async #shrink(db: Kysely<Database>, lease: Lease): Promise<void> {
+    // Retired first, synchronously: from here committedNano only goes down (calls settle at or
+    // below their holds), so the lease never needs more than this.
+    this.#retire(lease);
+    const keep = lease.committedNano;
+    if (keep < lease.amountNano) lease.amountNano = keep;
+    await shrinkLease(db, lease.leaseId, keep);
+  }
+
+  /** The journal may forget calls that are booked. */
+  #forget(batch: readonly PendingCall[]): void {
+    const journal = this.durability.journal;
+    if (!journal) return;
+    for (const call of batch) if (call.journaled) journal.done(call.journaled);
+  }
+
   #take(lease: Lease, holdNano: bigint): LeaseHold | null {
     if (lease.retired || Date.now() - lease.openedAt > this.options.lifetimeMs) return null;
     if (lease.amountNano - lease.committedNano < holdNano) return null;
@@ -232,6 +249,7 @@ export class WalletLeases {
           desiredNano: holdNano * BigInt(this.options.leaseCalls),
           minimumNano: holdNano * BigInt(this.options.minimumCalls),
           share: BigInt(this.options.share),
+          instanceId: this.durability.instanceId,
         });
         if (!opened) {
           this.#refused.set(key, { until: Date.now() + 1_000, holdNano });
@@ -281,6 +299,16 @@ export class WalletLeases {
         const batch = lease.pending.slice(0, this.options.maxBatch);
         try {
           const result = await settleLeaseCalls(this.db, lease, batch);
+          if (!result.leaseOpen) {
+            // Released by another instance that took this one for dead (no heartbeat for a long
+            // while): its money went back to the wallet, so these calls are charged from there.
+            this.#retire(lease);
+            await bookOrphanedLeaseCalls(this.db, lease, batch);
+            this.onError(
+              new Error(`lease ${lease.leaseId} was released early; ${batch.length} calls booked from the wallet`),
+              'settle-lease-calls',
+            );
+          }
           lease.pending.splice(0, batch.length);
           // Under-estimated calls the lease could not cover: the rest comes from the wallet itself.
           for (const call of batch) {
@@ -293,14 +321,10 @@ export class WalletLeases {
               }).catch((error: unknown) => this.onError(error, 'collect-lease-excess'));
             }
           }
+          // Only now: a crash before this point replays the batch, collecting what is owed.
+          this.#forget(batch);
           backoffMs = 50;
           failures = 0;
-          if (!result.leaseOpen) {
-            this.onError(
-              new Error(`lease ${lease.leaseId} was closed by the stale sweep; ${batch.length} calls not booked`),
-              'settle-lease-calls',
-            );
-          }
           // Under steady load calls keep arriving while a batch is written; looping straight on
           // booked them a few at a time, back to back (a statement every ~3 ms, PostgreSQL busy on
           // a core's worth of tiny batches). Less than a full batch waits for the next flush delay.
@@ -313,6 +337,7 @@ export class WalletLeases {
           failures += 1;
           if (!isDatabaseUnavailable(error) && failures >= 5) {
             lease.pending.splice(0, batch.length);
+            this.#forget(batch);
             this.onError(
               new Error(`dropped ${batch.length} calls of lease ${lease.leaseId} after ${failures} failures`),
               'settle-lease-calls',

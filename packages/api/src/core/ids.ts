@@ -16,6 +16,7 @@ export type IdPrefix =
   | 'usage'
   | 'rsv'
   | 'lease'
+  | 'inst'
   | 'tool'
   | 'order'
   | 'rev'

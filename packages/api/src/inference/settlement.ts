@@ -1,4 +1,5 @@
-import { reserveFunds, settleReservation } from '../billing/reservations.js';
+import { rebookReleasedReservation } from '../billing/crash-recovery.js';
+import { reserveFunds, settleReservation, type UsageInput } from '../billing/reservations.js';
 import type { LeaseHold } from '../billing/wallet-leases.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
@@ -32,6 +33,7 @@ export async function holdFunds(
     apiKeyId: actor.apiKeyId,
     modelId,
     appId,
+    instanceId: platform.billingInstance.id,
   });
   if (!reservation) throw new AppError('PAYMENT_REQUIRED', { message: 'INSUFFICIENT_BALANCE_FOR_CALL' });
   return { kind: 'reservation', reservationId: reservation.reservationId };
@@ -77,29 +79,34 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
     });
     return;
   }
+  const usage: UsageInput = {
+    userId: input.actor.userId,
+    appId: input.appId ?? null,
+    apiKeyId: input.actor.apiKeyId,
+    modelId: call.model.id,
+    providerId: outcome.providerId,
+    conversationId: input.conversationId ?? null,
+    inputTokens: outcome.inputTokens,
+    cachedInputTokens: outcome.usage.cachedInputTokens,
+    outputTokens: outcome.outputTokens,
+    units: unitsText,
+    latencyMs,
+    status: outcome.status,
+    error: error ?? null,
+  };
+  const settlement = { reservationId: funds.reservationId, actualCostNano: outcome.costNano, usage };
+  // Journaled before the answer completes (a kill loses nothing); forgotten once booked. A booking
+  // that never succeeds stays in the journal for the next start.
+  const { journal } = platform.billingInstance;
+  const journaled = journal?.append({ kind: 'reservation', reservationId: funds.reservationId, costNano: outcome.costNano, usage });
   platform.background.run(
     'settle-model-call',
     async () => {
-      await settleReservation(platform.billingDb, {
-        reservationId: funds.reservationId,
-        actualCostNano: outcome.costNano,
-        usage: {
-          userId: input.actor.userId,
-          appId: input.appId ?? null,
-          apiKeyId: input.actor.apiKeyId,
-          modelId: call.model.id,
-          providerId: outcome.providerId,
-          conversationId: input.conversationId ?? null,
-          inputTokens: outcome.inputTokens,
-          cachedInputTokens: outcome.usage.cachedInputTokens,
-          outputTokens: outcome.outputTokens,
-          units: unitsText,
-          latencyMs,
-          status: outcome.status,
-          error: error ?? null,
-        },
-      });
+      const settled = await settleReservation(platform.billingDb, settlement);
+      // Released meanwhile (this instance was taken for dead): the call is still charged.
+      if (settled?.alreadySettled) await rebookReleasedReservation(platform.billingDb, { ...settlement, costNano: outcome.costNano });
       // settleReservation is exactly-once, so retrying through an outage can never charge twice.
+      if (journaled) journal?.done(journaled);
     },
     5,
     true,

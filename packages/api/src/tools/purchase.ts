@@ -1,6 +1,7 @@
 import type { BillingAddressJson, Database, ToolOrder, ToolOrdersTable } from '@maas/db';
 import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
+import { debitOwnFunds, reclaimOwnLeases } from '../billing/own-funds.js';
 import { creditWallet, debitWallet, type LedgerMovement } from '../billing/wallet.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
@@ -104,7 +105,9 @@ export async function purchaseTool(
       billing_address: input.billing_address ? JSON.stringify(input.billing_address) : null,
       idempotency_key: idempotencyKey,
     };
-    const placed = charge ? await chargeWithProvider(platform, charge, tool, order) : await settleInWallet(platform, tool, order);
+    const placed = charge
+      ? await chargeWithProvider(platform, charge, tool, order)
+      : await debitOwnFunds(platform, actor.userId, () => settleInWallet(platform, tool, order));
     if (placed) return toOrder(placed);
     // Another order won the unique key: replay it, or say why this purchase cannot happen.
     const outcome = await explainConflict(db, order, input);
@@ -224,7 +227,11 @@ async function grantTool(trx: Transaction<Database>, platform: Platform, tool: T
   for (const { debit, movement } of movements) {
     if (!debit) {
       await creditWallet(trx, movement);
-    } else if (!(await debitWallet(trx, movement))) {
+      continue;
+    }
+    // The buyer's idle lease money is theirs to spend: given back in this transaction, first.
+    await reclaimOwnLeases(platform, trx, movement.userId);
+    if (!(await debitWallet(trx, movement))) {
       throw new AppError('PAYMENT_REQUIRED', { details: { required: nanoToAmount(movement.amountNano), currency: order.currency } });
     }
   }

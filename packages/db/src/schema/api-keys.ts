@@ -37,6 +37,8 @@ export interface ModelReservationsTable {
   model_id: string;
   app_id: string | null;
   amount_nano: ColumnType<bigint, bigint, never>;
+  /** The instance whose call it funds; released soon after that instance stops beating. */
+  instance_id: string | null;
   status: ColumnType<ReservationStatus, ReservationStatus | undefined, ReservationStatus>;
   charged_nano: bigint | null;
   ledger_entry_id: string | null;

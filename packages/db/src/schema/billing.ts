@@ -36,7 +36,11 @@ export interface WalletLeasesTable {
   id: string;
   user_id: string;
   api_key_id: string | null;
-  amount_nano: ColumnType<bigint, bigint, never>;
+  /** Lowered (never raised) when the owner's debit reclaims what the lease's calls do not need. */
+  amount_nano: ColumnType<bigint, bigint, bigint>;
+  /** The instance spending it (billing_instances); null for leases opened before instances beat. */
+  instance_id: string | null;
+  reclaim_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** What the calls settled from this lease cost so far; never above amount_nano (CHECK). */
   charged_nano: Nano;
   calls: ColumnType<number, number | undefined, number>;
@@ -45,7 +49,17 @@ export interface WalletLeasesTable {
   closed_at: NullableTimestamp;
 }
 
+/** A running server instance; one that stops beating has crashed and its holds are released. */
+export interface BillingInstancesTable {
+  /** `inst_…` */
+  id: string;
+  pid: number;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+}
+
 export interface BillingTables {
+  billing_instances: BillingInstancesTable;
   wallets: WalletsTable;
   ledger_entries: LedgerEntriesTable;
   wallet_leases: WalletLeasesTable;
