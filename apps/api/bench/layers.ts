@@ -4,7 +4,8 @@
 //
 //   in-process-proxy  the bare proxy's handler, unchanged
 //   both-bodies       + parse the request, rebuild the upstream body, parse and re-serialise the answer
-//   upstream-client   our upstream client (the openai-compatible adapter on the platform's transport: timeouts, abort signal, error mapping) instead
+//   upstream-client   our upstream client (the openai-compatible adapter on the platform's transport: timeouts, abort signal, error mapping) instead,
+//                     with the same-protocol text path the route takes (the client's text edited, the answer's text renamed)
 //   key-auth          + API key authentication
 //   model-call        + model resolution, key policy, token count, the wallet-lease hold, failover,
 //                       settlement, the usage record and call metrics: the whole call, without Fastify
@@ -16,6 +17,7 @@ import {
   authenticateRequest,
   completeChatCall,
   createRequestContext,
+  openAiCompletionText,
   parseOpenAiChatRequest,
   type Platform,
   prepareChatCall,
@@ -37,7 +39,8 @@ function readBody(req: IncomingMessage, then: (text: string) => Promise<unknown>
   req.on('end', () => {
     then(Buffer.concat(chunks).toString('utf8')).then(
       (answer) => {
-        const text = JSON.stringify(answer);
+        // A string is JSON already (the upstream's own text, edited).
+        const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
         res.end(text);
       },
@@ -99,10 +102,11 @@ export async function startLayerServer(platform: Platform, port: number, upstrea
               defaults: {},
               stream: false,
               openAiBody: body as unknown as Record<string, unknown>,
+              openAiBodyText: text,
             },
             { transport: platform.inference.transport, signal: new AbortController().signal, requestId: 'bench' },
           );
-          return toOpenAiCompletion(result, body.model, result.usage!);
+          return openAiCompletionText(result, body.model, result.usage!) ?? toOpenAiCompletion(result, body.model, result.usage!);
         },
         res,
       );
@@ -144,11 +148,12 @@ export async function startLayerServer(platform: Platform, port: number, upstrea
             request: parsed.request,
             stream: false,
             openAiBody: body as unknown as Record<string, unknown>,
+            openAiBodyText: text,
             signal: ctx.clientSignal(),
             requestId: 'bench',
           });
           const { result, outcome } = await completeChatCall(platform, call);
-          return toOpenAiCompletion(result, body.model, outcome.usage);
+          return openAiCompletionText(result, body.model, outcome.usage) ?? toOpenAiCompletion(result, body.model, outcome.usage);
         },
         res,
       ),

@@ -56,5 +56,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     locale: ReturnType<typeof negotiateLocale>;
     requestContext?: RequestContext;
+    /** The text of a JSON body, as parsed into `body`. */
+    jsonText?: string;
   }
 }

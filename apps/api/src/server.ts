@@ -128,6 +128,8 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       done(Object.assign(new Error('JSON body nested too deeply'), { code: 'MAAS_JSON_TOO_DEEP', statusCode: 400 }), undefined);
       return;
     }
+    // Kept beside the parsed body: the OpenAI gateway forwards an exact edit of it upstream.
+    request.jsonText = text;
     void parseJson(request, text, done); // answers through done(); the parser returns nothing
   });
 
@@ -272,18 +274,27 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   };
 }
 
+/** Whether the quote at `at` is escaped: an odd number of backslashes before it. */
+function escaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  while (text.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
+  return backslashes % 2 === 1;
+}
+
 /** True when arrays/objects in the JSON text nest deeper than `max`; one pass, strings skipped. */
 function jsonNestingExceeds(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      // A string, which is most of a chat body's text: jump to its closing quote, the next one not
+      // escaped (preceded by an even number of backslashes), rather than read it a character at a time.
+      let end = i;
+      do {
+        end = text.indexOf('"', end + 1);
+        if (end === -1) return false; // unterminated: the JSON parser refuses it
+      } while (escaped(text, end));
+      i = end;
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > max) return true;
     } else if (c === 0x5d || c === 0x7d) {

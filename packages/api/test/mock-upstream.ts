@@ -58,6 +58,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** Parsed JSON body, or null for GET / unparsable bodies. */
   body: Record<string, unknown> | null;
+  /** The body as sent. */
+  text: string;
 }
 
 export interface MockUpstream {
@@ -494,7 +496,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       } catch {
         body = null;
       }
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, text });
 
       const path = (req.url ?? '').split('?')[0];
       if (req.method === 'GET' && path === '/v1/models') {

@@ -39,11 +39,13 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
           const result = await answer(platform, {
             actor,
             body: request.body,
+            ...(request.jsonText === undefined ? {} : { bodyText: request.jsonText }),
             signal: ctx.clientSignal(),
             requestId: request.id,
             locale: protocolLocale(request),
           });
           if (result.kind === 'json') return result.body;
+          if (result.kind === 'json-text') return reply.type('application/json; charset=utf-8').send(result.text);
           const events = openEventStream(reply, request.id);
           try {
             for await (const data of result.data) events.write(data);

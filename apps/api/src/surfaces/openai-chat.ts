@@ -4,6 +4,7 @@ import {
   describeError,
   type Locale,
   OpenAiChunkWriter,
+  openAiCompletionText,
   parseOpenAiChatRequest,
   type Platform,
   prepareChatCall,
@@ -17,12 +18,16 @@ import { renderOpenAiError } from './errors/index.js';
 // upstream with minimal edits, and its stream chunks come back as the upstream's own bytes (the
 // model name aside); any other upstream's answer is rebuilt into OpenAI's shape from the events.
 
-export type ChatCompletionsAnswer = { kind: 'json'; body: Record<string, unknown> } | { kind: 'stream'; data: AsyncIterable<string> };
+export type ChatCompletionsAnswer =
+  | { kind: 'json'; body: Record<string, unknown> }
+  /** JSON already serialised: the upstream's own answer with its model name replaced. */
+  | { kind: 'json-text'; text: string }
+  | { kind: 'stream'; data: AsyncIterable<string> };
 
 /** One /v1/chat/completions call: validated, reserved, then answered as JSON or as SSE data payloads. */
 export async function chatCompletions(
   platform: Platform,
-  call: { actor: Actor; body: unknown; signal: AbortSignal; requestId: string; locale: Locale },
+  call: { actor: Actor; body: unknown; bodyText?: string; signal: AbortSignal; requestId: string; locale: Locale },
 ): Promise<ChatCompletionsAnswer> {
   const parsed = parseOpenAiChatRequest(call.body);
   const prepared = await prepareChatCall(platform, {
@@ -31,14 +36,17 @@ export async function chatCompletions(
     request: parsed.request,
     stream: parsed.stream,
     openAiBody: call.body as Record<string, unknown>,
+    ...(call.bodyText === undefined ? {} : { openAiBodyText: call.bodyText }),
     signal: call.signal,
     requestId: call.requestId,
   });
   if (!parsed.stream) {
     const { result, outcome } = await completeChatCall(platform, prepared);
+    const text = openAiCompletionText(result, parsed.model, outcome.usage);
+    if (text !== null) return { kind: 'json-text', text };
     return { kind: 'json', body: toOpenAiCompletion(result, parsed.model, outcome.usage) };
   }
-  const streaming = await streamChatCall(platform, prepared);
+  const streaming = await streamChatCall(platform, prepared, { openAiChunksOnly: true });
   return { kind: 'stream', data: sseData(streaming, parsed.model, parsed.includeUsage, call.locale, call.requestId) };
 }
 

@@ -77,6 +77,32 @@ describe('OpenAI-compatible gateway', () => {
     expect(ids).toContain(model.name);
   });
 
+  it("forwards the client's own request text with only the needed edits, and falls back to rebuilding it", async () => {
+    const user = await signUp(world.api);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${await apiKeyFor(user.token)}` };
+    const send = async (text: string) => {
+      const from = world.upstream.requests.length;
+      const res = await fetch(`${world.server.url}/v1/chat/completions`, { method: 'POST', headers, body: text });
+      expect(res.status).toBe(200);
+      const sent = world.upstream.requests.slice(from).find((request) => request.url.startsWith('/v1/chat/completions'));
+      return { answer: (await res.json()) as { model: string; choices: { message: { content: string } }[] }, sent: sent! };
+    };
+    // Spacing, key order and escapes as the client wrote them; "model" also inside the content, escaped.
+    const text = `{"messages": [ {"role": "user", "content": "caf\\u00e9 \\"model\\": x"} ],\n "model": ${JSON.stringify(model.name)}, "user": "u-1"}`;
+    const { answer, sent } = await send(text);
+    expect(answer.model).toBe(model.name);
+    expect(answer.choices[0]?.message.content).toBe(mockReply([{ role: 'user', content: 'café "model": x' }]));
+    expect(sent.text.startsWith('{"max_tokens":')).toBe(true);
+    expect(sent.text.endsWith(`"stream":false,${text.slice(1).replace(JSON.stringify(model.name), '"mock-ok"')}`)).toBe(true);
+    expect(sent.body).toMatchObject({ model: 'mock-ok', stream: false, user: 'u-1' });
+
+    // A limit above the model's cap must be lowered: the body is rebuilt, with the same meaning.
+    const over = await send(JSON.stringify({ model: model.name, messages: [{ role: 'user', content: 'cap me' }], max_tokens: 999_999 }));
+    expect(over.answer.model).toBe(model.name);
+    expect(over.sent.body?.max_tokens).toBe(256);
+    expect(over.sent.text.startsWith('{"model":"mock-ok"')).toBe(true);
+  });
+
   it('answers errors in OpenAI shape with the request id header', async () => {
     const bad = await fetch(`${world.server.url}/v1/chat/completions`, {
       method: 'POST',

@@ -33,6 +33,8 @@ export interface ChatCallInput {
   stream: boolean;
   /** The client's body when it came in OpenAI Chat shape: an openai-compatible upstream gets it with minimal edits. */
   openAiBody?: Record<string, unknown>;
+  /** The JSON text `openAiBody` was parsed from, when the surface kept it: the upstream body is then an edit of it. */
+  openAiBodyText?: string;
   appId?: string | null;
   conversationId?: string | null;
   signal: AbortSignal;
@@ -221,6 +223,7 @@ function adapterCall(call: PreparedChatCall, target: ProviderTarget, stream: boo
     stream,
   };
   if (call.input.openAiBody) out.openAiBody = call.input.openAiBody;
+  if (call.input.openAiBodyText !== undefined) out.openAiBodyText = call.input.openAiBodyText;
   return out;
 }
 
@@ -337,9 +340,14 @@ export interface StreamingChatCall {
 /**
  * Opens the upstream stream (failing over before any byte reaches the client), and settles when
  * it ends: a stream cut mid-way or cancelled by the client is charged exactly for what was
- * delivered up to that point.
+ * delivered up to that point. `openAiChunksOnly`: the caller passes OpenAI chunks through and
+ * wants only those from an upstream that sends them (internal events still come from any other).
  */
-export async function streamChatCall(platform: Platform, call: PreparedChatCall): Promise<StreamingChatCall> {
+export async function streamChatCall(
+  platform: Platform,
+  call: PreparedChatCall,
+  options: { openAiChunksOnly?: boolean } = {},
+): Promise<StreamingChatCall> {
   let upstream: AdapterStream;
   let target: ProviderTarget;
   try {
@@ -367,6 +375,9 @@ export async function streamChatCall(platform: Platform, call: PreparedChatCall)
     let content = '';
     let finishReason: string | null = null;
     const toolCalls: ToolCall[] = [];
+    // A consumer that forwards OpenAI chunks as they are reads nothing else once they flow: the
+    // events read from each chunk are kept for the outcome here and not handed on.
+    let chunksOnly = false;
     try {
       for await (const event of upstream) {
         if (!('index' in event) || event.index === 0) {
@@ -377,6 +388,8 @@ export async function streamChatCall(platform: Platform, call: PreparedChatCall)
             if (tool) tool.arguments += event.arguments;
           } else if (event.type === 'finish') finishReason = event.reason;
         }
+        if (event.type === 'openai-chunk') chunksOnly = options.openAiChunksOnly === true;
+        else if (chunksOnly) continue;
         yield event;
       }
       if (!upstream.completed) status = call.input.signal.aborted ? 'cancelled' : 'partial';
@@ -390,7 +403,9 @@ export async function streamChatCall(platform: Platform, call: PreparedChatCall)
       }
       throw upstreamFailure(error);
     } finally {
-      upstream.cancel();
+      // A finished stream has released its connection (kept alive for the next call); cancelling it
+      // here would destroy a socket that may still be draining its last bytes.
+      if (!upstream.completed) upstream.cancel();
       // A consumer that stopped early (client gone) lands here without an error.
       if (status === 'success' && !upstream.completed) status = 'cancelled';
       const reported = status === 'success' ? upstream.usage : null;

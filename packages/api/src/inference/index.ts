@@ -57,6 +57,7 @@ export {
   toOpenAiMessage,
   toOpenAiUsage,
 } from './protocols/openai-chat.js';
+export { openAiCompletionText, openAiRequestText, replaceTopLevelModel } from './protocols/openai-chat-text.js';
 export {
   type EmbeddingEncoding,
   embeddingToBase64,

@@ -11,6 +11,32 @@ export function countTextTokens(text: string): number {
   return text.length === 0 ? 0 : countTokens(text, PLAIN_TEXT);
 }
 
+// Chat clients send the same system prompt, tool definitions and history again on every turn, and
+// the reservation counts each call's prompt before it starts. Counts of recent prompt texts are
+// remembered (a count depends on the text alone), within a bound on the characters kept: when
+// full, the memory starts again empty, which costs one count per text.
+const REMEMBERED_CHARS = 4_000_000;
+const LONGEST_REMEMBERED = 256_000;
+const remembered = new Map<string, number>();
+let rememberedChars = 0;
+
+/** countTextTokens for prompt texts, which repeat across calls: a text counted lately is not counted again. */
+export function countTextTokensCached(text: string): number {
+  if (text.length === 0) return 0;
+  const known = remembered.get(text);
+  if (known !== undefined) return known;
+  const count = countTokens(text, PLAIN_TEXT);
+  if (text.length <= LONGEST_REMEMBERED) {
+    if (rememberedChars + text.length > REMEMBERED_CHARS) {
+      remembered.clear();
+      rememberedChars = 0;
+    }
+    remembered.set(text, count);
+    rememberedChars += text.length;
+  }
+  return count;
+}
+
 /** The text of a message: its text parts joined by newlines (other parts are counted apart). */
 export function messageText(message: Pick<Message, 'content'>): string {
   if (message.content === null) return '';

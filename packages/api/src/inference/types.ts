@@ -131,6 +131,8 @@ export interface AdapterChatRequest {
    * forward it with minimal edits (model, limit, stream_options) instead of rebuilding it.
    */
   openAiBody?: Record<string, unknown>;
+  /** The JSON text `openAiBody` was parsed from, if kept: an exact edit of it spares re-serialising the body. */
+  openAiBodyText?: string;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
@@ -168,8 +170,8 @@ export interface ChatResult {
   choices: ChatChoice[];
   /** null when the upstream reported none (the engine then counts). */
   usage: Usage | null;
-  /** OpenAI `system_fingerprint` etc. when the upstream is OpenAI-compatible. */
-  openAi?: { body: Record<string, unknown> };
+  /** The upstream's own chat.completion when it is OpenAI-compatible, parsed and as the text it sent. */
+  openAi?: { body: Record<string, unknown>; text?: string };
 }
 
 /**

@@ -116,7 +116,9 @@ class AnthropicAdapterStream implements AdapterStream {
         });
       }
     } finally {
-      this.#sse.cancel();
+      // After message_stop the SSE body drains its last bytes and keeps the socket; only a stream
+      // that did not finish is cut.
+      if (!translator.completed) this.#sse.cancel();
     }
   }
 }

@@ -1,4 +1,4 @@
-import { countTextTokens } from '../../token-count.js';
+import { countTextTokens, countTextTokensCached } from '../../token-count.js';
 import type { ChatRequest, ContentPart } from '../../types.js';
 
 // Upstreams frame messages with a few tokens each, which a plain count does not see.
@@ -11,7 +11,7 @@ const LOW_DETAIL_IMAGE_TOKENS = 85;
 function partTokens(part: ContentPart): number {
   switch (part.type) {
     case 'text':
-      return countTextTokens(part.text);
+      return countTextTokensCached(part.text);
     case 'image':
       return part.detail === 'low' ? LOW_DETAIL_IMAGE_TOKENS : IMAGE_TOKENS;
     case 'audio':
@@ -32,11 +32,12 @@ export function estimateOpenAiInputTokens(request: ChatRequest): number {
   for (const message of request.messages) {
     tokens += FRAMING_TOKENS_PER_MESSAGE;
     if (message.content) for (const part of message.content) tokens += partTokens(part);
-    if (message.toolCalls) for (const call of message.toolCalls) tokens += countTextTokens(call.name) + countTextTokens(call.arguments) + 8;
+    if (message.toolCalls)
+      for (const call of message.toolCalls) tokens += countTextTokens(call.name) + countTextTokensCached(call.arguments) + 8;
     if (message.name) tokens += countTextTokens(message.name) + 1;
     if (message.refusal) tokens += countTextTokens(message.refusal);
   }
-  if (request.tools) tokens += countTextTokens(JSON.stringify(request.tools)) + 16;
+  if (request.tools) tokens += countTextTokensCached(JSON.stringify(request.tools)) + 16;
   if (request.responseFormat) tokens += countTextTokens(JSON.stringify(request.responseFormat));
   return tokens;
 }

@@ -1,6 +1,7 @@
 import type { AdapterContext, HttpRequest, ProviderAdapter, ProviderTarget, SseResponse } from '../../adapter.js';
 import { UpstreamError } from '../../errors.js';
 import { buildOpenAiChatBody, chatResultFromOpenAi, OpenAiChunkReader } from '../../protocols/openai-chat.js';
+import { openAiRequestText } from '../../protocols/openai-chat-text.js';
 import { protocolError, transportError, upstreamErrorMessage } from '../../transport/index.js';
 import type { AdapterChatRequest, AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
 import { openAiSpeak, openAiTranscribe } from './audio.js';
@@ -62,11 +63,13 @@ function endpointFor(target: ProviderTarget): Endpoint {
 
 function request(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext, stream: boolean): HttpRequest {
   const endpoint = endpointFor(target);
-  const body = buildOpenAiChatBody({ ...call, stream }, target.options.maxTokensField ?? 'max_tokens');
+  const asked = call.stream === stream ? call : { ...call, stream };
+  const noLimitField = target.options.maxTokensField ?? 'max_tokens';
   return {
     url: endpoint.url,
     headers: stream ? endpoint.sseHeaders : endpoint.jsonHeaders,
-    body: JSON.stringify(body),
+    // The client's own text with the few edits needed when they can be made exactly on it.
+    body: openAiRequestText(asked, noLimitField) ?? JSON.stringify(buildOpenAiChatBody(asked, noLimitField)),
     signal: context.signal,
   };
 }
@@ -81,14 +84,17 @@ export const openAiCompatibleAdapter: ProviderAdapter = {
 
   async chat(target, call, context): Promise<ChatResult> {
     const res = await context.transport.request(target, request(target, call, context, false));
+    const text = res.body.toString('utf8');
     let json: unknown;
     try {
-      json = JSON.parse(res.body.toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       throw protocolError(target, 'response body is not valid JSON', true);
     }
     const result = chatResultFromOpenAi(json);
     if (!result) throw protocolError(target, 'response is not a chat.completion object', true);
+    // Kept so an OpenAI surface can answer with the upstream's own text (openAiCompletionText).
+    result.openAi!.text = text;
     return result;
   },
 
