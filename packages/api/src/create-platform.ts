@@ -17,6 +17,7 @@ import { type BlobStore, localBlobStore } from './files/blob-store.js';
 import { Inference } from './inference/inference.js';
 import { messages } from './messages.js';
 import { ModelCallCache } from './models/call-resolver.js';
+import { localModelSpec } from './models/deployment.js';
 import { CatalogGeneration } from './providers/catalog-generation.js';
 import { type PaymentProvider, PaymentProviders } from './tools/payments.js';
 
@@ -65,10 +66,11 @@ export function createPlatform(init: PlatformInit): Platform {
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),
     payments: new PaymentProviders(config, init.paymentProviders),
-    inference: init.inference ?? new Inference(),
+    inference: init.inference ?? new Inference({ localRuntime: config.localRuntime }),
     blobs: init.blobs ?? localBlobStore(config.dataDir),
     authenticate: (request) => authenticateRequest({ platform, authorization: request.authorization }),
     audit: (record) => recordAudit(db, record),
   };
+  platform.inference.local.setResolver((modelId) => localModelSpec(platform, modelId));
   return platform;
 }

@@ -15,6 +15,8 @@ export type { LoginAttemptVerdict, LoginLimiter } from './core/rate-limits.js';
 export type { Telemetry } from './core/telemetry.js';
 export { deleteExpiredFiles, type GeneratedMedia, openFileContent, storeGenerated, storeUpload } from './files/service.js';
 export { type BlobStore, localBlobStore } from './files/blob-store.js';
+export { storeModelUpload } from './files/model-upload.js';
+export { makeTinyModel } from './files/gguf/tiny-model.js';
 export { chatWithApplication, openChatStream } from './chat/service.js';
 export { renderChatStreamError } from './chat/stream-events.js';
 export { ChatInput } from './chat/schemas.js';

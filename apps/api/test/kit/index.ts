@@ -10,3 +10,4 @@ export * from './money.js';
 export * from './server.js';
 export * from './tools.js';
 export * from './users.js';
+export * from './local-model.js';

@@ -125,6 +125,11 @@ export interface ProviderAdapter {
    * (the reservation is made from this; a provider whose tokenizer counts more must say so here).
    */
   estimateInputTokens(request: ChatRequest): number;
+  /**
+   * The exact input tokens, when counting needs the provider itself (the local runtime tokenizes
+   * with the model's own vocabulary and chat template): the reservation is made from it instead.
+   */
+  countInputTokens?(target: ProviderTarget, request: ChatRequest): Promise<number>;
   chat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<ChatResult>;
   /** Resolves once the upstream accepted the request (headers received), before any token is read. */
   streamChat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<AdapterStream>;

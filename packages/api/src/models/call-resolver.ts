@@ -1,5 +1,5 @@
 import { type UnitPrices, unitPricesOf } from './unit-prices.js';
-import type { Database, Model, ModelOperation, ModelStatus, ModelVisibility } from '@maas/db';
+import type { Database, DeploymentState, Model, ModelOperation, ModelStatus, ModelVisibility } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { PlatformConfig } from '../core/config.js';
@@ -33,6 +33,8 @@ export interface ModelForCall {
   };
   /** Enabled providers only, with their API keys decrypted. Shared by callers: do not mutate. */
   targets: ProviderTarget[];
+  /** A model served from its own file (issue 15): its deployment's state; null for a routed model. */
+  deployment: { state: DeploymentState; error: string | null } | null;
 }
 
 /** Without a max_tokens in the model's parameters, a call may ask for at most this many (or the context window). */
@@ -84,7 +86,8 @@ function cacheKey(modelIdOrName: string): string {
 }
 
 function toModelForCall(row: Model): ModelForCall['model'] {
-  const { max_tokens: maxTokens, ...defaultParameters } = row.parameters;
+  // context_length sizes a self-served model's context (deployment.ts); it is no call parameter.
+  const { max_tokens: maxTokens, context_length: _contextLength, ...defaultParameters } = row.parameters;
   const maxOutputTokens = Math.min(maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS, row.context_window);
   return {
     id: row.id,
@@ -150,7 +153,28 @@ async function loadModelForCall(db: Kysely<Database>, config: PlatformConfig, ke
       ...(route.options.anthropic_version ? { anthropicVersion: route.options.anthropic_version } : {}),
     },
   }));
-  return { model: toModelForCall(row), targets };
+  if (targets.length === 0 && row.model_file_id !== null) {
+    const deployment = await db.selectFrom('model_deployments').select(['state', 'error']).where('model_id', '=', row.id).executeTakeFirst();
+    if (deployment) return { model: toModelForCall(row), targets: [localTarget(row.id)], deployment };
+  }
+  return { model: toModelForCall(row), targets, deployment: null };
+}
+
+/** The one target of a model served from its own file: the built-in local runtime (its adapter is per platform). */
+function localTarget(modelId: string): ProviderTarget {
+  return {
+    // Per model, so that one model's failures never cool down another's.
+    providerId: `local:${modelId}`,
+    name: 'local runtime',
+    kind: 'local',
+    baseUrl: 'builtin://local',
+    apiKey: null,
+    upstreamModel: modelId,
+    timeouts: { connectMs: CONNECT_TIMEOUT_CAP_MS, firstByteMs: 600_000, idleMs: 600_000 },
+    priority: 0,
+    weight: 1,
+    options: {},
+  };
 }
 
 function canCall(model: ModelForCall['model'], actor: Actor): boolean {
@@ -175,6 +199,12 @@ export async function resolveModelForCall(platform: Platform, modelIdOrName: str
       message: model.status === 'deprecated' ? 'MODEL_DEPRECATED' : 'MODEL_INACTIVE',
       params: { model: model.name },
       details: { model: model.id, status: model.status },
+    });
+  }
+  if (resolved.deployment?.state === 'failed') {
+    throw new AppError('SERVICE_UNAVAILABLE', {
+      message: 'MODEL_DEPLOYMENT_FAILED',
+      params: { model: model.name, reason: resolved.deployment.error ?? 'unknown' },
     });
   }
   if (targets.length === 0) throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: model.name } });

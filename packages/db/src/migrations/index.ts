@@ -12,6 +12,7 @@ import * as m0010 from './0010_provider_price_floor.js';
 import * as m0011 from './0011_inference_layer.js';
 import * as m0012 from './0012_model_operations.js';
 import * as m0013 from './0013_media.js';
+import * as m0017 from './0017_model_deployments.js';
 
 // A static list rather than a folder scan: it works the same under tsx, vitest and a bundler.
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011_inference_layer': m0011,
   '0012_model_operations': m0012,
   '0013_media': m0013,
+  '0017_model_deployments': m0017,
 };
