@@ -66,6 +66,10 @@ export class LocalRuntime {
   #closed = false;
   /** Tokens per second of the last finished generation, for the metrics. */
   lastTokensPerSecond = 0;
+  /** Tokens generated since start (cancelled generations included, up to where they stopped). */
+  tokensGenerated = 0;
+  /** Calls generating now (queued ones are in queueDepth). */
+  generating = 0;
   restarts = 0;
 
   constructor(options: LocalRuntimeOptions) {
@@ -153,6 +157,7 @@ export class LocalRuntime {
     if (!slot) throw crashed('the model was unloaded before the call started');
     await this.#acquire(modelId, slot, signal);
     const started = performance.now();
+    this.generating++;
     try {
       const worker = await this.#startWorker();
       // The worker may have been restarted since the load: the model is loaded again.
@@ -168,6 +173,7 @@ export class LocalRuntime {
               else if (message.op === 'text') onEvent({ type: 'text', text: message.text, tokens: message.tokens });
               else if (message.op === 'done') {
                 this.#pending.delete(callId);
+                this.tokensGenerated += message.outputTokens;
                 const seconds = (performance.now() - started) / 1000;
                 if (message.outputTokens > 0 && seconds > 0) this.lastTokensPerSecond = message.outputTokens / seconds;
                 onEvent({ type: 'done', inputTokens: message.inputTokens, outputTokens: message.outputTokens, finishReason: message.finishReason });
@@ -185,6 +191,7 @@ export class LocalRuntime {
         signal.removeEventListener('abort', onAbort);
       }
     } finally {
+      this.generating--;
       this.#release(slot);
     }
   }
