@@ -165,11 +165,11 @@ export const commands: Command[] = [
       const seed = values.seed === undefined ? undefined : Number(values.seed);
       if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer; got "${values.seed}"`);
       const { makeTinyModel } = await import('@maas/api');
-      const { writeFile } = await import('node:fs/promises');
-      const { resolve } = await import('node:path');
-      const path = resolve(values.out ?? 'tiny-model.gguf');
+      const fs = await import('node:fs/promises');
+      const nodePath = await import('node:path');
+      const path = nodePath.resolve(values.out ?? 'tiny-model.gguf');
       const bytes = makeTinyModel(seed === undefined ? {} : { seed });
-      await writeFile(path, bytes);
+      await fs.writeFile(path, bytes);
       return { text: `wrote ${path} (${bytes.length} bytes)`, json: { path, bytes: bytes.length } };
     },
   },

@@ -42,12 +42,7 @@ afterAll(async () => {
 
 async function usageRows(modelId: string) {
   await settled(server);
-  return server.server.platform.db
-    .selectFrom('usage_records')
-    .selectAll()
-    .where('model_id', '=', modelId)
-    .orderBy('created_at')
-    .execute();
+  return server.server.platform.db.selectFrom('usage_records').selectAll().where('model_id', '=', modelId).orderBy('created_at').execute();
 }
 
 describe('a model created from an uploaded GGUF file with no routes', () => {

@@ -24,7 +24,11 @@ let fileId: string;
 let openai: OpenAI;
 
 beforeAll(async () => {
-  server = await startTestServer({ MAAS_LOCAL_RUNTIME_MAX_MODELS: '2', MAAS_LOCAL_RUNTIME_CONCURRENCY: '1', MAAS_LOCAL_RUNTIME_QUEUE: '1' });
+  server = await startTestServer({
+    MAAS_LOCAL_RUNTIME_MAX_MODELS: '2',
+    MAAS_LOCAL_RUNTIME_CONCURRENCY: '1',
+    MAAS_LOCAL_RUNTIME_QUEUE: '1',
+  });
   api = apiClient(server.url);
   developer = await signUpAs(server, api, 'developer');
   fileId = (await uploadModelFile(server.url, developer.token)).body.id;

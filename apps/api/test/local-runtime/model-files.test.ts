@@ -103,7 +103,11 @@ describe('POST /api/v1/files with purpose=model', () => {
     // The tiny model (~580 KB) is over the general limit (100 KB) but under the model limit (1 MB).
     const plain = new FormData();
     plain.append('file', new Blob([new Uint8Array(tinyModelBytes())]), 'tiny.gguf');
-    const asUpload = await fetch(`${server.url}/api/v1/files`, { method: 'POST', body: plain, headers: { authorization: `Bearer ${user.token}` } });
+    const asUpload = await fetch(`${server.url}/api/v1/files`, {
+      method: 'POST',
+      body: plain,
+      headers: { authorization: `Bearer ${user.token}` },
+    });
     expect(asUpload.status).toBe(413);
     expect((await uploadModelFile(server.url, user.token)).status).toBe(201);
     const huge = Buffer.concat([tinyModelBytes(), Buffer.alloc(600_000)]);
@@ -115,7 +119,11 @@ describe('POST /api/v1/files with purpose=model', () => {
     const form = new FormData();
     form.append('purpose', 'generated');
     form.append('file', new Blob(['x']), 'x.txt');
-    const res = await fetch(`${server.url}/api/v1/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${developer.token}` } });
+    const res = await fetch(`${server.url}/api/v1/files`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${developer.token}` },
+    });
     expect(res.status).toBe(400);
   });
 });

@@ -154,7 +154,11 @@ async function loadModelForCall(db: Kysely<Database>, config: PlatformConfig, ke
     },
   }));
   if (targets.length === 0 && row.model_file_id !== null) {
-    const deployment = await db.selectFrom('model_deployments').select(['state', 'error']).where('model_id', '=', row.id).executeTakeFirst();
+    const deployment = await db
+      .selectFrom('model_deployments')
+      .select(['state', 'error'])
+      .where('model_id', '=', row.id)
+      .executeTakeFirst();
     if (deployment) return { model: toModelForCall(row), targets: [localTarget(row.id)], deployment };
   }
   return { model: toModelForCall(row), targets, deployment: null };

@@ -109,11 +109,19 @@ export async function endDeployment(platform: Platform, modelId: string): Promis
 
 /** `POST /models/{id}/deploy`: the owner (or an admin) deploys the model again. */
 export async function redeployModel(platform: Platform, actor: Actor, modelId: string): Promise<DeploymentView> {
-  const model = await platform.db.selectFrom('models').select(['id', 'name', 'owner_id', 'model_file_id']).where('id', '=', modelId).executeTakeFirst();
+  const model = await platform.db
+    .selectFrom('models')
+    .select(['id', 'name', 'owner_id', 'model_file_id'])
+    .where('id', '=', modelId)
+    .executeTakeFirst();
   if (!model || !isOwnerOrAdmin(actor, model.owner_id)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
   const routes = await platform.db.selectFrom('model_routes').select('provider_id').where('model_id', '=', modelId).execute();
   if (!isSelfServed(model, routes.length)) {
-    throw new AppError('INVALID_REQUEST', { message: 'MODEL_NOT_DEPLOYABLE', params: { model: model.name }, details: { field: 'model_file' } });
+    throw new AppError('INVALID_REQUEST', {
+      message: 'MODEL_NOT_DEPLOYABLE',
+      params: { model: model.name },
+      details: { field: 'model_file' },
+    });
   }
   return startDeployment(platform, modelId);
 }

@@ -1,6 +1,15 @@
 import { authedProcedure, developerProcedure, router, viewerProcedure } from '../trpc.js';
 import { redeployModel } from './deployment.js';
-import { CreateModelInput, DeletedModel, ListModelsInput, ModelDeployment, ModelDetail, ModelList, ModelRef, UpdateModelInput } from './schemas.js';
+import {
+  CreateModelInput,
+  DeletedModel,
+  ListModelsInput,
+  ModelDeployment,
+  ModelDetail,
+  ModelList,
+  ModelRef,
+  UpdateModelInput,
+} from './schemas.js';
 import { createModel, deleteModel, getModel, listModels, updateModel } from './service.js';
 
 const tags = ['models'];

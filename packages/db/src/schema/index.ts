@@ -20,5 +20,13 @@ export * from './users.js';
 
 /** Every table, composed from one interface per domain so domains can grow independently. */
 export interface Database
-  extends UsersTables, BillingTables, ModelsTables, ApplicationsTables, ApiKeysTables, MarketplaceTables, CommunityTables, AuditTables,
+  extends
+    UsersTables,
+    BillingTables,
+    ModelsTables,
+    ApplicationsTables,
+    ApiKeysTables,
+    MarketplaceTables,
+    CommunityTables,
+    AuditTables,
     DeploymentsTables {}

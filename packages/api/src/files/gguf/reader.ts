@@ -211,7 +211,11 @@ export class GgufInspector extends Transform {
 
   override _flush(callback: TransformCallback): void {
     if (this.summary === null) {
-      callback(this.#bytes < 4 ? new GgufError('not_gguf', 'the file is too short to be GGUF') : new GgufError('truncated', 'the file ends inside its header'));
+      callback(
+        this.#bytes < 4
+          ? new GgufError('not_gguf', 'the file is too short to be GGUF')
+          : new GgufError('truncated', 'the file ends inside its header'),
+      );
       return;
     }
     if (this.#bytes < this.summary.data_end) {
@@ -225,7 +229,8 @@ export class GgufInspector extends Transform {
     const buffer = this.#header.length === 1 ? this.#header[0]! : Buffer.concat(this.#header, this.#headerBytes);
     this.#header = [buffer];
     // Fail fast on a file that is not GGUF at all, without waiting for more bytes.
-    if (buffer.length >= 4 && buffer.readUInt32LE(0) !== GGUF_MAGIC) return new GgufError('not_gguf', 'the file does not start with the GGUF magic bytes');
+    if (buffer.length >= 4 && buffer.readUInt32LE(0) !== GGUF_MAGIC)
+      return new GgufError('not_gguf', 'the file does not start with the GGUF magic bytes');
     try {
       this.summary = parseHeader(buffer);
       this.#header = [];

@@ -28,7 +28,9 @@ function numberOr(value: unknown, fallback: number | undefined): number | undefi
 /** The request's sampling settings over the model's defaults (its `config`), capped by the reservation. */
 function generationParams(call: AdapterChatRequest): GenerationParams {
   const { request, defaults } = call;
-  const stop = request.stop ?? (typeof defaults.stop === 'string' ? [defaults.stop] : Array.isArray(defaults.stop) ? (defaults.stop as string[]) : undefined);
+  const stop =
+    request.stop ??
+    (typeof defaults.stop === 'string' ? [defaults.stop] : Array.isArray(defaults.stop) ? (defaults.stop as string[]) : undefined);
   const params: GenerationParams = { maxTokens: call.maxOutputTokens };
   const temperature = request.temperature ?? numberOr(defaults.temperature, undefined);
   const topP = request.topP ?? numberOr(defaults.top_p, undefined);
@@ -50,12 +52,21 @@ function finishOf(reason: 'stop' | 'length' | 'cancelled'): FinishReason {
 
 function refuseUnsupported(target: ProviderTarget, request: ChatRequest): void {
   if ((request.n ?? 1) > 1) {
-    throw new UpstreamError('the local runtime answers one choice per call (n = 1)', { kind: 'client', providerId: target.providerId, retryable: false });
+    throw new UpstreamError('the local runtime answers one choice per call (n = 1)', {
+      kind: 'client',
+      providerId: target.providerId,
+      retryable: false,
+    });
   }
 }
 
 function aborted(target: ProviderTarget, contentSoFar?: string): UpstreamError {
-  return new UpstreamError(`request to ${target.name} aborted`, { kind: 'aborted', providerId: target.providerId, retryable: false, contentSoFar });
+  return new UpstreamError(`request to ${target.name} aborted`, {
+    kind: 'aborted',
+    providerId: target.providerId,
+    retryable: false,
+    contentSoFar,
+  });
 }
 
 export function localAdapter(runtime: LocalRuntime): ProviderAdapter {
@@ -99,7 +110,13 @@ export function localAdapter(runtime: LocalRuntime): ProviderAdapter {
       refuseUnsupported(target, call.request);
       if (context.signal.aborted) throw aborted(target);
       const stream = new LocalStream(target, context);
-      const generation = runtime.generate(target.upstreamModel, workerMessages(call.request), generationParams(call), (event) => stream.push(event), stream.signal);
+      const generation = runtime.generate(
+        target.upstreamModel,
+        workerMessages(call.request),
+        generationParams(call),
+        (event) => stream.push(event),
+        stream.signal,
+      );
       generation.then(
         () => stream.end(),
         (error: unknown) => stream.fail(error),
@@ -197,7 +214,8 @@ class LocalStream implements AdapterStream {
         if (event.type === 'text') {
           // Counted as it is handed on, with the tokens it came from, as an HTTP stream counts what it relayed.
           this.deliveredText += event.text;
-          if (this.deliveredUsage) this.deliveredUsage = usageOf(this.deliveredUsage.inputTokens, this.deliveredUsage.outputTokens + event.tokens);
+          if (this.deliveredUsage)
+            this.deliveredUsage = usageOf(this.deliveredUsage.inputTokens, this.deliveredUsage.outputTokens + event.tokens);
           if (event.text !== '') yield { type: 'text', index: 0, text: event.text };
         } else if (event.type === 'done') {
           if (event.finishReason === 'cancelled') break;
@@ -207,7 +225,7 @@ class LocalStream implements AdapterStream {
           yield { type: 'usage', usage: this.usage };
         }
       }
-      if (this.#error) throw this.#error;
+      if (this.#error) throw this.#error instanceof Error ? this.#error : new Error(String(this.#error));
       if (this.#context.signal.aborted && !this.completed) throw aborted(this.#target, this.deliveredText);
     } finally {
       this.#abort.abort();

@@ -176,7 +176,12 @@ export class LocalRuntime {
                 this.tokensGenerated += message.outputTokens;
                 const seconds = (performance.now() - started) / 1000;
                 if (message.outputTokens > 0 && seconds > 0) this.lastTokensPerSecond = message.outputTokens / seconds;
-                onEvent({ type: 'done', inputTokens: message.inputTokens, outputTokens: message.outputTokens, finishReason: message.finishReason });
+                onEvent({
+                  type: 'done',
+                  inputTokens: message.inputTokens,
+                  outputTokens: message.outputTokens,
+                  finishReason: message.finishReason,
+                });
                 resolve();
               } else if (message.op === 'failed') {
                 this.#pending.delete(callId);
@@ -230,7 +235,9 @@ export class LocalRuntime {
       const onAbort = () => {
         const at = slot.waiting.indexOf(wake);
         if (at !== -1) slot.waiting.splice(at, 1);
-        reject(new UpstreamError('the call was cancelled while queued', { kind: 'aborted', providerId: `local:${modelId}`, retryable: false }));
+        reject(
+          new UpstreamError('the call was cancelled while queued', { kind: 'aborted', providerId: `local:${modelId}`, retryable: false }),
+        );
       };
       signal.addEventListener('abort', onAbort, { once: true });
       slot.waiting.push(wake);
@@ -248,7 +255,9 @@ export class LocalRuntime {
   /** Unloads idle models, least recently used first, until one more fits. */
   async #makeRoom(): Promise<void> {
     while (this.#slots.size >= this.#options.maxModels) {
-      const idle = [...this.#slots.entries()].filter(([, s]) => s.active === 0 && s.waiting.length === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+      const idle = [...this.#slots.entries()]
+        .filter(([, s]) => s.active === 0 && s.waiting.length === 0)
+        .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
       const victim = idle[0];
       if (!victim) {
         throw new AppError('RATE_LIMITED', { message: 'LOCAL_RUNTIME_FULL', headers: { 'retry-after': '1' } });
