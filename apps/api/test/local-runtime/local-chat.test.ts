@@ -52,6 +52,9 @@ describe('a model created from an uploaded GGUF file with no routes', () => {
     expect(detail.deployment).toMatchObject({ runtime: 'local', state: 'active', error: null });
     expect(Date.parse(detail.deployment.loaded_at)).toBeGreaterThan(0);
     expect(server.server.platform.inference.local.loadedModels).toContain(model.id);
+    const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^maas_local_runtime_loaded_models 1$/m);
+    expect(metrics).toMatch(/^maas_local_runtime_queue_depth 0$/m);
   });
 
   it('answers /v1/chat/completions through the openai client, billed by the runtime token counts', async () => {
