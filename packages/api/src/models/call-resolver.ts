@@ -7,11 +7,11 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import type { CatalogGeneration } from '../providers/catalog-generation.js';
-import { decryptSecret } from '../providers/secrets.js';
 import type { ProviderTarget } from '../inference/adapter.js';
 import { operationsOf } from './operations.js';
 import { MODEL_ID_PATTERN } from './schemas.js';
 import { canSeeModel } from './service.js';
+import { CONNECT_TIMEOUT_CAP_MS, engineModelName, providerTarget } from './targets.js';
 
 /** What a model call needs to know about its model, resolved once and cached. */
 export interface ModelForCall {
@@ -34,14 +34,13 @@ export interface ModelForCall {
   /** Enabled providers only, with their API keys decrypted. Shared by callers: do not mutate. */
   targets: ProviderTarget[];
   /** A model served from its own file (issue 15): its deployment's state; null for a routed model. */
-  deployment: { state: DeploymentState; error: string | null } | null;
+  deployment: { runtime: string; state: DeploymentState; error: string | null } | null;
 }
 
 /** Without a max_tokens in the model's parameters, a call may ask for at most this many (or the context window). */
 const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 /** How stale another instance's change can be here. This instance's own changes are seen at once. */
 export const MODEL_CALL_CACHE_TTL_MS = 5_000;
-const CONNECT_TIMEOUT_CAP_MS = 10_000;
 
 /**
  * Models resolved for calls, with their upstream targets, so the hot path does not query the
@@ -134,34 +133,40 @@ async function loadModelForCall(db: Kysely<Database>, config: PlatformConfig, ke
     .where('model_routes.model_id', '=', row.id)
     .where('providers.enabled', '=', true)
     .execute();
-  const targets = routes.map((route): ProviderTarget => ({
-    providerId: route.provider_id,
-    name: route.name,
-    kind: route.kind,
-    baseUrl: route.base_url,
-    apiKey: route.api_key_encrypted === null ? null : decryptSecret(config, route.api_key_encrypted, route.provider_id),
-    upstreamModel: route.upstream_model,
-    timeouts: {
-      connectMs: Math.min(route.timeout_ms, CONNECT_TIMEOUT_CAP_MS),
-      firstByteMs: route.timeout_ms,
-      idleMs: route.timeout_ms,
-    },
-    priority: route.priority ?? route.provider_priority,
-    weight: route.weight ?? route.provider_weight,
-    options: {
-      ...(route.options.max_tokens_field ? { maxTokensField: route.options.max_tokens_field } : {}),
-      ...(route.options.anthropic_version ? { anthropicVersion: route.options.anthropic_version } : {}),
-    },
-  }));
+  const targets = routes.map((route) => providerTarget(config, route, route.upstream_model, route.priority, route.weight));
   if (targets.length === 0 && row.model_file_id !== null) {
     const deployment = await db
       .selectFrom('model_deployments')
-      .select(['state', 'error'])
+      .select(['runtime', 'state', 'error'])
       .where('model_id', '=', row.id)
       .executeTakeFirst();
-    if (deployment) return { model: toModelForCall(row), targets: [localTarget(row.id)], deployment };
+    if (deployment) {
+      const served = deployment.runtime === 'local' ? [localTarget(row.id)] : await engineTargets(db, config, deployment.runtime, row.id);
+      return { model: toModelForCall(row), targets: served, deployment };
+    }
   }
   return { model: toModelForCall(row), targets, deployment: null };
+}
+
+/** A model deployed on an engine provider: that provider, if enabled, serving it under its engine name. */
+async function engineTargets(db: Kysely<Database>, config: PlatformConfig, providerId: string, modelId: string): Promise<ProviderTarget[]> {
+  const provider = await db
+    .selectFrom('providers')
+    .select([
+      'id as provider_id',
+      'name',
+      'kind',
+      'base_url',
+      'api_key_encrypted',
+      'timeout_ms',
+      'priority as provider_priority',
+      'weight as provider_weight',
+      'options',
+    ])
+    .where('id', '=', providerId)
+    .where('enabled', '=', true)
+    .executeTakeFirst();
+  return provider ? [providerTarget(config, provider, engineModelName(modelId))] : [];
 }
 
 /** The one target of a model served from its own file: the built-in local runtime (its adapter is per platform). */

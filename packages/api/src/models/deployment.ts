@@ -7,10 +7,11 @@ import type { Database, DeploymentState, ModelDeploymentsTable } from '@maas/db'
 import type { Kysely, Selectable } from 'kysely';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
-import { isOwnerOrAdmin } from '../core/ownership.js';
+import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import type { LocalModelSpec } from '../inference/adapters/local/index.js';
+import { engineModelName, providerTarget } from './targets.js';
 
 export const LOCAL_RUNTIME = 'local';
 
@@ -72,11 +73,53 @@ function reasonOf(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 500);
 }
 
-/** Loads the model on the local runtime and records the outcome; never throws. */
-async function load(platform: Platform, modelId: string): Promise<void> {
+/** The engine provider a model is deployed on, as a call target, with its adapter; 400 when it cannot take model files. */
+async function engineOf(platform: Platform, providerId: string, modelId: string) {
+  const provider = await platform.db
+    .selectFrom('providers')
+    .select([
+      'id as provider_id',
+      'name',
+      'kind',
+      'base_url',
+      'api_key_encrypted',
+      'timeout_ms',
+      'priority as provider_priority',
+      'weight as provider_weight',
+      'options',
+    ])
+    .where('id', '=', providerId)
+    .executeTakeFirst();
+  const adapter = provider ? platform.inference.adapterFor(provider.kind) : undefined;
+  if (!provider || !adapter?.deployModelFile) {
+    throw new AppError('INVALID_REQUEST', { message: 'MODEL_RUNTIME_UNKNOWN', params: { runtime: providerId }, details: { field: 'runtime' } });
+  }
+  return { target: providerTarget(platform.config, provider, engineModelName(modelId)), adapter };
+}
+
+/** Pushes the model's file to its engine provider (ollama) and has it made servable there. */
+async function deployOnEngine(platform: Platform, modelId: string, providerId: string): Promise<Date> {
+  const { target, adapter } = await engineOf(platform, providerId, modelId);
+  const spec = await localModelSpec(platform, modelId);
+  const file = await platform.db
+    .selectFrom('models')
+    .innerJoin('files', 'files.id', 'models.model_file_id')
+    .select(['files.sha256', 'files.bytes', 'files.filename'])
+    .where('models.id', '=', modelId)
+    .executeTakeFirstOrThrow();
+  await adapter.deployModelFile!(
+    target,
+    { path: spec.path, sha256: file.sha256, bytes: Number(file.bytes), filename: file.filename, name: target.upstreamModel, contextSize: spec.contextSize },
+    { signal: AbortSignal.timeout(3_600_000) },
+  );
+  return new Date();
+}
+
+/** Loads the model on its runtime and records the outcome; never throws. */
+async function load(platform: Platform, modelId: string, runtime: string): Promise<void> {
   try {
-    const info = await platform.inference.local.load(modelId);
-    await setState(platform.db, modelId, 'active', null, info.loadedAt);
+    const loadedAt = runtime === LOCAL_RUNTIME ? (await platform.inference.local.load(modelId)).loadedAt : await deployOnEngine(platform, modelId, runtime);
+    await setState(platform.db, modelId, 'active', null, loadedAt);
   } catch (error) {
     await setState(platform.db, modelId, 'failed', reasonOf(error));
   } finally {
@@ -85,30 +128,40 @@ async function load(platform: Platform, modelId: string): Promise<void> {
 }
 
 /**
- * (Re)starts the deployment of a self-served model: its row goes to `deploying` and the file loads
- * in the background. Used on create, on a change of its file or context, and by redeploy.
+ * (Re)starts the deployment of a self-served model on `runtime` (default: where it is, else local):
+ * its row goes to `deploying` and the file loads in the background. Used on create, on a change of
+ * its file or context, and by redeploy.
  */
-export async function startDeployment(platform: Platform, modelId: string): Promise<DeploymentView> {
+export async function startDeployment(platform: Platform, modelId: string, runtime?: string): Promise<DeploymentView> {
+  const current = await platform.db.selectFrom('model_deployments').select('runtime').where('model_id', '=', modelId).executeTakeFirst();
+  const target = runtime ?? current?.runtime ?? LOCAL_RUNTIME;
   const row = await platform.db
     .insertInto('model_deployments')
-    .values({ model_id: modelId, runtime: LOCAL_RUNTIME, state: 'deploying' })
-    .onConflict((oc) => oc.column('model_id').doUpdateSet({ state: 'deploying', error: null, updated_at: new Date() }))
+    .values({ model_id: modelId, runtime: target, state: 'deploying' })
+    .onConflict((oc) => oc.column('model_id').doUpdateSet({ runtime: target, state: 'deploying', error: null, updated_at: new Date() }))
     .returningAll()
     .executeTakeFirstOrThrow();
   await platform.inference.local.unload(modelId);
   platform.catalog.markChanged();
-  platform.background.run('deploy-model', () => load(platform, modelId), 1);
+  platform.background.run('deploy-model', () => load(platform, modelId, target), 1);
   return toDeployment(row);
 }
 
-/** A model that is no longer self-served (deleted, or given routes): out of the runtime and its row gone. */
+/** A model that is no longer self-served (deleted, or given routes): out of its runtime and its row gone. */
 export async function endDeployment(platform: Platform, modelId: string): Promise<void> {
-  await platform.db.deleteFrom('model_deployments').where('model_id', '=', modelId).execute();
+  const row = await platform.db.deleteFrom('model_deployments').where('model_id', '=', modelId).returning('runtime').executeTakeFirst();
   await platform.inference.local.unload(modelId);
+  if (row && row.runtime !== LOCAL_RUNTIME) {
+    const engine = await engineOf(platform, row.runtime, modelId).catch(() => null);
+    await engine?.adapter.removeModelFile?.(engine.target, engine.target.upstreamModel);
+  }
 }
 
-/** `POST /models/{id}/deploy`: the owner (or an admin) deploys the model again. */
-export async function redeployModel(platform: Platform, actor: Actor, modelId: string): Promise<DeploymentView> {
+/**
+ * `POST /models/{id}/deploy`: the owner (or an admin) deploys the model again. `runtime` picks where:
+ * `local`, or (admins only: it spends that engine's capacity) the id of an engine provider (ollama).
+ */
+export async function redeployModel(platform: Platform, actor: Actor, modelId: string, runtime?: string): Promise<DeploymentView> {
   const model = await platform.db
     .selectFrom('models')
     .select(['id', 'name', 'owner_id', 'model_file_id'])
@@ -117,11 +170,11 @@ export async function redeployModel(platform: Platform, actor: Actor, modelId: s
   if (!model || !isOwnerOrAdmin(actor, model.owner_id)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
   const routes = await platform.db.selectFrom('model_routes').select('provider_id').where('model_id', '=', modelId).execute();
   if (!isSelfServed(model, routes.length)) {
-    throw new AppError('INVALID_REQUEST', {
-      message: 'MODEL_NOT_DEPLOYABLE',
-      params: { model: model.name },
-      details: { field: 'model_file' },
-    });
+    throw new AppError('INVALID_REQUEST', { message: 'MODEL_NOT_DEPLOYABLE', params: { model: model.name }, details: { field: 'model_file' } });
   }
-  return startDeployment(platform, modelId);
+  if (runtime !== undefined && runtime !== LOCAL_RUNTIME) {
+    if (!isAdmin(actor)) throw new AppError('FORBIDDEN', { message: 'MODEL_RUNTIME_ADMIN_ONLY' });
+    await engineOf(platform, runtime, modelId);
+  }
+  return startDeployment(platform, modelId, runtime);
 }

@@ -11,6 +11,11 @@ export const modelsMessages = {
     'zh-CN': '模型 {model} 没有可部署的模型文件（请先以 purpose=model 上传 GGUF 文件）',
     en: 'Model {model} has no model file to deploy (upload a GGUF file with purpose=model first)',
   },
+  MODEL_RUNTIME_UNKNOWN: {
+    'zh-CN': '{runtime} 不是可部署模型文件的运行时（local，或 ollama 类型的提供方 id）',
+    en: '{runtime} is not a runtime that can serve model files (local, or the id of an ollama provider)',
+  },
+  MODEL_RUNTIME_ADMIN_ONLY: { 'zh-CN': '只有管理员可以把模型部署到外部引擎', en: 'Only admins can deploy a model on an external engine' },
   LOCAL_MODEL_BUSY: {
     'zh-CN': '模型 {model} 正忙，排队已满，请稍后重试',
     en: 'Model {model} is busy and its queue is full; retry shortly',

@@ -3,6 +3,7 @@ import { redeployModel } from './deployment.js';
 import {
   CreateModelInput,
   DeletedModel,
+  DeployModelInput,
   ListModelsInput,
   ModelDeployment,
   ModelDetail,
@@ -56,9 +57,9 @@ export const modelsRouter = router({
         summary: 'Deploy again a model served from its own file (owner or admin)',
       },
     })
-    .input(ModelRef)
+    .input(DeployModelInput)
     .output(ModelDeployment)
-    .mutation(({ ctx, input }) => redeployModel(ctx.platform, ctx.actor, input.model_id)),
+    .mutation(({ ctx, input }) => redeployModel(ctx.platform, ctx.actor, input.model_id, input.runtime)),
 
   delete: authedProcedure
     .meta({

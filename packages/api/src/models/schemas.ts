@@ -175,4 +175,14 @@ export const UpdateModelInput = ModelFields.partial()
   })
   .strict();
 
+export const DeployModelInput = ModelRef.extend({
+  runtime: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: "local (the built-in runtime), or an ollama provider's id (admins); default: where it is deployed now" }),
+}).strict();
+
 export const DeletedModel = z.object({ id: z.string(), deleted: z.literal(true) });
