@@ -92,7 +92,11 @@ async function engineOf(platform: Platform, providerId: string, modelId: string)
     .executeTakeFirst();
   const adapter = provider ? platform.inference.adapterFor(provider.kind) : undefined;
   if (!provider || !adapter?.deployModelFile) {
-    throw new AppError('INVALID_REQUEST', { message: 'MODEL_RUNTIME_UNKNOWN', params: { runtime: providerId }, details: { field: 'runtime' } });
+    throw new AppError('INVALID_REQUEST', {
+      message: 'MODEL_RUNTIME_UNKNOWN',
+      params: { runtime: providerId },
+      details: { field: 'runtime' },
+    });
   }
   return { target: providerTarget(platform.config, provider, engineModelName(modelId)), adapter };
 }
@@ -109,7 +113,14 @@ async function deployOnEngine(platform: Platform, modelId: string, providerId: s
     .executeTakeFirstOrThrow();
   await adapter.deployModelFile!(
     target,
-    { path: spec.path, sha256: file.sha256, bytes: Number(file.bytes), filename: file.filename, name: target.upstreamModel, contextSize: spec.contextSize },
+    {
+      path: spec.path,
+      sha256: file.sha256,
+      bytes: Number(file.bytes),
+      filename: file.filename,
+      name: target.upstreamModel,
+      contextSize: spec.contextSize,
+    },
     { signal: AbortSignal.timeout(3_600_000) },
   );
   return new Date();
@@ -118,7 +129,10 @@ async function deployOnEngine(platform: Platform, modelId: string, providerId: s
 /** Loads the model on its runtime and records the outcome; never throws. */
 async function load(platform: Platform, modelId: string, runtime: string): Promise<void> {
   try {
-    const loadedAt = runtime === LOCAL_RUNTIME ? (await platform.inference.local.load(modelId)).loadedAt : await deployOnEngine(platform, modelId, runtime);
+    const loadedAt =
+      runtime === LOCAL_RUNTIME
+        ? (await platform.inference.local.load(modelId)).loadedAt
+        : await deployOnEngine(platform, modelId, runtime);
     await setState(platform.db, modelId, 'active', null, loadedAt);
   } catch (error) {
     await setState(platform.db, modelId, 'failed', reasonOf(error));
@@ -150,9 +164,14 @@ export async function startDeployment(platform: Platform, modelId: string, runti
 /** A model that is no longer self-served (deleted, or given routes): out of its runtime and its row gone. */
 export async function endDeployment(platform: Platform, modelId: string): Promise<void> {
   const row = await platform.db.deleteFrom('model_deployments').where('model_id', '=', modelId).returning('runtime').executeTakeFirst();
+  await forgetDeployment(platform, modelId, row?.runtime ?? null);
+}
+
+/** Frees what a deployment held: the local runtime's memory, or the engine's copy (best effort). */
+export async function forgetDeployment(platform: Platform, modelId: string, runtime: string | null): Promise<void> {
   await platform.inference.local.unload(modelId);
-  if (row && row.runtime !== LOCAL_RUNTIME) {
-    const engine = await engineOf(platform, row.runtime, modelId).catch(() => null);
+  if (runtime !== null && runtime !== LOCAL_RUNTIME) {
+    const engine = await engineOf(platform, runtime, modelId).catch(() => null);
     await engine?.adapter.removeModelFile?.(engine.target, engine.target.upstreamModel);
   }
 }
@@ -170,7 +189,11 @@ export async function redeployModel(platform: Platform, actor: Actor, modelId: s
   if (!model || !isOwnerOrAdmin(actor, model.owner_id)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
   const routes = await platform.db.selectFrom('model_routes').select('provider_id').where('model_id', '=', modelId).execute();
   if (!isSelfServed(model, routes.length)) {
-    throw new AppError('INVALID_REQUEST', { message: 'MODEL_NOT_DEPLOYABLE', params: { model: model.name }, details: { field: 'model_file' } });
+    throw new AppError('INVALID_REQUEST', {
+      message: 'MODEL_NOT_DEPLOYABLE',
+      params: { model: model.name },
+      details: { field: 'model_file' },
+    });
   }
   if (runtime !== undefined && runtime !== LOCAL_RUNTIME) {
     if (!isAdmin(actor)) throw new AppError('FORBIDDEN', { message: 'MODEL_RUNTIME_ADMIN_ONLY' });

@@ -13,7 +13,7 @@ import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
-import { deploymentOf, type DeploymentView, endDeployment, isSelfServed, startDeployment } from './deployment.js';
+import { deploymentOf, type DeploymentView, endDeployment, forgetDeployment, isSelfServed, startDeployment } from './deployment.js';
 import { canDoSql, operationsColumn, operationsOf } from './operations.js';
 import type { CreateModelInput, ListModelsInput, ModelPricingInput, RouteInput, UpdateModelInput } from './schemas.js';
 
@@ -359,6 +359,7 @@ async function followDeployment(platform: Platform, before: Model, after: Model,
 /** Refused with 409 while an application uses the model (the foreign key is the arbiter). */
 export async function deleteModel(platform: Platform, actor: Actor, modelId: string) {
   const current = await findEditableModel(platform.db, actor, modelId);
+  const deployment = current.model_file_id ? await deploymentOf(platform.db, current.id) : null;
   try {
     await platform.db.deleteFrom('models').where('id', '=', current.id).execute();
   } catch (error) {
@@ -367,6 +368,6 @@ export async function deleteModel(platform: Platform, actor: Actor, modelId: str
   }
   platform.catalog.markChanged();
   // The row went with the model (ON DELETE CASCADE); the runtime lets the file go.
-  await platform.inference.local.unload(current.id);
+  await forgetDeployment(platform, current.id, deployment?.runtime ?? null);
   return { id: current.id, deleted: true as const };
 }

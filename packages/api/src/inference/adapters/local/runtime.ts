@@ -204,14 +204,18 @@ export class LocalRuntime {
   async close(): Promise<void> {
     this.#closed = true;
     const worker = this.#worker;
-    this.#worker = null;
-    this.#workerReady = null;
-    this.#slots.clear();
-    if (worker && worker.exitCode === null) {
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.kill('SIGKILL');
       await exited;
     }
+    // Whatever was still waiting on it (a deployment's load) fails now rather than never.
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const call of pending) call.onCrash(crashed('the local runtime is closed'));
+    this.#worker = null;
+    this.#workerReady = null;
+    this.#slots.clear();
   }
 
   async #acquire(modelId: string, slot: Slot, signal: AbortSignal): Promise<void> {
@@ -312,8 +316,7 @@ export class LocalRuntime {
       slot.loading = null;
       if (slot.active === 0 && slot.waiting.length === 0) this.#slots.delete(modelId);
     }
-    if (this.#closed) return;
-    this.restarts++;
+    if (!this.#closed) this.restarts++;
     const error = crashed(`the local runtime stopped (${signal ?? `exit code ${code}`})`);
     const pending = [...this.#pending.values()];
     this.#pending.clear();
