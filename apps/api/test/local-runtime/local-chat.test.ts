@@ -186,6 +186,27 @@ describe('a model created from an uploaded GGUF file with no routes', () => {
     expect(pieces).toBeGreaterThan(1);
   });
 
+  it('must be priced at least MAAS_LOCAL_RUNTIME_MIN_PRICE per token when public', async () => {
+    const file = await uploadModelFile(server.url, developer.token);
+    const cheap = await api.post(
+      '/api/v1/models',
+      { name: `cheap-${Date.now()}`, category: 'text', model_file: file.body.id, visibility: 'public', pricing: { input_tokens: 0, output_tokens: 0 } },
+      developer.token,
+    );
+    expect(cheap.status).toBe(400);
+    expect(cheap.body.error.details).toMatchObject({ field: 'pricing', min_price: { input_tokens: 0.0000001, output_tokens: 0.0000001 } });
+    // Private, it is only its owner's to call: no floor.
+    const own = await createFileModel(api, developer.token, file.body.id, { pricing: { input_tokens: 0, output_tokens: 0 } });
+    const publish = await api.patch(`/api/v1/models/${own.id}`, { visibility: 'public' }, developer.token);
+    expect(publish.status).toBe(400);
+    const priced = await api.patch(
+      `/api/v1/models/${own.id}`,
+      { visibility: 'public', pricing: { input_tokens: 0.0000001, output_tokens: 0.0000002 } },
+      developer.token,
+    );
+    expect(priced.status).toBe(200);
+  });
+
   it('is unloaded when deleted', async () => {
     const file = await uploadModelFile(server.url, developer.token);
     const second = await createFileModel(api, developer.token, file.body.id);

@@ -61,6 +61,8 @@ export interface PlatformConfig {
     queue: number;
     /** Use a GPU build when one is installed (see pnpm-workspace.yaml); CPU by default. */
     gpu: boolean;
+    /** Least price per input and per output token (nano) of a public model on the local runtime, for non-admins. */
+    minPriceNano: bigint;
   };
   /** Generated media (images, audio, video) are deleted this long after they were made; 0 keeps them. */
   generatedFileRetentionHours: number;
@@ -147,6 +149,15 @@ export const EnvSchema = z.object({
   MAAS_ADMIN_EMAIL: text(undefined),
   MAAS_ADMIN_PASSWORD: text(undefined),
   MAAS_SIGNUP_CREDIT: text('10').transform((raw, ctx) => {
+    try {
+      return decimalToNano(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be an amount with at most 9 decimals, got "${raw}"` });
+      return z.NEVER;
+    }
+  }),
+  // Per token: a public model on the local runtime spends the platform's CPU (issue 15 part 5).
+  MAAS_LOCAL_RUNTIME_MIN_PRICE: text('0.0000001').transform((raw, ctx) => {
     try {
       return decimalToNano(raw);
     } catch {
@@ -267,6 +278,7 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
       concurrency: env.MAAS_LOCAL_RUNTIME_CONCURRENCY,
       queue: env.MAAS_LOCAL_RUNTIME_QUEUE,
       gpu: env.MAAS_LOCAL_RUNTIME_GPU,
+      minPriceNano: env.MAAS_LOCAL_RUNTIME_MIN_PRICE,
     },
     generatedFileRetentionHours: env.MAAS_GENERATED_FILE_RETENTION_HOURS,
     platformFeePercent: env.MAAS_PLATFORM_FEE_PERCENT,

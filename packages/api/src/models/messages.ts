@@ -16,6 +16,10 @@ export const modelsMessages = {
     en: '{runtime} is not a runtime that can serve model files (local, or the id of an ollama provider)',
   },
   MODEL_RUNTIME_ADMIN_ONLY: { 'zh-CN': '只有管理员可以把模型部署到外部引擎', en: 'Only admins can deploy a model on an external engine' },
+  MODEL_PRICE_BELOW_LOCAL_FLOOR: {
+    'zh-CN': '公开的本地运行模型每个 token 的价格至少为 {min}',
+    en: 'A public model on the local runtime must be priced at least {min} per token',
+  },
   LOCAL_MODEL_BUSY: {
     'zh-CN': '模型 {model} 正忙，排队已满，请稍后重试',
     en: 'Model {model} is busy and its queue is full; retry shortly',

@@ -206,6 +206,21 @@ function assertPricedAtFloors(actor: Actor, pricing: PriceSpec, providers: reado
   });
 }
 
+/**
+ * A public model served from its own file on the local runtime spends the platform's CPU for
+ * anyone who calls it, so (except for admins) it is priced at least MAAS_LOCAL_RUNTIME_MIN_PRICE per
+ * token. A private one is only its owner's to call.
+ */
+function assertLocalPrice(platform: Platform, actor: Actor, visibility: string, pricing: PriceSpec): void {
+  const min = platform.config.localRuntime.minPriceNano;
+  if (visibility !== 'public' || isAdmin(actor) || (pricing.input >= min && pricing.output >= min)) return;
+  throw new AppError('INVALID_REQUEST', {
+    message: 'MODEL_PRICE_BELOW_LOCAL_FLOOR',
+    params: { min: nanoToDecimalString(min) },
+    details: { field: 'pricing', min_price: { input_tokens: nanoToAmount(min), output_tokens: nanoToAmount(min) } },
+  });
+}
+
 async function assertOwnFile(db: Kysely<Database>, actor: Actor, fileId: string | null | undefined): Promise<void> {
   if (!fileId) return;
   if (!(await isOwnFile(db, actor.userId, fileId))) {
@@ -247,6 +262,7 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
   const [providers] = await Promise.all([assertRoutesValid(db, input.routes), assertOwnFile(db, actor, input.model_file)]);
   const pricing = priceSpecOf(input.pricing);
   assertPricedAtFloors(actor, pricing, providers);
+  if (input.model_file && input.routes.length === 0) assertLocalPrice(platform, actor, input.visibility, pricing);
   const id = newId('model');
   try {
     const row = await db.transaction().execute(async (trx) => {
@@ -319,6 +335,13 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
       : {}),
     ...(input.context_window !== undefined ? { context_window: input.context_window } : {}),
   };
+  const selfServed = (input.model_file !== undefined ? input.model_file : current.model_file_id) !== null && (input.routes ?? (await routesOf(db, current.id))).length === 0;
+  if (selfServed && (input.pricing !== undefined || input.visibility !== undefined || input.model_file !== undefined || input.routes !== undefined)) {
+    const pricing = input.pricing
+      ? priceSpecOf(input.pricing)
+      : { input: current.input_nano_per_token, output: current.output_nano_per_token, cached: current.cached_input_nano_per_token };
+    assertLocalPrice(platform, actor, input.visibility ?? current.visibility, pricing);
+  }
   try {
     const row = await db.transaction().execute(async (trx) => {
       const updated = await trx

@@ -17,6 +17,8 @@ export interface LocalRuntimeOptions {
   /** Calls waiting per model; one more is a 429. */
   queue: number;
   gpu: boolean;
+  /** Read by the model catalogue (a public local model's least price), not by the runtime. */
+  minPriceNano?: bigint;
 }
 
 /** What the runtime needs to load a model: where its file is and how large a context to make. */
