@@ -105,8 +105,8 @@ function writeValue(out: ByteWriter, value: GgufValue): void {
   }
 }
 
-/** The whole file: header, metadata, tensor infos, then the F32 tensor data, each aligned. */
-export function writeGguf(metadata: Record<string, GgufValue>, tensors: readonly GgufTensor[]): Buffer {
+/** Header, metadata and tensor infos of F32 tensors of the given shapes, padded to where the data starts. */
+export function writeGgufHeader(metadata: Record<string, GgufValue>, tensors: readonly { name: string; dims: number[] }[]): Buffer {
   const out = new ByteWriter();
   out.u32(GGUF_MAGIC);
   out.u32(3);
@@ -123,10 +123,17 @@ export function writeGguf(metadata: Record<string, GgufValue>, tensors: readonly
     for (const dim of tensor.dims) out.u64(dim);
     out.u32(0); // F32
     out.u64(offset);
-    offset += tensor.data.byteLength;
+    offset += tensor.dims.reduce((a, b) => a * b, 1) * 4;
     offset += (GGUF_DEFAULT_ALIGNMENT - (offset % GGUF_DEFAULT_ALIGNMENT)) % GGUF_DEFAULT_ALIGNMENT;
   }
   out.pad(GGUF_DEFAULT_ALIGNMENT);
+  return out.toBuffer();
+}
+
+/** The whole file: header, metadata, tensor infos, then the F32 tensor data, each aligned. */
+export function writeGguf(metadata: Record<string, GgufValue>, tensors: readonly GgufTensor[]): Buffer {
+  const out = new ByteWriter();
+  out.bytes(writeGgufHeader(metadata, tensors));
   for (const tensor of tensors) {
     out.bytes(Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength));
     out.pad(GGUF_DEFAULT_ALIGNMENT);
