@@ -18,6 +18,7 @@ export { type BlobStore, localBlobStore } from './files/blob-store.js';
 export { storeModelUpload } from './files/model-upload.js';
 export { makeTinyModel } from './files/gguf/tiny-model.js';
 export { writeGgufHeader } from './files/gguf/writer.js';
+export { LocalRuntime } from './inference/adapters/local/index.js';
 export { chatWithApplication, openChatStream } from './chat/service.js';
 export { renderChatStreamError } from './chat/stream-events.js';
 export { ChatInput } from './chat/schemas.js';

@@ -26,7 +26,10 @@ function multipartStream(boundary: string, header: Buffer, dataBytes: number): R
     `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nmodel\r\n` +
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.gguf"\r\nContent-Type: application/octet-stream\r\n\r\n`,
   );
-  parts.push(() => head, () => header);
+  parts.push(
+    () => head,
+    () => header,
+  );
   return new ReadableStream({
     pull(controller) {
       const next = parts.shift();
@@ -60,7 +63,7 @@ describe('a large model upload', () => {
       headers: { authorization: `Bearer ${developer.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
       body: multipartStream(boundary, header, TENSOR_ELEMENTS * 4),
       duplex: 'half',
-    } as RequestInit);
+    });
     clearInterval(sampler);
     const body = (await response.json()) as { id: string; bytes: number; metadata: { parameter_count: number; quantization: string } };
     expect(response.status).toBe(201);

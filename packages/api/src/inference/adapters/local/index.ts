@@ -225,7 +225,7 @@ class LocalStream implements AdapterStream {
           yield { type: 'usage', usage: this.usage };
         }
       }
-      if (this.#error) throw this.#error instanceof Error ? this.#error : new Error(String(this.#error));
+      if (this.#error) throw this.#error instanceof Error ? this.#error : new Error('the local runtime failed');
       if (this.#context.signal.aborted && !this.completed) throw aborted(this.#target, this.deliveredText);
     } finally {
       this.#abort.abort();
