@@ -28,7 +28,7 @@ let model: { id: string; name: string };
 let openai: OpenAI;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ MAAS_LOCAL_RUNTIME_MIN_PRICE: '0.0000001' });
   api = apiClient(server.url);
   developer = await signUpAs(server, api, 'developer');
   const file = await uploadModelFile(server.url, developer.token);
@@ -190,7 +190,13 @@ describe('a model created from an uploaded GGUF file with no routes', () => {
     const file = await uploadModelFile(server.url, developer.token);
     const cheap = await api.post(
       '/api/v1/models',
-      { name: `cheap-${Date.now()}`, category: 'text', model_file: file.body.id, visibility: 'public', pricing: { input_tokens: 0, output_tokens: 0 } },
+      {
+        name: `cheap-${Date.now()}`,
+        category: 'text',
+        model_file: file.body.id,
+        visibility: 'public',
+        pricing: { input_tokens: 0, output_tokens: 0 },
+      },
       developer.token,
     );
     expect(cheap.status).toBe(400);

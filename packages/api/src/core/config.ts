@@ -156,8 +156,9 @@ export const EnvSchema = z.object({
       return z.NEVER;
     }
   }),
-  // Per token: a public model on the local runtime spends the platform's CPU (issue 15 part 5).
-  MAAS_LOCAL_RUNTIME_MIN_PRICE: text('0.0000001').transform((raw, ctx) => {
+  // Per token: a public model on the local runtime spends the platform's CPU (issue 15 part 5). 0 by
+  // default, so that the contract's create (no pricing) still makes a public model; set it in production.
+  MAAS_LOCAL_RUNTIME_MIN_PRICE: text('0').transform((raw, ctx) => {
     try {
       return decimalToNano(raw);
     } catch {
