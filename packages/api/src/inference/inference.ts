@@ -18,7 +18,9 @@ export class Inference {
   constructor(options: { transport?: HttpTransport; cooldowns?: CooldownOptions; localRuntime?: LocalRuntimeOptions } = {}) {
     this.transport = options.transport ?? new UndiciTransport();
     this.cooldowns = new ProviderCooldowns(options.cooldowns);
-    this.local = new LocalRuntime(options.localRuntime ?? { threads: 1, maxModels: 2, concurrency: 1, queue: 8, gpu: false, minPriceNano: 0n });
+    this.local = new LocalRuntime(
+      options.localRuntime ?? { threads: 1, maxModels: 2, concurrency: 1, queue: 8, gpu: false, minPriceNano: 0n },
+    );
     this.#localAdapter = localAdapter(this.local);
   }
 

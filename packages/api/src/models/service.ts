@@ -335,8 +335,13 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
       : {}),
     ...(input.context_window !== undefined ? { context_window: input.context_window } : {}),
   };
-  const selfServed = (input.model_file !== undefined ? input.model_file : current.model_file_id) !== null && (input.routes ?? (await routesOf(db, current.id))).length === 0;
-  if (selfServed && (input.pricing !== undefined || input.visibility !== undefined || input.model_file !== undefined || input.routes !== undefined)) {
+  const selfServed =
+    (input.model_file !== undefined ? input.model_file : current.model_file_id) !== null &&
+    (input.routes ?? (await routesOf(db, current.id))).length === 0;
+  if (
+    selfServed &&
+    (input.pricing !== undefined || input.visibility !== undefined || input.model_file !== undefined || input.routes !== undefined)
+  ) {
     const pricing = input.pricing
       ? priceSpecOf(input.pricing)
       : { input: current.input_nano_per_token, output: current.output_nano_per_token, cached: current.cached_input_nano_per_token };

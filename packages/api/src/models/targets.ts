@@ -52,4 +52,3 @@ export function providerTarget(
 export function engineModelName(modelId: string): string {
   return `maas-${modelId}`;
 }
-
