@@ -1,7 +1,8 @@
 // `pnpm bench`: the direct upstream, a bare undici proxy and our /v1/chat/completions (key auth and
 // billing on), each non-streamed and streamed (100 chunks an answer), measured in one run against
 // the same upstream. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
-// a mixed-load run that samples the gateway's memory (soak.ts). Prints markdown tables.
+// a mixed-load run that samples the gateway's memory (soak.ts); `--local [--threads N]` the local
+// model runtime on the generated tiny model instead (local-runtime.ts). Prints markdown tables.
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +21,16 @@ const { values: args } = parseArgs({
     soak: { type: 'string', default: '0' },
     rounds: { type: 'string', default: '3' },
     layers: { type: 'boolean', default: false },
+    local: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '1' },
   },
 });
+if (args.local) {
+  // The local model runtime alone (issue 15 part 7): no gateway, no upstream.
+  const { runLocalBench } = await import('./local-runtime.js');
+  await runLocalBench(Number(args.threads));
+  process.exit(0);
+}
 const duration = Number(args.duration);
 const latencySamples = Number(args.samples);
 const soakSeconds = Number(args.soak);

@@ -165,6 +165,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   });
   await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false, credentials: false });
   metrics.register(app, config.metricsToken);
+  metrics.watchLocalRuntime(platform.inference.local);
   registerRateLimits(app, platform, metrics.rateLimited);
 
   const openApiDocument = buildOpenApiDocument(`${config.publicUrl}${API_PREFIX}`);

@@ -21,6 +21,7 @@ import { type BlobStore, localBlobStore } from './files/blob-store.js';
 import { Inference } from './inference/inference.js';
 import { messages } from './messages.js';
 import { ModelCallCache } from './models/call-resolver.js';
+import { localModelSpec } from './models/deployment.js';
 import { CatalogGeneration } from './providers/catalog-generation.js';
 import { type PaymentProvider, PaymentProviders } from './tools/payments.js';
 import { VideoWorker } from './videos/worker.js';
@@ -99,7 +100,8 @@ export function createPlatform(init: PlatformInit): Platform {
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),
     payments: new PaymentProviders(config, init.paymentProviders),
-    inference: init.inference ?? new Inference({ connector: (options) => outbound.connector(options) }),
+    inference:
+      init.inference ?? new Inference({ connector: (options) => outbound.connector(options), localRuntime: config.localRuntime }),
     outbound,
     invalidations,
     blobs: init.blobs ?? localBlobStore(config.dataDir),
@@ -115,6 +117,7 @@ export function createPlatform(init: PlatformInit): Platform {
       platform.catalog.advance();
     },
   });
+  platform.inference.local.setResolver((modelId) => localModelSpec(platform, modelId));
   return platform;
 }
 

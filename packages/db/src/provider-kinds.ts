@@ -2,7 +2,7 @@
 // type, the CHECK constraint (kept in step at every migrate, see migrate.ts), the API's zod enum and the adapter registry
 // (packages/api/src/inference/adapters/index.ts). It lives here because packages/db must not
 // import packages/api.
-export const PROVIDER_KINDS = ['openai-compatible', 'demo-echo', 'anthropic', 'gemini'] as const;
+export const PROVIDER_KINDS = ['openai-compatible', 'demo-echo', 'anthropic', 'gemini', 'ollama'] as const;
 
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 

@@ -154,4 +154,23 @@ export const commands: Command[] = [
       });
     },
   },
+  {
+    name: 'make-tiny-model',
+    summary: 'Write a tiny GGUF model (random weights, own vocabulary, ~0.5 MB) to try the local runtime offline',
+    options: {
+      out: { type: 'string', description: 'where to write it (default: tiny-model.gguf)', placeholder: 'path' },
+      seed: { type: 'string', description: 'seed of the random weights (default 15)', placeholder: 'n' },
+    },
+    run: async (values) => {
+      const seed = values.seed === undefined ? undefined : Number(values.seed);
+      if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer; got "${values.seed}"`);
+      const { makeTinyModel } = await import('@maas/api');
+      const fs = await import('node:fs/promises');
+      const nodePath = await import('node:path');
+      const path = nodePath.resolve(values.out ?? 'tiny-model.gguf');
+      const bytes = makeTinyModel(seed === undefined ? {} : { seed });
+      await fs.writeFile(path, bytes);
+      return { text: `wrote ${path} (${bytes.length} bytes)`, json: { path, bytes: bytes.length } };
+    },
+  },
 ];

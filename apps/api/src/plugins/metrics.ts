@@ -9,6 +9,15 @@ function digest(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
 
+/** What the metrics read of the local model runtime. */
+export interface LocalRuntimeGauges {
+  readonly loadedModels: readonly string[];
+  readonly queueDepth: number;
+  readonly generating: number;
+  readonly lastTokensPerSecond: number;
+  readonly restarts: number;
+}
+
 /** Prometheus metrics for one server: HTTP, model calls, upstreams, rate limits, the DB pool. */
 export function createMetrics(database: DatabaseHandle) {
   const registry = new Registry();
@@ -84,6 +93,49 @@ export function createMetrics(database: DatabaseHandle) {
   return {
     registry,
     telemetry,
+    /** The local model runtime's state (issue 15), read at each scrape. */
+    watchLocalRuntime(runtime: LocalRuntimeGauges) {
+      new Gauge({
+        name: 'maas_local_runtime_loaded_models',
+        help: 'Models loaded in the local runtime',
+        registers: [registry],
+        collect() {
+          this.set(runtime.loadedModels.length);
+        },
+      });
+      new Gauge({
+        name: 'maas_local_runtime_queue_depth',
+        help: 'Calls waiting for a local model',
+        registers: [registry],
+        collect() {
+          this.set(runtime.queueDepth);
+        },
+      });
+      new Gauge({
+        name: 'maas_local_runtime_generating',
+        help: 'Calls generating on the local runtime',
+        registers: [registry],
+        collect() {
+          this.set(runtime.generating);
+        },
+      });
+      new Gauge({
+        name: 'maas_local_runtime_tokens_per_second',
+        help: 'Output tokens per second of the last finished local generation',
+        registers: [registry],
+        collect() {
+          this.set(runtime.lastTokensPerSecond);
+        },
+      });
+      new Gauge({
+        name: 'maas_local_runtime_restarts',
+        help: 'Times the local runtime process was restarted after it stopped',
+        registers: [registry],
+        collect() {
+          this.set(runtime.restarts);
+        },
+      });
+    },
     rateLimited: (tier: string) => rateLimited.inc({ tier }),
     /** Records every response by its route pattern (never the raw URL, which would explode cardinality). */
     register(app: FastifyInstance, token?: string) {

@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import { AppError, authenticateRequest, type BlobStore, openFileContent, type Platform, storeUpload } from '@maas/api';
+import { AppError, authenticateRequest, type BlobStore, openFileContent, type Platform, storeModelUpload, storeUpload } from '@maas/api';
 import type { FastifyInstance } from 'fastify';
 import { sendRestError } from '../surfaces/errors/index.js';
 
@@ -10,7 +10,9 @@ import { sendRestError } from '../surfaces/errors/index.js';
  * router's `files.upload` procedure; this static route takes precedence over the router's wildcard.
  */
 export async function registerFileRoutes(app: FastifyInstance, platform: Platform, store: BlobStore = platform.blobs): Promise<void> {
-  const maxBytes = platform.config.uploadMaxBytes;
+  // Model files (purpose=model) have their own, larger limit; each purpose's limit is enforced as
+  // the file streams in (storeUpload, storeModelUpload), the parser's only bounds the larger one.
+  const maxBytes = Math.max(platform.config.uploadMaxBytes, platform.config.modelUploadMaxBytes);
   await app.register(async (scope) => {
     await scope.register(multipart, {
       // One file per request; a few small text fields at most. Over `fileSize` busboy cuts the
@@ -35,11 +37,11 @@ export async function registerFileRoutes(app: FastifyInstance, platform: Platfor
         }
         const part = await request.file();
         if (!part) throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_FILE_MISSING' });
-        const stored = await storeUpload(platform, store, actor, {
-          filename: part.filename,
-          contentType: part.mimetype,
-          stream: part.file,
-        });
+        const upload = { filename: part.filename, contentType: part.mimetype, stream: part.file };
+        const stored =
+          uploadPurpose(part.fields, request.query) === 'model'
+            ? await storeModelUpload(platform, store, actor, upload)
+            : await storeUpload(platform, store, actor, upload);
         return reply.code(201).send(stored);
       } catch (error) {
         return sendRestError(reply, uploadError(error));
@@ -69,6 +71,19 @@ export async function registerFileRoutes(app: FastifyInstance, platform: Platfor
       return sendRestError(reply, error);
     }
   });
+}
+
+/**
+ * `purpose` as a form field sent before the file (as OpenAI's file API takes it) or in the query
+ * string; `upload` when absent. `generated` is the platform's own and cannot be uploaded.
+ */
+function uploadPurpose(fields: Record<string, unknown>, query: unknown): 'upload' | 'model' {
+  const field = fields.purpose as { type?: string; value?: unknown } | undefined;
+  const fromField = field?.type === 'field' && typeof field.value === 'string' ? field.value : undefined;
+  const fromQuery = typeof query === 'object' && query !== null ? (query as Record<string, unknown>).purpose : undefined;
+  const purpose = fromField ?? (typeof fromQuery === 'string' ? fromQuery : undefined) ?? 'upload';
+  if (purpose === 'upload' || purpose === 'model') return purpose;
+  throw new AppError('INVALID_REQUEST', { message: 'UPLOAD_PURPOSE_INVALID', details: { field: 'purpose' } });
 }
 
 const BOUNDARY_PARAMETER = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;

@@ -11,3 +11,4 @@ export * from './redis.js';
 export * from './server.js';
 export * from './tools.js';
 export * from './users.js';
+export * from './local-model.js';

@@ -51,6 +51,23 @@ export interface PlatformConfig {
   corsOrigins: string[];
   maxBodyBytes: number;
   uploadMaxBytes: number;
+  /** Largest model file upload (purpose `model`, issue 15): models are gigabytes, streamed to disk. */
+  modelUploadMaxBytes: number;
+  /** The built-in local runtime (node-llama-cpp in a worker process) that serves uploaded model files. */
+  localRuntime: {
+    /** Threads per model; more than the free cores oversubscribes them and is much slower. */
+    threads: number;
+    /** Models loaded at once; the least recently used is unloaded to load another. */
+    maxModels: number;
+    /** Calls generating at once per model. */
+    concurrency: number;
+    /** Calls waiting per model beyond those; one more is a 429 with Retry-After. */
+    queue: number;
+    /** Use a GPU build when one is installed (see pnpm-workspace.yaml); CPU by default. */
+    gpu: boolean;
+    /** Least price per input and per output token (nano) of a public model on the local runtime, for non-admins. */
+    minPriceNano: bigint;
+  };
   /** Generated media (images, audio, video) are deleted this long after they were made; 0 keeps them. */
   generatedFileRetentionHours: number;
   platformFeePercent: number;
@@ -147,6 +164,16 @@ export const EnvSchema = z.object({
       return z.NEVER;
     }
   }),
+  // Per token: a public model on the local runtime spends the platform's CPU (issue 15 part 5). 0 by
+  // default, so that the contract's create (no pricing) still makes a public model; set it in production.
+  MAAS_LOCAL_RUNTIME_MIN_PRICE: text('0').transform((raw, ctx) => {
+    try {
+      return decimalToNano(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be an amount with at most 9 decimals, got "${raw}"` });
+      return z.NEVER;
+    }
+  }),
   MAAS_PROVIDERS: text(undefined),
   MAAS_SEED_DEMO: flag(undefined),
   MAAS_INITIAL_ADMIN: flag(undefined),
@@ -178,6 +205,14 @@ export const EnvSchema = z.object({
   ),
   MAAS_MAX_BODY_BYTES: integer(1_048_576),
   MAAS_UPLOAD_MAX_BYTES: integer(100 * 1_048_576),
+  MAAS_MODEL_UPLOAD_MAX_BYTES: integer(20 * 1_073_741_824),
+  // 1: on a small shared machine llama.cpp's default (all cores) oversubscribes them; measured in
+  // docs/benchmarks.md (2 vCPUs: 64 tokens in ~70 ms with 1 thread, ~45 s with the default).
+  MAAS_LOCAL_RUNTIME_THREADS: integer(1, { min: 1 }),
+  MAAS_LOCAL_RUNTIME_MAX_MODELS: integer(2, { min: 1 }),
+  MAAS_LOCAL_RUNTIME_CONCURRENCY: integer(1, { min: 1 }),
+  MAAS_LOCAL_RUNTIME_QUEUE: integer(8),
+  MAAS_LOCAL_RUNTIME_GPU: flag(false),
   MAAS_GENERATED_FILE_RETENTION_HOURS: integer(24 * 7),
   MAAS_PLATFORM_FEE_PERCENT: integer(10),
   /** Unset: on outside production. */
@@ -269,6 +304,15 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     corsOrigins: env.MAAS_CORS_ORIGINS,
     maxBodyBytes: env.MAAS_MAX_BODY_BYTES,
     uploadMaxBytes: env.MAAS_UPLOAD_MAX_BYTES,
+    modelUploadMaxBytes: env.MAAS_MODEL_UPLOAD_MAX_BYTES,
+    localRuntime: {
+      threads: env.MAAS_LOCAL_RUNTIME_THREADS,
+      maxModels: env.MAAS_LOCAL_RUNTIME_MAX_MODELS,
+      concurrency: env.MAAS_LOCAL_RUNTIME_CONCURRENCY,
+      queue: env.MAAS_LOCAL_RUNTIME_QUEUE,
+      gpu: env.MAAS_LOCAL_RUNTIME_GPU,
+      minPriceNano: env.MAAS_LOCAL_RUNTIME_MIN_PRICE,
+    },
     generatedFileRetentionHours: env.MAAS_GENERATED_FILE_RETENTION_HOURS,
     platformFeePercent: env.MAAS_PLATFORM_FEE_PERCENT,
     paymentSandbox: env.MAAS_PAYMENT_SANDBOX ?? !isProduction,

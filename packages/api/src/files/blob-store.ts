@@ -20,6 +20,8 @@ export interface BlobStore {
   open(storageKey: string): Readable;
   /** Idempotent. */
   delete(storageKey: string): Promise<void>;
+  /** A path on this machine where the blob can be read directly (the local model runtime maps model files); absent when there is none. */
+  localPath?(storageKey: string): string;
 }
 
 export class BlobTooLargeError extends Error {
@@ -102,6 +104,10 @@ export class LocalDiskBlobStore implements BlobStore {
 
   async delete(storageKey: string): Promise<void> {
     await rm(this.#pathOf(storageKey), { force: true });
+  }
+
+  localPath(storageKey: string): string {
+    return this.#pathOf(storageKey);
   }
 
   #pathOf(storageKey: string): string {

@@ -38,5 +38,9 @@ export const FileList = pageOf(StoredFile);
  * streaming Fastify route (apps/api/src/routes/files.ts), since a tRPC input cannot be a stream.
  */
 export const UploadFileForm = z.object({
+  purpose: z.enum(['upload', 'model']).optional().meta({
+    description:
+      'model: a GGUF model file, checked as it streams (its header is shown as `metadata`; the same file is stored once) under MAAS_MODEL_UPLOAD_MAX_BYTES; upload (default): any file. Send it before the file part (or as ?purpose=)',
+  }),
   file: z.string().meta({ description: 'The file (one part named `file`)', format: 'binary' }),
 });

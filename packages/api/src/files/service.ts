@@ -19,7 +19,7 @@ declare module '../core/platform.js' {
   }
 }
 
-function toStoredFile(row: StoredFile) {
+export function toStoredFile(row: StoredFile) {
   return {
     id: row.id,
     filename: row.filename,
@@ -50,7 +50,7 @@ const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+
 // C0 controls, DEL, C1 controls, the Arabic letter mark, LRM/RLM, LRE..RLO and LRI..PDI.
 const FILENAME_INVISIBLES = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-function cleanFilename(raw: string | undefined): string {
+export function cleanFilename(raw: string | undefined): string {
   // Only the last path segment, without control characters: a name is shown, never used as a path.
   // Bidi marks, embeddings, overrides and isolates go too, so `invoice\u202Efdp.exe` cannot pose as a PDF.
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
@@ -58,12 +58,12 @@ function cleanFilename(raw: string | undefined): string {
   return cleaned || 'upload';
 }
 
-function cleanContentType(raw: string | undefined): string {
+export function cleanContentType(raw: string | undefined): string {
   const type = (raw ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   return CONTENT_TYPE.test(type) ? type : 'application/octet-stream';
 }
 
-function tooLarge(maxBytes: number): AppError {
+export function tooLarge(maxBytes: number): AppError {
   return new AppError('PAYLOAD_TOO_LARGE', {
     message: 'UPLOAD_TOO_LARGE',
     params: { max_bytes: maxBytes },

@@ -108,6 +108,18 @@ export interface AdapterContext {
   requestId: string;
 }
 
+/** A model file handed to an external engine (issue 15 part 4): where it is, and the name to serve it under. */
+export interface ModelFileToDeploy {
+  /** A path on this machine to read the bytes from. */
+  path: string;
+  sha256: string;
+  bytes: number;
+  filename: string;
+  /** The engine's model name; calls go to it as the upstream model. */
+  name: string;
+  contextSize: number;
+}
+
 export interface ProviderAdapter {
   readonly kind: string;
   /** Operations this kind can serve. */
@@ -125,7 +137,19 @@ export interface ProviderAdapter {
    * (the reservation is made from this; a provider whose tokenizer counts more must say so here).
    */
   estimateInputTokens(request: ChatRequest): number;
+  /**
+   * The exact input tokens, when counting needs the provider itself (the local runtime tokenizes
+   * with the model's own vocabulary and chat template): the reservation is made from it instead.
+   */
+  countInputTokens?(target: ProviderTarget, request: ChatRequest): Promise<number>;
   chat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<ChatResult>;
+  /**
+   * Engines that serve uploaded model files (ollama; vLLM next): push the file and make it servable
+   * under `file.name`. Present only on such kinds; an admin picks one as a model's deployment runtime.
+   */
+  deployModelFile?(target: ProviderTarget, file: ModelFileToDeploy, context: { signal: AbortSignal }): Promise<void>;
+  /** Removes what deployModelFile made (best effort). */
+  removeModelFile?(target: ProviderTarget, name: string): Promise<void>;
   /** Resolves once the upstream accepted the request (headers received), before any token is read. */
   streamChat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<AdapterStream>;
   /** Operation `embeddings` (issue 14): present exactly when `operations` includes it. */

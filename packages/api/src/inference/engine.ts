@@ -169,7 +169,11 @@ export async function prepareChatCall(platform: Platform, input: ChatCallInput):
   // The largest estimate among the adapters that may serve it: failover may land on any of them.
   let reservedInputTokens = 0;
   const estimated = new Set<ProviderAdapter>();
-  for (const { adapter } of routed) {
+  for (const { adapter, target } of routed) {
+    if (adapter.countInputTokens) {
+      reservedInputTokens = Math.max(reservedInputTokens, await countedBy(adapter, target, request));
+      continue;
+    }
     if (estimated.has(adapter)) continue;
     estimated.add(adapter);
     reservedInputTokens = Math.max(reservedInputTokens, adapter.estimateInputTokens(request));
@@ -191,6 +195,15 @@ export async function prepareChatCall(platform: Platform, input: ChatCallInput):
     funds,
     startedAt: performance.now(),
   };
+}
+
+/** An adapter's exact count (the local runtime's tokenizer); a failure is the call's upstream failure. */
+async function countedBy(adapter: ProviderAdapter, target: ProviderTarget, request: ChatRequest): Promise<number> {
+  try {
+    return await adapter.countInputTokens!(target, request);
+  } catch (error) {
+    throw upstreamFailure(error);
+  }
 }
 
 /** Gives back the funds of a prepared call that will not be made (the caller failed before it). */
@@ -408,7 +421,7 @@ export async function streamChatCall(
       if (!upstream.completed) upstream.cancel();
       // A consumer that stopped early (client gone) lands here without an error.
       if (status === 'success' && !upstream.completed) status = 'cancelled';
-      const reported = status === 'success' ? upstream.usage : null;
+      const reported = status === 'success' ? upstream.usage : (upstream.deliveredUsage ?? null);
       const result = finalOutcome(
         call,
         status,

@@ -201,6 +201,11 @@ export interface AdapterStream extends AsyncIterable<StreamEvent> {
   readonly usage: Usage | null;
   /** Text and tool-call argument text delivered so far, for billing a cut stream by what was delivered. */
   readonly deliveredText: string;
+  /**
+   * Usage of what was delivered so far, from an adapter that counts exactly (the local runtime's own
+   * tokenizer): a cut stream is billed by it instead of by counting deliveredText.
+   */
+  readonly deliveredUsage?: Usage | null;
   cancel(): void;
 }
 

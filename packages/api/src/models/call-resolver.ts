@@ -1,5 +1,5 @@
 import { type UnitPrices, unitPricesOf } from './unit-prices.js';
-import type { Database, Model, ModelOperation, ModelStatus, ModelVisibility } from '@maas/db';
+import type { Database, DeploymentState, Model, ModelOperation, ModelStatus, ModelVisibility } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { PlatformConfig } from '../core/config.js';
@@ -7,11 +7,11 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
 import type { CatalogGeneration } from '../providers/catalog-generation.js';
-import { decryptSecret } from '../providers/secrets.js';
 import type { ProviderTarget } from '../inference/adapter.js';
 import { operationsOf } from './operations.js';
 import { MODEL_ID_PATTERN } from './schemas.js';
 import { canSeeModel } from './service.js';
+import { CONNECT_TIMEOUT_CAP_MS, engineModelName, providerTarget } from './targets.js';
 
 /** What a model call needs to know about its model, resolved once and cached. */
 export interface ModelForCall {
@@ -33,13 +33,14 @@ export interface ModelForCall {
   };
   /** Enabled providers only, with their API keys decrypted. Shared by callers: do not mutate. */
   targets: ProviderTarget[];
+  /** A model served from its own file (issue 15): its deployment's state; null for a routed model. */
+  deployment: { runtime: string; state: DeploymentState; error: string | null } | null;
 }
 
 /** Without a max_tokens in the model's parameters, a call may ask for at most this many (or the context window). */
 const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 /** How stale another instance's change can be here. This instance's own changes are seen at once. */
 export const MODEL_CALL_CACHE_TTL_MS = 5_000;
-const CONNECT_TIMEOUT_CAP_MS = 10_000;
 
 /**
  * Models resolved for calls, with their upstream targets, so the hot path does not query the
@@ -84,7 +85,8 @@ function cacheKey(modelIdOrName: string): string {
 }
 
 function toModelForCall(row: Model): ModelForCall['model'] {
-  const { max_tokens: maxTokens, ...defaultParameters } = row.parameters;
+  // context_length sizes a self-served model's context (deployment.ts); it is no call parameter.
+  const { max_tokens: maxTokens, context_length: _contextLength, ...defaultParameters } = row.parameters;
   const maxOutputTokens = Math.min(maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS, row.context_window);
   return {
     id: row.id,
@@ -131,26 +133,57 @@ async function loadModelForCall(db: Kysely<Database>, config: PlatformConfig, ke
     .where('model_routes.model_id', '=', row.id)
     .where('providers.enabled', '=', true)
     .execute();
-  const targets = routes.map((route): ProviderTarget => ({
-    providerId: route.provider_id,
-    name: route.name,
-    kind: route.kind,
-    baseUrl: route.base_url,
-    apiKey: route.api_key_encrypted === null ? null : decryptSecret(config, route.api_key_encrypted, route.provider_id),
-    upstreamModel: route.upstream_model,
-    timeouts: {
-      connectMs: Math.min(route.timeout_ms, CONNECT_TIMEOUT_CAP_MS),
-      firstByteMs: route.timeout_ms,
-      idleMs: route.timeout_ms,
-    },
-    priority: route.priority ?? route.provider_priority,
-    weight: route.weight ?? route.provider_weight,
-    options: {
-      ...(route.options.max_tokens_field ? { maxTokensField: route.options.max_tokens_field } : {}),
-      ...(route.options.anthropic_version ? { anthropicVersion: route.options.anthropic_version } : {}),
-    },
-  }));
-  return { model: toModelForCall(row), targets };
+  const targets = routes.map((route) => providerTarget(config, route, route.upstream_model, route.priority, route.weight));
+  if (targets.length === 0 && row.model_file_id !== null) {
+    const deployment = await db
+      .selectFrom('model_deployments')
+      .select(['runtime', 'state', 'error'])
+      .where('model_id', '=', row.id)
+      .executeTakeFirst();
+    if (deployment) {
+      const served = deployment.runtime === 'local' ? [localTarget(row.id)] : await engineTargets(db, config, deployment.runtime, row.id);
+      return { model: toModelForCall(row), targets: served, deployment };
+    }
+  }
+  return { model: toModelForCall(row), targets, deployment: null };
+}
+
+/** A model deployed on an engine provider: that provider, if enabled, serving it under its engine name. */
+async function engineTargets(db: Kysely<Database>, config: PlatformConfig, providerId: string, modelId: string): Promise<ProviderTarget[]> {
+  const provider = await db
+    .selectFrom('providers')
+    .select([
+      'id as provider_id',
+      'name',
+      'kind',
+      'base_url',
+      'api_key_encrypted',
+      'timeout_ms',
+      'priority as provider_priority',
+      'weight as provider_weight',
+      'options',
+    ])
+    .where('id', '=', providerId)
+    .where('enabled', '=', true)
+    .executeTakeFirst();
+  return provider ? [providerTarget(config, provider, engineModelName(modelId))] : [];
+}
+
+/** The one target of a model served from its own file: the built-in local runtime (its adapter is per platform). */
+function localTarget(modelId: string): ProviderTarget {
+  return {
+    // Per model, so that one model's failures never cool down another's.
+    providerId: `local:${modelId}`,
+    name: 'local runtime',
+    kind: 'local',
+    baseUrl: 'builtin://local',
+    apiKey: null,
+    upstreamModel: modelId,
+    timeouts: { connectMs: CONNECT_TIMEOUT_CAP_MS, firstByteMs: 600_000, idleMs: 600_000 },
+    priority: 0,
+    weight: 1,
+    options: {},
+  };
 }
 
 function canCall(model: ModelForCall['model'], actor: Actor): boolean {
@@ -175,6 +208,12 @@ export async function resolveModelForCall(platform: Platform, modelIdOrName: str
       message: model.status === 'deprecated' ? 'MODEL_DEPRECATED' : 'MODEL_INACTIVE',
       params: { model: model.name },
       details: { model: model.id, status: model.status },
+    });
+  }
+  if (resolved.deployment?.state === 'failed') {
+    throw new AppError('SERVICE_UNAVAILABLE', {
+      message: 'MODEL_DEPLOYMENT_FAILED',
+      params: { model: model.name, reason: resolved.deployment.error ?? 'unknown' },
     });
   }
   if (targets.length === 0) throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: model.name } });

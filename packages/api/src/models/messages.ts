@@ -2,6 +2,32 @@ import type { MessageCatalog } from '../core/message-catalog.js';
 import { filesMessages } from '../files/messages.js';
 
 export const modelsMessages = {
+  // Issue 15: models served from their own file on the local runtime.
+  MODEL_DEPLOYMENT_FAILED: {
+    'zh-CN': '模型 {model} 部署失败：{reason}',
+    en: 'Model {model} could not be deployed: {reason}',
+  },
+  MODEL_NOT_DEPLOYABLE: {
+    'zh-CN': '模型 {model} 没有可部署的模型文件（请先以 purpose=model 上传 GGUF 文件）',
+    en: 'Model {model} has no model file to deploy (upload a GGUF file with purpose=model first)',
+  },
+  MODEL_RUNTIME_UNKNOWN: {
+    'zh-CN': '{runtime} 不是可部署模型文件的运行时（local，或 ollama 类型的提供方 id）',
+    en: '{runtime} is not a runtime that can serve model files (local, or the id of an ollama provider)',
+  },
+  MODEL_RUNTIME_ADMIN_ONLY: { 'zh-CN': '只有管理员可以把模型部署到外部引擎', en: 'Only admins can deploy a model on an external engine' },
+  MODEL_PRICE_BELOW_LOCAL_FLOOR: {
+    'zh-CN': '公开的本地运行模型每个 token 的价格至少为 {min}',
+    en: 'A public model on the local runtime must be priced at least {min} per token',
+  },
+  LOCAL_MODEL_BUSY: {
+    'zh-CN': '模型 {model} 正忙，排队已满，请稍后重试',
+    en: 'Model {model} is busy and its queue is full; retry shortly',
+  },
+  LOCAL_RUNTIME_FULL: {
+    'zh-CN': '本地运行时已满载，所有已加载的模型都在使用中，请稍后重试',
+    en: 'The local runtime is full: every loaded model is in use; retry shortly',
+  },
   MODEL_NOT_FOUND: { 'zh-CN': '模型不存在', en: 'Model not found' },
   MODEL_NAME_TAKEN: { 'zh-CN': '已存在同名模型', en: 'A model with this name already exists' },
   MODEL_NOT_OWNER: { 'zh-CN': '只有模型的创建者或管理员可以修改它', en: 'Only the owner of the model or an admin can change it' },

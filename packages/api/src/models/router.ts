@@ -1,5 +1,16 @@
 import { authedProcedure, developerProcedure, router, viewerProcedure } from '../trpc.js';
-import { CreateModelInput, DeletedModel, ListModelsInput, ModelDetail, ModelList, ModelRef, UpdateModelInput } from './schemas.js';
+import { redeployModel } from './deployment.js';
+import {
+  CreateModelInput,
+  DeletedModel,
+  DeployModelInput,
+  ListModelsInput,
+  ModelDeployment,
+  ModelDetail,
+  ModelList,
+  ModelRef,
+  UpdateModelInput,
+} from './schemas.js';
 import { createModel, deleteModel, getModel, listModels, updateModel } from './service.js';
 
 const tags = ['models'];
@@ -69,6 +80,20 @@ export const modelsRouter = router({
     .input(UpdateModelInput)
     .output(ModelDetail)
     .mutation(({ ctx, input }) => updateModel(ctx.platform, ctx.actor, input)),
+
+  deploy: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/models/{model_id}/deploy',
+        tags,
+        protect: true,
+        summary: 'Deploy again a model served from its own file (owner or admin)',
+      },
+    })
+    .input(DeployModelInput)
+    .output(ModelDeployment)
+    .mutation(({ ctx, input }) => redeployModel(ctx.platform, ctx.actor, input.model_id, input.runtime)),
 
   delete: authedProcedure
     .meta({

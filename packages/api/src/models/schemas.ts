@@ -45,6 +45,13 @@ export const ModelParameters = z
     frequency_penalty: z.number().min(-2).max(2).optional(),
     presence_penalty: z.number().min(-2).max(2).optional(),
     stop: z.union([z.string().max(100), z.array(z.string().max(100)).max(4)]).optional(),
+    context_length: z
+      .number()
+      .int()
+      .min(16)
+      .max(10_000_000)
+      .optional()
+      .meta({ description: "Context size of a model served from its own file; bounded by the file's own" }),
   })
   .strict()
   .meta({ id: 'ModelParameters' });
@@ -102,12 +109,24 @@ export const Model = z
   })
   .meta({ id: 'Model' });
 
+export const ModelDeployment = z
+  .object({
+    runtime: z.string().meta({ description: 'local: the built-in runtime' }),
+    state: z.enum(['deploying', 'active', 'failed']),
+    error: z.string().nullable().meta({ description: 'Why the deployment failed' }),
+    loaded_at: Timestamp.nullable().meta({ description: 'When the runtime loaded the file' }),
+  })
+  .meta({ id: 'ModelDeployment' });
+
 export const ModelDetail = Model.extend({
   parameters: ModelParameters,
   pricing: ModelPricing,
   context_window: z.number().int(),
   model_file: z.string().nullable(),
   routes: z.array(ModelRoute).optional().meta({ description: 'Only for the owner and admins' }),
+  deployment: ModelDeployment.optional().meta({
+    description: 'Where a model served from its own file (model_file, no routes) runs, and its state',
+  }),
 }).meta({ id: 'ModelDetail' });
 
 export const ListModelsInput = PageInput.extend({
@@ -155,5 +174,15 @@ export const UpdateModelInput = ModelFields.partial()
     status: ModelStatus.optional(),
   })
   .strict();
+
+export const DeployModelInput = ModelRef.extend({
+  runtime: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: "local (the built-in runtime), or an ollama provider's id (admins); default: where it is deployed now" }),
+}).strict();
 
 export const DeletedModel = z.object({ id: z.string(), deleted: z.literal(true) });

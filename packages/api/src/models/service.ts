@@ -13,6 +13,7 @@ import { listPage } from '../core/pagination.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
+import { deploymentOf, type DeploymentView, endDeployment, forgetDeployment, isSelfServed, startDeployment } from './deployment.js';
 import { canDoSql, operationsColumn, operationsOf } from './operations.js';
 import type { CreateModelInput, ListModelsInput, ModelPricingInput, RouteInput, UpdateModelInput } from './schemas.js';
 
@@ -43,7 +44,7 @@ function toRoute(route: ModelRoute) {
   return { provider_id: route.provider_id, upstream_model: route.upstream_model, priority: route.priority, weight: route.weight };
 }
 
-function toModelDetail(row: Model, routes: ModelRoute[] | null) {
+function toModelDetail(row: Model, routes: ModelRoute[] | null, deployment: DeploymentView | null = null) {
   return {
     ...toModel(row),
     parameters: row.parameters,
@@ -57,6 +58,7 @@ function toModelDetail(row: Model, routes: ModelRoute[] | null) {
     context_window: row.context_window,
     model_file: row.model_file_id,
     ...(routes ? { routes: routes.map(toRoute) } : {}),
+    ...(deployment ? { deployment } : {}),
   };
 }
 
@@ -116,7 +118,7 @@ async function routesOf(db: Kysely<Database>, modelId: string): Promise<ModelRou
 export async function getModel(db: Kysely<Database>, viewer: Actor | null, modelId: string) {
   const row = await findVisibleModel(db, viewer, modelId);
   const routes = isOwnerOrAdmin(viewer, row.owner_id) ? await routesOf(db, row.id) : null;
-  return toModelDetail(row, routes);
+  return toModelDetail(row, routes, row.model_file_id ? await deploymentOf(db, row.id) : null);
 }
 
 /**
@@ -204,6 +206,21 @@ function assertPricedAtFloors(actor: Actor, pricing: PriceSpec, providers: reado
   });
 }
 
+/**
+ * A public model served from its own file on the local runtime spends the platform's CPU for
+ * anyone who calls it, so (except for admins) it is priced at least MAAS_LOCAL_RUNTIME_MIN_PRICE per
+ * token. A private one is only its owner's to call.
+ */
+function assertLocalPrice(platform: Platform, actor: Actor, visibility: string, pricing: PriceSpec): void {
+  const min = platform.config.localRuntime.minPriceNano;
+  if (visibility !== 'public' || isAdmin(actor) || (pricing.input >= min && pricing.output >= min)) return;
+  throw new AppError('INVALID_REQUEST', {
+    message: 'MODEL_PRICE_BELOW_LOCAL_FLOOR',
+    params: { min: nanoToDecimalString(min) },
+    details: { field: 'pricing', min_price: { input_tokens: nanoToAmount(min), output_tokens: nanoToAmount(min) } },
+  });
+}
+
 async function assertOwnFile(db: Kysely<Database>, actor: Actor, fileId: string | null | undefined): Promise<void> {
   if (!fileId) return;
   if (!(await isOwnFile(db, actor.userId, fileId))) {
@@ -245,6 +262,7 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
   const [providers] = await Promise.all([assertRoutesValid(db, input.routes), assertOwnFile(db, actor, input.model_file)]);
   const pricing = priceSpecOf(input.pricing);
   assertPricedAtFloors(actor, pricing, providers);
+  if (input.model_file && input.routes.length === 0) assertLocalPrice(platform, actor, input.visibility, pricing);
   const id = newId('model');
   try {
     const row = await db.transaction().execute(async (trx) => {
@@ -274,7 +292,10 @@ export async function createModel(platform: Platform, actor: Actor, input: z.inf
       return created;
     });
     platform.catalog.markChanged();
-    return toModelDetail(row, await routesOf(db, id));
+    const routes = await routesOf(db, id);
+    // A model file and no routes: served from the file, on the local runtime (issue 15).
+    const deployment = isSelfServed(row, routes.length) ? await startDeployment(platform, id) : null;
+    return toModelDetail(row, routes, deployment);
   } catch (error) {
     throw modelWriteError(error);
   }
@@ -314,6 +335,18 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
       : {}),
     ...(input.context_window !== undefined ? { context_window: input.context_window } : {}),
   };
+  const selfServed =
+    (input.model_file !== undefined ? input.model_file : current.model_file_id) !== null &&
+    (input.routes ?? (await routesOf(db, current.id))).length === 0;
+  if (
+    selfServed &&
+    (input.pricing !== undefined || input.visibility !== undefined || input.model_file !== undefined || input.routes !== undefined)
+  ) {
+    const pricing = input.pricing
+      ? priceSpecOf(input.pricing)
+      : { input: current.input_nano_per_token, output: current.output_nano_per_token, cached: current.cached_input_nano_per_token };
+    assertLocalPrice(platform, actor, input.visibility ?? current.visibility, pricing);
+  }
   try {
     const row = await db.transaction().execute(async (trx) => {
       const updated = await trx
@@ -327,15 +360,34 @@ export async function updateModel(platform: Platform, actor: Actor, input: z.inf
       return updated;
     });
     platform.catalog.markChanged();
-    return toModelDetail(row, await routesOf(db, row.id));
+    const routes = await routesOf(db, row.id);
+    return toModelDetail(row, routes, await followDeployment(platform, current, row, routes.length));
   } catch (error) {
     throw modelWriteError(error);
   }
 }
 
+/**
+ * A change that touches how a self-served model runs (its file, context or defaults, or it becomes
+ * one) deploys it again; one that gives it routes ends its deployment.
+ */
+async function followDeployment(platform: Platform, before: Model, after: Model, routeCount: number): Promise<DeploymentView | null> {
+  if (!isSelfServed(after, routeCount)) {
+    if (before.model_file_id !== null) await endDeployment(platform, after.id);
+    return null;
+  }
+  const current = await deploymentOf(platform.db, after.id);
+  const changed =
+    before.model_file_id !== after.model_file_id ||
+    before.context_window !== after.context_window ||
+    JSON.stringify(before.parameters) !== JSON.stringify(after.parameters);
+  return current && !changed ? current : startDeployment(platform, after.id);
+}
+
 /** Refused with 409 while an application uses the model (the foreign key is the arbiter). */
 export async function deleteModel(platform: Platform, actor: Actor, modelId: string) {
   const current = await findEditableModel(platform.db, actor, modelId);
+  const deployment = current.model_file_id ? await deploymentOf(platform.db, current.id) : null;
   try {
     await platform.db.deleteFrom('models').where('id', '=', current.id).execute();
   } catch (error) {
@@ -343,5 +395,7 @@ export async function deleteModel(platform: Platform, actor: Actor, modelId: str
     throw error;
   }
   platform.catalog.markChanged();
+  // The row went with the model (ON DELETE CASCADE); the runtime lets the file go.
+  await forgetDeployment(platform, current.id, deployment?.runtime ?? null);
   return { id: current.id, deleted: true as const };
 }

@@ -14,6 +14,7 @@ import * as m0012 from './0012_model_operations.js';
 import * as m0013 from './0013_media.js';
 import * as m0014 from './0014_video_jobs.js';
 import * as m0015 from './0015_billing_instances.js';
+import * as m0017 from './0017_model_deployments.js';
 import * as m0018 from './0018_message_attachments.js';
 
 // A static list rather than a folder scan: it works the same under tsx, vitest and a bundler.
@@ -33,5 +34,6 @@ export const migrations: Record<string, Migration> = {
   '0013_media': m0013,
   '0014_video_jobs': m0014,
   '0015_billing_instances': m0015,
+  '0017_model_deployments': m0017,
   '0018_message_attachments': m0018,
 };

@@ -3,6 +3,7 @@ import type { ApplicationsTables } from './applications.js';
 import type { AuditTables } from './audit.js';
 import type { BillingTables } from './billing.js';
 import type { CommunityTables } from './community.js';
+import type { DeploymentsTables } from './deployments.js';
 import type { MarketplaceTables } from './marketplace.js';
 import type { ModelsTables } from './models.js';
 import type { UsersTables } from './users.js';
@@ -13,6 +14,7 @@ export * from './applications.js';
 export * from './audit.js';
 export * from './billing.js';
 export * from './community.js';
+export * from './deployments.js';
 export * from './marketplace.js';
 export * from './models.js';
 export * from './users.js';
@@ -29,4 +31,5 @@ export interface Database
     MarketplaceTables,
     CommunityTables,
     AuditTables,
-    VideosTables {}
+    VideosTables,
+    DeploymentsTables {}

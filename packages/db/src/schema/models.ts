@@ -55,6 +55,8 @@ export interface ModelParametersJson {
   frequency_penalty?: number | undefined;
   presence_penalty?: number | undefined;
   stop?: string | string[] | undefined;
+  /** Context size of a model served from its own file (issue 15); bounded by the file's. */
+  context_length?: number | undefined;
 }
 
 export interface ModelsTable {

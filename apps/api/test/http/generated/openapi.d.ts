@@ -268,6 +268,23 @@ export interface paths {
         patch: operations["models-update"];
         trace?: never;
     };
+    "/models/{model_id}/deploy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deploy again a model served from its own file (owner or admin) */
+        post: operations["models-deploy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files": {
         parameters: {
             query?: never;
@@ -991,6 +1008,8 @@ export interface components {
             frequency_penalty?: number;
             presence_penalty?: number;
             stop?: string | string[];
+            /** @description Context size of a model served from its own file; bounded by the file's own */
+            context_length?: number;
         };
         /**
          * @description upload: a user upload; model: a model file; generated: media the platform made for you
@@ -1044,7 +1063,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            kind: "openai-compatible" | "demo-echo" | "anthropic" | "gemini";
+            kind: "openai-compatible" | "demo-echo" | "anthropic" | "gemini" | "ollama";
             base_url: string;
             has_api_key: boolean;
             timeout_ms: number;
@@ -1127,6 +1146,8 @@ export interface components {
             model_file: string | null;
             /** @description Only for the owner and admins */
             routes?: components["schemas"]["ModelRoute"][];
+            /** @description Where a model served from its own file (model_file, no routes) runs, and its state */
+            deployment?: components["schemas"]["ModelDeployment"];
         };
         ModelPricing: {
             /** @description Price per input token in currency units */
@@ -1155,6 +1176,16 @@ export interface components {
             upstream_model: string;
             priority: number | null;
             weight: number | null;
+        };
+        ModelDeployment: {
+            /** @description local: the built-in runtime */
+            runtime: string;
+            /** @enum {string} */
+            state: "deploying" | "active" | "failed";
+            /** @description Why the deployment failed */
+            error: string | null;
+            /** @description When the runtime loaded the file */
+            loaded_at: string | null;
         };
         StoredFile: {
             id: string;
@@ -2828,7 +2859,7 @@ export interface operations {
                      * @default openai-compatible
                      * @enum {string}
                      */
-                    kind?: "openai-compatible" | "demo-echo" | "anthropic" | "gemini";
+                    kind?: "openai-compatible" | "demo-echo" | "anthropic" | "gemini" | "ollama";
                     /** @description http(s) URL of the provider API, e.g. https://api.example.com/v1 for openai-compatible; `builtin://demo-echo` for demo-echo; anthropic and gemini default to their public endpoints */
                     base_url?: string;
                     /** @description Write-only; stored encrypted and never returned. null removes it. */
@@ -3166,7 +3197,7 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     /** @enum {string} */
-                    kind?: "openai-compatible" | "demo-echo" | "anthropic" | "gemini";
+                    kind?: "openai-compatible" | "demo-echo" | "anthropic" | "gemini" | "ollama";
                     /** @description http(s) URL of the provider API, e.g. https://api.example.com/v1 for openai-compatible; `builtin://demo-echo` for demo-echo; anthropic and gemini default to their public endpoints */
                     base_url?: string;
                     /** @description Write-only; stored encrypted and never returned. null removes it. */
@@ -3942,6 +3973,108 @@ export interface operations {
             };
         };
     };
+    "models-deploy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource (`model_…`); an id that names nothing is a 404 */
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description local (the built-in runtime), or an ollama provider's id (admins); default: where it is deployed now */
+                    runtime?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDeployment"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
     "files-list": {
         parameters: {
             query?: {
@@ -4056,6 +4189,11 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
+                    /**
+                     * @description model: a GGUF model file, checked as it streams (its header is shown as `metadata`; the same file is stored once) under MAAS_MODEL_UPLOAD_MAX_BYTES; upload (default): any file. Send it before the file part (or as ?purpose=)
+                     * @enum {string}
+                     */
+                    purpose?: "upload" | "model";
                     /**
                      * Format: binary
                      * @description The file (one part named `file`)

@@ -3,6 +3,7 @@ import type { ProviderAdapter } from '../adapter.js';
 import { anthropicAdapter } from './anthropic/index.js';
 import { demoEchoAdapter } from './demo-echo/index.js';
 import { geminiAdapter } from './gemini/index.js';
+import { ollamaAdapter } from './ollama/index.js';
 import { openAiCompatibleAdapter } from './openai-compatible/index.js';
 
 export { PROVIDER_KINDS, type ProviderKind };
@@ -16,6 +17,7 @@ export const ADAPTERS: Partial<Record<ProviderKind, ProviderAdapter>> = {
   'demo-echo': demoEchoAdapter,
   anthropic: anthropicAdapter,
   gemini: geminiAdapter,
+  ollama: ollamaAdapter,
 };
 
 /** The adapter of a kind, or undefined when none is registered (yet). */
