@@ -19,7 +19,7 @@ import {
 import type { DatabaseHandle } from '@maas/db';
 import { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { loggerOptions } from './logger.js';
 import { createMetrics } from './plugins/metrics.js';
@@ -84,7 +84,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
   const app = Fastify({
     logger: options.logging === false ? false : loggerOptions(config.logLevel, config.logFormat),
     // One line per request, written when it is answered (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     // These bound how long a client may take to *send* its request (slowloris, a trickled body):
     // node stops the request and headers clocks once the request is received, so a response that

@@ -41,6 +41,7 @@ export function buildOpenApiDocument(baseUrl = '/api/v1') {
   useErrorEnvelope(document);
   describeSecurity(paths);
   describeChatStream(document, paths);
+  describeFileContent(paths);
   document.info.license = { name: 'MIT', identifier: 'MIT' };
   return document;
 }
@@ -99,6 +100,20 @@ function describeChatStream(document: OpenApiDocument, paths: Record<string, oas
   // As OpenAI's own document does for its streams: the schema is that of one event, each
   // carried in a `data:` line (OpenAPI 3.1 has no item schema for a stream; 3.2 adds itemSchema).
   ok.content['text/event-stream'] = { schema: { $ref: '#/components/schemas/ChatStreamEvent' } };
+}
+
+/**
+ * A file's bytes are served by the host's own route (the router's `files.content` procedure only
+ * documents it, and answers metadata over tRPC): its 200 is the file in its own content type.
+ */
+function describeFileContent(paths: Record<string, oas31.PathItemObject | undefined>): void {
+  const responses = paths['/files/{file_id}/content']?.get?.responses as Record<string, oas31.ResponseObject> | undefined;
+  if (!responses) return;
+  responses['200'] = {
+    description: "The file's bytes, with its Content-Type, Content-Length and ETag (its sha256)",
+    content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+  };
+  responses['304'] = { description: 'Not modified: If-None-Match named the current ETag' };
 }
 
 const SECURITY: Record<NonNullable<ProcedureMeta['auth']>, oas31.SecurityRequirementObject[]> = {

@@ -136,6 +136,8 @@ describe('the published package', () => {
           path.join(packDir, tarball ?? ''),
           'typescript@5.9.3',
           '@types/node@20',
+          // The README shows the `openai` client for the /v1 operations; its block compiles too.
+          'openai@6.30.1',
           '--prefer-offline',
           '--no-audit',
           '--no-fund',
