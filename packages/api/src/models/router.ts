@@ -89,6 +89,8 @@ export const modelsRouter = router({
         tags,
         protect: true,
         summary: 'Deploy again a model served from its own file (owner or admin)',
+        description:
+          "Reloads the model's file on the built-in local runtime, or, with `runtime` set to an engine provider's id (admins only), deploys it there. The deployment state moves deploying → active, or failed with the reason, as GET /models/{model_id} shows.",
       },
     })
     .input(DeployModelInput)
