@@ -100,8 +100,7 @@ export function createPlatform(init: PlatformInit): Platform {
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),
     payments: new PaymentProviders(config, init.paymentProviders),
-    inference:
-      init.inference ?? new Inference({ connector: (options) => outbound.connector(options), localRuntime: config.localRuntime }),
+    inference: init.inference ?? new Inference({ connector: (options) => outbound.connector(options), localRuntime: config.localRuntime }),
     outbound,
     invalidations,
     blobs: init.blobs ?? localBlobStore(config.dataDir),

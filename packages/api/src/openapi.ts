@@ -107,7 +107,7 @@ function describeChatStream(document: OpenApiDocument, paths: Record<string, oas
  * documents it, and answers metadata over tRPC): its 200 is the file in its own content type.
  */
 function describeFileContent(paths: Record<string, oas31.PathItemObject | undefined>): void {
-  const responses = paths['/files/{file_id}/content']?.get?.responses as Record<string, oas31.ResponseObject> | undefined;
+  const responses = paths['/files/{file_id}/content']?.get?.responses;
   if (!responses) return;
   responses['200'] = {
     description: "The file's bytes, with its Content-Type, Content-Length and ETag (its sha256)",

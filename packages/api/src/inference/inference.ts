@@ -17,7 +17,12 @@ export class Inference {
 
   /** `connector`: how upstream sockets are opened (the platform's outbound address guard). */
   constructor(
-    options: { transport?: HttpTransport; cooldowns?: CooldownOptions; connector?: ConnectorFactory; localRuntime?: LocalRuntimeOptions } = {},
+    options: {
+      transport?: HttpTransport;
+      cooldowns?: CooldownOptions;
+      connector?: ConnectorFactory;
+      localRuntime?: LocalRuntimeOptions;
+    } = {},
   ) {
     this.transport = options.transport ?? new UndiciTransport(options.connector);
     this.cooldowns = new ProviderCooldowns(options.cooldowns);
