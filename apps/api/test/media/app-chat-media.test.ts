@@ -189,3 +189,33 @@ describe('application chat on a speech model', () => {
     expect(turns[1]!.attachments).toEqual(attachments);
   });
 });
+
+describe('application chat on a video model', () => {
+  it('answers with a clip made from the message as an attachment, billed per second delivered, kept by the conversation', async () => {
+    const user = await signUp(api);
+    const models = await api.get('/api/v1/models?limit=100', user.token);
+    const video = (models.body.data as { id: string; name: string }[]).find((m) => m.name === 'demo-video')!;
+    const perSecond = (await api.get(`/api/v1/models/${video.id}`)).body.pricing.per_second as number;
+    const app = await createApp(api, user.token, video.id, {});
+    const before = await balanceNano(server, user.id);
+    const res = await api.post(`/api/v1/applications/${app.id}/chat`, { message: 'a paper boat in the rain' }, user.token, {
+      'accept-language': 'en',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.message).toMatch(/^Made a 4\.0 s video of \d+x\d+/);
+    const attachments = res.body.attachments as Attachment[];
+    expect(attachments).toEqual([{ file_id: expect.stringMatching(/^file_/), url: expect.any(String), content_type: 'video/x-msvideo' }]);
+    const clip = Buffer.from(await (await fetchAttachment(attachments[0]!, user.token)).arrayBuffer());
+    expect([clip.subarray(0, 4).toString('latin1'), clip.subarray(8, 12).toString('latin1')]).toEqual(['RIFF', 'AVI ']);
+
+    await settled(server);
+    await server.server.platform.leases?.drain();
+    const usage = await api.get(`/api/v1/usage?app_id=${app.id}`, user.token);
+    expect(usage.body.data[0]).toMatchObject({ units: { unit: 'second', quantity: 4, unit_price: perSecond } });
+    expect(before - (await balanceNano(server, user.id))).toBe(4n * BigInt(Math.round(perSecond * 1e9)));
+    const turns = (await api.get(`/api/v1/conversations/${res.body.conversation_id}/messages`, user.token)).body.data as {
+      attachments?: Attachment[];
+    }[];
+    expect(turns[1]!.attachments).toEqual(attachments);
+  }, 90_000);
+});

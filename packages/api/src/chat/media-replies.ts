@@ -7,7 +7,11 @@ import type { Actor } from '../core/context.js';
 import { type Locale, translate } from '../core/i18n.js';
 import type { Platform } from '../core/platform.js';
 import type { CallOutcome } from '../inference/engine.js';
+import { AppError } from '../core/errors.js';
+import { storeGenerated } from '../files/service.js';
 import { callImages } from '../inference/images.js';
+import type { VideoResult } from '../inference/media-types.js';
+import { prepareOperationCall, runOperationCall } from '../inference/operation-call.js';
 import { SPEECH_MAX_INPUT_CHARACTERS, speakToFile } from '../inference/speech.js';
 import { MODEL_OPERATIONS } from '../models/operations.js';
 
@@ -83,10 +87,64 @@ const replyWithSpeech: MediaReplier = async (platform, call) => {
   };
 };
 
+/** An app chat asks for the shortest clip OpenAI's video API offers. */
+const APP_CHAT_VIDEO_SECONDS = 4;
+const APP_CHAT_VIDEO_SIZE = '720x1280';
+
+/**
+ * A short clip made from the message. Made inline on the shared operation path rather than through
+ * the job queue: the chat answers once the clip exists, funded, delivered and settled like an image.
+ */
+const replyWithVideo: MediaReplier = async (platform, call) => {
+  const input = {
+    actor: call.actor,
+    model: call.model,
+    appId: call.appId,
+    conversationId: call.conversationId,
+    signal: call.signal,
+    requestId: call.requestId,
+  };
+  let unitPriceNano = 0n;
+  const prepared = await prepareOperationCall(platform, input, 'video_generation', {
+    reserve: (model) => {
+      unitPriceNano = model.pricing.units.perSecond ?? 0n;
+      return unitPriceNano * BigInt(APP_CHAT_VIDEO_SECONDS);
+    },
+  });
+  const request = { prompt: call.prompt, seconds: APP_CHAT_VIDEO_SECONDS, size: APP_CHAT_VIDEO_SIZE, inputReference: null };
+  const { delivered, outcome } = await runOperationCall(platform, prepared, {
+    attempt: (adapter, target, ctx) => {
+      if (!adapter.generateVideo)
+        throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: prepared.model.name } });
+      return adapter.generateVideo(target, { request, upstreamModel: target.upstreamModel }, { ...ctx, onProgress: () => {} });
+    },
+    deliver: async (clip: VideoResult) => ({
+      clip,
+      file: await storeGenerated(platform, call.actor.userId, {
+        bytes: clip.bytes,
+        contentType: clip.contentType,
+        filename: `video.${clip.contentType === 'video/x-msvideo' ? 'avi' : 'mp4'}`,
+        metadata: { duration_ms: clip.durationMs, width: clip.width, height: clip.height },
+      }),
+    }),
+    // Never more than was reserved: the seconds asked for.
+    bill: (clip) => ({ units: { unit: 'second', milliseconds: Math.min(clip.durationMs, APP_CHAT_VIDEO_SECONDS * 1_000), unitPriceNano } }),
+  });
+  return {
+    text: translate(call.locale, 'APP_MEDIA_REPLY_VIDEO', {
+      seconds: (delivered.clip.durationMs / 1_000).toFixed(1),
+      size: `${delivered.clip.width}x${delivered.clip.height}`,
+    }),
+    attachments: [{ file_id: delivered.file.id, content_type: delivered.file.content_type }],
+    outcome,
+  };
+};
+
 /** Keyed by the operation the application's model does, in the canonical order of operations. */
 const MEDIA_REPLIES: Partial<Record<ModelOperation, MediaReplier>> = {
   image_generation: replyWithImage,
   speech: replyWithSpeech,
+  video_generation: replyWithVideo,
 };
 
 /** How an application on a model with these operations answers, or null when the model chats (or can do none of these). */

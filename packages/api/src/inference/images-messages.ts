@@ -15,4 +15,8 @@ export const imagesMessages = {
     'zh-CN': '已将你的消息（{characters} 个字符）朗读为 {seconds} 秒的 WAV 音频',
     en: 'Read your message ({characters} characters) aloud as {seconds} s of WAV audio',
   },
+  APP_MEDIA_REPLY_VIDEO: {
+    'zh-CN': '已根据你的描述生成一段 {seconds} 秒、{size} 的视频',
+    en: 'Made a {seconds} s video of {size} from your description',
+  },
 } satisfies MessageCatalog;
