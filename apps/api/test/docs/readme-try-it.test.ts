@@ -69,6 +69,15 @@ describe("the README's Try it", () => {
 
     expect(stdout).toContain('"role":"user"');
     expect(stdout).toContain('"type":"done"');
+    expect(stdout).toContain('"message":"Echo: Hello!');
+    // The app is made on demo-chat itself on either engine (the list sorted by name, not by insertion order).
+    const writer = await server.server.platform.db
+      .selectFrom('applications')
+      .innerJoin('models', 'models.id', 'applications.model_id')
+      .select('models.name')
+      .where('applications.name', '=', 'Writer')
+      .executeTakeFirstOrThrow();
+    expect(writer.name).toBe('demo-chat');
     expect(stdout).toContain('"object":"chat.completion"');
     expect(stdout).toContain('"object":"embedding"');
     expect(stdout).toContain('"type":"message"');
