@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 // What every provider kind implements, and the shared HTTP transport they all sit on. One folder
 // per kind under adapters/, registered in adapters/index.ts; nothing else branches on a kind.
 import type {
@@ -102,6 +103,11 @@ export interface HttpTransport {
   close(options?: { force?: boolean }): Promise<void>;
 }
 
+/** What an engine's own API calls go through: the platform's guarded dispatcher (connect-time address guard). */
+export interface EngineContext {
+  dispatcher: Dispatcher;
+}
+
 export interface AdapterContext {
   transport: HttpTransport;
   signal: AbortSignal;
@@ -147,9 +153,9 @@ export interface ProviderAdapter {
    * Engines that serve uploaded model files (ollama; vLLM next): push the file and make it servable
    * under `file.name`. Present only on such kinds; an admin picks one as a model's deployment runtime.
    */
-  deployModelFile?(target: ProviderTarget, file: ModelFileToDeploy, context: { signal: AbortSignal }): Promise<void>;
+  deployModelFile?(target: ProviderTarget, file: ModelFileToDeploy, context: EngineContext & { signal: AbortSignal }): Promise<void>;
   /** Removes what deployModelFile made (best effort). */
-  removeModelFile?(target: ProviderTarget, name: string): Promise<void>;
+  removeModelFile?(target: ProviderTarget, name: string, context: EngineContext): Promise<void>;
   /** Resolves once the upstream accepted the request (headers received), before any token is read. */
   streamChat(target: ProviderTarget, call: AdapterChatRequest, context: AdapterContext): Promise<AdapterStream>;
   /** Operation `embeddings` (issue 14): present exactly when `operations` includes it. */

@@ -111,18 +111,24 @@ async function deployOnEngine(platform: Platform, modelId: string, providerId: s
     .select(['files.sha256', 'files.bytes', 'files.filename'])
     .where('models.id', '=', modelId)
     .executeTakeFirstOrThrow();
-  await adapter.deployModelFile!(
-    target,
-    {
-      path: spec.path,
-      sha256: file.sha256,
-      bytes: Number(file.bytes),
-      filename: file.filename,
-      name: target.upstreamModel,
-      contextSize: spec.contextSize,
-    },
-    { signal: AbortSignal.timeout(3_600_000) },
-  );
+  // The engine's address is checked as each connection opens, as every upstream's is.
+  const dispatcher = platform.outbound.dispatcher();
+  try {
+    await adapter.deployModelFile!(
+      target,
+      {
+        path: spec.path,
+        sha256: file.sha256,
+        bytes: Number(file.bytes),
+        filename: file.filename,
+        name: target.upstreamModel,
+        contextSize: spec.contextSize,
+      },
+      { signal: AbortSignal.timeout(3_600_000), dispatcher },
+    );
+  } finally {
+    await dispatcher.close();
+  }
   return new Date();
 }
 
@@ -172,7 +178,10 @@ export async function forgetDeployment(platform: Platform, modelId: string, runt
   await platform.inference.local.unload(modelId);
   if (runtime !== null && runtime !== LOCAL_RUNTIME) {
     const engine = await engineOf(platform, runtime, modelId).catch(() => null);
-    await engine?.adapter.removeModelFile?.(engine.target, engine.target.upstreamModel);
+    if (engine?.adapter.removeModelFile) {
+      const dispatcher = platform.outbound.dispatcher();
+      await engine.adapter.removeModelFile(engine.target, engine.target.upstreamModel, { dispatcher }).finally(() => dispatcher.close());
+    }
   }
 }
 

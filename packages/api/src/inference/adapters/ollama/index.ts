@@ -9,8 +9,9 @@
 // {lora_name, lora_path} for an adapter on a running server, both reading the file by path; its
 // calls are already openai-compatible.
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import type { ModelFileToDeploy, ProviderAdapter, ProviderTarget } from '../../adapter.js';
+import type { Readable } from 'node:stream';
+import { type Dispatcher, request } from 'undici';
+import type { EngineContext, ModelFileToDeploy, ProviderAdapter, ProviderTarget } from '../../adapter.js';
 import { UpstreamError } from '../../errors.js';
 import { openAiCompatibleAdapter } from '../openai-compatible/index.js';
 
@@ -27,34 +28,56 @@ function headers(target: ProviderTarget): Record<string, string> {
   return target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {};
 }
 
-async function failure(target: ProviderTarget, step: string, response: Response): Promise<UpstreamError> {
-  const text = (await response.text().catch(() => '')).slice(0, 300);
-  return new UpstreamError(`ollama ${step} answered ${response.status}: ${text}`, {
-    kind: response.status >= 500 ? 'server' : 'client',
+interface EngineAnswer {
+  status: number;
+  text: string;
+}
+
+/**
+ * One call to the engine's own API through the platform's guarded dispatcher (its connections go
+ * through the connect-time address guard, as every upstream's do); undici's `request` never follows
+ * a redirect. The answer is read whole: these answers are small.
+ */
+async function engineCall(
+  dispatcher: Dispatcher,
+  url: string,
+  init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string | Readable; signal?: AbortSignal },
+): Promise<EngineAnswer> {
+  const answer = await request(url, { dispatcher, ...init });
+  return { status: answer.statusCode, text: await answer.body.text() };
+}
+
+function failure(target: ProviderTarget, step: string, answer: EngineAnswer): UpstreamError {
+  return new UpstreamError(`ollama ${step} answered ${answer.status}: ${answer.text.slice(0, 300)}`, {
+    kind: answer.status >= 500 ? 'server' : 'client',
     providerId: target.providerId,
     retryable: false,
-    status: response.status,
+    status: answer.status,
   });
 }
 
-async function pushBlob(target: ProviderTarget, file: ModelFileToDeploy, signal: AbortSignal): Promise<void> {
+const ok = (answer: EngineAnswer) => answer.status >= 200 && answer.status < 300;
+
+async function pushBlob(target: ProviderTarget, file: ModelFileToDeploy, context: EngineContext & { signal: AbortSignal }): Promise<void> {
   const url = `${root(target)}/api/blobs/sha256:${file.sha256}`;
-  const exists = await fetch(url, { method: 'HEAD', headers: headers(target), signal });
-  if (exists.ok) return;
+  const exists = await engineCall(context.dispatcher, url, { method: 'HEAD', headers: headers(target), signal: context.signal });
+  if (ok(exists)) return;
   // Streamed from disk: a model file is never held in memory.
-  const body = Readable.toWeb(createReadStream(file.path)) as ReadableStream<Uint8Array>;
-  // `duplex` is Node's (a streamed request body); the DOM's RequestInit, which the dashboard's
-  // typecheck of this package sees, does not name it.
-  const init: RequestInit & { duplex: 'half' } = {
+  const pushed = await engineCall(context.dispatcher, url, {
     method: 'POST',
     headers: { ...headers(target), 'content-type': 'application/octet-stream', 'content-length': String(file.bytes) },
-    body,
-    duplex: 'half',
-    signal,
-  };
-  const pushed = await fetch(url, init);
-  if (!pushed.ok) throw await failure(target, 'blob upload', pushed);
-  await pushed.body?.cancel();
+    body: createReadStream(file.path),
+    signal: context.signal,
+  });
+  if (!ok(pushed)) throw failure(target, 'blob upload', pushed);
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 export const ollamaAdapter: ProviderAdapter = {
@@ -67,9 +90,9 @@ export const ollamaAdapter: ProviderAdapter = {
   streamChat: (target, call, context) => openAiCompatibleAdapter.streamChat(openAiTarget(target), call, context),
   embed: (target, call, context) => openAiCompatibleAdapter.embed!(openAiTarget(target), call, context),
 
-  async deployModelFile(target, file, { signal }) {
-    await pushBlob(target, file, signal);
-    const created = await fetch(`${root(target)}/api/create`, {
+  async deployModelFile(target, file, context) {
+    await pushBlob(target, file, context);
+    const created = await engineCall(context.dispatcher, `${root(target)}/api/create`, {
       method: 'POST',
       headers: { ...headers(target), 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -78,10 +101,10 @@ export const ollamaAdapter: ProviderAdapter = {
         parameters: { num_ctx: file.contextSize },
         stream: false,
       }),
-      signal,
+      signal: context.signal,
     });
-    if (!created.ok) throw await failure(target, 'create', created);
-    const answer = (await created.json().catch(() => null)) as { status?: string; error?: string } | null;
+    if (!ok(created)) throw failure(target, 'create', created);
+    const answer = parsed(created.text) as { status?: string; error?: string } | null;
     if (answer?.status !== 'success') {
       throw new UpstreamError(`ollama create did not succeed: ${answer?.error ?? JSON.stringify(answer)}`.slice(0, 300), {
         kind: 'protocol',
@@ -91,14 +114,11 @@ export const ollamaAdapter: ProviderAdapter = {
     }
   },
 
-  async removeModelFile(target, name) {
-    await fetch(`${root(target)}/api/delete`, {
+  async removeModelFile(target, name, context) {
+    await engineCall(context.dispatcher, `${root(target)}/api/delete`, {
       method: 'DELETE',
       headers: { ...headers(target), 'content-type': 'application/json' },
       body: JSON.stringify({ model: name }),
-    }).then(
-      (response) => response.body?.cancel(),
-      () => undefined,
-    );
+    }).catch(() => undefined);
   },
 };
