@@ -11,7 +11,7 @@ import type { ProviderTarget } from '../inference/adapter.js';
 import { operationsOf } from './operations.js';
 import { MODEL_ID_PATTERN } from './schemas.js';
 import { canSeeModel } from './service.js';
-import { CONNECT_TIMEOUT_CAP_MS, engineModelName, providerTarget } from './targets.js';
+import { CONNECT_TIMEOUT_CAP_MS, engineTarget, providerTarget } from './targets.js';
 
 /** What a model call needs to know about its model, resolved once and cached. */
 export interface ModelForCall {
@@ -150,23 +150,8 @@ async function loadModelForCall(db: Kysely<Database>, config: PlatformConfig, ke
 
 /** A model deployed on an engine provider: that provider, if enabled, serving it under its engine name. */
 async function engineTargets(db: Kysely<Database>, config: PlatformConfig, providerId: string, modelId: string): Promise<ProviderTarget[]> {
-  const provider = await db
-    .selectFrom('providers')
-    .select([
-      'id as provider_id',
-      'name',
-      'kind',
-      'base_url',
-      'api_key_encrypted',
-      'timeout_ms',
-      'priority as provider_priority',
-      'weight as provider_weight',
-      'options',
-    ])
-    .where('id', '=', providerId)
-    .where('enabled', '=', true)
-    .executeTakeFirst();
-  return provider ? [providerTarget(config, provider, engineModelName(modelId))] : [];
+  const target = await engineTarget(db, config, providerId, modelId, { enabledOnly: true });
+  return target ? [target] : [];
 }
 
 /** The one target of a model served from its own file: the built-in local runtime (its adapter is per platform). */

@@ -11,7 +11,7 @@ import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import type { LocalModelSpec } from '../inference/adapters/local/index.js';
-import { engineModelName, providerTarget } from './targets.js';
+import { engineTarget } from './targets.js';
 
 export const LOCAL_RUNTIME = 'local';
 
@@ -75,30 +75,16 @@ function reasonOf(error: unknown): string {
 
 /** The engine provider a model is deployed on, as a call target, with its adapter; 400 when it cannot take model files. */
 async function engineOf(platform: Platform, providerId: string, modelId: string) {
-  const provider = await platform.db
-    .selectFrom('providers')
-    .select([
-      'id as provider_id',
-      'name',
-      'kind',
-      'base_url',
-      'api_key_encrypted',
-      'timeout_ms',
-      'priority as provider_priority',
-      'weight as provider_weight',
-      'options',
-    ])
-    .where('id', '=', providerId)
-    .executeTakeFirst();
-  const adapter = provider ? platform.inference.adapterFor(provider.kind) : undefined;
-  if (!provider || !adapter?.deployModelFile) {
+  const target = await engineTarget(platform.db, platform.config, providerId, modelId, { enabledOnly: false });
+  const adapter = target ? platform.inference.adapterFor(target.kind) : undefined;
+  if (!target || !adapter?.deployModelFile) {
     throw new AppError('INVALID_REQUEST', {
       message: 'MODEL_RUNTIME_UNKNOWN',
       params: { runtime: providerId },
       details: { field: 'runtime' },
     });
   }
-  return { target: providerTarget(platform.config, provider, engineModelName(modelId)), adapter };
+  return { target, adapter };
 }
 
 /** Pushes the model's file to its engine provider (ollama) and has it made servable there. */

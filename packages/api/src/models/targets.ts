@@ -1,5 +1,7 @@
 // A provider row as a call target: shared by the call resolver (routes, engine deployments) and
 // deployment (pushing a model file to an engine), kept apart so neither imports the other.
+import type { Database } from '@maas/db';
+import type { Kysely } from 'kysely';
 import type { PlatformConfig } from '../core/config.js';
 import type { ProviderTarget } from '../inference/adapter.js';
 import { decryptSecret } from '../providers/secrets.js';
@@ -51,4 +53,34 @@ export function providerTarget(
 /** The model name a self-served model has on an external engine (ollama). */
 export function engineModelName(modelId: string): string {
   return `maas-${modelId}`;
+}
+
+/**
+ * The engine provider a model file is deployed on, as a call target under the model's engine name;
+ * null when there is no such provider (or, with `enabledOnly`, when it is disabled).
+ */
+export async function engineTarget(
+  db: Kysely<Database>,
+  config: PlatformConfig,
+  providerId: string,
+  modelId: string,
+  options: { enabledOnly: boolean },
+): Promise<ProviderTarget | null> {
+  let query = db
+    .selectFrom('providers')
+    .select([
+      'id as provider_id',
+      'name',
+      'kind',
+      'base_url',
+      'api_key_encrypted',
+      'timeout_ms',
+      'priority as provider_priority',
+      'weight as provider_weight',
+      'options',
+    ])
+    .where('id', '=', providerId);
+  if (options.enabledOnly) query = query.where('enabled', '=', true);
+  const provider = await query.executeTakeFirst();
+  return provider ? providerTarget(config, provider, engineModelName(modelId)) : null;
 }
