@@ -37,7 +37,7 @@ export interface ConversationsTable {
   updated_at: Timestamp;
 }
 
-export type MessageRole = 'system' | 'user' | 'assistant';
+export type MessageRole = 'system' | 'user' | 'assistant' | 'tool';
 
 export interface MessagesTable {
   /** `msg_…` (user turns) or the `resp_…` id the chat answer was given. */
@@ -48,7 +48,19 @@ export interface MessagesTable {
   tokens: number;
   /** Files an answer on a media model delivered (issue 14); null on text turns. */
   attachments: ColumnType<MessageAttachmentJson[] | null, string | null | undefined, string | null>;
+  /** An assistant step that called tools (issue 16): [{id, name, arguments}] as the model sent them. */
+  tool_calls: ColumnType<MessageToolCallJson[] | null, string | null | undefined, string | null>;
+  /** A `tool` message: the call it answers. */
+  tool_call_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
+}
+
+export interface MessageToolCallJson {
+  id: string;
+  /** The namespaced function name the model saw (`t_<slug>__<function>`). */
+  name: string;
+  /** The arguments as the model wrote them (a JSON string). */
+  arguments: string;
 }
 
 export interface MessageAttachmentJson {

@@ -5,6 +5,7 @@ import type { BillingTables } from './billing.js';
 import type { CommunityTables } from './community.js';
 import type { DeploymentsTables } from './deployments.js';
 import type { MarketplaceTables } from './marketplace.js';
+import type { ToolRuntimeTables } from './tool-runtime.js';
 import type { ModelsTables } from './models.js';
 import type { UsersTables } from './users.js';
 import type { VideosTables } from './videos.js';
@@ -17,6 +18,7 @@ export * from './community.js';
 export * from './deployments.js';
 export * from './marketplace.js';
 export * from './models.js';
+export * from './tool-runtime.js';
 export * from './users.js';
 export * from './videos.js';
 
@@ -32,4 +34,5 @@ export interface Database
     CommunityTables,
     AuditTables,
     VideosTables,
-    DeploymentsTables {}
+    DeploymentsTables,
+    ToolRuntimeTables {}

@@ -1,6 +1,7 @@
 // Tools, orders, licences and reviews (issue 4).
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { Nano } from './billing.js';
+import type { ToolKind } from './tool-runtime.js';
 import type { NullableTimestamp, Timestamp } from './users.js';
 
 export type ToolStatus = 'draft' | 'published' | 'unlisted';
@@ -28,6 +29,14 @@ export interface ToolsTable {
   price_nano: Nano;
   currency: string;
   status: ToolStatus;
+  /** null: a listing-only tool from before issue 16 (bought, never called). */
+  kind: ColumnType<ToolKind | null, ToolKind | null | undefined, ToolKind | null>;
+  /** Charged to the payer on each successful call, on top of the one-time `price_nano`. */
+  price_per_call_nano: ColumnType<bigint, bigint | undefined, bigint>;
+  /** What an installer supplies (JSON Schema object; properties with `secret: true` are encrypted). */
+  config_schema: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** AES-GCM ciphertext of the HMAC secret the platform signs http calls with. */
+  signing_secret_enc: string | null;
   /** Acquisitions (one per licence), bumped in the purchase transaction. */
   downloads: Generated<number>;
   /** The rating is rating_sum / rating_count, both moved in the review's transaction. */
