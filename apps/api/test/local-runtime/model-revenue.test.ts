@@ -327,6 +327,68 @@ describe("the owner's credit is part of the caller's booking", () => {
     await expectLedgersBalance(owner, payer);
   });
 
+  it('neither deadlocks nor loses a nano when two owners pay for each other’s models at once', async () => {
+    const db = server.server.platform.db;
+    const [x, y] = await Promise.all([signUpAs(server, api, 'developer', 'cross'), signUpAs(server, api, 'developer', 'cross')]);
+    const [xBefore, yBefore] = [await balanceNano(server, x.id), await balanceNano(server, y.id)];
+    const pays = (payer: TestUser, to: TestUser, cost: bigint) => ({ payer, to, cost });
+    const plan = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? pays(x, y, 1_000n + BigInt(i)) : pays(y, x, 2_000n + BigInt(i))));
+    const leases = new Map<string, string>();
+    for (const user of [x, y]) {
+      const lease = await openLease(db, { userId: user.id, apiKeyId: null, desiredNano: 10_000_000n, minimumNano: 1n, share: 1n });
+      leases.set(user.id, lease!.leaseId);
+    }
+    await Promise.all(
+      plan.map(async ({ payer, to, cost }, i) => {
+        const credit = { ownerId: to.id, feePercent: Number(FEE_PERCENT) };
+        if (i % 4 < 2) {
+          const reservation = await reserveFunds(db, { userId: payer.id, amountNano: cost, modelId: model.id });
+          await settleReservation(db, {
+            reservationId: reservation!.reservationId,
+            actualCostNano: cost,
+            usage: {
+              userId: payer.id,
+              modelId: model.id,
+              inputTokens: 1,
+              outputTokens: 1,
+              latencyMs: 1,
+              status: 'success',
+              revenue: credit,
+            },
+          });
+          return;
+        }
+        const random = newId('rsv').slice(4);
+        const ref = { leaseId: leases.get(payer.id)!, userId: payer.id, apiKeyId: null };
+        await settleLeaseCalls(db, ref, [
+          {
+            callId: `rsv_${random}`,
+            usageId: `usage_${random}`,
+            ledgerEntryId: `txn_${random}`,
+            appId: null,
+            modelId: model.id,
+            providerId: null,
+            conversationId: null,
+            inputTokens: 1,
+            outputTokens: 1,
+            costNano: cost,
+            latencyMs: 1,
+            status: 'success',
+            error: null,
+            finishedAt: new Date(),
+            revenue: credit,
+          },
+        ]);
+      }),
+    );
+    for (const leaseId of leases.values()) await closeLease(db, leaseId);
+    const net = (user: TestUser) =>
+      plan.reduce((sum, p) => sum + (p.to === user ? ownerShare(p.cost) : 0n) - (p.payer === user ? p.cost : 0n), 0n);
+    expect((await balanceNano(server, x.id)) - xBefore).toBe(net(x));
+    expect((await balanceNano(server, y.id)) - yBefore).toBe(net(y));
+    await expectLedgersBalance(x, y);
+  });
+
   it('is booked once when a reservation is settled again', async () => {
     const db = server.server.platform.db;
     const payer = await signUpAs(server, api, 'user', 'resettle');

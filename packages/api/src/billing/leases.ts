@@ -165,11 +165,30 @@ export async function settleLeaseCalls(
       WHERE wallet_leases.id IN (SELECT id FROM lease)
       RETURNING wallet_leases.id
     ),
+    revenue AS (
+      -- Calls booked now (a replay books none) of models served from their owner's file: the owner,
+      -- never the caller, gets the charge less the platform fee (model-revenue.ts).
+      SELECT b.owner_id, b.model_id, u.id AS usage_id, u.cost_nano - u.cost_nano * b.fee_percent / 100 AS amount
+      FROM usage_rows u JOIN batch b ON b.usage_id = u.id
+      WHERE b.owner_id IS NOT NULL AND b.owner_id <> ${lease.userId} AND u.cost_nano > 0
+    ),
+    owner_total AS (
+      SELECT owner_id, sum(amount)::bigint AS total FROM revenue WHERE amount > 0 GROUP BY owner_id
+    ),
     key_settle AS (
       UPDATE api_keys SET held_nano = api_keys.held_nano - charged.total, spent_nano = api_keys.spent_nano + charged.total
       FROM charged
       WHERE api_keys.id = ${lease.apiKeyId}::text AND charged.total > 0 AND (SELECT count(*) FROM lease_update) > 0
       RETURNING api_keys.id
+    ),
+    wallet_locks AS (
+      -- With owners to credit: the caller's and the owners' wallets locked in one order (by user id),
+      -- so that two bookings crediting each other's callers queue instead of deadlocking.
+      SELECT user_id FROM wallets
+      WHERE (user_id = ${lease.userId} OR user_id IN (SELECT owner_id FROM owner_total))
+        AND EXISTS (SELECT 1 FROM owner_total) AND (SELECT count(*) FROM key_settle) >= 0
+      ORDER BY user_id
+      FOR UPDATE
     ),
     wallet AS (
       -- The sub-select on key_settle makes the key row lock come before the wallet's.
@@ -177,7 +196,7 @@ export async function settleLeaseCalls(
              updated_at = now()
       FROM charged
       WHERE wallets.user_id = ${lease.userId} AND charged.total > 0 AND (SELECT count(*) FROM key_settle) >= 0
-        AND (SELECT count(*) FROM lease_update) > 0
+        AND (SELECT count(*) FROM wallet_locks) >= 0 AND (SELECT count(*) FROM lease_update) > 0
       RETURNING wallets.balance_nano
     ),
     ledger AS (
@@ -190,18 +209,8 @@ export async function settleLeaseCalls(
       WHERE u.cost_nano > 0
       RETURNING id
     ),
-    revenue AS (
-      -- Calls booked now (a replay books none) of models served from their owner's file: the owner,
-      -- never the caller, gets the charge less the platform fee (model-revenue.ts).
-      SELECT b.owner_id, b.model_id, u.id AS usage_id, u.cost_nano - u.cost_nano * b.fee_percent / 100 AS amount
-      FROM usage_rows u JOIN batch b ON b.usage_id = u.id
-      WHERE b.owner_id IS NOT NULL AND b.owner_id <> ${lease.userId} AND u.cost_nano > 0
-    ),
-    owner_total AS (
-      SELECT owner_id, sum(amount)::bigint AS total FROM revenue WHERE amount > 0 GROUP BY owner_id
-    ),
     owner_wallets AS (
-      -- After the caller's wallet (the sub-select on it): one lock order for every booking.
+      -- After the caller's wallet (the sub-select on it); their rows are locked already (wallet_locks).
       UPDATE wallets SET balance_nano = wallets.balance_nano + owner_total.total, updated_at = now()
       FROM owner_total
       WHERE wallets.user_id = owner_total.owner_id AND (SELECT count(*) FROM wallet) > 0
@@ -250,9 +259,16 @@ export async function collectLeaseExcess(
       WHERE id = ${call.apiKeyId}::text AND EXISTS (SELECT 1 FROM owed)
       FOR UPDATE
     ),
+    wallet_locks AS (
+      -- The caller's and the model owner's wallets in one order (by user id): no deadlock between bookings.
+      SELECT user_id FROM wallets
+      WHERE user_id IN (${call.userId}, ${ownerId}::text) AND EXISTS (SELECT 1 FROM owed) AND (SELECT count(*) FROM key_room) >= 0
+      ORDER BY user_id
+      FOR UPDATE
+    ),
     wallet_room AS (
       SELECT balance_nano - held_nano AS room FROM wallets
-      WHERE user_id = ${call.userId} AND EXISTS (SELECT 1 FROM owed) AND (SELECT count(*) FROM key_room) >= 0
+      WHERE user_id = ${call.userId} AND EXISTS (SELECT 1 FROM owed) AND (SELECT count(*) FROM wallet_locks) >= 0
       FOR UPDATE
     ),
     take AS (

@@ -146,9 +146,17 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
       WHERE id = (SELECT api_key_id FROM rsv)
       FOR UPDATE
     ),
+    wallet_locks AS (
+      -- The caller's and the model owner's wallets in one order (by user id), so that two bookings
+      -- crediting each other's callers queue instead of deadlocking.
+      SELECT user_id FROM wallets
+      WHERE user_id IN ((SELECT user_id FROM rsv), ${ownerId}::text) AND (SELECT count(*) FROM key_room) >= 0
+      ORDER BY user_id
+      FOR UPDATE
+    ),
     wallet_room AS (
       SELECT user_id, balance_nano - held_nano AS room FROM wallets
-      WHERE user_id = (SELECT user_id FROM rsv) AND (SELECT count(*) FROM key_room) >= 0
+      WHERE user_id = (SELECT user_id FROM rsv) AND (SELECT count(*) FROM wallet_locks) >= 0
       FOR UPDATE
     ),
     total AS (
@@ -187,7 +195,7 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
       WHERE ${ownerId}::text IS NOT NULL AND rsv.user_id <> ${ownerId}::text
     ),
     owner_wallet AS (
-      -- After the caller's wallet (the sub-select on it): one lock order for every booking.
+      -- After the caller's wallet (the sub-select on it); both rows are locked already (wallet_locks).
       UPDATE wallets SET balance_nano = wallets.balance_nano + owner_share.amount, updated_at = now()
       FROM owner_share
       WHERE wallets.user_id = ${ownerId}::text AND owner_share.amount > 0 AND (SELECT count(*) FROM wallet) > 0
