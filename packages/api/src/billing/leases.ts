@@ -10,12 +10,14 @@ import { feeOf, type ModelRevenue } from './model-revenue.js';
  *
  *  - openLease holds min(desired, available / share) on the wallet and on the key's spend cap;
  *  - settleLeaseCalls books a batch of finished calls: usage records, one ledger entry per charged
- *    call, the charges moved from held to spent. A call's id is unique in usage_records, so a
- *    batch replayed after a lost reply books nothing twice;
+ *    call, the charges moved from held to spent, and the credit of a model owner's share (see
+ *    model-revenue.ts). A call's id is unique in usage_records, so a batch replayed after a lost
+ *    reply books nothing twice;
  *  - closeLease gives back what the lease did not charge.
  *
  * Lock order is lease row, api key row, wallet row everywhere (reserveFunds and
- * settleReservation take key then wallet), so concurrent statements queue instead of deadlocking.
+ * settleReservation take key then wallet; a booking that credits a model's owner takes the caller's
+ * and the owners' wallets in user-id order), so concurrent statements queue instead of deadlocking.
  */
 
 export interface OpenLeaseInput {
