@@ -4,7 +4,7 @@
 // (`../../../../packages/api/src/...`) in every test.
 export { getApiKeyPolicy } from './api-keys/service.js';
 export { getApplicationForChat } from './applications/service.js';
-export { closeLease, openLease, settleLeaseCalls, type LeasedCallRecord } from './billing/leases.js';
+export { closeLease, collectLeaseExcess, openLease, settleLeaseCalls, type LeasedCallRecord } from './billing/leases.js';
 export { releaseDeadInstanceHolds } from './billing/crash-recovery.js';
 export { DEAD_AFTER_MS } from './billing/instance.js';
 export { recoverJournals } from './billing/journal-recovery.js';

@@ -17,6 +17,9 @@ import {
   waitForDeployment,
 } from '../kit/index.js';
 
+/** The owner's own calls (all of this file's) cost the platform floor per token (issue 15 part 5). */
+const FLOOR_NANO = 1_000n;
+
 let server: TestServer;
 let api: ReturnType<typeof apiClient>;
 let developer: TestUser;
@@ -28,6 +31,7 @@ beforeAll(async () => {
     MAAS_LOCAL_RUNTIME_MAX_MODELS: '2',
     MAAS_LOCAL_RUNTIME_CONCURRENCY: '1',
     MAAS_LOCAL_RUNTIME_QUEUE: '1',
+    MAAS_LOCAL_RUNTIME_MIN_PRICE: '0.000001',
   });
   api = apiClient(server.url);
   developer = await signUpAs(server, api, 'developer');
@@ -86,7 +90,7 @@ describe('the local runtime', () => {
     expect(row.status).toBe('cancelled');
     expect(row.output_tokens).toBeGreaterThan(0);
     expect(row.output_tokens).toBeLessThan(480);
-    expect(row.cost_nano).toBe(BigInt(row.input_tokens) * 2_000n + BigInt(row.output_tokens) * 4_000n);
+    expect(row.cost_nano).toBe(BigInt(row.input_tokens + row.output_tokens) * FLOOR_NANO);
     // The worker stopped: it generated fewer tokens than asked, and nothing after.
     const generated = runtime().tokensGenerated - generatedBefore;
     expect(generated).toBeLessThan(480);
@@ -152,7 +156,7 @@ describe('the local runtime', () => {
     // Only the two answered calls were charged.
     await settled(server);
     const charged = before - (await balanceNano(server, developer.id));
-    const cost = (c: typeof one) => BigInt(c.usage!.prompt_tokens) * 2_000n + BigInt(c.usage!.completion_tokens) * 4_000n;
+    const cost = (c: typeof one) => BigInt(c.usage!.prompt_tokens + c.usage!.completion_tokens) * FLOOR_NANO;
     expect(charged).toBe(cost(one) + cost(two));
   });
 });

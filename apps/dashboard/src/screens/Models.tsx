@@ -5,6 +5,7 @@ import { formatDateTime, formatNumber } from '../format.js';
 import type { MessageKey } from '../i18n.js';
 import { useI18n } from '../locale.js';
 import { Empty, Field, Pager, QueryView } from '../ui.js';
+import { ModelDetails } from './ModelDeployment.js';
 
 const CATEGORIES = ['text', 'image', 'audio', 'video'] as const;
 const SORTS = ['created_at', 'name', 'popularity'] as const;
@@ -16,6 +17,7 @@ export function ModelsScreen() {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<(typeof SORTS)[number]>('created_at');
   const [page, setPage] = useState(1);
+  const [open, setOpen] = useState<string | null>(null);
   const models = useQuery({
     ...trpc.models.list.queryOptions({ category: category || undefined, search: search.trim() || undefined, sort, page, limit: 20 }),
     placeholderData: keepPreviousData,
@@ -65,6 +67,15 @@ export function ModelsScreen() {
                     <p className="muted">
                       {t('models.popularity')}: {formatNumber(m.popularity, locale)} · {formatDateTime(m.created_at, locale)}
                     </p>
+                    <button
+                      type="button"
+                      className="link"
+                      aria-expanded={open === m.id}
+                      onClick={() => setOpen(open === m.id ? null : m.id)}
+                    >
+                      {open === m.id ? t('models.hideDetails') : t('models.details')}
+                    </button>
+                    {open === m.id && <ModelDetails modelId={m.id} />}
                   </article>
                 ))}
               </div>

@@ -150,7 +150,13 @@ export async function bookOrphanedLeaseCalls(
   // collection leaves the cost uncollected on the record, and the replay must still collect it.
   for (const call of calls) {
     if (owed(call) <= 0n) continue;
-    const owner = { userId: lease.userId, apiKeyId: lease.apiKeyId, usageId: call.usageId, modelId: call.modelId };
+    const owner = {
+      userId: lease.userId,
+      apiKeyId: lease.apiKeyId,
+      usageId: call.usageId,
+      modelId: call.modelId,
+      revenue: call.revenue ?? null,
+    };
     await collectLeaseExcess(db, owner, lease.leaseId);
   }
   return inserted.rows.length;
@@ -182,6 +188,9 @@ export async function rebookReleasedReservation(
     RETURNING id, user_id, api_key_id, model_id`.execute(db);
   const row = result.rows[0];
   if (!row) return false;
-  if (owed > 0n) await collectLeaseExcess(db, { userId: row.user_id, apiKeyId: row.api_key_id, usageId: row.id, modelId: row.model_id });
+  if (owed > 0n) {
+    const call = { userId: row.user_id, apiKeyId: row.api_key_id, usageId: row.id, modelId: row.model_id, revenue: usage.revenue ?? null };
+    await collectLeaseExcess(db, call);
+  }
   return true;
 }

@@ -92,7 +92,13 @@ export async function bookJournaledCalls(db: Kysely<Database>, entries: readonly
       }
       for (const call of batch) {
         if (call.uncollectedNano !== undefined && call.uncollectedNano > 0n) {
-          await collectLeaseExcess(db, { userId: lease.userId, apiKeyId: lease.apiKeyId, usageId: call.usageId, modelId: call.modelId });
+          await collectLeaseExcess(db, {
+            userId: lease.userId,
+            apiKeyId: lease.apiKeyId,
+            usageId: call.usageId,
+            modelId: call.modelId,
+            revenue: call.revenue ?? null,
+          });
         }
       }
     }

@@ -1,6 +1,7 @@
 import type { Database, UsageStatus } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { newId } from '../core/ids.js';
+import { feeOf, type ModelRevenue } from './model-revenue.js';
 
 /*
  * A wallet lease is one atomic hold, like a reservation but sized for many calls, that one server
@@ -9,12 +10,14 @@ import { newId } from '../core/ids.js';
  *
  *  - openLease holds min(desired, available / share) on the wallet and on the key's spend cap;
  *  - settleLeaseCalls books a batch of finished calls: usage records, one ledger entry per charged
- *    call, the charges moved from held to spent. A call's id is unique in usage_records, so a
- *    batch replayed after a lost reply books nothing twice;
+ *    call, the charges moved from held to spent, and the credit of a model owner's share (see
+ *    model-revenue.ts). A call's id is unique in usage_records, so a batch replayed after a lost
+ *    reply books nothing twice;
  *  - closeLease gives back what the lease did not charge.
  *
  * Lock order is lease row, api key row, wallet row everywhere (reserveFunds and
- * settleReservation take key then wallet), so concurrent statements queue instead of deadlocking.
+ * settleReservation take key then wallet; a booking that credits a model's owner takes the caller's
+ * and the owners' wallets in user-id order), so concurrent statements queue instead of deadlocking.
  */
 
 export interface OpenLeaseInput {
@@ -97,6 +100,8 @@ export interface LeasedCallRecord {
   status: UsageStatus;
   error: string | null;
   finishedAt: Date;
+  /** A model served from its owner's file: the owner is credited the charge less the fee, in the booking's statement. */
+  revenue?: ModelRevenue | null;
 }
 
 export interface LeaseBatchResult {
@@ -136,9 +141,11 @@ export async function settleLeaseCalls(
         ${column((c) => count(c.outputTokens))}::int[], ${column((c) => (c.costNano > 0n ? c.costNano : 0n).toString())}::bigint[],
         ${column((c) => count(c.latencyMs))}::int[], ${column((c) => c.status)}::text[],
         ${column((c) => c.error?.slice(0, 2000) ?? null)}::text[], ${column((c) => c.finishedAt.toISOString())}::timestamptz[],
-        ${column((c) => c.units ?? null)}::jsonb[]
+        ${column((c) => c.units ?? null)}::jsonb[], ${column((c) => c.revenue?.ownerId ?? null)}::text[],
+        ${column((c) => feeOf(c.revenue))}::int[]
       ) AS b(call_id, usage_id, ledger_entry_id, app_id, model_id, provider_id, conversation_id, input_tokens,
-             cached_input_tokens, uncollected_nano, output_tokens, cost_nano, latency_ms, status, error, finished_at, units)
+             cached_input_tokens, uncollected_nano, output_tokens, cost_nano, latency_ms, status, error, finished_at, units,
+             owner_id, fee_percent)
     ),
     usage_rows AS (
       INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
@@ -160,11 +167,30 @@ export async function settleLeaseCalls(
       WHERE wallet_leases.id IN (SELECT id FROM lease)
       RETURNING wallet_leases.id
     ),
+    revenue AS (
+      -- Calls booked now (a replay books none) of models served from their owner's file: the owner,
+      -- never the caller, gets the charge less the platform fee (model-revenue.ts).
+      SELECT b.owner_id, b.model_id, u.id AS usage_id, u.cost_nano - u.cost_nano * b.fee_percent / 100 AS amount
+      FROM usage_rows u JOIN batch b ON b.usage_id = u.id
+      WHERE b.owner_id IS NOT NULL AND b.owner_id <> ${lease.userId} AND u.cost_nano > 0
+    ),
+    owner_total AS (
+      SELECT owner_id, sum(amount)::bigint AS total FROM revenue WHERE amount > 0 GROUP BY owner_id
+    ),
     key_settle AS (
       UPDATE api_keys SET held_nano = api_keys.held_nano - charged.total, spent_nano = api_keys.spent_nano + charged.total
       FROM charged
       WHERE api_keys.id = ${lease.apiKeyId}::text AND charged.total > 0 AND (SELECT count(*) FROM lease_update) > 0
       RETURNING api_keys.id
+    ),
+    wallet_locks AS (
+      -- With owners to credit: the caller's and the owners' wallets locked in one order (by user id),
+      -- so that two bookings crediting each other's callers queue instead of deadlocking.
+      SELECT user_id FROM wallets
+      WHERE (user_id = ${lease.userId} OR user_id IN (SELECT owner_id FROM owner_total))
+        AND EXISTS (SELECT 1 FROM owner_total) AND (SELECT count(*) FROM key_settle) >= 0
+      ORDER BY user_id
+      FOR UPDATE
     ),
     wallet AS (
       -- The sub-select on key_settle makes the key row lock come before the wallet's.
@@ -172,7 +198,7 @@ export async function settleLeaseCalls(
              updated_at = now()
       FROM charged
       WHERE wallets.user_id = ${lease.userId} AND charged.total > 0 AND (SELECT count(*) FROM key_settle) >= 0
-        AND (SELECT count(*) FROM lease_update) > 0
+        AND (SELECT count(*) FROM wallet_locks) >= 0 AND (SELECT count(*) FROM lease_update) > 0
       RETURNING wallets.balance_nano
     ),
     ledger AS (
@@ -184,10 +210,26 @@ export async function settleLeaseCalls(
       FROM usage_rows u JOIN batch b ON b.usage_id = u.id CROSS JOIN wallet CROSS JOIN charged
       WHERE u.cost_nano > 0
       RETURNING id
+    ),
+    owner_wallets AS (
+      -- After the caller's wallet (the sub-select on it); their rows are locked already (wallet_locks).
+      UPDATE wallets SET balance_nano = wallets.balance_nano + owner_total.total, updated_at = now()
+      FROM owner_total
+      WHERE wallets.user_id = owner_total.owner_id AND (SELECT count(*) FROM wallet) > 0
+      RETURNING wallets.user_id, wallets.balance_nano, owner_total.total
+    ),
+    owner_ledger AS (
+      INSERT INTO ledger_entries (id, user_id, amount_nano, balance_after_nano, kind, reason, reference_id)
+      SELECT 'txn_r' || substr(r.usage_id, 7), r.owner_id, r.amount,
+             w.balance_nano - w.total + sum(r.amount) OVER (PARTITION BY r.owner_id ORDER BY r.usage_id ROWS UNBOUNDED PRECEDING),
+             'model_revenue', 'model call ' || r.usage_id, r.model_id
+      FROM revenue r JOIN owner_wallets w ON w.user_id = r.owner_id
+      WHERE r.amount > 0
+      RETURNING id
     )
     SELECT EXISTS (SELECT 1 FROM lease) AS lease_open, charged.total AS charged, charged.booked AS booked
     FROM charged
-    WHERE (SELECT count(*) FROM ledger) >= 0`.execute(db);
+    WHERE (SELECT count(*) FROM ledger) >= 0 AND (SELECT count(*) FROM owner_ledger) >= 0`.execute(db);
   const row = result.rows[0];
   return { leaseOpen: row?.lease_open ?? false, chargedNano: row?.charged ?? 0n, booked: row?.booked ?? 0 };
 }
@@ -200,11 +242,13 @@ export async function settleLeaseCalls(
  */
 export async function collectLeaseExcess(
   db: Kysely<Database>,
-  call: { userId: string; apiKeyId: string | null; usageId: string; modelId: string },
+  call: { userId: string; apiKeyId: string | null; usageId: string; modelId: string; revenue?: ModelRevenue | null },
   /** A lease released before its call was booked: what is collected counts as held and charged by it, as the call's cost would have. */
   releasedLeaseId: string | null = null,
 ): Promise<bigint> {
   const ledgerId = `txn_x${call.usageId.slice('usage_'.length)}`;
+  const ownerId = call.revenue?.ownerId ?? null;
+  const fee = feeOf(call.revenue);
   const result = await sql<{ collected: bigint }>`
     WITH owed AS (
       SELECT id, uncollected_nano FROM usage_records
@@ -217,9 +261,16 @@ export async function collectLeaseExcess(
       WHERE id = ${call.apiKeyId}::text AND EXISTS (SELECT 1 FROM owed)
       FOR UPDATE
     ),
+    wallet_locks AS (
+      -- The caller's and the model owner's wallets in one order (by user id): no deadlock between bookings.
+      SELECT user_id FROM wallets
+      WHERE user_id IN (${call.userId}, ${ownerId}::text) AND EXISTS (SELECT 1 FROM owed) AND (SELECT count(*) FROM key_room) >= 0
+      ORDER BY user_id
+      FOR UPDATE
+    ),
     wallet_room AS (
       SELECT balance_nano - held_nano AS room FROM wallets
-      WHERE user_id = ${call.userId} AND EXISTS (SELECT 1 FROM owed) AND (SELECT count(*) FROM key_room) >= 0
+      WHERE user_id = ${call.userId} AND EXISTS (SELECT 1 FROM owed) AND (SELECT count(*) FROM wallet_locks) >= 0
       FOR UPDATE
     ),
     take AS (
@@ -255,9 +306,25 @@ export async function collectLeaseExcess(
       WHERE wallet_leases.id = ${releasedLeaseId}::text AND wallet_leases.status = 'closed' AND take.amount > 0
         AND (SELECT count(*) FROM usage_update) > 0
       RETURNING wallet_leases.id
+    ),
+    owner_wallet AS (
+      -- What is collected now is shared with the model's owner like the rest of the charge (model-revenue.ts).
+      UPDATE wallets SET balance_nano = wallets.balance_nano + (take.amount - take.amount * ${fee}::bigint / 100), updated_at = now()
+      FROM take
+      WHERE wallets.user_id = ${ownerId}::text AND wallets.user_id <> ${call.userId}
+        AND take.amount - take.amount * ${fee}::bigint / 100 > 0 AND (SELECT count(*) FROM wallet) > 0
+      RETURNING wallets.balance_nano, take.amount - take.amount * ${fee}::bigint / 100 AS amount
+    ),
+    owner_ledger AS (
+      INSERT INTO ledger_entries (id, user_id, amount_nano, balance_after_nano, kind, reason, reference_id)
+      SELECT ${`txn_xr${call.usageId.slice('usage_'.length)}`}, ${ownerId}::text, owner_wallet.amount, owner_wallet.balance_nano,
+             'model_revenue', 'model call ' || ${call.usageId}, ${call.modelId}
+      FROM owner_wallet
+      RETURNING id
     )
     SELECT take.amount AS collected FROM take
-    WHERE (SELECT count(*) FROM usage_update) >= 0 AND (SELECT count(*) FROM released_lease) >= 0`.execute(db);
+    WHERE (SELECT count(*) FROM usage_update) >= 0 AND (SELECT count(*) FROM released_lease) >= 0
+      AND (SELECT count(*) FROM owner_ledger) >= 0`.execute(db);
   return result.rows[0] ? BigInt(result.rows[0].collected) : 0n;
 }
 

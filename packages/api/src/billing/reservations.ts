@@ -1,6 +1,7 @@
 import type { Database, UsageStatus } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
 import { newId } from '../core/ids.js';
+import { feeOf, type ModelRevenue } from './model-revenue.js';
 
 /*
  * Money for model calls moves in two single statements: reserveFunds puts the worst-case cost on
@@ -83,6 +84,8 @@ export interface UsageInput {
   latencyMs: number;
   status: UsageStatus;
   error?: string | null;
+  /** A model served from its owner's file: the owner is credited the charge less the fee, in the same statement. */
+  revenue?: ModelRevenue | null;
 }
 
 export interface SettleInput {
@@ -125,6 +128,8 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
   const actual = input.actualCostNano > 0n ? input.actualCostNano : 0n;
   const charge = usage.status === 'failed' ? 0n : actual;
   const usageId = newId('usage');
+  const ownerId = usage.revenue?.ownerId ?? null;
+  const fee = feeOf(usage.revenue);
   const result = await sql<{ charged_nano: bigint; uncollected_nano: bigint; ledger_entry_id: string | null }>`
     WITH rsv AS (
       UPDATE model_reservations
@@ -141,9 +146,17 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
       WHERE id = (SELECT api_key_id FROM rsv)
       FOR UPDATE
     ),
+    wallet_locks AS (
+      -- The caller's and the model owner's wallets in one order (by user id), so that two bookings
+      -- crediting each other's callers queue instead of deadlocking.
+      SELECT user_id FROM wallets
+      WHERE user_id IN ((SELECT user_id FROM rsv), ${ownerId}::text) AND (SELECT count(*) FROM key_room) >= 0
+      ORDER BY user_id
+      FOR UPDATE
+    ),
     wallet_room AS (
       SELECT user_id, balance_nano - held_nano AS room FROM wallets
-      WHERE user_id = (SELECT user_id FROM rsv) AND (SELECT count(*) FROM key_room) >= 0
+      WHERE user_id = (SELECT user_id FROM rsv) AND (SELECT count(*) FROM wallet_locks) >= 0
       FOR UPDATE
     ),
     total AS (
@@ -175,6 +188,26 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
       WHERE total.amount > 0
       RETURNING id
     ),
+    owner_share AS (
+      -- The model's owner (never the caller) gets what was charged less the platform fee (model-revenue.ts).
+      SELECT total.amount - total.amount * ${fee}::bigint / 100 AS amount
+      FROM rsv CROSS JOIN total
+      WHERE ${ownerId}::text IS NOT NULL AND rsv.user_id <> ${ownerId}::text
+    ),
+    owner_wallet AS (
+      -- After the caller's wallet (the sub-select on it); both rows are locked already (wallet_locks).
+      UPDATE wallets SET balance_nano = wallets.balance_nano + owner_share.amount, updated_at = now()
+      FROM owner_share
+      WHERE wallets.user_id = ${ownerId}::text AND owner_share.amount > 0 AND (SELECT count(*) FROM wallet) > 0
+      RETURNING wallets.balance_nano, owner_share.amount
+    ),
+    owner_ledger AS (
+      INSERT INTO ledger_entries (id, user_id, amount_nano, balance_after_nano, kind, reason, reference_id)
+      SELECT ${newId('txn')}, ${ownerId}::text, owner_wallet.amount, owner_wallet.balance_nano, 'model_revenue',
+             'model call ' || ${usageId}::text, rsv.model_id
+      FROM rsv CROSS JOIN owner_wallet
+      RETURNING id
+    ),
     usage_record AS (
       INSERT INTO usage_records (id, user_id, app_id, api_key_id, model_id, provider_id, conversation_id, reservation_id,
                                  input_tokens, cached_input_tokens, output_tokens, units, cost_nano, uncollected_nano,
@@ -191,7 +224,8 @@ export async function settleReservation(db: Kysely<Database>, input: SettleInput
     SELECT total.amount AS charged_nano, ${charge}::bigint - total.amount AS uncollected_nano,
            (SELECT id FROM ledger) AS ledger_entry_id
     FROM total
-    WHERE (SELECT count(*) FROM usage_record) >= 0 AND (SELECT count(*) FROM wallet) >= 0`.execute(db);
+    WHERE (SELECT count(*) FROM usage_record) >= 0 AND (SELECT count(*) FROM wallet) >= 0
+      AND (SELECT count(*) FROM owner_ledger) >= 0`.execute(db);
   const row = result.rows[0];
   if (row)
     return {

@@ -13,7 +13,12 @@ export const Wallet = z
   })
   .meta({ id: 'Wallet' });
 
-export const LedgerKind = z.enum(['signup_credit', 'admin_credit', 'admin_debit', 'model_usage', 'tool_purchase', 'tool_sale']);
+export const LedgerKind = z
+  .enum(['signup_credit', 'admin_credit', 'admin_debit', 'model_usage', 'tool_purchase', 'tool_sale', 'model_revenue'])
+  .meta({
+    description:
+      'model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model',
+  });
 
 export const WalletTransaction = z
   .object({

@@ -79,6 +79,24 @@ describe('SettlementJournal', () => {
     });
   });
 
+  it("keeps a call's model owner and fee (issue 15 part 5), so a replay credits the owner as the first booking would", () => {
+    const dir = tempDir();
+    const journal = new SettlementJournal(dir, 'inst_unit6');
+    const revenue = { ownerId: 'user_owner', feePercent: 15 };
+    const lease = leased({ revenue });
+    const reservation: JournaledCall = {
+      kind: 'reservation',
+      reservationId: 'rsv_r2',
+      costNano: 5_000n,
+      usage: { userId: 'user_a', modelId: 'model_a', inputTokens: 1, outputTokens: 2, latencyMs: 3, status: 'success', revenue },
+    };
+    journal.append(lease);
+    journal.append(reservation);
+    const read = readJournal(path.join(dir, readdirSync(dir)[0]!));
+    expect(read[0]).toEqual(lease);
+    expect(read[1]).toMatchObject({ kind: 'reservation', usage: { revenue } });
+  });
+
   it('empties its file once every call in it is booked, and skips a torn last line', () => {
     const dir = tempDir();
     const journal = new SettlementJournal(dir, 'inst_unit2');

@@ -257,6 +257,8 @@ function encode(entry: JournaledCall): Encoded {
       u.latencyMs,
       u.status,
       u.error ?? null,
+      u.revenue?.ownerId ?? null,
+      u.revenue?.feePercent ?? 0,
     ];
   }
   const c = entry.call;
@@ -281,6 +283,8 @@ function encode(entry: JournaledCall): Encoded {
     c.status,
     c.error,
     c.finishedAt.getTime(),
+    c.revenue?.ownerId ?? null,
+    c.revenue?.feePercent ?? 0,
   ];
 }
 
@@ -292,6 +296,11 @@ function decode(encoded: Encoded): JournaledCall {
   const number = (i: number): number => {
     const value = encoded[i];
     return typeof value === 'number' ? value : 0;
+  };
+  // The owner to credit and the fee, last on the line; absent (null) for a model with no owner to credit.
+  const revenueAt = (i: number) => {
+    const ownerId = text(i);
+    return ownerId ? { revenue: { ownerId, feePercent: number(i + 1) } } : {};
   };
   if (encoded[0] === 'r') {
     return {
@@ -311,6 +320,7 @@ function decode(encoded: Encoded): JournaledCall {
         latencyMs: number(12),
         status: (text(13) ?? 'failed') as UsageStatus,
         error: text(14),
+        ...revenueAt(15),
       },
     };
   }
@@ -332,6 +342,7 @@ function decode(encoded: Encoded): JournaledCall {
     status: (text(17) ?? 'failed') as UsageStatus,
     error: text(18),
     finishedAt: new Date(number(19)),
+    ...revenueAt(20),
   };
   return { kind: 'lease', leaseId: text(1) ?? '', userId: text(2) ?? '', apiKeyId: text(3), call };
 }

@@ -149,6 +149,7 @@ export class WalletLeases {
       status: outcome.status,
       error: outcome.error,
       finishedAt: new Date(),
+      revenue: outcome.revenue ?? null,
     };
     // Written through before the answer completes: the one step that makes a kill lose nothing.
     call.journaled = this.durability.journal?.append({
@@ -318,6 +319,7 @@ export class WalletLeases {
                 apiKeyId: lease.apiKeyId,
                 usageId: call.usageId,
                 modelId: call.modelId,
+                revenue: call.revenue ?? null,
               }).catch((error: unknown) => this.onError(error, 'collect-lease-excess'));
             }
           }

@@ -1,5 +1,6 @@
 import { rebookReleasedReservation } from '../billing/crash-recovery.js';
 import { reserveFunds, settleReservation, type UsageInput } from '../billing/reservations.js';
+import type { ModelRevenue } from '../billing/model-revenue.js';
 import type { LeaseHold } from '../billing/wallet-leases.js';
 import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
@@ -61,6 +62,7 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
   });
   if (outcome.status !== 'failed') platform.callCounts.add(call.model.id);
   const unitsText = outcome.units && outcome.status !== 'failed' ? JSON.stringify(unitsJson(outcome.units)) : null;
+  const revenue = revenueOf(platform, call);
   const { funds } = call;
   if (funds.kind === 'lease') {
     platform.leases?.settle(funds.hold, {
@@ -76,6 +78,7 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
       latencyMs,
       status: outcome.status,
       error: error ?? null,
+      revenue,
     });
     return;
   }
@@ -93,6 +96,7 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
     latencyMs,
     status: outcome.status,
     error: error ?? null,
+    revenue,
   };
   const settlement = { reservationId: funds.reservationId, actualCostNano: outcome.costNano, usage };
   // Journaled before the answer completes (a kill loses nothing); forgotten once booked. A booking
@@ -111,6 +115,13 @@ export function settleCall(platform: Platform, call: SettleableCall, outcome: Ca
     5,
     true,
   );
+}
+
+/** A model served from its owner's file shares each charge with its owner, less the platform fee (issue 15 part 5). */
+function revenueOf(platform: Platform, call: SettleableCall): ModelRevenue | null {
+  const ownerId = call.model.revenueOwnerId;
+  if (!ownerId || ownerId === call.input.actor.userId) return null;
+  return { ownerId, feePercent: platform.config.platformFeePercent };
 }
 
 /**

@@ -30,6 +30,12 @@ export interface ModelForCall {
     maxOutputTokens: number;
     /** The model's `parameters` other than max_tokens (temperature, top_p, …), for the upstream request. */
     defaultParameters: Record<string, unknown>;
+    /**
+     * Whom a call's charge is shared with (issue 15 part 5): the owner of a model served from its own
+     * file, unless an admin owns it (a catalogue model). Null for every other model, and for the
+     * owner's own calls.
+     */
+    revenueOwnerId: string | null;
   };
   /** Enabled providers only, with their API keys decrypted. Shared by callers: do not mutate. */
   targets: ProviderTarget[];
@@ -84,7 +90,7 @@ function cacheKey(modelIdOrName: string): string {
   return MODEL_ID_PATTERN.test(value) ? `id:${value}` : `name:${value.toLowerCase()}`;
 }
 
-function toModelForCall(row: Model): ModelForCall['model'] {
+function toModelForCall(row: Model, revenueOwnerId: string | null = null): ModelForCall['model'] {
   // context_length sizes a self-served model's context (deployment.ts); it is no call parameter.
   const { max_tokens: maxTokens, context_length: _contextLength, ...defaultParameters } = row.parameters;
   const maxOutputTokens = Math.min(maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS, row.context_window);
@@ -104,6 +110,7 @@ function toModelForCall(row: Model): ModelForCall['model'] {
     contextWindow: row.context_window,
     maxOutputTokens,
     defaultParameters,
+    revenueOwnerId,
   };
 }
 
@@ -142,7 +149,9 @@ async function loadModelForCall(db: Kysely<Database>, config: PlatformConfig, ke
       .executeTakeFirst();
     if (deployment) {
       const served = deployment.runtime === 'local' ? [localTarget(row.id)] : await engineTargets(db, config, deployment.runtime, row.id);
-      return { model: toModelForCall(row), targets: served, deployment };
+      const owner = await db.selectFrom('users').select('role').where('id', '=', row.owner_id).executeTakeFirst();
+      const revenueOwnerId = owner && owner.role !== 'admin' ? row.owner_id : null;
+      return { model: toModelForCall(row, revenueOwnerId), targets: served, deployment };
     }
   }
   return { model: toModelForCall(row), targets, deployment: null };
@@ -202,7 +211,19 @@ export async function resolveModelForCall(platform: Platform, modelIdOrName: str
     });
   }
   if (targets.length === 0) throw new AppError('SERVICE_UNAVAILABLE', { message: 'MODEL_NO_ROUTE', params: { model: model.name } });
-  return resolved;
+  return pricedForCaller(platform, resolved, actor);
+}
+
+/**
+ * The owner's own calls to a model served from their file cost only the platform's floor
+ * (MAAS_LOCAL_RUNTIME_MIN_PRICE per token: the CPU it spends), not their own price, and credit no
+ * one (issue 15 part 5). Everyone else pays the model's price. The cached entry is shared: copied.
+ */
+function pricedForCaller(platform: Platform, resolved: ModelForCall, actor: Actor): ModelForCall {
+  if (resolved.deployment === null || resolved.model.ownerId !== actor.userId) return resolved;
+  const floor = platform.config.localRuntime.minPriceNano;
+  const pricing = { ...resolved.model.pricing, inputNanoPerToken: floor, outputNanoPerToken: floor, cachedInputNanoPerToken: null };
+  return { ...resolved, model: { ...resolved.model, pricing, revenueOwnerId: null } };
 }
 
 /**

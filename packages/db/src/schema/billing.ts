@@ -13,7 +13,15 @@ export interface WalletsTable {
   updated_at: Timestamp;
 }
 
-export type LedgerKind = 'signup_credit' | 'admin_credit' | 'admin_debit' | 'model_usage' | 'tool_purchase' | 'tool_sale';
+export type LedgerKind =
+  | 'signup_credit'
+  | 'admin_credit'
+  | 'admin_debit'
+  | 'model_usage'
+  | 'tool_purchase'
+  | 'tool_sale'
+  /** A model's owner's share of a call to it (issue 15 part 5): reference_id is the model. */
+  | 'model_revenue';
 
 /** Append-only: a trigger refuses UPDATE and DELETE. */
 export interface LedgerEntriesTable {

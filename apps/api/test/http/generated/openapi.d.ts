@@ -1339,8 +1339,11 @@ export interface components {
             amount: number;
             /** @description Amount in currency units */
             balance_after: number;
-            /** @enum {string} */
-            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale";
+            /**
+             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model
+             * @enum {string}
+             */
+            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue";
             reason: string | null;
             reference_id: string | null;
             /**
@@ -1416,8 +1419,11 @@ export interface components {
             amount: number;
             /** @description Amount in currency units */
             balance_after: number;
-            /** @enum {string} */
-            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale";
+            /**
+             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model
+             * @enum {string}
+             */
+            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue";
             reason: string | null;
             reference_id: string | null;
             /**
