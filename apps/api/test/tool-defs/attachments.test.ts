@@ -1,8 +1,18 @@
 // Issue 16 parts 2 and 6: attaching tools to an application (entitlement, secret config, fixed
 // arguments, versions, the bindings the chat loop reads), and downloads, reviews and calls_30d.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAppToolBindings, newId } from '@maas/api/testing';
-import { type ApiClient, apiClient, createApp, expectError, signUpAs, startTestServer, type TestServer, type TestUser } from '../kit/index.js';
+import { loadAppToolBindings } from '@maas/api/testing';
+import {
+  type ApiClient,
+  apiClient,
+  createApp,
+  expectError,
+  signUpAs,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../kit/index.js';
 
 let server: TestServer;
 let api: ApiClient;
@@ -66,7 +76,8 @@ async function buy(user: TestUser, toolId: string) {
   if (res.status !== 201) throw new Error(`purchase: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-const put = (appId: string, tools: unknown[], user: TestUser = owner) => api.put(`/api/v1/applications/${appId}/tools`, { tools }, user.token);
+const put = (appId: string, tools: unknown[], user: TestUser = owner) =>
+  api.put(`/api/v1/applications/${appId}/tools`, { tools }, user.token);
 const db = () => server.server.platform.db;
 
 describe('attaching tools', () => {
@@ -77,14 +88,25 @@ describe('attaching tools', () => {
     const own = await tool(owner, { price: 5 });
 
     const refused = await put(app.id, [{ tool_id: paid.id }]);
-    expect(expectError(refused, 403, 'FORBIDDEN').details).toMatchObject({ reason: 'not_purchased', tool_id: paid.id, field: 'tools[0].tool_id' });
+    expect(expectError(refused, 403, 'FORBIDDEN').details).toMatchObject({
+      reason: 'not_purchased',
+      tool_id: paid.id,
+      field: 'tools[0].tool_id',
+    });
     expect(await db().selectFrom('application_tools').selectAll().where('app_id', '=', app.id).execute()).toHaveLength(0);
 
     await buy(owner, paid.id);
     const ok = await put(app.id, [{ tool_id: paid.id }, { tool_id: free.id }, { tool_id: own.id }]);
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(ok.body.data.map((t: { tool_id: string }) => t.tool_id)).toEqual([paid.id, free.id, own.id]);
-    expect(ok.body.data[0]).toMatchObject({ kind: 'http', version: null, resolved_version: '1.0.0', config: {}, secret_fields_set: [], fixed_arguments: {} });
+    expect(ok.body.data[0]).toMatchObject({
+      kind: 'http',
+      version: null,
+      resolved_version: '1.0.0',
+      config: {},
+      secret_fields_set: [],
+      fixed_arguments: {},
+    });
     expect((await api.get(`/api/v1/applications/${app.id}/tools`, owner.token)).body).toEqual(ok.body);
 
     expectError(await put(app.id, [], stranger), 404, 'NOT_FOUND');
@@ -100,13 +122,22 @@ describe('attaching tools', () => {
     const app = await createApp(api, owner.token, demoChatId);
     counter += 1;
     const listing = (await api.post('/api/v1/tools', { name: `Listing ${counter}`, category: 'data', price: 0 }, author.token)).body;
-    expect(expectError(await put(app.id, [{ tool_id: listing.id }]), 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'tools[0].tool_id' });
+    expect(expectError(await put(app.id, [{ tool_id: listing.id }]), 400, 'INVALID_REQUEST').details).toMatchObject({
+      field: 'tools[0].tool_id',
+    });
     const free = await tool(author);
     expect(expectError(await put(app.id, [{ tool_id: free.id, version: '7.0.0' }]), 400, 'INVALID_REQUEST').details).toMatchObject({
       field: 'tools[0].version',
     });
     expectError(await put(app.id, [{ tool_id: free.id }, { tool_id: free.id }]), 400, 'INVALID_REQUEST');
-    expectError(await put(app.id, Array.from({ length: 17 }, () => ({ tool_id: free.id }))), 400, 'INVALID_REQUEST');
+    expectError(
+      await put(
+        app.id,
+        Array.from({ length: 17 }, () => ({ tool_id: free.id })),
+      ),
+      400,
+      'INVALID_REQUEST',
+    );
     expectError(await put(app.id, [{ tool_id: 'tool_doesnotexist' }]), 404, 'NOT_FOUND');
   });
 
@@ -115,7 +146,11 @@ describe('attaching tools', () => {
     const secretive = await tool(author, { config_schema: configSchema });
     const missing = await put(app.id, [{ tool_id: secretive.id, config: { region: 'eu' } }]);
     expect(expectError(missing, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'tools[0].config' });
-    expectError(await put(app.id, [{ tool_id: secretive.id, config: { api_key: 'sk-live-secret-123', region: 'mars' } }]), 400, 'INVALID_REQUEST');
+    expectError(
+      await put(app.id, [{ tool_id: secretive.id, config: { api_key: 'sk-live-secret-123', region: 'mars' } }]),
+      400,
+      'INVALID_REQUEST',
+    );
 
     const res = await put(app.id, [{ tool_id: secretive.id, config: { api_key: 'sk-live-secret-123', region: 'eu' } }]);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -138,7 +173,9 @@ describe('attaching tools', () => {
   it('removes fixed arguments from the schema the model sees, and validates them', async () => {
     const app = await createApp(api, owner.token, demoChatId);
     const weatherTool = await tool(author, { name: `Météo Service ${counter}!` });
-    expect(expectError(await put(app.id, [{ tool_id: weatherTool.id, fixed_arguments: { nope: 1 } }]), 400, 'INVALID_REQUEST').details).toMatchObject({
+    expect(
+      expectError(await put(app.id, [{ tool_id: weatherTool.id, fixed_arguments: { nope: 1 } }]), 400, 'INVALID_REQUEST').details,
+    ).toMatchObject({
       field: 'tools[0].fixed_arguments.nope',
     });
     expectError(await put(app.id, [{ tool_id: weatherTool.id, fixed_arguments: { unit: 'kelvin' } }]), 400, 'INVALID_REQUEST');
@@ -165,7 +202,9 @@ describe('attaching tools', () => {
     const a = await tool(author, { name: longName, functions: [weather, longFn] });
     const b = await tool(author, { name: longName, functions: [weather, longFn] });
     expect((await put(app.id, [{ tool_id: a.id }, { tool_id: b.id }])).status).toBe(200);
-    const names = (await loadAppToolBindings(server.server.platform, app.id)).flatMap((binding) => binding.functions.map((fn) => fn.exposedName));
+    const names = (await loadAppToolBindings(server.server.platform, app.id)).flatMap((binding) =>
+      binding.functions.map((fn) => fn.exposedName),
+    );
     expect(names).toHaveLength(4);
     expect(new Set(names).size).toBe(4);
     for (const name of names) expect(name).toMatch(/^t_[a-z0-9_-]+__[A-Za-z0-9_-]+$/);
@@ -178,7 +217,15 @@ describe('attaching tools', () => {
     const app = await createApp(api, owner.token, demoChatId);
     const versioned = await tool(author, { version: '1.0.0' });
     const v2 = { ...weather, name: 'get_forecast' };
-    expect((await api.post(`/api/v1/tools/${versioned.id}/versions`, { version: '2.0.0', functions: [v2], endpoint_url: 'http://127.0.0.1:9/v2' }, author.token)).status).toBe(201);
+    expect(
+      (
+        await api.post(
+          `/api/v1/tools/${versioned.id}/versions`,
+          { version: '2.0.0', functions: [v2], endpoint_url: 'http://127.0.0.1:9/v2' },
+          author.token,
+        )
+      ).status,
+    ).toBe(201);
     const pinnedApp = await createApp(api, owner.token, demoChatId);
     expect((await put(pinnedApp.id, [{ tool_id: versioned.id, version: '1.0.0' }])).status).toBe(200);
     expect((await put(app.id, [{ tool_id: versioned.id }])).status).toBe(200);
@@ -230,7 +277,7 @@ describe('downloads, reviews and calls_30d', () => {
     const busy = await tool(author, { name: `Busy ${Date.now()}` });
     const quiet = await tool(author, { name: `Quiet ${Date.now()}` });
     const call = (toolId: string, status: 'success' | 'error', daysAgo = 0) => ({
-      id: newId('tcall'),
+      id: `tcall_${randomUUID().replace(/-/g, '')}`,
       tool_id: toolId,
       version: '1.0.0',
       function_name: 'get_weather',
@@ -239,6 +286,13 @@ describe('downloads, reviews and calls_30d', () => {
       call_id: 'call_1',
       via: 'app' as const,
       status,
+      app_id: null,
+      conversation_id: null,
+      request_id: null,
+      latency_ms: 5,
+      cost_nano: 0n,
+      author_credit_nano: 0n,
+      error: null,
       created_at: new Date(Date.now() - daysAgo * 86_400_000),
     });
     await db()

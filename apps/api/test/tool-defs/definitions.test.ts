@@ -66,7 +66,11 @@ describe('http tools', () => {
     expect(detail.status).toBe(200);
     expect(detail.body.signing_secret).toBeUndefined();
     expect(JSON.stringify(detail.body)).not.toContain(res.body.signing_secret);
-    const row = await server.server.platform.db.selectFrom('tools').select('signing_secret_enc').where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    const row = await server.server.platform.db
+      .selectFrom('tools')
+      .select('signing_secret_enc')
+      .where('id', '=', res.body.id)
+      .executeTakeFirstOrThrow();
     expect(row.signing_secret_enc).not.toContain(res.body.signing_secret);
     expect(decryptSecret(server.server.platform.config, row.signing_secret_enc!, res.body.id)).toBe(res.body.signing_secret);
 
@@ -80,7 +84,10 @@ describe('http tools', () => {
 
   it('refuses a bad function schema with a 400 naming the field', async () => {
     const cases: Array<[unknown[], string]> = [
-      [[weather, { name: 'b', description: '', parameters: { type: 'object', properties: { x: { type: 'strin' } } } }], 'functions[1].parameters'],
+      [
+        [weather, { name: 'b', description: '', parameters: { type: 'object', properties: { x: { type: 'strin' } } } }],
+        'functions[1].parameters',
+      ],
       [[weather, { name: 'c', description: '', parameters: { type: 'object', propertiez: {} } }], 'functions[1].parameters'],
       [[{ ...weather, parameters: { type: 'string' } }], 'functions[0].parameters'],
       [[weather, weather], 'functions[1].name'],
@@ -107,7 +114,9 @@ describe('http tools', () => {
       openapi: '3.0.3',
       info: { title: 'calc', version: '1' },
       servers: [{ url: 'http://127.0.0.1:9/calc' }],
-      components: { schemas: { Expr: { type: 'object', properties: { expression: { type: 'string', example: '1+1' } }, required: ['expression'] } } },
+      components: {
+        schemas: { Expr: { type: 'object', properties: { expression: { type: 'string', example: '1+1' } }, required: ['expression'] } },
+      },
       paths: {
         '/eval': {
           post: {
@@ -143,11 +152,19 @@ describe('http tools', () => {
         parameters: { type: 'object', properties: { unit: { type: 'string' }, value: { type: ['number', 'null'] } }, required: ['unit'] },
       },
     ]);
-    const version = await server.server.platform.db.selectFrom('tool_versions').selectAll().where('tool_id', '=', res.body.id).executeTakeFirstOrThrow();
+    const version = await server.server.platform.db
+      .selectFrom('tool_versions')
+      .selectAll()
+      .where('tool_id', '=', res.body.id)
+      .executeTakeFirstOrThrow();
     expect(version.endpoint_url).toBe('http://127.0.0.1:9/calc');
     expect(version.openapi).toMatchObject({ openapi: '3.0.3' });
 
-    const swagger = await api.post('/api/v1/tools', httpTool({ functions: undefined, openapi: { swagger: '2.0', paths: {} } }), author.token);
+    const swagger = await api.post(
+      '/api/v1/tools',
+      httpTool({ functions: undefined, openapi: { swagger: '2.0', paths: {} } }),
+      author.token,
+    );
     expect(expectError(swagger, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'openapi.openapi' });
   });
 });
@@ -188,10 +205,23 @@ describe('mcp tools', () => {
 describe('versions', () => {
   it('publishes a new version, keeps the old one, and lists them', async () => {
     const created = (await api.post('/api/v1/tools', httpTool({ version: '1.0.0' }), author.token)).body;
-    const v2fn = { ...weather, parameters: { ...weather.parameters, properties: { ...weather.parameters.properties, days: { type: 'integer' } } } };
-    const published = await api.post(`/api/v1/tools/${created.id}/versions`, { version: '2.0.0', functions: [v2fn], endpoint_url: 'http://127.0.0.1:9/v2' }, author.token);
+    const v2fn = {
+      ...weather,
+      parameters: { ...weather.parameters, properties: { ...weather.parameters.properties, days: { type: 'integer' } } },
+    };
+    const published = await api.post(
+      `/api/v1/tools/${created.id}/versions`,
+      { version: '2.0.0', functions: [v2fn], endpoint_url: 'http://127.0.0.1:9/v2' },
+      author.token,
+    );
     expect(published.status, JSON.stringify(published.body)).toBe(201);
-    expect(published.body).toMatchObject({ tool_id: created.id, version: '2.0.0', kind: 'http', current: true, endpoint_url: 'http://127.0.0.1:9/v2' });
+    expect(published.body).toMatchObject({
+      tool_id: created.id,
+      version: '2.0.0',
+      kind: 'http',
+      current: true,
+      endpoint_url: 'http://127.0.0.1:9/v2',
+    });
 
     const detail = (await api.get(`/api/v1/tools/${created.id}`)).body;
     expect(detail).toMatchObject({ version: '2.0.0', versions_count: 2, functions: [v2fn] });
@@ -205,14 +235,30 @@ describe('versions', () => {
     ]);
     expect(all.find((v: { version: string }) => v.version === '1.0.0').functions).toEqual([weather]);
 
-    const again = await api.post(`/api/v1/tools/${created.id}/versions`, { version: '2.0.0', functions: [weather], endpoint_url: 'http://127.0.0.1:9/x' }, author.token);
+    const again = await api.post(
+      `/api/v1/tools/${created.id}/versions`,
+      { version: '2.0.0', functions: [weather], endpoint_url: 'http://127.0.0.1:9/x' },
+      author.token,
+    );
     expectError(again, 409, 'CONFLICT');
     const other = await signUpAs(server, api, 'developer', 'notauthor');
-    expectError(await api.post(`/api/v1/tools/${created.id}/versions`, { version: '3.0.0', functions: [weather], endpoint_url: 'http://127.0.0.1:9/x' }, other.token), 403, 'FORBIDDEN');
+    expectError(
+      await api.post(
+        `/api/v1/tools/${created.id}/versions`,
+        { version: '3.0.0', functions: [weather], endpoint_url: 'http://127.0.0.1:9/x' },
+        other.token,
+      ),
+      403,
+      'FORBIDDEN',
+    );
 
     // PATCH switches to a published version only; other fields change as before.
     expectError(await api.patch(`/api/v1/tools/${created.id}`, { version: '9.9.9' }, author.token), 400, 'INVALID_REQUEST');
-    const back = await api.patch(`/api/v1/tools/${created.id}`, { version: '1.0.0', price_per_call: 0, description: 'rolled back' }, author.token);
+    const back = await api.patch(
+      `/api/v1/tools/${created.id}`,
+      { version: '1.0.0', price_per_call: 0, description: 'rolled back' },
+      author.token,
+    );
     expect(back.status, JSON.stringify(back.body)).toBe(200);
     expect(back.body).toMatchObject({ version: '1.0.0', price_per_call: 0, description: 'rolled back', functions: [weather] });
     expectError(await api.patch(`/api/v1/tools/${created.id}`, { functions: [weather] }, author.token), 400, 'INVALID_REQUEST');
@@ -223,7 +269,11 @@ describe('versions', () => {
     const listing = (await api.post('/api/v1/tools', { name: `Listing ${counter}`, category: 'data', price: 0 }, author.token)).body;
     expect(listing).toMatchObject({ kind: null, functions: [], versions_count: 0, price_per_call: 0 });
     expect(listing.signing_secret).toMatch(/^whsec_/);
-    const first = await api.post(`/api/v1/tools/${listing.id}/versions`, { version: '1.1.0', kind: 'mcp', server_url: mcp.url }, author.token);
+    const first = await api.post(
+      `/api/v1/tools/${listing.id}/versions`,
+      { version: '1.1.0', kind: 'mcp', server_url: mcp.url },
+      author.token,
+    );
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect((await api.get(`/api/v1/tools/${listing.id}`)).body).toMatchObject({ kind: 'mcp', version: '1.1.0', versions_count: 1 });
   });
@@ -237,7 +287,11 @@ describe('versions', () => {
     const res = await api.post('/api/v1/tools', httpTool({ config_schema: configSchema }), author.token);
     expect(res.status).toBe(201);
     expect(res.body.config_schema).toEqual(configSchema);
-    const bad = await api.post('/api/v1/tools', httpTool({ config_schema: { type: 'object', properties: { a: { type: 'nope' } } } }), author.token);
+    const bad = await api.post(
+      '/api/v1/tools',
+      httpTool({ config_schema: { type: 'object', properties: { a: { type: 'nope' } } } }),
+      author.token,
+    );
     expect(expectError(bad, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'config_schema' });
   });
 });

@@ -118,14 +118,22 @@ export async function setAppTools(platform: Platform, actor: Actor, input: z.inf
   });
   const tools = ids.length ? await db.selectFrom('tools').selectAll().where('id', 'in', ids).where('deleted_at', 'is', null).execute() : [];
   const stored = new Map(
-    (await db.selectFrom('application_tools').select(['tool_id', 'secret_config_enc']).where('app_id', '=', app.id).execute()).map((row) => [
-      row.tool_id,
-      row.secret_config_enc,
-    ]),
+    (await db.selectFrom('application_tools').select(['tool_id', 'secret_config_enc']).where('app_id', '=', app.id).execute()).map(
+      (row) => [row.tool_id, row.secret_config_enc],
+    ),
   );
   const prepared: PreparedAttachment[] = [];
   for (const [i, item] of input.tools.entries()) {
-    prepared.push(await prepare(platform, app, item, i, tools.find((tool) => tool.id === item.tool_id), stored));
+    prepared.push(
+      await prepare(
+        platform,
+        app,
+        item,
+        i,
+        tools.find((tool) => tool.id === item.tool_id),
+        stored,
+      ),
+    );
   }
   for (const item of prepared) if (item.install) await installFreeTool(platform, app.owner_id, item.toolId);
 

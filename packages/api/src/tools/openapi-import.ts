@@ -55,7 +55,8 @@ function deref(doc: Json, value: unknown): unknown {
 function operationParameters(doc: Json, pathItem: Json, operation: Json): Json {
   const properties: Json = {};
   const required: string[] = [];
-  const params = [...(Array.isArray(pathItem.parameters) ? pathItem.parameters : []), ...(Array.isArray(operation.parameters) ? operation.parameters : [])];
+  const listed = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
+  const params = [...listed(pathItem.parameters), ...listed(operation.parameters)];
   for (const raw of params) {
     const param = deref(doc, raw);
     if (!isObject(param) || typeof param.name !== 'string' || param.in === 'header' || param.in === 'cookie') continue;
@@ -87,7 +88,8 @@ export interface ImportedOpenApi {
 
 /** The functions an OpenAPI 3 document declares; unvalidated here (the caller validates like typed functions). */
 export function importOpenApi(doc: Json): ImportedOpenApi {
-  if (typeof doc.openapi !== 'string' || !doc.openapi.startsWith('3.')) throw invalidField('openapi.openapi', 'must be an OpenAPI 3 document');
+  if (typeof doc.openapi !== 'string' || !doc.openapi.startsWith('3.'))
+    throw invalidField('openapi.openapi', 'must be an OpenAPI 3 document');
   if (!isObject(doc.paths)) throw invalidField('openapi.paths', 'must be an object');
   const functions: ToolFunctionJson[] = [];
   for (const [path, rawItem] of Object.entries(doc.paths)) {
@@ -102,11 +104,12 @@ export function importOpenApi(doc: Json): ImportedOpenApi {
         description: description || `${method.toUpperCase()} ${path}`,
         parameters: operationParameters(doc, pathItem, operation),
       });
-      if (functions.length > MAX_FUNCTIONS) throw invalidField('openapi', `declares more than ${MAX_FUNCTIONS} operations with an operationId`);
+      if (functions.length > MAX_FUNCTIONS)
+        throw invalidField('openapi', `declares more than ${MAX_FUNCTIONS} operations with an operationId`);
     }
   }
   if (functions.length === 0) throw invalidField('openapi.paths', 'declares no operation with an operationId');
-  const server = Array.isArray(doc.servers) ? doc.servers[0] : undefined;
+  const server: unknown = Array.isArray(doc.servers) ? (doc.servers as unknown[])[0] : undefined;
   const endpointUrl = isObject(server) && typeof server.url === 'string' ? server.url : null;
   return { functions, endpointUrl };
 }

@@ -191,7 +191,7 @@ export const toolsRouter = router({
         protect: true,
         summary: "An application's tools",
         description:
-          "The tools attached to your application, in order, with the names the model sees. Secret config fields are never shown: `secret_fields_set` names those that hold a value.",
+          'The tools attached to your application, in order, with the names the model sees. Secret config fields are never shown: `secret_fields_set` names those that hold a value.',
       },
     })
     .input(AppRef)

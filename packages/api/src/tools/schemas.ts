@@ -234,7 +234,13 @@ export const MAX_APP_TOOLS = 16;
 export const AppToolInput = z
   .object({
     tool_id: IdOf('tool'),
-    version: z.string().trim().min(1).max(32).optional().meta({ description: "Pin a version; omitted: the tool's current version at each call" }),
+    version: z
+      .string()
+      .trim()
+      .min(1)
+      .max(32)
+      .optional()
+      .meta({ description: "Pin a version; omitted: the tool's current version at each call" }),
     config: z.record(z.string(), z.unknown()).default({}).meta({ description: "Validated against the tool's config_schema" }),
     fixed_arguments: z
       .record(z.string(), z.unknown())
@@ -246,9 +252,12 @@ export const AppToolInput = z
 export const AppRef = z.object({ app_id: PathIdOf('app') });
 
 export const SetAppToolsInput = AppRef.extend({
-  tools: z.array(AppToolInput).max(MAX_APP_TOOLS).meta({
-    description: `The whole set (replaces the current one; [] detaches all), at most ${MAX_APP_TOOLS}. A secret config field left out keeps its stored value`,
-  }),
+  tools: z
+    .array(AppToolInput)
+    .max(MAX_APP_TOOLS)
+    .meta({
+      description: `The whole set (replaces the current one; [] detaches all), at most ${MAX_APP_TOOLS}. A secret config field left out keeps its stored value`,
+    }),
 }).strict();
 
 export const AppTool = z

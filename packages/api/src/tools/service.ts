@@ -14,7 +14,7 @@ import { toIso } from '../core/time.js';
 import { encryptSecret } from '../providers/secrets.js';
 import { assertObjectSchema, invalidField } from './functions-schema.js';
 import type { CreateToolInput, ListToolsInput, UpdateToolInput } from './schemas.js';
-import { hasDefinition, insertVersion, resolveDefinition, versionSummary } from './versions.js';
+import { hasDefinition, insertVersion, resolveDefinition, versionSummary } from './definition.js';
 
 export type ToolWithAuthor = Tool & { author_username: string; calls_30d: number };
 

@@ -88,7 +88,10 @@ export async function loadAppToolBindings(platform: Platform, appId: string): Pr
   const taken = new Set<string>();
   return rows.map((row) => {
     const secrets = row.secret_config_enc
-      ? (JSON.parse(decryptSecret(platform.config, row.secret_config_enc, attachmentSecretBinding(appId, row.tool_id))) as Record<string, unknown>)
+      ? (JSON.parse(decryptSecret(platform.config, row.secret_config_enc, attachmentSecretBinding(appId, row.tool_id))) as Record<
+          string,
+          unknown
+        >)
       : {};
     return {
       toolId: row.tool_id,

@@ -9,8 +9,9 @@ import type { Platform } from '../../core/platform.js';
 /** The functions the server's `tools/list` announces (every page), through the platform's outbound guard. */
 export async function listMcpFunctions(platform: Platform, serverUrl: string, signal: AbortSignal): Promise<ToolFunctionJson[]> {
   const dispatcher = platform.outbound.dispatcher();
+  // The SDK passes the global fetch's options; undici's fetch takes them, plus the guarded dispatcher.
   const guardedFetch = ((url: string | URL, init?: RequestInit) =>
-    undiciFetch(url, { ...(init as object), dispatcher, redirect: 'manual' } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
+    undiciFetch(url, { ...init, dispatcher, redirect: 'manual' } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
   const client = new Client({ name: 'maas-platform', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: guardedFetch });
   try {
@@ -20,7 +21,7 @@ export async function listMcpFunctions(platform: Platform, serverUrl: string, si
     do {
       const page = await client.listTools(cursor ? { cursor } : undefined, { signal });
       for (const tool of page.tools) {
-        functions.push({ name: tool.name, description: tool.description ?? '', parameters: tool.inputSchema as Record<string, unknown> });
+        functions.push({ name: tool.name, description: tool.description ?? '', parameters: tool.inputSchema });
       }
       cursor = page.nextCursor;
     } while (cursor && functions.length <= 1000);
