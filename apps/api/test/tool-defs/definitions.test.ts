@@ -2,7 +2,17 @@
 // mcp read from a real MCP server), versions, and the signing secret shown once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptSecret } from '@maas/api/testing';
-import { type ApiClient, apiClient, expectError, signUp, signUpAs, startTestServer, type TestServer, type TestUser } from '../kit/index.js';
+import {
+  type ApiClient,
+  apiClient,
+  expectError,
+  signUp,
+  signUpAs,
+  startPeerServer,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../kit/index.js';
 import { startMcpServer, type TestMcpServer } from './mcp-server.js';
 
 let server: TestServer;
@@ -293,5 +303,34 @@ describe('versions', () => {
       author.token,
     );
     expect(expectError(bad, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'config_schema' });
+  });
+});
+
+describe('endpoint addresses', () => {
+  it("refuses private addresses unless allowed, except the platform's own demo routes", async () => {
+    const strict = await startPeerServer(server, { MAAS_ALLOW_PRIVATE_UPSTREAMS: '0', MAAS_PUBLIC_URL: 'http://127.0.0.1:7777' });
+    try {
+      const strictApi = apiClient(strict.url);
+      for (const endpoint of ['http://127.0.0.1:9/tool', 'http://10.1.2.3/tool', 'http://localhost/tool', 'http://[::1]/tool']) {
+        const refused = await strictApi.post('/api/v1/tools', httpTool({ endpoint_url: endpoint }), author.token);
+        expect(expectError(refused, 400, 'INVALID_REQUEST').details, endpoint).toMatchObject({ field: 'endpoint_url' });
+      }
+      const listsBefore = mcp.listCalls();
+      const mcpRefused = await strictApi.post(
+        '/api/v1/tools',
+        { name: 'Private mcp', category: 'data', price: 0, kind: 'mcp', server_url: mcp.url },
+        author.token,
+      );
+      expect(expectError(mcpRefused, 400, 'INVALID_REQUEST').details).toMatchObject({ field: 'server_url' });
+      expect(mcp.listCalls()).toBe(listsBefore);
+      const demo = await strictApi.post(
+        '/api/v1/tools',
+        httpTool({ endpoint_url: 'http://127.0.0.1:7777/demo/tools/calculator' }),
+        author.token,
+      );
+      expect(demo.status, JSON.stringify(demo.body)).toBe(201);
+    } finally {
+      await strict.close();
+    }
   });
 });
