@@ -116,6 +116,10 @@ describe('attaching tools', () => {
     expect(byAdmin.status).toBe(200);
     expect(byAdmin.body.data).toHaveLength(1);
     expect((await put(app.id, [])).body.data).toEqual([]);
+    // The set itself is a body too, as the issue writes it.
+    const bare = await api.put(`/api/v1/applications/${app.id}/tools`, [{ tool_id: free.id }], owner.token);
+    expect(bare.status, JSON.stringify(bare.body)).toBe(200);
+    expect(bare.body.data.map((t: { tool_id: string }) => t.tool_id)).toEqual([free.id]);
   });
 
   it('refuses listing-only tools, unknown versions, duplicates and more than 16 tools', async () => {

@@ -782,7 +782,7 @@ export interface paths {
         get: operations["tools-appTools"];
         /**
          * Replace an application's tools
-         * @description Replaces the whole set (`{"tools": [...]}`; `[]` detaches all). Only tools the app's owner bought, wrote, or that are free can be attached (403 `TOOL_NOT_ENTITLED` otherwise); a free tool's first attach acquires it. `config` is validated against the tool's config_schema; `fixed_arguments` are injected on every call and removed from the schema the model sees.
+         * @description Replaces the whole set: the body is the array of attachments, or `{"tools": [...]}`; an empty one detaches all. Only tools the app's owner bought, wrote, or that are free can be attached (403 `TOOL_NOT_ENTITLED` otherwise); a free tool's first attach acquires it. `config` is validated against the tool's config_schema; `fixed_arguments` are injected on every call and removed from the schema the model sees.
          */
         put: operations["tools-setAppTools"];
         post?: never;
