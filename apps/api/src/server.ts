@@ -53,6 +53,7 @@ export interface MaasServer {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const API_PREFIX = '/api/v1';
+const APP_TOOLS_PATH = /^\/api\/v1\/applications\/[^/?#]+\/tools\/?(?:\?|$)/;
 /** Far beyond any legitimate body (tool JSON schemas nest a few dozen levels at most). */
 const MAX_JSON_DEPTH = 128;
 
@@ -188,6 +189,11 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
         request.headers['content-type'] = 'application/json';
         request.body = {};
       }
+    }
+    // PUT /applications/{app_id}/tools takes the set itself (`[{tool_id, …}]`, issue 16) as well as
+    // `{tools: [...]}`, the object shape trpc-to-openapi can describe.
+    if (request.method === 'PUT' && Array.isArray(request.body) && APP_TOOLS_PATH.test(request.url)) {
+      request.body = { tools: request.body as unknown[] };
     }
     // Every body of the contract is a JSON object. trpc-to-openapi spreads the body into the input,
     // so `null`, `[]` or `"x"` would pass as an empty object and a PUT would answer 200 for nothing.

@@ -186,6 +186,56 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await shot('06-overview-charts');
   });
 
+  it('attaches a free callable tool to the application in the playground, and detaches it', async () => {
+    const db = api.server.platform.db;
+    const author = await db
+      .selectFrom('users')
+      .select('id')
+      .where('username', '!=', username)
+      .orderBy('created_at')
+      .executeTakeFirstOrThrow();
+    const toolId = `tool_e2e${process.pid}`;
+    await db
+      .insertInto('tools')
+      .values({
+        id: toolId,
+        author_id: author.id,
+        name: 'E2E weather',
+        description: 'a callable tool',
+        full_description: '',
+        category: 'data',
+        version: '1.0.0',
+        price_nano: 0n,
+        currency: 'CNY',
+        status: 'published',
+        kind: 'http',
+      })
+      .execute();
+    const parameters = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    await db
+      .insertInto('tool_versions')
+      .values({
+        tool_id: toolId,
+        version: '1.0.0',
+        kind: 'http',
+        endpoint_url: 'https://tools.example.com/weather',
+        server_url: null,
+        functions: JSON.stringify([{ name: 'get_weather', description: 'Weather', parameters }]),
+      })
+      .execute();
+
+    await go('apps');
+    await page.getByRole('button', { name: 'Open playground' }).click();
+    const tools = page.getByTestId('app-tools');
+    await tools.getByText('No tools attached.').waitFor();
+    await tools.getByLabel('Attach').selectOption({ label: 'E2E weather' });
+    await tools.getByRole('button', { name: 'Attach' }).click();
+    await tools.getByTestId('app-tool').getByText('t_e2e_weather__get_weather').waitFor();
+    await shot('06-app-tools');
+    await tools.getByRole('button', { name: 'Detach' }).click();
+    await tools.getByText('No tools attached.').waitFor();
+  });
+
   it('buys a tool with the wallet balance and lists it as owned', async () => {
     await go('tools');
     const card = page.getByTestId('tool-card').filter({ hasText: 'AI 代码生成器' });

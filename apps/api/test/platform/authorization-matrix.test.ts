@@ -106,6 +106,7 @@ const PUBLIC_EXCEPTIONS: Record<string, { status: number; reason: string }> = {
   'GET /models/{model_id}': { status: 200, reason: 'a public model is in the catalogue; the body must not show its routes' },
   'GET /tools/{tool_id}': { status: 200, reason: 'a published (or unlisted) tool is on the marketplace' },
   'GET /tools/{tool_id}/reviews': { status: 200, reason: 'reviews of a published (or unlisted) tool are public' },
+  'GET /tools/{tool_id}/versions': { status: 200, reason: 'the versions (signatures) of a published (or unlisted) tool are public' },
   'POST /tools/{tool_id}/purchase': {
     status: 409,
     reason:
@@ -145,6 +146,8 @@ const BODIES: Record<string, (world: AuthorizationWorld) => unknown> = {
   'PATCH /tools/{tool_id}': () => ({ name: 'changed by someone else', status: 'published', price: 1 }),
   'POST /tools/{tool_id}/purchase': () => ({ payment_method: 'balance' }),
   'POST /tools/{tool_id}/reviews': () => ({ rating: 1, text: 'review by someone else' }),
+  'POST /tools/{tool_id}/versions': (w) => ({ version: '9.9.9', kind: 'http', endpoint_url: w.upstream.url, functions: [] }),
+  'PUT /applications/{app_id}/tools': () => ({ tools: [] }),
   'PATCH /community/posts/{post_id}': () => ({ title: 'changed by someone else', content: 'changed' }),
   'POST /community/posts/{post_id}/comments': () => ({ content: 'a comment by someone else' }),
   'PATCH /admin/users/{user_id}': () => ({ role: 'admin' }),

@@ -96,7 +96,21 @@ describe('listing tools', () => {
     expect(res.body.pagination).toEqual({ page: 1, limit: 20, total: 4, pages: 1 });
     const first = res.body.data[0];
     expect(Object.keys(first).sort()).toEqual(
-      ['author', 'category', 'created_at', 'description', 'downloads', 'id', 'name', 'price', 'rating'].sort(),
+      // The contract's fields, plus issue 16's kind, price_per_call and calls_30d.
+      [
+        'author',
+        'category',
+        'created_at',
+        'description',
+        'downloads',
+        'id',
+        'name',
+        'price',
+        'rating',
+        'kind',
+        'price_per_call',
+        'calls_30d',
+      ].sort(),
     );
     expect(first.author).toEqual({ id: author.id, username: author.username });
     expect(res.body.data.map((t: { name: string }) => t.name)).not.toContain('Hidden draft needle0');

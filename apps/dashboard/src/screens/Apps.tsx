@@ -5,6 +5,7 @@ import { formatDateTime, formatMoney } from '../format.js';
 import { useI18n } from '../locale.js';
 import { navigate } from '../router.js';
 import { Empty, ErrorBox, Field, Loading, Pager, QueryView } from '../ui.js';
+import { AppTools } from './AppTools.js';
 import { type Attachment, Attachments } from './Attachments.js';
 
 interface AppLike {
@@ -264,6 +265,7 @@ function Playground({ appId }: { appId: string }) {
           </h1>
         )}
       </QueryView>
+      <AppTools appId={appId} />
       <div className="playground">
         <aside aria-label={t('apps.conversations')}>
           <h2>{t('apps.conversations')}</h2>

@@ -6,7 +6,7 @@ import type { MessageKey } from '../i18n.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
 
-const SORTS = ['created_at', 'price', 'rating', 'downloads'] as const;
+const SORTS = ['created_at', 'price', 'rating', 'downloads', 'calls_30d'] as const;
 
 export function ToolsScreen() {
   const trpc = useTRPC();

@@ -24,4 +24,18 @@ export const toolsMessages = {
   TOOL_PAYMENT_PROVIDER_ERROR: { 'zh-CN': '支付服务暂时不可用，请稍后重试', en: 'The payment provider failed; please retry later' },
   TOOL_REVIEW_NOT_OWNER: { 'zh-CN': '只有拥有该工具的用户可以评价', en: 'Only owners of this tool can review it' },
   TOOL_REVIEW_EXISTS: { 'zh-CN': '你已评价过该工具', en: 'You have already reviewed this tool' },
+  TOOL_REVIEW_OWN_TOOL: { 'zh-CN': '不能评价自己发布的工具', en: 'You cannot review a tool you published' },
+  TOOL_FIELD_INVALID: { 'zh-CN': '字段 {field} 无效：{reason}', en: 'Invalid {field}: {reason}' },
+  TOOL_VERSION_EXISTS: {
+    'zh-CN': '版本 {version} 已发布，已发布的版本不可更改',
+    en: 'Version {version} is already published; a published version cannot change',
+  },
+  TOOL_NOT_CALLABLE: {
+    'zh-CN': '该工具没有可调用的版本（仅为上架展示），不能挂载到应用',
+    en: 'This tool has no callable version (it is a listing only) and cannot be attached',
+  },
+  TOOL_NOT_ENTITLED: {
+    'zh-CN': '应用所有者尚未购买该工具：请先购买，或选择免费工具',
+    en: "The application's owner has not bought this tool: buy it first, or attach a free tool",
+  },
 } satisfies MessageCatalog;

@@ -36,7 +36,13 @@ function reviewsWithUser(db: Kysely<Database>) {
  */
 export async function createReview(db: Kysely<Database>, actor: Actor, input: z.infer<typeof CreateReviewInput>) {
   const tool = await findVisibleTool(db, actor, input.tool_id);
-  if (!(await ownsTool(db, actor.userId, tool.id))) throw new AppError('FORBIDDEN', { message: 'TOOL_REVIEW_NOT_OWNER' });
+  if (tool.author_id === actor.userId) {
+    throw new AppError('FORBIDDEN', { message: 'TOOL_REVIEW_OWN_TOOL', details: { reason: 'author' } });
+  }
+  // Only a buyer (a licence holder: a purchase, or a free tool's acquisition or first attach) reviews.
+  if (!(await ownsTool(db, actor.userId, tool.id))) {
+    throw new AppError('FORBIDDEN', { message: 'TOOL_REVIEW_NOT_OWNER', details: { reason: 'not_a_buyer' } });
+  }
 
   const id = await db.transaction().execute(async (trx) => {
     const inserted = await trx

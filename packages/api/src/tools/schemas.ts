@@ -26,6 +26,33 @@ export const ToolPrice = amountInput({
 
 export const ToolAuthor = z.object({ id: z.string(), username: z.string() });
 
+/** `http`: a signed JSON POST to `endpoint_url`; `mcp`: a remote MCP server (Streamable HTTP). */
+export const ToolKind = z.enum(['http', 'mcp']);
+
+/** Charged on each successful call, on top of the one-time `price`. */
+export const ToolPricePerCall = amountInput({
+  zero: 'allowed',
+  max: MAX_PRICE_NANO,
+  rangeMessage: 'price_per_call must be between 0 and 1000000',
+  noun: 'price_per_call',
+}).meta({ description: 'Price of each successful call in currency units (0 = free, up to 9 decimals)', example: 0.01 });
+
+const JsonSchemaObject = z.record(z.string(), z.unknown()).meta({ description: 'A JSON Schema object ("type": "object")' });
+
+export const ToolFunction = z
+  .object({
+    name: z.string().meta({ description: '^[a-zA-Z0-9_-]{1,64}$, unique within the version' }),
+    description: z.string(),
+    parameters: JsonSchemaObject,
+  })
+  .meta({ id: 'ToolFunction' });
+
+const ToolFunctionInput = z.object({
+  name: z.string().max(64),
+  description: z.string().max(4096).default(''),
+  parameters: JsonSchemaObject,
+});
+
 export const Tool = z
   .object({
     id: z.string(),
@@ -37,6 +64,9 @@ export const Tool = z
     downloads: z.number().int(),
     author: ToolAuthor,
     created_at: Timestamp,
+    kind: ToolKind.nullable().meta({ description: 'null: a listing-only tool (it can be bought, not called)' }),
+    price_per_call: Amount.meta({ description: 'Charged on each successful call, on top of `price`' }),
+    calls_30d: z.number().int().meta({ description: 'Successful calls in the last 30 days' }),
   })
   .meta({ id: 'Tool' });
 
@@ -48,9 +78,21 @@ export const ToolDetail = Tool.extend({
   reviews_count: z.number().int(),
   owned: z.boolean().meta({ description: 'Whether the caller owns the tool; false when anonymous' }),
   updated_at: Timestamp,
+  functions: z.array(ToolFunction).meta({ description: 'The functions of the current version ([] for a listing-only tool)' }),
+  config_schema: JsonSchemaObject.nullable().meta({
+    description: 'What an installer supplies; properties with "secret": true (or "writeOnly": true) are stored encrypted and never shown',
+  }),
+  versions_count: z.number().int(),
 }).meta({ id: 'ToolDetail' });
 
-export const ToolSort = z.enum(['price', 'rating', 'downloads', 'created_at']);
+/** The create answer: the only time the signing secret is shown (rotate it to get a new one). */
+export const CreatedTool = ToolDetail.extend({
+  signing_secret: z.string().meta({ description: 'HMAC-SHA256 key the platform signs calls with; shown once' }),
+}).meta({ id: 'CreatedTool' });
+
+export const ToolSigningSecret = z.object({ tool_id: z.string(), signing_secret: z.string() }).meta({ id: 'ToolSigningSecret' });
+
+export const ToolSort = z.enum(['price', 'rating', 'downloads', 'created_at', 'calls_30d']);
 export const SortOrder = z.enum(['asc', 'desc']);
 
 export const ListToolsInput = PageInput.extend({
@@ -71,16 +113,60 @@ const ToolFields = z.object({
   status: ToolStatus,
 });
 
+/** What a version runs: an http endpoint with functions (typed or imported from OpenAPI), or an MCP server. */
+const ToolDefinitionFields = z.object({
+  kind: ToolKind,
+  endpoint_url: z.string().max(2048).optional().meta({ description: 'http: where calls are POSTed (defaults to the OpenAPI servers[0])' }),
+  functions: z.array(ToolFunctionInput).max(64).optional().meta({ description: 'http: the functions, unless `openapi` is given' }),
+  openapi: z.record(z.string(), z.unknown()).optional().meta({
+    description: 'http: an OpenAPI 3 document; each operation with an operationId becomes a function',
+  }),
+  server_url: z.string().max(2048).optional().meta({ description: 'mcp: the Streamable HTTP URL; its tools/list is read at publish' }),
+});
+
 export const CreateToolInput = ToolFields.extend({
   description: ToolFields.shape.description.default(''),
   full_description: ToolFields.shape.full_description.default(''),
   version: ToolFields.shape.version.default('1.0.0'),
   status: ToolStatus.default('published'),
+  price_per_call: ToolPricePerCall.optional(),
+  config_schema: JsonSchemaObject.optional(),
+  ...ToolDefinitionFields.partial().shape,
 }).strict();
 
 export const ToolRef = z.object({ tool_id: PathIdOf('tool') });
 
-export const UpdateToolInput = ToolFields.partial().extend(ToolRef.shape).strict();
+export const UpdateToolInput = ToolFields.partial()
+  .extend({
+    version: ToolFields.shape.version.optional().meta({
+      description: 'For a callable tool, an existing version to make current (publish new ones with POST /tools/{tool_id}/versions)',
+    }),
+    price_per_call: ToolPricePerCall.optional(),
+    config_schema: JsonSchemaObject.nullable().optional(),
+  })
+  .extend(ToolRef.shape)
+  .strict();
+
+export const PublishVersionInput = ToolRef.extend({
+  version: ToolFields.shape.version,
+  ...ToolDefinitionFields.shape,
+  kind: ToolKind.optional().meta({ description: "Defaults to the tool's current kind" }),
+}).strict();
+
+export const ToolVersion = z
+  .object({
+    tool_id: z.string(),
+    version: z.string(),
+    kind: ToolKind,
+    endpoint_url: z.string().nullable(),
+    server_url: z.string().nullable(),
+    functions: z.array(ToolFunction),
+    current: z.boolean(),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'ToolVersion' });
+export const ToolVersionList = pageOf(ToolVersion);
+export const ListVersionsInput = PageInput.extend(ToolRef.shape);
 
 export const DeletedTool = z.object({ id: z.string(), deleted: z.literal(true) });
 
@@ -141,3 +227,51 @@ export const CreateReviewInput = ToolRef.extend({
 }).strict();
 
 export const ListReviewsInput = PageInput.extend(ToolRef.shape);
+
+/** At most this many tools per application: each adds functions to every model call of the app. */
+export const MAX_APP_TOOLS = 16;
+
+export const AppToolInput = z
+  .object({
+    tool_id: IdOf('tool'),
+    version: z
+      .string()
+      .trim()
+      .min(1)
+      .max(32)
+      .optional()
+      .meta({ description: "Pin a version; omitted: the tool's current version at each call" }),
+    config: z.record(z.string(), z.unknown()).default({}).meta({ description: "Validated against the tool's config_schema" }),
+    fixed_arguments: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .meta({ description: 'Arguments injected on every call, removed from the schema the model sees' }),
+  })
+  .strict();
+
+export const AppRef = z.object({ app_id: PathIdOf('app') });
+
+export const SetAppToolsInput = AppRef.extend({
+  tools: z
+    .array(AppToolInput)
+    .max(MAX_APP_TOOLS)
+    .meta({
+      description: `The whole set (replaces the current one; [] detaches all), at most ${MAX_APP_TOOLS}. A secret config field left out keeps its stored value`,
+    }),
+}).strict();
+
+export const AppTool = z
+  .object({
+    tool_id: z.string(),
+    name: z.string(),
+    kind: ToolKind,
+    version: z.string().nullable().meta({ description: 'The pinned version; null follows the current one' }),
+    resolved_version: z.string(),
+    config: z.record(z.string(), z.unknown()).meta({ description: 'The non-secret config fields' }),
+    secret_fields_set: z.array(z.string()).meta({ description: 'Secret config fields that hold a value (never shown)' }),
+    fixed_arguments: z.record(z.string(), z.unknown()),
+    price_per_call: Amount,
+    functions: z.array(z.object({ name: z.string(), exposed_name: z.string() })),
+  })
+  .meta({ id: 'AppTool' });
+export const AppToolList = z.object({ app_id: z.string(), data: z.array(AppTool) }).meta({ id: 'AppToolList' });

@@ -641,13 +641,13 @@ export interface paths {
         };
         /**
          * List published tools
-         * @description Published tools, paginated; filter by category or search, sort by price, rating, downloads or date.
+         * @description Published tools, paginated; filter by category or search, sort by price, rating, downloads (distinct buyers and installers), date or calls in the last 30 days.
          */
         get: operations["tools-list"];
         put?: never;
         /**
          * Publish a tool (developers)
-         * @description Publishes a tool in the marketplace with a price (0 for free). Buyers pay the price; the author is credited it less the platform fee.
+         * @description Publishes a tool in the marketplace with a price (0 for free). Buyers pay the price; the author is credited it less the platform fee. A callable tool has a `kind`: `http` (an `endpoint_url` and `functions`, or an `openapi` document to import them from) or `mcp` (a `server_url` whose `tools/list` is read now). `price_per_call` is charged on each successful call. `config_schema` says what an installer supplies; its `"secret": true` fields are stored encrypted. The answer holds the `signing_secret` the platform signs calls with: it is shown only here (rotate it with POST /tools/{tool_id}/signing-secret). New versions are published with POST /tools/{tool_id}/versions.
          */
         post: operations["tools-create"];
         delete?: never;
@@ -719,9 +719,77 @@ export interface paths {
         head?: never;
         /**
          * Edit a tool (author or admin)
-         * @description Changes the description, price or other fields; buyers keep what they bought.
+         * @description Changes the description, price, per-call price, config schema or other fields; buyers keep what they bought. What a tool runs (kind, endpoint, functions) changes only by publishing a new version (POST /tools/{tool_id}/versions); `version` here switches a callable tool to one of its published versions.
          */
         patch: operations["tools-update"];
+        trace?: never;
+    };
+    "/tools/{tool_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Versions of a tool
+         * @description Published versions, newest first, each with its functions; `current` marks the one calls use by default.
+         */
+        get: operations["tools-versions"];
+        put?: never;
+        /**
+         * Publish a new version (author or admin)
+         * @description Publishes a version (what it runs: kind, endpoint or server, functions) and makes it the tool's current one. Older versions stay callable for applications that pinned them; a published version never changes (409 for an existing one).
+         */
+        post: operations["tools-publishVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tools/{tool_id}/signing-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret (author or admin)
+         * @description Replaces the secret calls are signed with and answers the new one, once. Calls from now on are signed with it.
+         */
+        post: operations["tools-rotateSigningSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/applications/{app_id}/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An application's tools
+         * @description The tools attached to your application, in order, with the names the model sees. Secret config fields are never shown: `secret_fields_set` names those that hold a value.
+         */
+        get: operations["tools-appTools"];
+        /**
+         * Replace an application's tools
+         * @description Replaces the whole set: the body is the array of attachments, or `{"tools": [...]}`; an empty one detaches all. Only tools the app's owner bought, wrote, or that are free can be attached (403 `TOOL_NOT_ENTITLED` otherwise); a free tool's first attach acquires it. `config` is validated against the tool's config_schema; `fixed_arguments` are injected on every call and removed from the schema the model sees.
+         */
+        put: operations["tools-setAppTools"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/tools/{tool_id}/purchase": {
@@ -1452,8 +1520,14 @@ export interface components {
              * @example 2024-01-15T10:30:00.000Z
              */
             created_at: string;
+            /** @description null: a listing-only tool (it can be bought, not called) */
+            kind: ("http" | "mcp") | null;
+            /** @description Charged on each successful call, on top of `price` */
+            price_per_call: number;
+            /** @description Successful calls in the last 30 days */
+            calls_30d: number;
         };
-        ToolDetail: {
+        CreatedTool: {
             id: string;
             name: string;
             description: string;
@@ -1472,6 +1546,12 @@ export interface components {
              * @example 2024-01-15T10:30:00.000Z
              */
             created_at: string;
+            /** @description null: a listing-only tool (it can be bought, not called) */
+            kind: ("http" | "mcp") | null;
+            /** @description Charged on each successful call, on top of `price` */
+            price_per_call: number;
+            /** @description Successful calls in the last 30 days */
+            calls_30d: number;
             version: string;
             full_description: string;
             /** @enum {string} */
@@ -1485,6 +1565,24 @@ export interface components {
              * @example 2024-01-15T10:30:00.000Z
              */
             updated_at: string;
+            /** @description The functions of the current version ([] for a listing-only tool) */
+            functions: components["schemas"]["ToolFunction"][];
+            /** @description What an installer supplies; properties with "secret": true (or "writeOnly": true) are stored encrypted and never shown */
+            config_schema: {
+                [key: string]: unknown;
+            } | null;
+            versions_count: number;
+            /** @description HMAC-SHA256 key the platform signs calls with; shown once */
+            signing_secret: string;
+        };
+        ToolFunction: {
+            /** @description ^[a-zA-Z0-9_-]{1,64}$, unique within the version */
+            name: string;
+            description: string;
+            /** @description A JSON Schema object ("type": "object") */
+            parameters: {
+                [key: string]: unknown;
+            };
         };
         ToolOrder: {
             id: string;
@@ -1521,12 +1619,111 @@ export interface components {
              * @example 2024-01-15T10:30:00.000Z
              */
             created_at: string;
+            /** @description null: a listing-only tool (it can be bought, not called) */
+            kind: ("http" | "mcp") | null;
+            /** @description Charged on each successful call, on top of `price` */
+            price_per_call: number;
+            /** @description Successful calls in the last 30 days */
+            calls_30d: number;
             order_id: string;
             /**
              * @description ISO-8601 UTC timestamp
              * @example 2024-01-15T10:30:00.000Z
              */
             acquired_at: string;
+        };
+        ToolDetail: {
+            id: string;
+            name: string;
+            description: string;
+            category: string;
+            /** @description Amount in currency units */
+            price: number;
+            /** @description Mean review rating rounded to 2 decimals; 0 without reviews */
+            rating: number;
+            downloads: number;
+            author: {
+                id: string;
+                username: string;
+            };
+            /**
+             * @description ISO-8601 UTC timestamp
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /** @description null: a listing-only tool (it can be bought, not called) */
+            kind: ("http" | "mcp") | null;
+            /** @description Charged on each successful call, on top of `price` */
+            price_per_call: number;
+            /** @description Successful calls in the last 30 days */
+            calls_30d: number;
+            version: string;
+            full_description: string;
+            /** @enum {string} */
+            status: "draft" | "published" | "unlisted";
+            currency: string;
+            reviews_count: number;
+            /** @description Whether the caller owns the tool; false when anonymous */
+            owned: boolean;
+            /**
+             * @description ISO-8601 UTC timestamp
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            updated_at: string;
+            /** @description The functions of the current version ([] for a listing-only tool) */
+            functions: components["schemas"]["ToolFunction"][];
+            /** @description What an installer supplies; properties with "secret": true (or "writeOnly": true) are stored encrypted and never shown */
+            config_schema: {
+                [key: string]: unknown;
+            } | null;
+            versions_count: number;
+        };
+        ToolVersion: {
+            tool_id: string;
+            version: string;
+            /** @enum {string} */
+            kind: "http" | "mcp";
+            endpoint_url: string | null;
+            server_url: string | null;
+            functions: components["schemas"]["ToolFunction"][];
+            current: boolean;
+            /**
+             * @description ISO-8601 UTC timestamp
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+        };
+        ToolSigningSecret: {
+            tool_id: string;
+            signing_secret: string;
+        };
+        AppToolList: {
+            app_id: string;
+            data: components["schemas"]["AppTool"][];
+        };
+        AppTool: {
+            tool_id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "http" | "mcp";
+            /** @description The pinned version; null follows the current one */
+            version: string | null;
+            resolved_version: string;
+            /** @description The non-secret config fields */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description Secret config fields that hold a value (never shown) */
+            secret_fields_set: string[];
+            fixed_arguments: {
+                [key: string]: unknown;
+            };
+            /** @description Amount in currency units */
+            price_per_call: number;
+            functions: {
+                name: string;
+                exposed_name: string;
+            }[];
         };
         ToolReview: {
             id: string;
@@ -6354,7 +6551,7 @@ export interface operations {
                 limit?: number;
                 category?: string;
                 search?: string;
-                sort?: "price" | "rating" | "downloads" | "created_at";
+                sort?: "price" | "rating" | "downloads" | "created_at" | "calls_30d";
                 order?: "asc" | "desc";
             };
             header?: never;
@@ -6482,6 +6679,35 @@ export interface operations {
                      * @enum {string}
                      */
                     status?: "draft" | "published" | "unlisted";
+                    /**
+                     * @description Price of each successful call in currency units (0 = free, up to 9 decimals)
+                     * @example 0.01
+                     */
+                    price_per_call?: number | string;
+                    /** @description A JSON Schema object ("type": "object") */
+                    config_schema?: {
+                        [key: string]: unknown;
+                    };
+                    /** @enum {string} */
+                    kind?: "http" | "mcp";
+                    /** @description http: where calls are POSTed (defaults to the OpenAPI servers[0]) */
+                    endpoint_url?: string;
+                    /** @description http: the functions, unless `openapi` is given */
+                    functions?: {
+                        name: string;
+                        /** @default  */
+                        description?: string;
+                        /** @description A JSON Schema object ("type": "object") */
+                        parameters: {
+                            [key: string]: unknown;
+                        };
+                    }[];
+                    /** @description http: an OpenAPI 3 document; each operation with an operationId becomes a function */
+                    openapi?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description mcp: the Streamable HTTP URL; its tools/list is read at publish */
+                    server_url?: string;
                 };
             };
         };
@@ -6492,7 +6718,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ToolDetail"];
+                    "application/json": components["schemas"]["CreatedTool"];
                 };
             };
             /** @description Invalid input data */
@@ -6982,9 +7208,18 @@ export interface operations {
                      * @example 9.99
                      */
                     price?: number | string;
+                    /** @description For a callable tool, an existing version to make current (publish new ones with POST /tools/{tool_id}/versions) */
                     version?: string;
                     /** @enum {string} */
                     status?: "draft" | "published" | "unlisted";
+                    /**
+                     * @description Price of each successful call in currency units (0 = free, up to 9 decimals)
+                     * @example 0.01
+                     */
+                    price_per_call?: number | string;
+                    config_schema?: {
+                        [key: string]: unknown;
+                    } | null;
                 };
             };
         };
@@ -6996,6 +7231,555 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ToolDetail"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "tools-versions": {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Id of the resource (`tool_…`); an id that names nothing is a 404 */
+                tool_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ToolVersion"][];
+                        pagination: {
+                            page: number;
+                            limit: number;
+                            total: number;
+                            pages: number;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "tools-publishVersion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource (`tool_…`); an id that names nothing is a 404 */
+                tool_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    version: string;
+                    /**
+                     * @description Defaults to the tool's current kind
+                     * @enum {string}
+                     */
+                    kind?: "http" | "mcp";
+                    /** @description http: where calls are POSTed (defaults to the OpenAPI servers[0]) */
+                    endpoint_url?: string;
+                    /** @description http: the functions, unless `openapi` is given */
+                    functions?: {
+                        name: string;
+                        /** @default  */
+                        description?: string;
+                        /** @description A JSON Schema object ("type": "object") */
+                        parameters: {
+                            [key: string]: unknown;
+                        };
+                    }[];
+                    /** @description http: an OpenAPI 3 document; each operation with an operationId becomes a function */
+                    openapi?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description mcp: the Streamable HTTP URL; its tools/list is read at publish */
+                    server_url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolVersion"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Conflicts with the current state (a name already taken, a resource still in use, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "tools-rotateSigningSecret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource (`tool_…`); an id that names nothing is a 404 */
+                tool_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolSigningSecret"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "tools-appTools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource (`app_…`); an id that names nothing is a 404 */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppToolList"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "tools-setAppTools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource (`app_…`); an id that names nothing is a 404 */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The whole set (replaces the current one; [] detaches all), at most 16. A secret config field left out keeps its stored value */
+                    tools: {
+                        tool_id: string;
+                        /** @description Pin a version; omitted: the tool's current version at each call */
+                        version?: string;
+                        /**
+                         * @description Validated against the tool's config_schema
+                         * @default {}
+                         */
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * @description Arguments injected on every call, removed from the schema the model sees
+                         * @default {}
+                         */
+                        fixed_arguments?: {
+                            [key: string]: unknown;
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppToolList"];
                 };
             };
             /** @description Invalid input data */
