@@ -13,7 +13,16 @@ export const Wallet = z
   })
   .meta({ id: 'Wallet' });
 
-export const LedgerKind = z.enum(['signup_credit', 'admin_credit', 'admin_debit', 'model_usage', 'tool_purchase', 'tool_sale']);
+export const LedgerKind = z.enum([
+  'signup_credit',
+  'admin_credit',
+  'admin_debit',
+  'model_usage',
+  'tool_purchase',
+  'tool_sale',
+  'tool_call',
+  'tool_revenue',
+]);
 
 export const WalletTransaction = z
   .object({

@@ -13,7 +13,17 @@ export interface WalletsTable {
   updated_at: Timestamp;
 }
 
-export type LedgerKind = 'signup_credit' | 'admin_credit' | 'admin_debit' | 'model_usage' | 'tool_purchase' | 'tool_sale';
+export type LedgerKind =
+  | 'signup_credit'
+  | 'admin_credit'
+  | 'admin_debit'
+  | 'model_usage'
+  | 'tool_purchase'
+  | 'tool_sale'
+  /** A marketplace tool call's price, paid by its caller (issue 16); reference_id is the tool call. */
+  | 'tool_call'
+  /** The author's share of a tool call's price; reference_id is the tool call. */
+  | 'tool_revenue';
 
 /** Append-only: a trigger refuses UPDATE and DELETE. */
 export interface LedgerEntriesTable {
