@@ -41,3 +41,6 @@ export {
   openVideoContent,
   type VideoJobView,
 } from './videos/jobs.js';
+export { handleMcpPost, type McpRequestContext } from './tools/runtime/mcp-server.js';
+export { runToolCall } from './tools/runtime/run.js';
+export { verifySignature } from './tools/runtime/signing.js';

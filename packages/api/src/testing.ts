@@ -25,3 +25,5 @@ export { countTextTokens } from './inference/token-count.js';
 export { sampleArguments } from './inference/adapters/demo-echo/reply.js';
 export { seedDemoMarketplace } from './tools/seed.js';
 export { adminProcedure, authedProcedure, developerProcedure } from './trpc.js';
+export { settleToolCall } from './tools/runtime/settle.js';
+export { exposedToolName } from './tools/runtime/naming.js';

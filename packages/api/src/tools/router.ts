@@ -21,6 +21,8 @@ import {
   UpdateToolInput,
 } from './schemas.js';
 import { createTool, deleteTool, getTool, listTools, updateTool } from './service.js';
+import { getToolUsage } from './usage.js';
+import { ToolUsage, ToolUsageInput } from './usage-schemas.js';
 
 const tags = ['tools'];
 
@@ -180,4 +182,20 @@ export const toolsRouter = router({
     .input(CreateReviewInput)
     .output(ToolReview)
     .mutation(({ ctx, input }) => createReview(ctx.platform.db, ctx.actor, input)),
+
+  usage: authedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/tools/{tool_id}/usage',
+        tags,
+        protect: true,
+        summary: "A tool's calls and revenue (author or admin)",
+        description:
+          'Every call of the tool, newest first (function, status, latency, what the caller paid and what you were credited), with totals over the optional `since`/`until` window.',
+      },
+    })
+    .input(ToolUsageInput)
+    .output(ToolUsage)
+    .query(({ ctx, input }) => getToolUsage(ctx.platform.db, ctx.actor, input)),
 });
