@@ -27,3 +27,4 @@ export { seedDemoMarketplace } from './tools/seed.js';
 export { adminProcedure, authedProcedure, developerProcedure } from './trpc.js';
 export { settleToolCall } from './tools/runtime/settle.js';
 export { exposedToolName } from './tools/runtime/naming.js';
+export { listMcpFunctions } from './tools/runtime/mcp-client.js';
