@@ -66,7 +66,13 @@ afterAll(async () => {
 
 describe('/mcp', () => {
   it('lists the tools the key’s user acquired, as t_<slug>__<function>, and not the others', async () => {
-    await insertTool(server, author.id, { kind: 'http', name: 'Not bought', url: http.url, functions: [ADD_FUNCTION], signingSecret: SECRET });
+    await insertTool(server, author.id, {
+      kind: 'http',
+      name: 'Not bought',
+      url: http.url,
+      functions: [ADD_FUNCTION],
+      signingSecret: SECRET,
+    });
     const needsConfig = await insertTool(server, author.id, {
       kind: 'http',
       name: 'Needs a key',
@@ -155,7 +161,20 @@ describe('GET /api/v1/tools/{tool_id}/usage', () => {
     });
     expect(invalid).toMatchObject({ status: 'invalid_arguments', cost: 0, author_credit: 0 });
     expect(Object.keys(success).sort()).toEqual(
-      ['app_id', 'author_credit', 'caller', 'cost', 'created_at', 'error', 'function', 'id', 'latency_ms', 'status', 'version', 'via'].sort(),
+      [
+        'app_id',
+        'author_credit',
+        'caller',
+        'cost',
+        'created_at',
+        'error',
+        'function',
+        'id',
+        'latency_ms',
+        'status',
+        'version',
+        'via',
+      ].sort(),
     );
 
     const future = await api.get(`/api/v1/tools/${calculator}/usage?since=2999-01-01`, author.token);

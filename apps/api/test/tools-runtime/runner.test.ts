@@ -89,7 +89,11 @@ function call(user: { id: string }, toolId: string, functionName: string, args: 
 }
 
 async function heldNano(userId: string): Promise<bigint> {
-  const row = await server.server.platform.db.selectFrom('wallets').select('held_nano').where('user_id', '=', userId).executeTakeFirstOrThrow();
+  const row = await server.server.platform.db
+    .selectFrom('wallets')
+    .select('held_nano')
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
   return row.held_nano;
 }
 
@@ -111,7 +115,13 @@ describe('a successful http call', () => {
 
     // The tool saw the fixed argument (not the model's), the installer's config and the call id.
     const received = http.calls.at(-1)!;
-    expect(received).toMatchObject({ tool_id: httpTool, version: '1.0.0', function: 'add', arguments: { a: 1, b: 2 }, config: { api_key: 'k-123' } });
+    expect(received).toMatchObject({
+      tool_id: httpTool,
+      version: '1.0.0',
+      function: 'add',
+      arguments: { a: 1, b: 2 },
+      config: { api_key: 'k-123' },
+    });
     expect(received.call_id).toBe(`call_${callCounter}`);
     expect(received.requestId).toBe(`req_runner_${callCounter}`);
 
@@ -284,8 +294,18 @@ describe('the outbound address guard', () => {
     const guarded = await startPeerServer(server, { MAAS_ALLOW_PRIVATE_UPSTREAMS: '0', MAAS_PUBLIC_URL: http.url });
     try {
       const payer = await signUp(api, 'payer');
-      const elsewhere = await insertTool(server, author.id, { kind: 'http', url: `${http.url}/tools/add`, functions: [ADD_FUNCTION], signingSecret: SECRET });
-      const demo = await insertTool(server, author.id, { kind: 'http', url: `${http.url}/demo/tools/add`, functions: [ADD_FUNCTION], signingSecret: SECRET });
+      const elsewhere = await insertTool(server, author.id, {
+        kind: 'http',
+        url: `${http.url}/tools/add`,
+        functions: [ADD_FUNCTION],
+        signingSecret: SECRET,
+      });
+      const demo = await insertTool(server, author.id, {
+        kind: 'http',
+        url: `${http.url}/demo/tools/add`,
+        functions: [ADD_FUNCTION],
+        signingSecret: SECRET,
+      });
       const mcpTool = await insertTool(server, author.id, { kind: 'mcp', url: mcp.url, functions: [ADD_FUNCTION] });
       const run = (toolId: string) =>
         runToolCall(guarded.server.platform, {

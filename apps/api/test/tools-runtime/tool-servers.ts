@@ -62,7 +62,8 @@ const TOLERANCE_SECONDS = 300;
 export async function startHttpToolServer(secret: string): Promise<HttpToolServer> {
   const calls: ReceivedCall[] = [];
   const refused: string[] = [];
-  const server = createServer(async (request, response) => {
+  const server = createServer((request, response) => void answerHttp(request, response));
+  async function answerHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const refuse = (status: number, reason: string) => {
       refused.push(reason);
@@ -85,7 +86,8 @@ export async function startHttpToolServer(secret: string): Promise<HttpToolServe
     } catch {
       return refuse(400, 'json');
     }
-    if (JSON.stringify(Object.keys(parsed).sort()) !== JSON.stringify(BODY_KEYS)) return refuse(400, `keys ${Object.keys(parsed)}`);
+    if (JSON.stringify(Object.keys(parsed).sort()) !== JSON.stringify(BODY_KEYS))
+      return refuse(400, `keys ${Object.keys(parsed).join(',')}`);
     calls.push({ ...parsed, requestId });
     const args = parsed.arguments;
     switch (parsed.function) {
@@ -111,7 +113,7 @@ export async function startHttpToolServer(secret: string): Promise<HttpToolServe
       default:
         return sendJson(response, 404, { error: `no function ${parsed.function}` });
     }
-  });
+  }
   const url = await listen(server);
   return {
     url,
@@ -133,14 +135,10 @@ export async function startMcpToolServer(): Promise<McpToolServer> {
   const calls: McpToolServer['calls'] = [];
   const build = () => {
     const mcp = new McpServer({ name: 'test-tools', version: '1.0.0' });
-    mcp.registerTool(
-      'add',
-      { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } },
-      async ({ a, b }) => {
-        calls.push({ name: 'add', args: { a, b } });
-        return { content: [{ type: 'text', text: String(a + b) }] };
-      },
-    );
+    mcp.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
+      calls.push({ name: 'add', args: { a, b } });
+      return { content: [{ type: 'text', text: String(a + b) }] };
+    });
     mcp.registerTool('slow', { description: 'Takes its time', inputSchema: {} }, async () => {
       calls.push({ name: 'slow', args: {} });
       await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -152,7 +150,8 @@ export async function startMcpToolServer(): Promise<McpToolServer> {
     });
     return mcp;
   };
-  const server = createServer(async (request, response) => {
+  const server = createServer((request, response) => void answerMcp(request, response));
+  async function answerMcp(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method !== 'POST') {
       sendJson(response, 405, { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
       return;
@@ -166,7 +165,7 @@ export async function startMcpToolServer(): Promise<McpToolServer> {
     });
     await mcp.connect(transport);
     await transport.handleRequest(request, response, body);
-  });
+  }
   const url = await listen(server);
   return {
     url: `${url}/mcp`,

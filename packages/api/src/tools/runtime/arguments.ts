@@ -53,8 +53,7 @@ export class ArgumentValidators {
 
 /** `schema`: the tool's own schema does not compile (the author's fault, not the model's). */
 export type ArgumentsCheck =
-  | { ok: true; arguments: Record<string, unknown> }
-  | { ok: false; fault: 'arguments' | 'schema'; problem: string };
+  { ok: true; arguments: Record<string, unknown> } | { ok: false; fault: 'arguments' | 'schema'; problem: string };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -97,13 +96,18 @@ export function checkArguments(
     try {
       parsed = JSON.parse(argumentsJson);
     } catch (error) {
-      return { ok: false, fault: 'arguments', problem: `arguments are not valid JSON (${error instanceof Error ? error.message : 'parse error'})` };
+      return {
+        ok: false,
+        fault: 'arguments',
+        problem: `arguments are not valid JSON (${error instanceof Error ? error.message : 'parse error'})`,
+      };
     }
   }
   if (!isObject(parsed)) return { ok: false, fault: 'arguments', problem: 'arguments must be a JSON object' };
   const merged = { ...parsed, ...fixedArguments };
   const validate = validators.validatorFor(key, schema);
-  if (validate instanceof Error) return { ok: false, fault: 'schema', problem: `the tool's parameter schema cannot be used (${validate.message})` };
+  if (validate instanceof Error)
+    return { ok: false, fault: 'schema', problem: `the tool's parameter schema cannot be used (${validate.message})` };
   if (validate(merged)) return { ok: true, arguments: merged };
   return { ok: false, fault: 'arguments', problem: summariseIssues(validate.errors ?? []) };
 }

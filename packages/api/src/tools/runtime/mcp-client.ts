@@ -99,7 +99,10 @@ export async function listMcpFunctions(platform: Platform, serverUrl: string, si
     const functions: ToolFunctionJson[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const listed = await client.listTools(cursor === undefined ? {} : { cursor }, { signal: limits.signal, timeout: limits.timeoutMs + 1_000 });
+      const listed = await client.listTools(cursor === undefined ? {} : { cursor }, {
+        signal: limits.signal,
+        timeout: limits.timeoutMs + 1_000,
+      });
       for (const tool of listed.tools) {
         functions.push({ name: tool.name, description: tool.description ?? '', parameters: { ...tool.inputSchema } });
       }
@@ -126,10 +129,20 @@ export interface McpToolCall {
 
 /** The text a model reads from a `tools/call` result: its text parts, else its structured content, else its content as JSON. */
 export function mcpResultText(result: { content?: unknown; structuredContent?: unknown; toolResult?: unknown }): string {
-  const content = Array.isArray(result.content) ? result.content : [];
-  const texts = content
-    .filter((part): part is { type: 'text'; text: string } => part?.type === 'text' && typeof part.text === 'string')
-    .map((part) => part.text);
+  const content: unknown[] = Array.isArray(result.content) ? result.content : [];
+  const texts: string[] = [];
+  for (const part of content) {
+    if (
+      typeof part === 'object' &&
+      part !== null &&
+      'type' in part &&
+      part.type === 'text' &&
+      'text' in part &&
+      typeof part.text === 'string'
+    ) {
+      texts.push(part.text);
+    }
+  }
   if (texts.length > 0) return texts.join('\n');
   if (result.structuredContent !== undefined) return resultText(result.structuredContent);
   if (result.toolResult !== undefined) return resultText(result.toolResult);

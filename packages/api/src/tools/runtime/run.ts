@@ -18,7 +18,10 @@ import type { ToolTransportResult } from './transport.js';
  * failure throws.
  */
 
-type CallableTool = Pick<Tool, 'id' | 'author_id' | 'price_nano' | 'price_per_call_nano' | 'kind' | 'status' | 'deleted_at' | 'signing_secret_enc'>;
+type CallableTool = Pick<
+  Tool,
+  'id' | 'author_id' | 'price_nano' | 'price_per_call_nano' | 'kind' | 'status' | 'deleted_at' | 'signing_secret_enc'
+>;
 
 async function loadTool(platform: Platform, toolId: string): Promise<CallableTool | undefined> {
   return platform.db

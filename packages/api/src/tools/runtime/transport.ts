@@ -2,10 +2,7 @@
  * What calling a tool function over the wire gives the runner, whatever the kind of tool (http,
  * mcp). The runner turns it into the call's status: only `ok` without `isError` is charged.
  */
-export type ToolTransportResult =
-  | { kind: 'ok'; text: string; isError: boolean }
-  | { kind: 'timeout' }
-  | { kind: 'error'; message: string };
+export type ToolTransportResult = { kind: 'ok'; text: string; isError: boolean } | { kind: 'timeout' } | { kind: 'error'; message: string };
 
 /** Raised while reading an answer larger than MAAS_TOOL_MAX_RESPONSE_BYTES. */
 export class ResponseTooLargeError extends Error {
@@ -33,5 +30,8 @@ export function describeTransportError(error: unknown): string {
   }
   const code = (current as { code?: unknown } | null)?.code;
   const message = current instanceof Error ? current.message : String(current);
-  return `the tool could not be reached: ${message}${typeof code === 'string' && !message.includes(code) ? ` (${code})` : ''}`.slice(0, 500);
+  return `the tool could not be reached: ${message}${typeof code === 'string' && !message.includes(code) ? ` (${code})` : ''}`.slice(
+    0,
+    500,
+  );
 }
