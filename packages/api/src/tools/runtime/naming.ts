@@ -12,6 +12,8 @@ const MIN_SLUG = 8;
 export function toolSlug(toolName: string): string {
   const slug = toolName
     .normalize('NFKD')
+    // Accents come apart under NFKD; dropping the marks keeps `ö` as `o`.
+    .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9_-]+/g, '_')
     .replace(/^[_-]+|[_-]+$/g, '');
