@@ -124,6 +124,36 @@ describe('/mcp', () => {
     expect(await balanceNano(server, buyer.id)).toBe(before - nano('0.2'));
   });
 
+  it('narrows the list to the key’s allowed_tools, and a narrowed-out tool cannot be called', async () => {
+    const second = await insertTool(server, author.id, {
+      kind: 'http',
+      name: 'Second Adder',
+      url: http.url,
+      functions: [ADD_FUNCTION],
+      signingSecret: SECRET,
+    });
+    expect((await api.post(`/api/v1/tools/${second}/purchase`, { payment_method: 'balance' }, buyer.token)).status).toBe(201);
+    const created = await api.post('/api/v1/api-keys', { name: 'only the second', allowed_tools: [second, second] }, buyer.token);
+    expect(created.status).toBe(201);
+    expect(created.body.allowed_tools).toEqual([second]);
+
+    const all = await connect(buyerKey);
+    const narrow = await connect(created.body.key as string);
+    try {
+      expect((await all.listTools()).tools.map((tool) => tool.name)).toEqual(['t_pocket_calculator__add', 't_second_adder__add']);
+      expect((await narrow.listTools()).tools.map((tool) => tool.name)).toEqual(['t_second_adder__add']);
+      await expect(narrow.callTool({ name: 't_pocket_calculator__add', arguments: { a: 1, b: 1 } })).rejects.toThrow(/Unknown tool/);
+      expect((await narrow.callTool({ name: 't_second_adder__add', arguments: { a: 1, b: 1 } })).content).toEqual([
+        { type: 'text', text: '2' },
+      ]);
+    } finally {
+      await all.close();
+      await narrow.close();
+    }
+    const invalid = await api.post('/api/v1/api-keys', { name: 'bad', allowed_tools: ['not-a-tool-id'] }, buyer.token);
+    expect(invalid.status).toBe(400);
+  });
+
   it('refuses a missing or bad key with 401 and a JSON-RPC error', async () => {
     const body = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
     const headers = { accept: 'application/json, text/event-stream' };

@@ -95,7 +95,8 @@ export async function startHttpToolServer(secret: string): Promise<HttpToolServe
         return sendJson(response, 200, { result: Number(args.a) + Number(args.b) });
       case 'greet':
         response.writeHead(200, { 'content-type': 'text/plain' });
-        return response.end(`hello ${String(args.name)}`);
+        response.end(`hello ${String(args.name)}`);
+        return;
       case 'slow': {
         const timer = setTimeout(() => sendJson(response, 200, { result: 'late' }), 5_000);
         response.on('close', () => clearTimeout(timer));
@@ -109,7 +110,8 @@ export async function startHttpToolServer(secret: string): Promise<HttpToolServe
         response.writeHead(200, { 'content-type': 'text/plain' });
         // Streamed without a length, so the cap has to be enforced while reading.
         for (let i = 0; i < 40; i++) response.write('x'.repeat(4096));
-        return response.end();
+        response.end();
+        return;
       default:
         return sendJson(response, 404, { error: `no function ${parsed.function}` });
     }

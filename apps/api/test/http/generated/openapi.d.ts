@@ -1305,6 +1305,7 @@ export interface components {
             /** @enum {string} */
             status: "active" | "expired";
             allowed_models: string[] | null;
+            allowed_tools: string[] | null;
             spend_cap: number | null;
             /** @description Amount in currency units */
             spent: number;
@@ -1332,6 +1333,7 @@ export interface components {
             /** @enum {string} */
             status: "active" | "expired";
             allowed_models: string[] | null;
+            allowed_tools: string[] | null;
             spend_cap: number | null;
             /** @description Amount in currency units */
             spent: number;
@@ -5718,6 +5720,7 @@ export interface operations {
                     /** @description ISO-8601; omit for a key that does not expire */
                     expires_at?: string | null;
                     allowed_models?: string[] | null;
+                    allowed_tools?: string[] | null;
                     /** @description Most this key may ever spend, in currency units */
                     spend_cap?: (number | string) | null;
                 };

@@ -30,7 +30,10 @@ function requiresConfig(configSchema: Record<string, unknown> | null): boolean {
  * a client sees the same name for a function from one request to the next.
  */
 export async function listMcpFunctionsFor(platform: Platform, actor: Actor): Promise<McpExposedFunction[]> {
-  const rows = await platform.db
+  // The key's allow-list narrows the tools (issue 16 part 5); null allows all of them.
+  const allowed = actor.apiKeyId === null ? null : ((await platform.apiKeys.policy(actor.apiKeyId))?.allowedTools ?? null);
+  if (allowed !== null && allowed.length === 0) return [];
+  let query = platform.db
     .selectFrom('tools')
     .innerJoin('tool_versions', (join) =>
       join.onRef('tool_versions.tool_id', '=', 'tools.id').on(
@@ -68,8 +71,9 @@ export async function listMcpFunctionsFor(platform: Platform, actor: Actor): Pro
     )
     .orderBy('tools.name')
     .orderBy('tools.id')
-    .limit(MAX_TOOLS)
-    .execute();
+    .limit(MAX_TOOLS);
+  if (allowed !== null) query = query.where('tools.id', 'in', allowed);
+  const rows = await query.execute();
   const taken = new Set<string>();
   const exposed: McpExposedFunction[] = [];
   for (const row of rows) {
