@@ -10,6 +10,7 @@ import {
   nano,
   signUp,
   signUpAs,
+  startPeerServer,
   startTestServer,
   type TestServer,
   type TestUser,
@@ -164,6 +165,27 @@ describe('/mcp', () => {
       expect(res.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32001, data: { code: 'UNAUTHORIZED' } } });
     }
     await expect(connect('sk-not-a-real-key')).rejects.toThrow();
+  });
+
+  it('is rate-limited per key like /v1, answering 429 as a JSON-RPC error', async () => {
+    // Another instance over the same database with a tiny per-key limit (in memory, its own).
+    const limited = await startPeerServer(server, { MAAS_RATE_LIMIT_AUTHENTICATED: '2' });
+    try {
+      const peer = apiClient(limited.url);
+      const body = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
+      const headers = { accept: 'application/json, text/event-stream', authorization: `Bearer ${buyerKey}` };
+      const statuses: number[] = [];
+      let last: Awaited<ReturnType<ApiClient['call']>> | undefined;
+      for (let i = 0; i < 3; i++) {
+        last = await peer.call('POST', '/mcp', { body, headers });
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(last?.headers.get('retry-after')).toBeTruthy();
+      expect(last?.body).toMatchObject({ jsonrpc: '2.0', error: { code: -32029, data: { code: 'RATE_LIMITED' } } });
+    } finally {
+      await limited.close();
+    }
   });
 
   it('answers GET and DELETE with 405 (stateless: no stream, no session)', async () => {

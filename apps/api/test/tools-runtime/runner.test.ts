@@ -331,6 +331,10 @@ describe('the outbound address guard', () => {
       const mcpRefused = await run(mcpTool);
       expect(mcpRefused).toMatchObject({ status: 'error' });
       expect(mcp.calls.length).toBe(0);
+      // Publishing an mcp tool reads its functions through the same guard.
+      await expect(listMcpFunctions(guarded.server.platform, mcp.url, new AbortController().signal)).rejects.toThrow(
+        /MCP server could not be listed.*not a public address/,
+      );
 
       expect(await run(demo)).toMatchObject({ status: 'success', content: '5' });
     } finally {

@@ -92,10 +92,14 @@ function limitsOf(platform: Platform, signal: AbortSignal): Limits {
   return { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), timeoutMs, maxResponseBytes };
 }
 
-/** The server's functions (`tools/list`, every page), as a tool version records them. */
+/**
+ * The server's functions (`tools/list`, every page), as a tool version records them. Throws an
+ * Error whose message says what went wrong (unreachable, refused address, timeout, too large), for
+ * the publisher to show; the original error is its cause.
+ */
 export async function listMcpFunctions(platform: Platform, serverUrl: string, signal: AbortSignal): Promise<ToolFunctionJson[]> {
   const limits = limitsOf(platform, signal);
-  const { value } = await withClient(platform, serverUrl, limits, async (client) => {
+  const listing = withClient(platform, serverUrl, limits, async (client) => {
     const functions: ToolFunctionJson[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
@@ -111,7 +115,16 @@ export async function listMcpFunctions(platform: Platform, serverUrl: string, si
     }
     throw new Error(`the MCP server lists more than ${MAX_LIST_PAGES} pages of tools`);
   });
-  return value;
+  try {
+    return (await listing).value;
+  } catch (error) {
+    if (limits.signal.aborted && !signal.aborted) {
+      throw new Error(`the MCP server did not answer tools/list within ${limits.timeoutMs / 1000} seconds`, { cause: error });
+    }
+    throw new Error(describeTransportError(error).replace('the tool could not be reached', 'the MCP server could not be listed'), {
+      cause: error,
+    });
+  }
 }
 
 export interface McpToolCall {
