@@ -89,20 +89,22 @@ export async function runToolCall(platform: Platform, input: ToolCallInput): Pro
   });
   const finish = async (status: ToolCallStatus, content: string, error: string | null, reservationId: string | null = null) => {
     const price = tool.price_per_call_nano;
-    const settled = await settleToolCall(platform.db, {
+    const settlement = {
       call: record(status, error),
       reservationId,
       priceNano: price,
       authorShareNano: authorShare(price, platform.config.platformFeePercent),
-    });
-    return {
-      id,
-      status,
-      content,
-      isError: status !== 'success',
-      costNano: settled.costNano,
-      latencyMs: Math.round(performance.now() - started),
     };
+    let costNano: bigint;
+    try {
+      costNano = (await settleToolCall(platform.db, settlement)).costNano;
+    } catch {
+      // The tool has answered; its booking must not be lost, nor its hold kept: settled again off
+      // the response path until the database takes it (idempotent: the call id is the key).
+      platform.background.run('settle-tool-call', () => settleToolCall(platform.db, settlement), 5, true);
+      costNano = status === 'success' && reservationId !== null ? price : 0n;
+    }
+    return { id, status, content, isError: status !== 'success', costNano, latencyMs: Math.round(performance.now() - started) };
   };
 
   if (!(await isEntitled(platform, tool, input.actor.userId))) {
