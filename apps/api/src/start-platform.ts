@@ -56,6 +56,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Star
         platform.leases?.stop();
         await platform.invalidations.close();
         await platform.background.drain();
+        await platform.toolRuntime.close().catch(() => {});
         await platform.billingInstance.stop();
         await platform.callCounts.flush().catch(() => {});
         await closeDatabase();

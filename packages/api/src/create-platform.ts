@@ -24,6 +24,7 @@ import { ModelCallCache } from './models/call-resolver.js';
 import { localModelSpec } from './models/deployment.js';
 import { CatalogGeneration } from './providers/catalog-generation.js';
 import { type PaymentProvider, PaymentProviders } from './tools/payments.js';
+import { ToolRuntime } from './tools/runtime/state.js';
 import { VideoWorker } from './videos/worker.js';
 
 export interface PlatformInit {
@@ -102,6 +103,7 @@ export function createPlatform(init: PlatformInit): Platform {
     payments: new PaymentProviders(config, init.paymentProviders),
     inference: init.inference ?? new Inference({ connector: (options) => outbound.connector(options), localRuntime: config.localRuntime }),
     outbound,
+    toolRuntime: new ToolRuntime(outbound, config),
     invalidations,
     blobs: init.blobs ?? localBlobStore(config.dataDir),
     videoWorker: new VideoWorker({ ...config.videoWorker, onError: init.onBackgroundError }),

@@ -41,3 +41,7 @@ export {
   openVideoContent,
   type VideoJobView,
 } from './videos/jobs.js';
+export { handleMcpPost, type McpRequestContext } from './tools/runtime/mcp-server.js';
+export { runToolCall } from './tools/runtime/run.js';
+export type { AppToolBinding, ModelFacingFunction, ToolCallInput, ToolCallOutcome } from './tools/runtime/contract.js';
+export { verifySignature } from './tools/runtime/signing.js';

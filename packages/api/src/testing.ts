@@ -26,3 +26,6 @@ export { sampleArguments } from './inference/adapters/demo-echo/reply.js';
 export { seedDemoMarketplace } from './tools/seed.js';
 export { loadAppToolBindings } from './tools/runtime/attachments.js';
 export { adminProcedure, authedProcedure, developerProcedure } from './trpc.js';
+export { settleToolCall } from './tools/runtime/settle.js';
+export { exposedToolName } from './tools/runtime/naming.js';
+export { listMcpFunctions } from './tools/runtime/mcp-client.js';

@@ -2,7 +2,8 @@ import { AppError, authenticateRequest, type Platform, rateLimitHeaders } from '
 import type { FastifyInstance } from 'fastify';
 import { contextFromRequest, credentialOf } from '../request-context.js';
 
-const LIMITED_PREFIXES = ['/api/v1', '/trpc', '/v1/'];
+// /mcp: the marketplace's MCP endpoint (issue 16 part 5), limited like the /v1 gateway.
+const LIMITED_PREFIXES = ['/api/v1', '/trpc', '/v1/', '/mcp'];
 
 /**
  * The request tiers of the contract: per user or API key when the request authenticates, per

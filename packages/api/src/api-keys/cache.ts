@@ -15,6 +15,8 @@ export interface ApiKeyIdentity {
 export interface ApiKeyPolicy {
   /** Model ids the key may call; null allows all. */
   allowedModels: string[] | null;
+  /** Tool ids the key reaches through /mcp; null allows all. */
+  allowedTools: string[] | null;
   spendCapNano: bigint | null;
   /** Settled spend; informational (read up to one TTL late). The cap is enforced by reserveFunds. */
   spentNano: bigint;
@@ -88,11 +90,16 @@ export class ApiKeyCache {
   async #loadPolicy(apiKeyId: string): Promise<ApiKeyPolicy | false> {
     const row = await this.db
       .selectFrom('api_keys')
-      .select(['allowed_models', 'spend_cap_nano', 'spent_nano'])
+      .select(['allowed_models', 'allowed_tools', 'spend_cap_nano', 'spent_nano'])
       .where('id', '=', apiKeyId)
       .executeTakeFirst();
     if (!row) return false;
-    return { allowedModels: row.allowed_models, spendCapNano: row.spend_cap_nano, spentNano: row.spent_nano };
+    return {
+      allowedModels: row.allowed_models,
+      allowedTools: row.allowed_tools,
+      spendCapNano: row.spend_cap_nano,
+      spentNano: row.spent_nano,
+    };
   }
 }
 

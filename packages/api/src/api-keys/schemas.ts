@@ -11,11 +11,18 @@ export const ModelIdList = z
   .max(100)
   .meta({ description: 'Model ids this key may call; omit or null for all models' });
 
+export const ToolIdList = z
+  .array(IdOf('tool'))
+  .min(1)
+  .max(100)
+  .meta({ description: 'Marketplace tool ids this key reaches through the MCP endpoint (/mcp); omit or null for all your tools' });
+
 export const CreateApiKeyInput = z
   .object({
     name: z.string().trim().min(1).max(100),
     expires_at: InstantInput.nullable().optional().meta({ description: 'ISO-8601; omit for a key that does not expire' }),
     allowed_models: ModelIdList.nullable().optional(),
+    allowed_tools: ToolIdList.nullable().optional(),
     spend_cap: PositiveAmount.nullable().optional().meta({ description: 'Most this key may ever spend, in currency units' }),
   })
   .strict();
@@ -27,6 +34,7 @@ export const ApiKey = z
     prefix: z.string().meta({ description: 'The first characters of the key, e.g. "sk-abc1…"', example: 'sk-abc1…' }),
     status: z.enum(['active', 'expired']),
     allowed_models: z.array(z.string()).nullable(),
+    allowed_tools: z.array(z.string()).nullable(),
     spend_cap: Amount.nullable(),
     spent: Amount,
     expires_at: Timestamp.nullable(),

@@ -25,6 +25,7 @@ function toApiKey(row: ApiKeyRow, now = Date.now()) {
     prefix: `${row.prefix}…`,
     status: row.expires_at && row.expires_at.getTime() <= now ? ('expired' as const) : ('active' as const),
     allowed_models: row.allowed_models,
+    allowed_tools: row.allowed_tools,
     spend_cap: row.spend_cap_nano === null ? null : nanoToAmount(row.spend_cap_nano),
     spent: nanoToAmount(row.spent_nano),
     expires_at: toIsoOrNull(row.expires_at),
@@ -50,6 +51,7 @@ export async function createApiKey(db: Kysely<Database>, actor: Actor, input: z.
   }
   const key = `${API_KEY_PREFIX}${randomSecret(24)}`;
   const allowedModels = input.allowed_models ? [...new Set(input.allowed_models)] : null;
+  const allowedTools = input.allowed_tools ? [...new Set(input.allowed_tools)] : null;
   const row = await db
     .insertInto('api_keys')
     .values({
@@ -59,6 +61,7 @@ export async function createApiKey(db: Kysely<Database>, actor: Actor, input: z.
       key_hash: hashToken(key),
       prefix: key.slice(0, VISIBLE_PREFIX_LENGTH),
       allowed_models: allowedModels ? JSON.stringify(allowedModels) : null,
+      allowed_tools: allowedTools ? JSON.stringify(allowedTools) : null,
       spend_cap_nano: input.spend_cap ?? null,
       expires_at: expiresAt,
     })

@@ -14,10 +14,20 @@ export const Wallet = z
   .meta({ id: 'Wallet' });
 
 export const LedgerKind = z
-  .enum(['signup_credit', 'admin_credit', 'admin_debit', 'model_usage', 'tool_purchase', 'tool_sale', 'model_revenue'])
+  .enum([
+    'signup_credit',
+    'admin_credit',
+    'admin_debit',
+    'model_usage',
+    'tool_purchase',
+    'tool_sale',
+    'model_revenue',
+    'tool_call',
+    'tool_revenue',
+  ])
   .meta({
     description:
-      'model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model',
+      'model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call',
   });
 
 export const WalletTransaction = z

@@ -71,6 +71,8 @@ export interface PlatformConfig {
   /** Generated media (images, audio, video) are deleted this long after they were made; 0 keeps them. */
   generatedFileRetentionHours: number;
   platformFeePercent: number;
+  /** Marketplace tool calls (issue 16): how long one may take, and the largest answer read from a tool. */
+  tools: { timeoutMs: number; maxResponseBytes: number };
   paymentSandbox: boolean;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -215,6 +217,8 @@ export const EnvSchema = z.object({
   MAAS_LOCAL_RUNTIME_GPU: flag(false),
   MAAS_GENERATED_FILE_RETENTION_HOURS: integer(24 * 7),
   MAAS_PLATFORM_FEE_PERCENT: integer(10),
+  MAAS_TOOL_TIMEOUT_MS: integer(30_000, { min: 1 }),
+  MAAS_TOOL_MAX_RESPONSE_BYTES: integer(1_048_576, { min: 1 }),
   /** Unset: on outside production. */
   MAAS_PAYMENT_SANDBOX: flag(undefined),
   MAAS_REFRESH_TOKEN_TTL_SECONDS: integer(30 * 24 * 3600),
@@ -315,6 +319,7 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     },
     generatedFileRetentionHours: env.MAAS_GENERATED_FILE_RETENTION_HOURS,
     platformFeePercent: env.MAAS_PLATFORM_FEE_PERCENT,
+    tools: { timeoutMs: env.MAAS_TOOL_TIMEOUT_MS, maxResponseBytes: env.MAAS_TOOL_MAX_RESPONSE_BYTES },
     paymentSandbox: env.MAAS_PAYMENT_SANDBOX ?? !isProduction,
     accessTokenTtlSeconds: 3600,
     refreshTokenTtlSeconds: env.MAAS_REFRESH_TOKEN_TTL_SECONDS,

@@ -25,7 +25,8 @@ export type IdPrefix =
   | 'audit'
   | 'req'
   | 'chatcmpl'
-  | 'video';
+  | 'video'
+  | 'tcall';
 
 /** Prefixed, opaque, unguessable ids (`user_…`): 120 random bits in lower-case base32. */
 export function newId(prefix: IdPrefix): string {

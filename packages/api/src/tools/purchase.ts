@@ -187,8 +187,8 @@ async function failOrder(db: Kysely<Database>, orderId: string, reason: string, 
     .execute();
 }
 
-/** Author's share of a sale: the price minus the platform fee (integer percent, rounded in the author's disfavour). */
-function authorShare(priceNano: bigint, feePercent: number): bigint {
+/** Author's share of a sale or a paid tool call: the price minus the platform fee (integer percent, rounded in the author's disfavour). */
+export function authorShare(priceNano: bigint, feePercent: number): bigint {
   return priceNano - (priceNano * BigInt(feePercent)) / 100n;
 }
 

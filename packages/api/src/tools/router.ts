@@ -31,6 +31,8 @@ import {
   UpdateToolInput,
 } from './schemas.js';
 import { createTool, deleteTool, getTool, listTools, rotateSigningSecret, updateTool } from './service.js';
+import { getToolUsage } from './usage.js';
+import { ToolUsage, ToolUsageInput } from './usage-schemas.js';
 import { listVersions, publishVersion } from './versions.js';
 
 const tags = ['tools'];
@@ -278,4 +280,20 @@ export const toolsRouter = router({
     .input(CreateReviewInput)
     .output(ToolReview)
     .mutation(({ ctx, input }) => createReview(ctx.platform.db, ctx.actor, input)),
+
+  usage: authedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/tools/{tool_id}/usage',
+        tags,
+        protect: true,
+        summary: "A tool's calls and revenue (author or admin)",
+        description:
+          'Every call of the tool, newest first (function, status, latency, what the caller paid and what you were credited), with totals over the optional `since`/`until` window.',
+      },
+    })
+    .input(ToolUsageInput)
+    .output(ToolUsage)
+    .query(({ ctx, input }) => getToolUsage(ctx.platform.db, ctx.actor, input)),
 });

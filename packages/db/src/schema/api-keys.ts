@@ -14,6 +14,8 @@ export interface ApiKeysTable {
   prefix: string;
   /** jsonb array of model ids; null allows every model. Written as a JSON string. */
   allowed_models: ColumnType<string[] | null, string | null | undefined, string | null>;
+  /** jsonb array of tool ids the key reaches through /mcp; null allows every tool. Written as a JSON string. */
+  allowed_tools: ColumnType<string[] | null, string | null | undefined, string | null>;
   /** Null means no cap. spent_nano + held_nano never exceeds it (CHECK). */
   spend_cap_nano: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
   /** What settled calls through this key have been charged. */

@@ -21,7 +21,11 @@ export type LedgerKind =
   | 'tool_purchase'
   | 'tool_sale'
   /** A model's owner's share of a call to it (issue 15 part 5): reference_id is the model. */
-  | 'model_revenue';
+  | 'model_revenue'
+  /** A marketplace tool call's price, paid by its caller (issue 16); reference_id is the tool call. */
+  | 'tool_call'
+  /** The author's share of a tool call's price; reference_id is the tool call. */
+  | 'tool_revenue';
 
 /** Append-only: a trigger refuses UPDATE and DELETE. */
 export interface LedgerEntriesTable {

@@ -836,6 +836,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tools/{tool_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tool's calls and revenue (author or admin)
+         * @description Every call of the tool, newest first (function, status, latency, what the caller paid and what you were credited), with totals over the optional `since`/`until` window.
+         */
+        get: operations["tools-usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/community/posts": {
         parameters: {
             query?: never;
@@ -1353,6 +1373,7 @@ export interface components {
             /** @enum {string} */
             status: "active" | "expired";
             allowed_models: string[] | null;
+            allowed_tools: string[] | null;
             spend_cap: number | null;
             /** @description Amount in currency units */
             spent: number;
@@ -1380,6 +1401,7 @@ export interface components {
             /** @enum {string} */
             status: "active" | "expired";
             allowed_models: string[] | null;
+            allowed_tools: string[] | null;
             spend_cap: number | null;
             /** @description Amount in currency units */
             spent: number;
@@ -1408,10 +1430,10 @@ export interface components {
             /** @description Amount in currency units */
             balance_after: number;
             /**
-             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model
+             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call
              * @enum {string}
              */
-            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue";
+            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue" | "tool_call" | "tool_revenue";
             reason: string | null;
             reference_id: string | null;
             /**
@@ -1488,10 +1510,10 @@ export interface components {
             /** @description Amount in currency units */
             balance_after: number;
             /**
-             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model
+             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call
              * @enum {string}
              */
-            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue";
+            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue" | "tool_call" | "tool_revenue";
             reason: string | null;
             reference_id: string | null;
             /**
@@ -1735,6 +1757,49 @@ export interface components {
                 username: string;
                 avatar: string | null;
             };
+            /**
+             * @description ISO-8601 UTC timestamp
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+        };
+        ToolUsage: {
+            data: components["schemas"]["ToolCall"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                pages: number;
+            };
+            totals: {
+                calls: number;
+                successful_calls: number;
+                /** @description What callers paid */
+                charged: number;
+                /** @description What the author was credited */
+                revenue: number;
+            };
+        };
+        ToolCall: {
+            /** @description `tcall_…`; the reference of the call’s ledger entries */
+            id: string;
+            version: string;
+            function: string;
+            /** @enum {string} */
+            status: "success" | "error" | "timeout" | "invalid_arguments" | "refused" | "insufficient_funds";
+            latency_ms: number;
+            /** @description What the caller paid (0 unless the call succeeded) */
+            cost: number;
+            /** @description What the author was credited: the cost less the platform fee */
+            author_credit: number;
+            /** @enum {string} */
+            via: "app" | "mcp";
+            app_id: string | null;
+            caller: {
+                username: string;
+            };
+            /** @description Why the call failed, as the caller’s model was told */
+            error: string | null;
             /**
              * @description ISO-8601 UTC timestamp
              * @example 2024-01-15T10:30:00.000Z
@@ -5858,6 +5923,7 @@ export interface operations {
                     /** @description ISO-8601; omit for a key that does not expire */
                     expires_at?: string | null;
                     allowed_models?: string[] | null;
+                    allowed_tools?: string[] | null;
                     /** @description Most this key may ever spend, in currency units */
                     spend_cap?: (number | string) | null;
                 };
@@ -8165,6 +8231,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "tools-usage": {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Id of the resource (`tool_…`); an id that names nothing is a 404 */
+                tool_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolUsage"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description Request body larger than the server accepts */
