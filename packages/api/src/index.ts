@@ -26,6 +26,8 @@ export { renderChatStreamError } from './chat/stream-events.js';
 export { ChatInput } from './chat/schemas.js';
 export type { ChatStreamBilled, ChatStreamErrorEvent, ChatStreamEvent } from './chat/schemas.js';
 export { listModelsForGateway } from './chat/gateway-models.js';
+export { answerDemoCalculator, DEMO_CALCULATOR_PATH } from './tools/demo/calculator.js';
+export { DEMO_CLOCK_PATH, handleDemoClock } from './tools/demo/clock-mcp.js';
 export { releaseStaleReservations } from './billing/reservations.js';
 export { releaseStaleLeases } from './billing/leases.js';
 export { type Invalidation, type InvalidationChannel, Invalidations } from './core/invalidation.js';
