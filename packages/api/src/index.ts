@@ -22,6 +22,7 @@ export { makeTinyModel } from './files/gguf/tiny-model.js';
 export { writeGgufHeader } from './files/gguf/writer.js';
 export { LocalRuntime } from './inference/adapters/local/index.js';
 export { chatWithApplication, openChatStream } from './chat/service.js';
+export { answerEvents, completeAsApp, isAppModel } from './chat/app-model.js';
 export { renderChatStreamError } from './chat/stream-events.js';
 export { ChatInput } from './chat/schemas.js';
 export type { ChatStreamBilled, ChatStreamErrorEvent, ChatStreamEvent } from './chat/schemas.js';
