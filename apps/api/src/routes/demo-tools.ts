@@ -1,5 +1,5 @@
 import { answerDemoCalculator, DEMO_CALCULATOR_PATH, DEMO_CLOCK_PATH, handleDemoClock, type Platform } from '@maas/api';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The demo marketplace's two tools, served on the platform's own port (issue 16 part 7): the
@@ -11,7 +11,7 @@ export async function registerDemoToolRoutes(app: FastifyInstance, platform: Pla
     const answer = await answerDemoCalculator(platform, request.headers, request.jsonText ?? '');
     return reply.status(answer.status).send(answer.body);
   });
-  const clock = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+  const clock = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.hijack();
     await handleDemoClock(request.raw, reply.raw, request.body);
   };

@@ -42,7 +42,12 @@ export async function createResponse(
     const out: ResponsesFrame[] = writer.start().map(frame);
     for (const event of answerEvents(answer)) out.push(...writer.write(event).map(frame));
     out.push(...writer.finish(answer.usage).map(frame));
-    return { kind: 'stream', frames: (async function* () { yield* out; })() };
+    return {
+      kind: 'stream',
+      frames: (async function* () {
+        yield* out;
+      })(),
+    };
   }
   const prepared = await prepareChatCall(platform, {
     actor: call.actor,

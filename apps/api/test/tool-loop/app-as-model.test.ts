@@ -48,7 +48,10 @@ describe('model: "app_<id>"', () => {
     const toolsBefore = world.tools.requests.length;
     const before = await balance(user.id);
 
-    const completion = await client.chat.completions.create({ model: app.id, messages: [{ role: 'user', content: `check ${weather.exposed}` }] });
+    const completion = await client.chat.completions.create({
+      model: app.id,
+      messages: [{ role: 'user', content: `check ${weather.exposed}` }],
+    });
 
     const bodies = world.upstream.requests.slice(since).map((r) => r.body as { messages: ChatMessage[] });
     expect(bodies).toHaveLength(2);
@@ -108,7 +111,9 @@ describe('model: "app_<id>"', () => {
     await expect(client.chat.completions.create({ model: app.id, messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({
       status: 404,
     });
-    await expect(client.chat.completions.create({ model: 'app_doesnotexist', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: 'app_doesnotexist', messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toMatchObject({
       status: 404,
     });
   });

@@ -31,7 +31,11 @@ describe('app chat with tools (JSON)', () => {
   it('runs a two-round loop: the model calls a tool, gets its result, answers; every step is stored', async () => {
     const { user, app } = await appWithTools(world, [weather.id]);
     const since = world.upstream.requests.length;
-    const res = await world.api.post(`/api/v1/applications/${app.id}/chat`, { message: `Please use ${weather.exposed} for me` }, user.token);
+    const res = await world.api.post(
+      `/api/v1/applications/${app.id}/chat`,
+      { message: `Please use ${weather.exposed} for me` },
+      user.token,
+    );
     expect(res.status).toBe(200);
 
     const bodies = upstreamBodies(since);
@@ -94,7 +98,11 @@ describe('app chat with tools (JSON)', () => {
     world.tools.tuning.delayMs = 300;
     const since = world.upstream.requests.length;
     const toolsBefore = world.tools.requests.length;
-    const res = await world.api.post(`/api/v1/applications/${app.id}/chat`, { message: `${weather.exposed} and ${clock.exposed}` }, user.token);
+    const res = await world.api.post(
+      `/api/v1/applications/${app.id}/chat`,
+      { message: `${weather.exposed} and ${clock.exposed}` },
+      user.token,
+    );
     world.tools.tuning.delayMs = 0;
     expect(res.status).toBe(200);
     expect(res.body.tool_calls.map((c: { function: string }) => c.function)).toEqual(['lookup', 'now']);
@@ -120,7 +128,11 @@ describe('app chat with tools (JSON)', () => {
       expect(capped.tools.requests).toHaveLength(2);
       expect(res.body.cost_breakdown.tools).toBe(nanoToAmount(2n * PRICE));
       // No dangling call is stored: the conversation continues.
-      const next = await capped.api.post(`/api/v1/applications/${app.id}/chat`, { message: 'ok', conversation_id: res.body.conversation_id }, user.token);
+      const next = await capped.api.post(
+        `/api/v1/applications/${app.id}/chat`,
+        { message: 'ok', conversation_id: res.body.conversation_id },
+        user.token,
+      );
       expect(next.status).toBe(200);
     } finally {
       await capped.server.close();
@@ -161,7 +173,10 @@ describe('app chat with tools (SSE)', () => {
     expect(events[1]).toMatchObject({ call_id: events[0]!.call_id, status: 'success', cost: nanoToAmount(PRICE) });
     expect(typeof events[1]!.latency_ms).toBe('number');
     const done = events.at(-1)!;
-    const text = events.filter((e) => e.type === 'delta').map((e) => e.content).join('');
+    const text = events
+      .filter((e) => e.type === 'delta')
+      .map((e) => e.content)
+      .join('');
     expect(done).toMatchObject({ message: text, finish_reason: 'stop', cost_breakdown: { tools: nanoToAmount(PRICE) } });
     const breakdown = done.cost_breakdown as { model: number; tools: number };
     expect(done.cost).toBeCloseTo(breakdown.model + breakdown.tools, 9);

@@ -73,13 +73,20 @@ describe('the seeded demo tools', () => {
     for (const [i, tool] of listed.tools.entries()) {
       expect(Object.keys(tool.inputSchema.properties).sort()).toEqual(Object.keys(seeded[i]!.parameters.properties as object).sort());
     }
-    const converted = await rpc(2, 'tools/call', { name: 'convert_timezone', arguments: { time: '2026-01-01T00:00:00Z', to: 'Asia/Tokyo' } });
+    const converted = await rpc(2, 'tools/call', {
+      name: 'convert_timezone',
+      arguments: { time: '2026-01-01T00:00:00Z', to: 'Asia/Tokyo' },
+    });
     expect(converted.content).toEqual([{ type: 'text', text: '2026-01-01 09:00:00 (Asia/Tokyo)' }]);
   });
 
   it('the calculator refuses an unsigned call', async () => {
     const calculator = await demoTool('Calculator');
-    const res = await api.post('/demo/tools/calculator', { tool_id: calculator.id, function: 'calculate', arguments: { expression: '1+1' } });
+    const res = await api.post('/demo/tools/calculator', {
+      tool_id: calculator.id,
+      function: 'calculate',
+      arguments: { expression: '1+1' },
+    });
     expect(res.status).toBe(401);
   });
 
@@ -103,7 +110,12 @@ describe('the seeded demo tools', () => {
     const text = await response.text();
     const events = text
       .split('\n\n')
-      .map((block) => block.split('\n').find((line) => line.startsWith('data: '))?.slice(6))
+      .map((block) =>
+        block
+          .split('\n')
+          .find((line) => line.startsWith('data: '))
+          ?.slice(6),
+      )
       .filter((data): data is string => data !== undefined)
       .map((data) => JSON.parse(data) as { type: string; [k: string]: unknown });
     expect(events[0]).toMatchObject({ type: 'tool_call', function: 'now' });

@@ -33,7 +33,8 @@ export interface AppModelAnswer {
 /** The app's request: its system prompt first, its parameters where the client set none. */
 function appRequest(request: ChatRequest, config: { system_prompt?: string; temperature?: number; top_p?: number; max_tokens?: number }) {
   const out: ChatRequest = { ...request };
-  if (config.system_prompt) out.messages = [{ role: 'system', content: [{ type: 'text', text: config.system_prompt }] }, ...request.messages];
+  if (config.system_prompt)
+    out.messages = [{ role: 'system', content: [{ type: 'text', text: config.system_prompt }] }, ...request.messages];
   if (out.temperature === undefined && config.temperature !== undefined) out.temperature = config.temperature;
   if (out.topP === undefined && config.top_p !== undefined) out.topP = config.top_p;
   if (out.maxOutputTokens === undefined && config.max_tokens !== undefined) {
@@ -105,7 +106,11 @@ export async function completeAsApp(platform: Platform, call: AppModelCall): Pro
   for await (const event of loop) void event;
   // The surfaces speak their protocol's reasons: running out of tool rounds is a limit, like length.
   const finishReason: FinishReason =
-    state.finish === 'max_tool_rounds' || state.finish === 'length' ? 'length' : state.finish === 'content_filter' ? 'content_filter' : 'stop';
+    state.finish === 'max_tool_rounds' || state.finish === 'length'
+      ? 'length'
+      : state.finish === 'content_filter'
+        ? 'content_filter'
+        : 'stop';
   const usage = usageOf(state.inputTokens, state.outputTokens);
   return {
     result: {

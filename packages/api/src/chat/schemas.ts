@@ -65,7 +65,10 @@ export const ChatResponse = z
     cost: Amount,
     created_at: Timestamp,
     attachments: Attachments,
-    tool_calls: z.array(ChatToolCall).optional().meta({ description: "The tool calls run for this answer; absent when the application has no tools" }),
+    tool_calls: z
+      .array(ChatToolCall)
+      .optional()
+      .meta({ description: 'The tool calls run for this answer; absent when the application has no tools' }),
     cost_breakdown: CostBreakdown.optional(),
     finish_reason: ChatFinishReason.optional(),
   })

@@ -114,7 +114,12 @@ export async function answerWithTools(platform: Platform, ctx: ChatContext, acto
 }
 
 /** `stream: true`: tool_call and tool_result events, the deltas, then `done` (or one `error` event with what was spent). */
-export async function* streamWithTools(platform: Platform, ctx: ChatContext, actor: Actor, chat: PreparedToolChat): AsyncGenerator<ChatStreamEvent> {
+export async function* streamWithTools(
+  platform: Platform,
+  ctx: ChatContext,
+  actor: Actor,
+  chat: PreparedToolChat,
+): AsyncGenerator<ChatStreamEvent> {
   const state = newToolLoopState();
   let failure: unknown;
   try {

@@ -113,7 +113,7 @@ async function* modelRound(platform: Platform, call: PreparedChatCall, stream: b
   }
   const outcome = await streaming.outcome;
   account(state, outcome);
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error('model round failed', { cause: failure });
   return outcome;
 }
 
@@ -158,10 +158,16 @@ export async function* runToolLoop(platform: Platform, options: ToolLoopOptions,
     const targets = calls.map((c) => catalog.byName.get(c.name));
     for (const [i, c] of calls.entries()) {
       const target = targets[i];
-      yield { type: 'tool_call', call_id: c.id, tool_id: target?.binding.toolId ?? null, function: target?.fn.name ?? c.name, arguments: c.arguments };
+      yield {
+        type: 'tool_call',
+        call_id: c.id,
+        tool_id: target?.binding.toolId ?? null,
+        function: target?.fn.name ?? c.name,
+        arguments: c.arguments,
+      };
     }
     const results = await Promise.all(
-      calls.map((c, i) => {
+      calls.map(async (c, i) => {
         const target = targets[i];
         if (!target) return unknownTool(c);
         return runner.run(platform, {
@@ -181,7 +187,11 @@ export async function* runToolLoop(platform: Platform, options: ToolLoopOptions,
         });
       }),
     );
-    const assistant: Message = { role: 'assistant', content: outcome.content ? [{ type: 'text', text: outcome.content }] : null, toolCalls: calls };
+    const assistant: Message = {
+      role: 'assistant',
+      content: outcome.content ? [{ type: 'text', text: outcome.content }] : null,
+      toolCalls: calls,
+    };
     messages.push(assistant);
     state.steps.push({
       role: 'assistant',

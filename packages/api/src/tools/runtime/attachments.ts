@@ -43,7 +43,12 @@ export async function loadAppToolBindings(platform: Platform, appId: string): Pr
         const properties = { ...((fn.parameters.properties as Record<string, unknown> | undefined) ?? {}) };
         for (const key of Object.keys(fixed)) delete properties[key];
         const required = Array.isArray(fn.parameters.required) ? fn.parameters.required.filter((k) => !(k in fixed)) : undefined;
-        return { exposedName, name: fn.name, description: fn.description, parameters: { ...fn.parameters, properties, ...(required ? { required } : {}) } };
+        return {
+          exposedName,
+          name: fn.name,
+          description: fn.description,
+          parameters: { ...fn.parameters, properties, ...(required ? { required } : {}) },
+        };
       }),
     };
   });

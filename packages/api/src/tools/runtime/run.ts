@@ -26,7 +26,14 @@ async function invoke(
       await client.close();
     }
   }
-  const body = JSON.stringify({ tool_id: input.toolId, version: input.version, function: input.functionName, arguments: args, call_id: input.callId, config: input.config });
+  const body = JSON.stringify({
+    tool_id: input.toolId,
+    version: input.version,
+    function: input.functionName,
+    arguments: args,
+    call_id: input.callId,
+    config: input.config,
+  });
   const secret = target.signing_secret_enc ? decryptSecret(platform.config, target.signing_secret_enc, input.toolId) : '';
   const response = await fetch(target.endpoint_url!, {
     method: 'POST',

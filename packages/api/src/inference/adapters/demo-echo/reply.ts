@@ -108,7 +108,7 @@ function argumentsFrom(schema: Record<string, unknown> | undefined, after: strin
   const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown; enum?: unknown }>;
   const colon = after.indexOf(':');
   const quoted = /["'“](.+?)["'”]/.exec(after)?.[1];
-  const fromDigit = /[0-9(\-][^?!]*/.exec(after)?.[0];
+  const fromDigit = /[0-9(-][^?!]*/.exec(after)?.[0];
   const textValue = (colon >= 0 ? after.slice(colon + 1) : (quoted ?? fromDigit ?? '')).trim().replace(/[.?!]+$/, '');
   const number = /-?\d+(\.\d+)?/.exec(after)?.[0];
   for (const name of Object.keys(args)) {
