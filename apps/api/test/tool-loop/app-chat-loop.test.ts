@@ -7,9 +7,11 @@ let world: ToolLoopWorld;
 let weather: { id: string; exposed: string };
 let clock: { id: string; exposed: string };
 const PRICE = 1_500_000n; // 0.0015 per call
+/** The server's log, as JSON lines at debug level. */
+const log: string[] = [];
 
 beforeAll(async () => {
-  world = await startToolLoopWorld();
+  world = await startToolLoopWorld({ LOG_LEVEL: 'debug' }, { logStream: { write: (line) => void log.push(line) } });
   weather = await insertTool(world, 'weather', { pricePerCallNano: PRICE });
   clock = await insertTool(world, 'clock');
 });
@@ -141,17 +143,33 @@ describe('app chat with tools (JSON)', () => {
     }
   });
 
-  it('never sends the installer secret config to the model', async () => {
+  it('never sends the installer secret config to the model, the client or the log', async () => {
     const secret = `sk-installer-${Math.random().toString(36).slice(2)}`;
     const { user, app } = await appWithTools(world, [weather.id], secret);
     const since = world.upstream.requests.length;
     const res = await world.api.post(`/api/v1/applications/${app.id}/chat`, { message: `${weather.exposed} please` }, user.token);
     expect(res.status).toBe(200);
     expect(res.body.tool_calls).toHaveLength(1);
+    // The tool's own endpoint is where it goes (the installer's key for the author's service)…
+    const delivered = world.tools.requests.at(-1)!;
+    expect(delivered.text + JSON.stringify(delivered.headers)).toContain(secret);
+    // …and never to the model.
     for (const request of world.upstream.requests.slice(since)) expect(request.text).not.toContain(secret);
     expect(JSON.stringify(res.body)).not.toContain(secret);
     const messages = await world.api.get(`/api/v1/conversations/${res.body.conversation_id}/messages`, user.token);
     expect(JSON.stringify(messages.body)).not.toContain(secret);
+    // Also when the tool fails (a failure is where a runner would log what it sent).
+    const failing = await insertTool(world, 'clock', { endpointUrl: `${world.tools.url.replace('/call', '')}/missing` });
+    const other = await appWithTools(world, [failing.id], secret);
+    const failed = await world.api.post(
+      `/api/v1/applications/${other.app.id}/chat`,
+      { message: `${failing.exposed} now` },
+      other.user.token,
+    );
+    expect(failed.status).toBe(200);
+    expect(failed.body.tool_calls[0].status).not.toBe('success');
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.join('')).not.toContain(secret);
   });
 });
 

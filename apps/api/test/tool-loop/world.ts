@@ -12,6 +12,7 @@ import {
   signUpAs,
   startChatWorld,
   type ChatWorld,
+  type TestServerOptions,
   type TestUser,
 } from '../kit/index.js';
 
@@ -23,7 +24,7 @@ export interface ToolRequest {
   endedAt?: number;
 }
 
-/** A tool endpoint: answers `${function}(${arguments}) = ok` after `delayMs`, recording every request. */
+/** A tool endpoint at /call: answers `${function}(${arguments}) = ok` after `delayMs` (any other path: 500), recording every request. */
 export async function startToolServer() {
   const requests: ToolRequest[] = [];
   const tuning = { delayMs: 0 };
@@ -37,6 +38,11 @@ export async function startToolServer() {
       setTimeout(() => {
         request.endedAt = performance.now();
         if (res.destroyed) return;
+        if (req.url !== '/call') {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('the tool broke');
+          return;
+        }
         const answer = `${body.function}(${JSON.stringify(body.arguments)}) = ok`;
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(answer);
@@ -72,8 +78,8 @@ export interface ToolLoopWorld extends ChatWorld {
   author: TestUser;
 }
 
-export async function startToolLoopWorld(env: Record<string, string> = {}): Promise<ToolLoopWorld> {
-  const world = await startChatWorld(env);
+export async function startToolLoopWorld(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<ToolLoopWorld> {
+  const world = await startChatWorld(env, options);
   const tools = await startToolServer();
   const provider = await createMockProvider(world);
   const model = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }]);
