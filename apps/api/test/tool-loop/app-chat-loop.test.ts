@@ -1,3 +1,5 @@
+import type { AppRouter } from '@maas/api';
+import { createTRPCClient, httpBatchStreamLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nanoToAmount } from '@maas/api/testing';
 import { type ChatMessage, mockReply, readEvents, settled } from '../kit/index.js';
@@ -200,6 +202,19 @@ describe('app chat with tools (SSE)', () => {
     expect(done.cost).toBeCloseTo(breakdown.model + breakdown.tools, 9);
     const messages = await world.api.get(`/api/v1/conversations/${done.conversation_id as string}/messages`, user.token);
     expect(messages.body.data.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+  });
+
+  it('streams the same events over tRPC (chat.stream), as the dashboard reads them', async () => {
+    const { user, app } = await appWithTools(world, [weather.id]);
+    const client = createTRPCClient<AppRouter>({
+      links: [httpBatchStreamLink({ url: `${world.server.url}/trpc`, headers: { authorization: `Bearer ${user.token}` }, maxItems: 1 })],
+    });
+    const events = await client.chat.stream.mutate({ app_id: app.id, message: `use ${weather.exposed}` });
+    const types: string[] = [];
+    for await (const event of events) types.push(event.type);
+    expect(types[0]).toBe('tool_call');
+    expect(types[1]).toBe('tool_result');
+    expect(types.at(-1)).toBe('done');
   });
 
   it('stops the loop when the client goes away: no tool is called after it, and what ran is billed exactly', async () => {
