@@ -122,6 +122,21 @@ function argumentsFrom(schema: Record<string, unknown> | undefined, after: strin
   return args;
 }
 
+/** A tool's answer as a person would quote it: `{"result": "…"}` (the demo calculator's shape) is its result. */
+function resultText(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const { result, error } = parsed as { result?: unknown; error?: unknown };
+      if (typeof result === 'string') return result;
+      if (typeof error === 'string') return error;
+    }
+  } catch {
+    // Not JSON: quoted as it is.
+  }
+  return text;
+}
+
 /** Tool results at the end of the conversation, with the names of the calls they answer. */
 function trailingToolResults(messages: readonly Message[]): { name: string; result: string }[] {
   const results: { name: string; result: string }[] = [];
@@ -131,7 +146,7 @@ function trailingToolResults(messages: readonly Message[]): { name: string; resu
       .slice(0, i)
       .flatMap((m) => m.toolCalls ?? [])
       .find((c) => c.id === message.toolCallId);
-    results.unshift({ name: call?.name ?? 'tool', result: messageText(message) });
+    results.unshift({ name: call?.name ?? 'tool', result: resultText(messageText(message)) });
   }
   return results;
 }
