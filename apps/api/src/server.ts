@@ -36,6 +36,8 @@ export interface ServerOptions {
   database?: DatabaseHandle;
   /** Log requests (off in tests). */
   logging?: boolean;
+  /** Where the log goes instead of stdout (a test that reads the log); with a json log format. */
+  logStream?: { write(line: string): void };
   /** How the outbound address guard resolves names; node's dns.lookup by default (tests inject a resolver they control). */
   lookup?: PlatformInit['lookup'];
 }
@@ -83,7 +85,12 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
 
   const timeouts = config.httpTimeouts;
   const app = Fastify({
-    logger: options.logging === false ? false : loggerOptions(config.logLevel, config.logFormat),
+    logger:
+      options.logging === false
+        ? false
+        : options.logStream
+          ? { ...(loggerOptions(config.logLevel, 'json') as object), stream: options.logStream }
+          : loggerOptions(config.logLevel, config.logFormat),
     // One line per request, written when it is answered (below), instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,

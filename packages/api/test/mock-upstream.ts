@@ -100,20 +100,33 @@ function countPromptTokens(messages: readonly ChatMessage[]): number {
   return countTextTokens(messages.map(textOf).join('\n'));
 }
 
-/** The tool the mock calls: one offered in `tools` that the last (user) message names. */
-export function mockToolCall(body: Record<string, unknown>): { id: string; name: string; arguments: string } | null {
+/**
+ * The tools the mock calls: those offered in `tools` that the last (user) message names, in the
+ * order offered (several: parallel calls). After tool results it answers with text, unless the
+ * last user message contains `[loop]`: then it calls the same tools again, round after round.
+ */
+export function mockToolCalls(body: Record<string, unknown>): { id: string; name: string; arguments: string }[] {
   const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
   const last = messages.at(-1);
-  if (!Array.isArray(body.tools) || body.tool_choice === 'none' || last?.role !== 'user') return null;
-  const text = textOf(last);
+  if (!Array.isArray(body.tools) || body.tool_choice === 'none') return [];
+  const lastUser = [...messages].reverse().find((message) => message.role === 'user');
+  if (last?.role !== 'user' && !(last?.role === 'tool' && textOf(lastUser).includes('[loop]'))) return [];
+  const text = textOf(lastUser);
+  const calls: { id: string; name: string; arguments: string }[] = [];
   for (const tool of body.tools) {
     const f = isRecord(tool) && isRecord(tool.function) ? tool.function : null;
     if (f && typeof f.name === 'string' && text.includes(f.name)) {
       const parameters = isRecord(f.parameters) ? f.parameters : undefined;
-      return { id: `call_mock_${messages.length}`, name: f.name, arguments: JSON.stringify(sampleArguments(parameters)) };
+      const id = calls.length === 0 ? `call_mock_${messages.length}` : `call_mock_${messages.length}_${calls.length}`;
+      calls.push({ id, name: f.name, arguments: JSON.stringify(sampleArguments(parameters)) });
     }
   }
-  return null;
+  return calls;
+}
+
+/** The first tool the mock calls, if any (see mockToolCalls). */
+export function mockToolCall(body: Record<string, unknown>): { id: string; name: string; arguments: string } | null {
+  return mockToolCalls(body)[0] ?? null;
 }
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
@@ -358,10 +371,14 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         break;
     }
 
-    const toolCall = mockToolCall(body);
+    const toolCalls = mockToolCalls(body);
+    const toolCall = toolCalls[0] ?? null;
     const reply = toolCall ? '' : mockReply(messages);
     const usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens: number } } = toolCall
-      ? { prompt_tokens: countPromptTokens(messages), completion_tokens: countTextTokens(toolCall.name + toolCall.arguments) }
+      ? {
+          prompt_tokens: countPromptTokens(messages),
+          completion_tokens: countTextTokens(toolCalls.map((call) => call.name + call.arguments).join('')),
+        }
       : mockUsage(messages);
     // 'overcount' reports far more tokens than anyone could estimate, like a tokenizer that counts more.
     if (behavior === 'overcount') {
@@ -391,7 +408,11 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
                 message: {
                   role: 'assistant',
                   content: null,
-                  tool_calls: [{ id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments } }],
+                  tool_calls: toolCalls.map((call) => ({
+                    id: call.id,
+                    type: 'function',
+                    function: { name: call.name, arguments: call.arguments },
+                  })),
                   refusal: null,
                 },
                 finish_reason: 'tool_calls',
@@ -426,17 +447,18 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     };
 
     if (toolCall) {
-      send(
-        {
-          role: 'assistant',
-          content: null,
-          tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: '' } }],
-        },
-        null,
-      );
-      const half = Math.floor(toolCall.arguments.length / 2);
-      for (const piece of [toolCall.arguments.slice(0, half), toolCall.arguments.slice(half)]) {
-        send({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, null);
+      for (const [index, call] of toolCalls.entries()) {
+        send(
+          {
+            ...(index === 0 ? { role: 'assistant', content: null } : {}),
+            tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }],
+          },
+          null,
+        );
+        const half = Math.floor(call.arguments.length / 2);
+        for (const piece of [call.arguments.slice(0, half), call.arguments.slice(half)]) {
+          send({ tool_calls: [{ index, function: { arguments: piece } }] }, null);
+        }
       }
       send({}, 'tool_calls');
       if (includeUsage) {

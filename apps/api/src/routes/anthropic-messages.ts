@@ -1,4 +1,13 @@
-import { completeChatCall, describeError, type Platform, prepareChatCall, streamChatCall } from '@maas/api';
+import {
+  answerEvents,
+  completeAsApp,
+  completeChatCall,
+  describeError,
+  isAppModel,
+  type Platform,
+  prepareChatCall,
+  streamChatCall,
+} from '@maas/api';
 import type { FastifyInstance } from 'fastify';
 import {
   AnthropicStreamEncoder,
@@ -25,6 +34,26 @@ export async function registerAnthropicMessagesRoutes(app: FastifyInstance, plat
         const parsed = MessagesRequest.safeParse(request.body);
         if (!parsed.success) return sendAnthropicError(reply, parsed.error);
         const { model, stream = false } = parsed.data;
+        // `model: "app_<id>"`: the application answers, its tools run server-side (issue 16 part 4).
+        if (isAppModel(model)) {
+          const answer = await completeAsApp(platform, {
+            actor,
+            model,
+            request: toChatRequest(parsed.data),
+            signal: ctx.clientSignal(),
+            requestId: request.id,
+          });
+          const id = messageId(request.id);
+          if (!stream) return toAnthropicMessage(answer.result, model, answer.usage, id);
+          const events = openEventStream(reply, request.id);
+          const encoder = new AnthropicStreamEncoder(id, model);
+          const frames = [...encoder.start(answer.usage.inputTokens)];
+          for (const event of answerEvents(answer)) frames.push(...encoder.accept(event));
+          frames.push(...encoder.finish(answer.usage));
+          for (const frame of frames) events.write(frameData(frame), frame.event);
+          events.end();
+          return reply;
+        }
         const call = await prepareChatCall(platform, {
           actor,
           model,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerAnthropicMessagesRoutes } from './anthropic-messages.js';
 import { registerChatStreamRoutes } from './chat-stream.js';
 import { registerDashboardRoutes } from './dashboard.js';
+import { registerDemoToolRoutes } from './demo-tools.js';
 import { registerFileRoutes } from './files.js';
 import { registerGatewayRoutes } from './gateway.js';
 import { registerMcpRoutes } from './mcp.js';
@@ -14,6 +15,7 @@ export async function registerExtraRoutes(app: FastifyInstance, platform: Platfo
   await registerGatewayRoutes(app, platform);
   await registerAnthropicMessagesRoutes(app, platform);
   await registerMcpRoutes(app, platform);
+  await registerDemoToolRoutes(app, platform);
   // The built dashboard (`pnpm start` builds it when missing; `pnpm --filter @maas/dashboard dev`
   // serves it with hot reload and proxies here). Last: its index.html answers the GET paths no API
   // route claims.

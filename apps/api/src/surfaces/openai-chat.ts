@@ -1,7 +1,10 @@
 import {
   type Actor,
+  answerEvents,
+  completeAsApp,
   completeChatCall,
   describeError,
+  isAppModel,
   type Locale,
   OpenAiChunkWriter,
   openAiCompletionText,
@@ -30,6 +33,7 @@ export async function chatCompletions(
   call: { actor: Actor; body: unknown; bodyText?: string; signal: AbortSignal; requestId: string; locale: Locale },
 ): Promise<ChatCompletionsAnswer> {
   const parsed = parseOpenAiChatRequest(call.body);
+  if (isAppModel(parsed.model)) return asApp(platform, call, parsed);
   const prepared = await prepareChatCall(platform, {
     actor: call.actor,
     model: parsed.model,
@@ -48,6 +52,26 @@ export async function chatCompletions(
   }
   const streaming = await streamChatCall(platform, prepared, { openAiChunksOnly: true });
   return { kind: 'stream', data: sseData(streaming, parsed.model, parsed.includeUsage, call.locale, call.requestId) };
+}
+
+/** `model: "app_<id>"`: the application answers, its tools run server-side (issue 16 part 4). */
+async function asApp(
+  platform: Platform,
+  call: { actor: Actor; signal: AbortSignal; requestId: string },
+  parsed: ReturnType<typeof parseOpenAiChatRequest>,
+): Promise<ChatCompletionsAnswer> {
+  const answer = await completeAsApp(platform, { ...call, model: parsed.model, request: parsed.request });
+  if (!parsed.stream) return { kind: 'json', body: toOpenAiCompletion(answer.result, parsed.model, answer.usage) };
+  const writer = new OpenAiChunkWriter(`chatcmpl-${call.requestId}`, answer.result.created, parsed.model);
+  async function* data(): AsyncGenerator<string> {
+    yield writer.start();
+    for (const event of answerEvents(answer)) {
+      const chunk = writer.write(event, parsed.includeUsage);
+      if (chunk !== null) yield chunk;
+    }
+    yield '[DONE]';
+  }
+  return { kind: 'stream', data: data() };
 }
 
 /** Replaces the upstream's model name in a passed-through chunk without parsing it again. */

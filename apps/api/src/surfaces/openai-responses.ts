@@ -1,7 +1,10 @@
 import {
   type Actor,
+  answerEvents,
+  completeAsApp,
   completeChatCall,
   describeError,
+  isAppModel,
   type Locale,
   parseOpenAiResponsesRequest,
   type Platform,
@@ -31,6 +34,21 @@ export async function createResponse(
   call: { actor: Actor; body: unknown; signal: AbortSignal; requestId: string; locale: Locale },
 ): Promise<ResponsesAnswer> {
   const parsed = parseOpenAiResponsesRequest(call.body);
+  // `model: "app_<id>"`: the application answers, its tools run server-side (issue 16 part 4).
+  if (isAppModel(parsed.model)) {
+    const answer = await completeAsApp(platform, { ...call, model: parsed.model, request: parsed.request });
+    if (!parsed.stream) return { kind: 'json', body: toResponsesObject(answer.result, parsed.model, parsed.echo, answer.usage) };
+    const writer = new ResponsesStreamWriter(parsed.model, parsed.echo);
+    const out: ResponsesFrame[] = writer.start().map(frame);
+    for (const event of answerEvents(answer)) out.push(...writer.write(event).map(frame));
+    out.push(...writer.finish(answer.usage).map(frame));
+    return {
+      kind: 'stream',
+      frames: (async function* () {
+        yield* out;
+      })(),
+    };
+  }
   const prepared = await prepareChatCall(platform, {
     actor: call.actor,
     model: parsed.model,

@@ -1,16 +1,16 @@
 // A server with a real mock OpenAI upstream beside it, for the tests that make model calls.
 import { startMockUpstream } from '@maas/api/testing/mock-upstream';
 import { apiClient } from './http.js';
-import { startTestServer, type TestServer } from './server.js';
+import { startTestServer, type TestServer, type TestServerOptions } from './server.js';
 import { signUpAs } from './users.js';
 
 export const INPUT_NANO_PER_TOKEN = 2_000n;
 export const OUTPUT_NANO_PER_TOKEN = 4_000n;
 
 /** A server, a real mock upstream and an admin; `createMockProvider` and `createRoutedModel` route a model to the upstream. */
-export async function startChatWorld(env: Record<string, string> = {}) {
+export async function startChatWorld(env: Record<string, string> = {}, options: TestServerOptions = {}) {
   const upstream = await startMockUpstream({ chunkDelayMs: 30, firstByteDelayMs: 3_000 });
-  const server = await startTestServer(env);
+  const server = await startTestServer(env, options);
   const api = apiClient(server.url);
   const admin = await signUpAs(server, api, 'admin');
   return { upstream, server, api, admin };

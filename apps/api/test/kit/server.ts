@@ -74,13 +74,21 @@ export interface TestServerOptions {
   databaseUrl?: string;
   /** The resolver the platform's outbound address guard uses (a test-controlled DNS); node's by default. */
   lookup?: ServerOptions['lookup'];
+  /** Turns the request log on and sends it here (set MAAS_LOG_FORMAT=json): a test that reads the log. */
+  logStream?: ServerOptions['logStream'];
 }
 
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const fullEnv = testEnv(env);
   const config = loadConfig(fullEnv);
   const database = await createTestDatabase(options.databaseUrl ?? process.env.DATABASE_URL);
-  const server = await buildServer({ config, database: database.handle, logging: false, lookup: options.lookup });
+  const server = await buildServer({
+    config,
+    database: database.handle,
+    logging: options.logStream !== undefined,
+    lookup: options.lookup,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+  });
   return {
     url: await listen(server, env.PORT ? Number(env.PORT) : 0),
     server,

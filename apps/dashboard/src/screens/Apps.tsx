@@ -225,6 +225,9 @@ function Playground({ appId }: { appId: string }) {
       for await (const ev of events) {
         if (ev.type === 'delta') {
           setPending((turns) => turns.map((turn, i) => (i === turns.length - 1 ? { ...turn, content: turn.content + ev.content } : turn)));
+        } else if (ev.type === 'tool_call' || ev.type === 'tool_result') {
+          // The app's tools run server-side; the answer that follows says what they returned.
+          continue;
         } else if (ev.type === 'done') {
           convId = ev.conversation_id;
           const attachments = ev.attachments;
@@ -250,7 +253,11 @@ function Playground({ appId }: { appId: string }) {
     }
   };
 
-  const shown: Turn[] = [...(conversationId && messages.data ? messages.data.data : []), ...pending];
+  // Tool steps (an assistant turn that only called tools, and the tools' results) stay out of the transcript.
+  const stored = (conversationId && messages.data ? messages.data.data : []).filter(
+    (turn): turn is typeof turn & Turn => turn.role !== 'tool' && !(turn.role === 'assistant' && turn.tool_calls && !turn.content),
+  );
+  const shown: Turn[] = [...stored, ...pending];
   const loadingMessages = conversationId !== null && messages.isPending;
 
   return (

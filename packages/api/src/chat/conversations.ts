@@ -35,10 +35,28 @@ export async function startConversation(db: Kysely<Database>, id: string, userId
     .executeTakeFirstOrThrow();
 }
 
+interface HistoryRow {
+  role: string;
+  content: string;
+  tokens: number;
+  tool_calls: { id: string; name: string; arguments: string }[] | null;
+  tool_call_id: string | null;
+}
+
+function historyMessage(row: HistoryRow): Message {
+  const text = [{ type: 'text' as const, text: row.content }];
+  if (row.role === 'tool') return { role: 'tool', content: text, toolCallId: row.tool_call_id ?? '' };
+  if (row.role !== 'assistant') return { role: 'user', content: text };
+  if (!row.tool_calls?.length) return { role: 'assistant', content: text };
+  return { role: 'assistant', content: row.content ? text : null, toolCalls: row.tool_calls };
+}
+
 /**
  * The newest messages that fit the token budget, oldest first, with the tokens they take. Messages
  * carry their token count, so trimming needs no tokenizer pass over the history; `framingTokens`
- * is added per message for the chat template around it.
+ * is added per message for the chat template around it. A tool loop's steps are kept or dropped
+ * whole: an assistant turn that called tools goes with all its results (an upstream refuses a tool
+ * result whose call it cannot see, and a call left unanswered).
  */
 export async function loadHistory(
   db: Kysely<Database>,
@@ -50,7 +68,7 @@ export async function loadHistory(
   if (tokenBudget <= 0) return { messages: [], tokens: 0 };
   const rows = await db
     .selectFrom('messages')
-    .select(['role', 'content', 'tokens'])
+    .select(['role', 'content', 'tokens', 'tool_calls', 'tool_call_id'])
     .where('conversation_id', '=', conversationId)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
@@ -58,13 +76,62 @@ export async function loadHistory(
     .execute();
   const kept: Message[] = [];
   let used = 0;
+  // Newest first: tool results wait here until the assistant turn that called them is reached.
+  let results: HistoryRow[] = [];
   for (const row of rows) {
-    const cost = row.tokens + framingTokens;
+    if (row.role === 'tool') {
+      results.push(row);
+      continue;
+    }
+    const group = row.role === 'assistant' && row.tool_calls?.length ? [row, ...results.reverse()] : [row];
+    // Results with no call before them in the window are dropped with it.
+    results = [];
+    const cost = group.reduce((sum, r) => sum + r.tokens + framingTokens, 0);
     if (used + cost > tokenBudget) break;
     used += cost;
-    kept.push({ role: row.role === 'assistant' ? 'assistant' : 'user', content: [{ type: 'text', text: row.content }] });
+    for (const r of group.reverse()) kept.push(historyMessage(r));
   }
   return { messages: kept.reverse(), tokens: used };
+}
+
+/** One message to append to a conversation. */
+export interface NewMessage {
+  id?: string;
+  role: 'user' | 'assistant' | 'tool';
+  content: string;
+  tokens: number;
+  attachments?: MessageAttachmentJson[];
+  toolCalls?: { id: string; name: string; arguments: string }[];
+  toolCallId?: string;
+}
+
+/** Appends messages in order, in one transaction, and bumps the conversation. */
+export async function appendMessages(db: Kysely<Database>, conversationId: string, messages: readonly NewMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('messages')
+      .values(
+        messages.map((m, i) => ({
+          id: m.id ?? newId('msg'),
+          conversation_id: conversationId,
+          role: m.role,
+          content: m.content,
+          tokens: m.tokens,
+          attachments: m.attachments?.length ? JSON.stringify(m.attachments) : null,
+          tool_calls: m.toolCalls?.length ? JSON.stringify(m.toolCalls) : null,
+          tool_call_id: m.toolCallId ?? null,
+          created_at: new Date(now + i),
+        })),
+      )
+      .execute();
+    await trx
+      .updateTable('conversations')
+      .set({ message_count: sql`message_count + ${messages.length}`, updated_at: new Date(now + messages.length - 1) })
+      .where('id', '=', conversationId)
+      .execute();
+  });
 }
 
 /** Appends the user's message and the reply in one statement and bumps the conversation. */
@@ -74,36 +141,10 @@ export async function appendExchange(
   user: { content: string; tokens: number },
   assistant: { id: string; content: string; tokens: number; attachments?: MessageAttachmentJson[] },
 ): Promise<void> {
-  const now = Date.now();
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('messages')
-      .values([
-        {
-          id: newId('msg'),
-          conversation_id: conversationId,
-          role: 'user',
-          content: user.content,
-          tokens: user.tokens,
-          created_at: new Date(now),
-        },
-        {
-          id: assistant.id,
-          conversation_id: conversationId,
-          role: 'assistant',
-          content: assistant.content,
-          tokens: assistant.tokens,
-          attachments: assistant.attachments?.length ? JSON.stringify(assistant.attachments) : null,
-          created_at: new Date(now + 1),
-        },
-      ])
-      .execute();
-    await trx
-      .updateTable('conversations')
-      .set({ message_count: sql`message_count + 2`, updated_at: new Date(now + 1) })
-      .where('id', '=', conversationId)
-      .execute();
-  });
+  await appendMessages(db, conversationId, [
+    { role: 'user', ...user },
+    { role: 'assistant', ...assistant },
+  ]);
 }
 
 function toConversation(row: {
@@ -135,15 +176,17 @@ export async function listMessages(platform: Platform, actor: Actor, input: z.in
   await findOwnConversation(db, actor.userId, input.conversation_id);
   const base = db.selectFrom('messages').where('conversation_id', '=', input.conversation_id);
   const rows = base
-    .select(['id', 'role', 'content', 'tokens', 'attachments', 'created_at'])
+    .select(['id', 'role', 'content', 'tokens', 'attachments', 'tool_calls', 'tool_call_id', 'created_at'])
     .orderBy('created_at', 'asc')
     .orderBy('id', 'asc');
   return listPage(input, { rows, count: base }, (row) => ({
     id: row.id,
-    role: row.role === 'assistant' ? ('assistant' as const) : row.role === 'system' ? ('system' as const) : ('user' as const),
+    role: row.role,
     content: row.content,
     tokens: row.tokens,
     ...(row.attachments ? { attachments: row.attachments.map((a) => attachmentOf(platform, a)) } : {}),
+    ...(row.tool_calls?.length ? { tool_calls: row.tool_calls } : {}),
+    ...(row.tool_call_id ? { tool_call_id: row.tool_call_id } : {}),
     created_at: toIso(row.created_at),
   }));
 }

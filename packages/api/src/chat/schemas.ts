@@ -33,6 +33,29 @@ const Attachments = z
   .optional()
   .meta({ description: 'The media an application on an image, audio or video model generated; absent on text answers' });
 
+export const ToolCallStatus = z.enum(['success', 'error', 'timeout', 'invalid_arguments', 'refused', 'insufficient_funds']);
+
+/** One tool call the platform ran for the model during a chat (issue 16 part 4). */
+export const ChatToolCall = z
+  .object({
+    call_id: z.string(),
+    tool_id: z.string().nullable().meta({ description: 'null when the model named no tool of the application' }),
+    function: z.string(),
+    arguments: z.string().meta({ description: 'The JSON text the model wrote' }),
+    status: ToolCallStatus,
+    cost: Amount,
+    latency_ms: z.number().int(),
+  })
+  .meta({ id: 'ChatToolCall' });
+
+export const CostBreakdown = z
+  .object({ model: Amount, tools: Amount })
+  .meta({ id: 'ChatCostBreakdown', description: 'What the model rounds and the tool calls cost; `cost` is their sum' });
+
+export const ChatFinishReason = z
+  .enum(['stop', 'length', 'content_filter', 'max_tool_rounds'])
+  .meta({ description: '`max_tool_rounds`: the model still wanted tools after MAAS_TOOL_MAX_ROUNDS rounds of calls' });
+
 export const ChatResponse = z
   .object({
     id: z.string(),
@@ -42,6 +65,12 @@ export const ChatResponse = z
     cost: Amount,
     created_at: Timestamp,
     attachments: Attachments,
+    tool_calls: z
+      .array(ChatToolCall)
+      .optional()
+      .meta({ description: 'The tool calls run for this answer; absent when the application has no tools' }),
+    cost_breakdown: CostBreakdown.optional(),
+    finish_reason: ChatFinishReason.optional(),
   })
   .meta({ id: 'ChatResponse' });
 
@@ -61,8 +90,31 @@ export type ChatStreamErrorEvent = {
   error: { code: ErrorCode; message: string; request_id: string };
 } & Partial<ChatStreamBilled>;
 
-/** Events of a streaming chat: deltas, then one final event (or one error event). */
-export type ChatStreamEvent = { type: 'delta'; content: string } | ({ type: 'done' } & z.infer<typeof ChatResponse>) | ChatStreamErrorEvent;
+/** The model called a tool of the application; the platform runs it next. */
+export interface ChatToolCallEvent {
+  type: 'tool_call';
+  call_id: string;
+  tool_id: string | null;
+  function: string;
+  arguments: string;
+}
+
+/** A tool call ended: what it cost (0 unless it succeeded) and how long it took. */
+export interface ChatToolResultEvent {
+  type: 'tool_result';
+  call_id: string;
+  status: z.infer<typeof ToolCallStatus>;
+  cost: number;
+  latency_ms: number;
+}
+
+/** Events of a streaming chat: tool calls and results (apps with tools), deltas, then one final event (or one error event). */
+export type ChatStreamEvent =
+  | ChatToolCallEvent
+  | ChatToolResultEvent
+  | { type: 'delta'; content: string }
+  | ({ type: 'done' } & z.infer<typeof ChatResponse>)
+  | ChatStreamErrorEvent;
 
 export const Conversation = z
   .object({
@@ -80,10 +132,15 @@ export const ConversationList = pageOf(Conversation);
 
 export const ConversationMessage = z.object({
   id: z.string(),
-  role: z.enum(['system', 'user', 'assistant']),
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string(),
   tokens: z.number().int(),
   attachments: Attachments,
+  tool_calls: z
+    .array(z.object({ id: z.string(), name: z.string(), arguments: z.string() }))
+    .optional()
+    .meta({ description: 'An assistant step that called tools of the application' }),
+  tool_call_id: z.string().optional().meta({ description: 'A `tool` message: the call it answers' }),
   created_at: Timestamp,
 });
 export const ListMessagesInput = PageInput.extend({ conversation_id: PathIdOf('conv') });

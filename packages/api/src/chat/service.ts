@@ -21,6 +21,8 @@ import { appendExchange, attachmentOf, findOwnConversation, loadHistory, startCo
 import { type MediaReplier, mediaReplierFor } from './media-replies.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
 import { renderChatStreamError } from './stream-events.js';
+import { answerWithTools, type PreparedToolChat, streamWithTools } from './tool-chat.js';
+import { platformToolRunner, type ToolCatalog, toolCatalog } from './tool-loop.js';
 
 type ChatRequest = z.infer<typeof ChatInput>;
 
@@ -82,8 +84,9 @@ async function prepareChat(
   actor: Actor,
   input: ChatRequest,
   stream: boolean,
-  { app, model }: ChatTarget,
+  target: ChatTarget,
 ): Promise<PreparedChat> {
+  const { app, model } = target;
   // Only read here: a new conversation is written after the rate limit and the funds said yes, so a
   // refused call (429, 402) leaves no row behind (issue 17).
   const existing = input.conversation_id ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id) : null;
@@ -105,6 +108,10 @@ async function prepareChat(
   const request: InferenceRequest = { messages, maxOutputTokens: maxOutput, maxTokensField: 'max_tokens' };
   if (app.config.temperature !== undefined) request.temperature = app.config.temperature;
   if (app.config.top_p !== undefined) request.topP = app.config.top_p;
+  if (target.catalog) {
+    request.tools = target.catalog.tools;
+    request.toolChoice = 'auto';
+  }
 
   const call = await prepareChatCall(platform, {
     actor,
@@ -154,6 +161,8 @@ function chatResult(responseId: string, conversationId: string, outcome: CallOut
 interface ChatTarget {
   app: ApplicationForChat;
   model: ModelForCall['model'];
+  /** The app's tools as offered to the model; null when it has none (the plain one-call chat). */
+  catalog: ToolCatalog | null;
 }
 
 type ChatContext = Pick<RequestContext, 'clientSignal' | 'locale' | 'requestId'>;
@@ -161,7 +170,13 @@ type ChatContext = Pick<RequestContext, 'clientSignal' | 'locale' | 'requestId'>
 async function chatTarget(platform: Platform, actor: Actor, input: ChatRequest): Promise<ChatTarget> {
   const app = await getApplicationForChat(platform, input.app_id, actor);
   const { model } = await resolveModelForCall(platform, app.model_id, actor);
-  return { app, model };
+  const bindings = await platformToolRunner.bindings(platform, app.id);
+  const catalog = bindings.length > 0 ? toolCatalog(bindings) : null;
+  return { app, model, catalog: catalog && catalog.tools.length > 0 ? catalog : null };
+}
+
+function toolChat(chat: PreparedChat, input: ChatRequest, target: ChatTarget): PreparedToolChat {
+  return { ...chat, appId: target.app.id, message: input.message, catalog: target.catalog! };
 }
 
 /**
@@ -212,6 +227,7 @@ export async function chatWithApplication(platform: Platform, ctx: ChatContext, 
   const replier = mediaReplierFor(target.model.operations);
   if (replier) return answerWithMedia(platform, ctx, actor, input, target, replier);
   const chat = await prepareChat(platform, ctx, actor, input, false, target);
+  if (target.catalog) return answerWithTools(platform, ctx, actor, toolChat(chat, input, target));
   const { outcome } = await completeChatCall(platform, chat.call);
   const responseId = newId('resp');
   await recordExchange(platform, chat, input.message, responseId, outcome);
@@ -241,6 +257,7 @@ export async function openChatStream(
     })();
   }
   const chat = await prepareChat(platform, ctx, actor, input, true, target);
+  if (target.catalog) return streamWithTools(platform, ctx, actor, toolChat(chat, input, target));
   const streaming = await streamChatCall(platform, chat.call);
   const responseId = newId('resp');
 

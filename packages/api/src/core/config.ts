@@ -82,6 +82,8 @@ export interface PlatformConfig {
   videoWorker: { pollMs: number; concurrency: number };
   /** Fund model calls from per-instance wallet leases (MAAS_BILLING_LEASES, default on). */
   billingLeases: boolean;
+  /** Rounds of tool calls one chat answer may run before it answers with what it has (MAAS_TOOL_MAX_ROUNDS, default 8). */
+  toolMaxRounds: number;
   logLevel: string;
   /** `pretty` for humans, `json` lines for machines; unset: pretty when stdout is a terminal. */
   logFormat: 'json' | 'pretty' | undefined;
@@ -224,6 +226,7 @@ export const EnvSchema = z.object({
   MAAS_REFRESH_TOKEN_TTL_SECONDS: integer(30 * 24 * 3600),
   MAAS_SESSION_CACHE_TTL_MS: integer(30_000),
   MAAS_BILLING_LEASES: flag(true),
+  MAAS_TOOL_MAX_ROUNDS: integer(8, { min: 1 }),
   LOG_FORMAT: text(undefined).pipe(
     z.enum(['json', 'pretty'], { error: (issue) => `must be json or pretty; got "${String(issue.input)}"` }).optional(),
   ),
@@ -325,6 +328,7 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     refreshTokenTtlSeconds: env.MAAS_REFRESH_TOKEN_TTL_SECONDS,
     sessionCacheTtlMs: env.MAAS_SESSION_CACHE_TTL_MS,
     billingLeases: env.MAAS_BILLING_LEASES,
+    toolMaxRounds: env.MAAS_TOOL_MAX_ROUNDS,
     videoWorker: { pollMs: env.MAAS_VIDEO_WORKER_POLL_MS, concurrency: env.MAAS_VIDEO_WORKER_CONCURRENCY },
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,

@@ -5,6 +5,7 @@ import { uniqueViolation } from '../core/db-errors.js';
 import { newId } from '../core/ids.js';
 import { CURRENCY, decimalToNano } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
+import { seedRunnableDemoTools } from './demo/seed.js';
 
 export const DEMO_AUTHOR_USERNAME = 'demo_author';
 
@@ -74,6 +75,7 @@ const DEMO_TOOLS = [
 /** Idempotent demo data for a first start: a few free and priced tools by `demo_author`. */
 export async function seedDemoMarketplace(platform: Platform): Promise<void> {
   const authorId = await ensureDemoUser(platform, DEMO_AUTHOR_USERNAME, 'developer');
+  await seedRunnableDemoTools(platform, authorId);
   const marker = DEMO_TOOLS[0].name;
   const seeded = await platform.db
     .selectFrom('tools')

@@ -1338,6 +1338,14 @@ export interface components {
             created_at: string;
             /** @description The media an application on an image, audio or video model generated; absent on text answers */
             attachments?: components["schemas"]["MessageAttachment"][];
+            /** @description The tool calls run for this answer; absent when the application has no tools */
+            tool_calls?: components["schemas"]["ChatToolCall"][];
+            cost_breakdown?: components["schemas"]["ChatCostBreakdown"];
+            /**
+             * @description `max_tool_rounds`: the model still wanted tools after MAAS_TOOL_MAX_ROUNDS rounds of calls
+             * @enum {string}
+             */
+            finish_reason?: "stop" | "length" | "content_filter" | "max_tool_rounds";
         };
         MessageAttachment: {
             file_id: string;
@@ -1345,6 +1353,26 @@ export interface components {
             url: string;
             /** @example image/png */
             content_type: string;
+        };
+        ChatToolCall: {
+            call_id: string;
+            /** @description null when the model named no tool of the application */
+            tool_id: string | null;
+            function: string;
+            /** @description The JSON text the model wrote */
+            arguments: string;
+            /** @enum {string} */
+            status: "success" | "error" | "timeout" | "invalid_arguments" | "refused" | "insufficient_funds";
+            /** @description Amount in currency units */
+            cost: number;
+            latency_ms: number;
+        };
+        /** @description What the model rounds and the tool calls cost; `cost` is their sum */
+        ChatCostBreakdown: {
+            /** @description Amount in currency units */
+            model: number;
+            /** @description Amount in currency units */
+            tools: number;
         };
         Conversation: {
             id: string;
@@ -5613,11 +5641,19 @@ export interface operations {
                         data: {
                             id: string;
                             /** @enum {string} */
-                            role: "system" | "user" | "assistant";
+                            role: "system" | "user" | "assistant" | "tool";
                             content: string;
                             tokens: number;
                             /** @description The media an application on an image, audio or video model generated; absent on text answers */
                             attachments?: components["schemas"]["MessageAttachment"][];
+                            /** @description An assistant step that called tools of the application */
+                            tool_calls?: {
+                                id: string;
+                                name: string;
+                                arguments: string;
+                            }[];
+                            /** @description A `tool` message: the call it answers */
+                            tool_call_id?: string;
                             /**
                              * @description ISO-8601 UTC timestamp
                              * @example 2024-01-15T10:30:00.000Z

@@ -51,7 +51,8 @@ function limitedFetch(platform: Platform, limits: Limits, overflow: { hit: boole
     const counted =
       response.body === null || [204, 205, 304].includes(response.status)
         ? null
-        : response.body.pipeThrough(
+        : // undici's stream type and the DOM lib's (seen when the dashboard type-checks this file) differ only nominally.
+          (response.body as unknown as ReadableStream<Uint8Array>).pipeThrough(
             new TransformStream<Uint8Array, Uint8Array>({
               transform(chunk, controller) {
                 size += chunk.byteLength;
@@ -64,7 +65,11 @@ function limitedFetch(platform: Platform, limits: Limits, overflow: { hit: boole
               },
             }),
           );
-    return new Response(counted, { status: response.status, statusText: response.statusText, headers: [...response.headers] });
+    return new Response(counted as ConstructorParameters<typeof Response>[0], {
+      status: response.status,
+      statusText: response.statusText,
+      headers: [...response.headers],
+    });
   };
 }
 

@@ -58,20 +58,83 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The offered tool the last user message names (the earliest mention wins), if the last turn is the user's. */
-function namedTool(request: ChatRequest): FunctionTool | null {
+/**
+ * How a message may name an offered tool: its name, and for a marketplace tool's exposed name
+ * (`t_<slug>__<function>`) its function and its slug ("use the calculator"). A mention of the
+ * name or function is preferred to one of the slug, which several functions of a tool share.
+ */
+function aliasesOf(name: string): { alias: string; strong: boolean }[] {
+  const aliases = [{ alias: name, strong: true }];
+  const marketplace = /^t_(.+)__(.+)$/.exec(name);
+  if (marketplace) {
+    aliases.push({ alias: marketplace[2]!, strong: true }, { alias: marketplace[1]!, strong: false });
+    if (marketplace[1]!.includes('-')) aliases.push({ alias: marketplace[1]!.replaceAll('-', ' '), strong: false });
+  }
+  return aliases;
+}
+
+/** The offered tool the last user message names (the earliest mention wins), if the last turn is the user's; `after`: the text after the mention. */
+function namedTool(request: ChatRequest): { tool: FunctionTool; after: string } | null {
   if (!request.tools?.length || request.toolChoice === 'none') return null;
   const last = request.messages.at(-1);
   if (!last || last.role !== 'user') return null;
-  if (typeof request.toolChoice === 'object')
-    return request.tools.find((tool) => tool.name === (request.toolChoice as { name: string }).name) ?? null;
-  const text = messageText(last);
-  let best: { tool: FunctionTool; at: number } | null = null;
-  for (const tool of request.tools) {
-    const match = new RegExp(`(^|[^A-Za-z0-9_-])${escapeRegExp(tool.name)}($|[^A-Za-z0-9_-])`).exec(text);
-    if (match && (best === null || match.index < best.at)) best = { tool, at: match.index };
+  if (typeof request.toolChoice === 'object') {
+    const tool = request.tools.find((t) => t.name === (request.toolChoice as { name: string }).name);
+    return tool ? { tool, after: '' } : null;
   }
-  return best?.tool ?? null;
+  const text = messageText(last);
+  let best: { tool: FunctionTool; at: number; end: number; strong: boolean } | null = null;
+  for (const tool of request.tools) {
+    for (const { alias, strong } of aliasesOf(tool.name)) {
+      const match = new RegExp(`(^|[^A-Za-z0-9_-])${escapeRegExp(alias)}($|[^A-Za-z0-9_-])`, 'i').exec(text);
+      if (!match) continue;
+      const at = match.index + match[1]!.length;
+      if (best === null || (strong && !best.strong) || (strong === best.strong && at < best.at)) {
+        best = { tool, at, end: at + alias.length, strong };
+      }
+    }
+  }
+  return best ? { tool: best.tool, after: text.slice(best.end) } : null;
+}
+
+/**
+ * Arguments read from the words after the tool's mention, so "use the calculator to compute 2+3*4"
+ * gives {expression: "2+3*4"}: a required string takes the text after a ':' (or, without one, from
+ * the first digit or quote on); a number takes the first number there. What the text does not give
+ * gets the schema's sample value.
+ */
+function argumentsFrom(schema: Record<string, unknown> | undefined, after: string): Record<string, unknown> {
+  const args = sampleArguments(schema);
+  const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown; enum?: unknown }>;
+  const colon = after.indexOf(':');
+  const quoted = /["'“](.+?)["'”]/.exec(after)?.[1];
+  const fromDigit = /[0-9(-][^?!]*/.exec(after)?.[0];
+  const textValue = (colon >= 0 ? after.slice(colon + 1) : (quoted ?? fromDigit ?? '')).trim().replace(/[.?!]+$/, '');
+  const number = /-?\d+(\.\d+)?/.exec(after)?.[0];
+  for (const name of Object.keys(args)) {
+    const property = properties[name] ?? {};
+    if (Array.isArray(property.enum)) continue;
+    if (property.type === 'string' && textValue) args[name] = textValue;
+    else if ((property.type === 'number' || property.type === 'integer') && number !== undefined) {
+      args[name] = property.type === 'integer' ? Math.trunc(Number(number)) : Number(number);
+    }
+  }
+  return args;
+}
+
+/** A tool's answer as a person would quote it: `{"result": "…"}` (the demo calculator's shape) is its result. */
+function resultText(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const { result, error } = parsed as { result?: unknown; error?: unknown };
+      if (typeof result === 'string') return result;
+      if (typeof error === 'string') return error;
+    }
+  } catch {
+    // Not JSON: quoted as it is.
+  }
+  return text;
 }
 
 /** Tool results at the end of the conversation, with the names of the calls they answer. */
@@ -83,7 +146,7 @@ function trailingToolResults(messages: readonly Message[]): { name: string; resu
       .slice(0, i)
       .flatMap((m) => m.toolCalls ?? [])
       .find((c) => c.id === message.toolCallId);
-    results.unshift({ name: call?.name ?? 'tool', result: messageText(message) });
+    results.unshift({ name: call?.name ?? 'tool', result: resultText(messageText(message)) });
   }
   return results;
 }
@@ -95,9 +158,10 @@ function usageOf(inputTokens: number, outputTokens: number): Usage {
 /** demo-echo's answer: a tool call when a named tool is offered, a summary after tool results, else the echo. */
 export function demoEchoAnswer(request: ChatRequest, maxOutputTokens: number): DemoAnswer {
   const prompt = countPromptTokens(request.messages);
-  const tool = namedTool(request);
-  if (tool) {
-    const args = JSON.stringify(sampleArguments(tool.parameters));
+  const named = namedTool(request);
+  if (named) {
+    const { tool } = named;
+    const args = JSON.stringify(argumentsFrom(tool.parameters, named.after));
     // A deterministic id per conversation point, so a replayed request gets the same call id.
     const id = `call_${createHash('sha256').update(`${request.messages.length}:${tool.name}:${args}`).digest('hex').slice(0, 24)}`;
     return {
