@@ -24,6 +24,7 @@ import { ModelCallCache } from './models/call-resolver.js';
 import { localModelSpec } from './models/deployment.js';
 import { CatalogGeneration } from './providers/catalog-generation.js';
 import { type PaymentProvider, PaymentProviders } from './tools/payments.js';
+import { StripeCheckout } from './top-ups/stripe.js';
 import { VideoWorker } from './videos/worker.js';
 
 export interface PlatformInit {
@@ -100,6 +101,7 @@ export function createPlatform(init: PlatformInit): Platform {
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),
     payments: new PaymentProviders(config, init.paymentProviders),
+    stripeCheckout: config.stripe ? new StripeCheckout(config.stripe) : null,
     inference: init.inference ?? new Inference({ connector: (options) => outbound.connector(options), localRuntime: config.localRuntime }),
     outbound,
     invalidations,

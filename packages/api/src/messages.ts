@@ -14,6 +14,7 @@ import { openAiResponsesMessages } from './inference/protocols/openai-responses-
 import { modelsMessages } from './models/messages.js';
 import { providersMessages } from './providers/messages.js';
 import { toolsMessages } from './tools/messages.js';
+import { topUpsMessages } from './top-ups/messages.js';
 import { usersMessages } from './users/messages.js';
 import { videosMessages } from './videos/messages.js';
 
@@ -30,6 +31,7 @@ export const messages = {
   ...applicationsMessages,
   ...chatMessages,
   ...toolsMessages,
+  ...topUpsMessages,
   ...communityMessages,
   ...geminiMessages,
   ...openAiResponsesMessages,

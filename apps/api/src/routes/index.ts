@@ -5,13 +5,15 @@ import { registerChatStreamRoutes } from './chat-stream.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerFileRoutes } from './files.js';
 import { registerGatewayRoutes } from './gateway.js';
+import { registerStripeWebhookRoutes } from './stripe-webhook.js';
 
-/** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, the dashboard. */
+/** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, payment webhooks, the dashboard. */
 export async function registerExtraRoutes(app: FastifyInstance, platform: Platform): Promise<{ dashboard: boolean }> {
   await registerFileRoutes(app, platform);
   await registerChatStreamRoutes(app, platform);
   await registerGatewayRoutes(app, platform);
   await registerAnthropicMessagesRoutes(app, platform);
+  await registerStripeWebhookRoutes(app, platform);
   // The built dashboard (`pnpm start` builds it when missing; `pnpm --filter @maas/dashboard dev`
   // serves it with hot reload and proxies here). Last: its index.html answers the GET paths no API
   // route claims.

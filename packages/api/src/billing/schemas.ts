@@ -13,7 +13,16 @@ export const Wallet = z
   })
   .meta({ id: 'Wallet' });
 
-export const LedgerKind = z.enum(['signup_credit', 'admin_credit', 'admin_debit', 'model_usage', 'tool_purchase', 'tool_sale']);
+export const LedgerKind = z.enum([
+  'signup_credit',
+  'admin_credit',
+  'admin_debit',
+  'model_usage',
+  'tool_purchase',
+  'tool_sale',
+  'top_up',
+  'redemption',
+]);
 
 export const WalletTransaction = z
   .object({
@@ -22,7 +31,10 @@ export const WalletTransaction = z
     balance_after: Amount,
     kind: LedgerKind,
     reason: z.string().nullable(),
-    reference_id: z.string().nullable(),
+    reference_id: z
+      .string()
+      .nullable()
+      .meta({ description: 'What the entry is for: the top-up (`topup_…`), the redemption code (`rcode_…`), the order or the model call' }),
     created_at: Timestamp,
   })
   .meta({ id: 'WalletTransaction' });

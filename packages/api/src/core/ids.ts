@@ -25,7 +25,10 @@ export type IdPrefix =
   | 'audit'
   | 'req'
   | 'chatcmpl'
-  | 'video';
+  | 'video'
+  | 'topup'
+  | 'rcbatch'
+  | 'rcode';
 
 /** Prefixed, opaque, unguessable ids (`user_…`): 120 random bits in lower-case base32. */
 export function newId(prefix: IdPrefix): string {
