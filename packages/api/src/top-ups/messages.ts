@@ -22,7 +22,10 @@ export const topUpsMessages = {
     'zh-CN': '该 Idempotency-Key 已用于另一笔不同的充值',
     en: 'This Idempotency-Key was already used for a different top-up',
   },
-  TOP_UP_PROVIDER_ERROR: { 'zh-CN': '支付服务暂时无法创建付款，请稍后重试', en: 'The payment provider could not start the payment; try again later' },
+  TOP_UP_PROVIDER_ERROR: {
+    'zh-CN': '支付服务暂时无法创建付款，请稍后重试',
+    en: 'The payment provider could not start the payment; try again later',
+  },
   WEBHOOK_SIGNATURE_INVALID: { 'zh-CN': 'Webhook 签名无效', en: 'Invalid webhook signature' },
   WEBHOOK_NOT_CONFIGURED: { 'zh-CN': '该 Webhook 未配置', en: 'This webhook is not configured' },
   REDEMPTION_CODE_INVALID: {

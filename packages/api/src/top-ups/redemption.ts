@@ -25,7 +25,9 @@ function newCode(): string {
 
 /** Case, spaces and dashes do not matter: a code read out or retyped still matches. */
 function codeHash(code: string): string {
-  return createHash('sha256').update(code.toUpperCase().replace(/[\s-]+/g, ''), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(code.toUpperCase().replace(/[\s-]+/g, ''), 'utf8')
+    .digest('hex');
 }
 
 /** Mints a batch; the plain codes are in this answer only, the database keeps their SHA-256. */
@@ -84,7 +86,9 @@ export async function listRedemptionCodes(db: Kysely<Database>, input: z.infer<t
   if (input.status === 'redeemed') query = query.where('c.redeemed_at', 'is not', null);
   if (input.status === 'expired') query = query.where('c.redeemed_at', 'is', null).where('c.expires_at', '<=', sql<Date>`now()`);
   if (input.status === 'unused') {
-    query = query.where('c.redeemed_at', 'is', null).where((eb) => eb.or([eb('c.expires_at', 'is', null), eb('c.expires_at', '>', sql<Date>`now()`)]));
+    query = query
+      .where('c.redeemed_at', 'is', null)
+      .where((eb) => eb.or([eb('c.expires_at', 'is', null), eb('c.expires_at', '>', sql<Date>`now()`)]));
   }
   const rows = query
     .select(['c.id', 'c.batch_id', 'c.amount_nano', 'c.expires_at', 'c.redeemed_by', 'c.redeemed_at', 'c.created_at', 'b.note'])
@@ -150,14 +154,19 @@ export async function redeemCode(platform: Platform, actor: Actor, input: z.infe
  * a guesser that a code exists; the one who redeemed it is told so, and an expired code says it.
  */
 async function whyNotRedeemed(db: Kysely<Database>, actor: Actor, hash: string): Promise<AppError> {
-  const code = await db.selectFrom('redemption_codes').select(['id', 'redeemed_by', 'redeemed_at']).where('code_hash', '=', hash).executeTakeFirst();
+  const code = await db
+    .selectFrom('redemption_codes')
+    .select(['id', 'redeemed_by', 'redeemed_at'])
+    .where('code_hash', '=', hash)
+    .executeTakeFirst();
   if (code?.redeemed_by === actor.userId) {
     return new AppError('CONFLICT', {
       message: 'REDEMPTION_CODE_ALREADY_REDEEMED',
       details: { code_id: code.id, redeemed_at: toIsoOrNull(code.redeemed_at) },
     });
   }
-  if (code && code.redeemed_by === null) return new AppError('INVALID_REQUEST', { message: 'REDEMPTION_CODE_EXPIRED', details: { field: 'code' } });
+  if (code && code.redeemed_by === null)
+    return new AppError('INVALID_REQUEST', { message: 'REDEMPTION_CODE_EXPIRED', details: { field: 'code' } });
   return new AppError('INVALID_REQUEST', { message: 'REDEMPTION_CODE_INVALID', details: { field: 'code' } });
 }
 

@@ -53,7 +53,12 @@ export const TopUpRef = z.object({ topup_id: PathIdOf('topup') });
 
 export const RedeemInput = z
   .object({
-    code: z.string().trim().min(1).max(100).meta({ description: 'The code as given, e.g. MAAS-ABCD-…; case, spaces and dashes do not matter' }),
+    code: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .meta({ description: 'The code as given, e.g. MAAS-ABCD-…; case, spaces and dashes do not matter' }),
   })
   .strict();
 

@@ -118,15 +118,16 @@ async function replayLostRace(platform: Platform, actor: Actor, key: string | nu
 }
 
 /**
- * The first top-up of an Idempotency-Key, answered again. A Stripe one whose session was not
- * created yet (the first request failed midway) asks Stripe again under the same idempotency key,
- * which answers the same session rather than a second one.
+ * The first top-up of an Idempotency-Key, answered again. A Stripe one without a session yet (the
+ * first request is still at Stripe, or Stripe failed it) asks Stripe again under the same Stripe
+ * idempotency key, which answers the same session rather than a second one.
  */
 async function replay(platform: Platform, earlier: WalletTopUp, input: z.infer<typeof CreateTopUpInput>): Promise<WalletTopUp> {
   if (earlier.amount_nano !== input.amount || earlier.provider !== input.provider) {
     throw new AppError('CONFLICT', { message: 'TOP_UP_IDEMPOTENCY_KEY_REUSED', details: { topup_id: earlier.id } });
   }
-  if (earlier.provider === 'stripe' && earlier.status === 'pending' && earlier.reference === null && platform.stripeCheckout) {
+  const retryable = earlier.status === 'pending' || earlier.failure_reason === 'provider_error';
+  if (earlier.provider === 'stripe' && earlier.reference === null && retryable && platform.stripeCheckout) {
     return startCheckout(platform, platform.stripeCheckout, earlier);
   }
   return earlier;
@@ -152,12 +153,15 @@ async function startCheckout(platform: Platform, stripe: StripeCheckout, topUp: 
       .execute();
     throw error;
   }
-  return platform.db
+  const updated = await platform.db
     .updateTable('wallet_top_ups')
-    .set({ reference: session.id, checkout_url: session.url, updated_at: new Date() })
+    .set({ reference: session.id, checkout_url: session.url, status: 'pending', failure_reason: null, updated_at: new Date() })
     .where('id', '=', topUp.id)
+    .where('status', '!=', 'completed')
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  // Completed meanwhile (the payer was faster than this answer): the row as it now is.
+  return updated ?? platform.db.selectFrom('wallet_top_ups').selectAll().where('id', '=', topUp.id).executeTakeFirstOrThrow();
 }
 
 /** The caller's top-ups, newest first. */

@@ -49,7 +49,11 @@ export async function handleStripeWebhook(
       .executeTakeFirst();
     if (!first) return 'duplicate' as const;
     const topUp = topUpId ? await lockTopUp(trx, topUpId) : undefined;
-    const result: WebhookOutcome = !topUp ? 'unknown_top_up' : paid ? await complete(trx, topUp, session) : await fail(trx, topUp, event.type);
+    const result: WebhookOutcome = !topUp
+      ? 'unknown_top_up'
+      : paid
+        ? await complete(trx, topUp, session)
+        : await fail(trx, topUp, event.type);
     await trx
       .updateTable('payment_events')
       .set({ outcome: result })
@@ -104,6 +108,10 @@ async function complete(db: Kysely<Database>, topUp: WalletTopUp, session: Strip
 async function fail(db: Kysely<Database>, topUp: WalletTopUp, eventType: string): Promise<WebhookOutcome> {
   if (topUp.status !== 'pending') return 'ignored';
   const reason = eventType === 'checkout.session.expired' ? 'expired' : 'payment_failed';
-  await db.updateTable('wallet_top_ups').set({ status: 'failed', failure_reason: reason, updated_at: new Date() }).where('id', '=', topUp.id).execute();
+  await db
+    .updateTable('wallet_top_ups')
+    .set({ status: 'failed', failure_reason: reason, updated_at: new Date() })
+    .where('id', '=', topUp.id)
+    .execute();
   return 'failed';
 }

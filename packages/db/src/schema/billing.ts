@@ -14,14 +14,7 @@ export interface WalletsTable {
 }
 
 export type LedgerKind =
-  | 'signup_credit'
-  | 'admin_credit'
-  | 'admin_debit'
-  | 'model_usage'
-  | 'tool_purchase'
-  | 'tool_sale'
-  | 'top_up'
-  | 'redemption';
+  'signup_credit' | 'admin_credit' | 'admin_debit' | 'model_usage' | 'tool_purchase' | 'tool_sale' | 'top_up' | 'redemption';
 
 /** Append-only: a trigger refuses UPDATE and DELETE. */
 export interface LedgerEntriesTable {
