@@ -1,4 +1,5 @@
-import { adminProcedure, authedProcedure, router } from '../trpc.js';
+import { AppError } from '../core/errors.js';
+import { adminProcedure, authedProcedure, publicProcedure, router } from '../trpc.js';
 import { PageInput } from '../core/pagination.js';
 import { listRedemptionCodes, mintRedemptionCodes, redeemCode } from './redemption.js';
 import {
@@ -9,6 +10,9 @@ import {
   Redemption,
   RedemptionCodeBatch,
   RedemptionCodeList,
+  StripeWebhookEvent,
+  StripeWebhookHeaders,
+  StripeWebhookReceipt,
   TopUp,
   TopUpHeaders,
   TopUpList,
@@ -18,8 +22,7 @@ import { createTopUp, getTopUp, listTopUps } from './service.js';
 
 const tags = ['billing'];
 
-// Money in (issue 19 part 6). The Stripe webhook needs the raw body, so it is a host route
-// (apps/api/src/routes/stripe-webhook.ts) calling top-ups/webhook.ts.
+// Money in (issue 19 part 6).
 export const topUpsRouter = router({
   create: authedProcedure
     .meta({
@@ -119,4 +122,27 @@ export const topUpsRouter = router({
     .input(ListRedemptionCodesInput)
     .output(RedemptionCodeList)
     .query(({ ctx, input }) => listRedemptionCodes(ctx.platform.db, input)),
+
+  // Documents `POST /api/v1/webhooks/stripe`. REST requests never reach it: the signature covers
+  // the raw body, so a Fastify route at that exact path (apps/api/src/routes/stripe-webhook.ts)
+  // takes precedence over the router's wildcard. Over /trpc the raw body is gone: refused.
+  stripeWebhook: publicProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/webhooks/stripe',
+        tags,
+        summary: "Stripe's events (Checkout top-ups)",
+        description:
+          'For Stripe only. The `Stripe-Signature` is checked against the raw body (400 when missing or wrong). `checkout.session.completed` and `checkout.session.async_payment_succeeded` with `payment_status: paid` complete the top-up and credit it once per event id and once per top-up, if the session amount and currency match; expired and failed sessions fail it; other events answer 200 and are ignored. 404 where Stripe is not configured.',
+        requestHeaders: StripeWebhookHeaders,
+      },
+      // 404 where Stripe is not configured: there is no such webhook then.
+      errors: ['NOT_FOUND'],
+    })
+    .input(StripeWebhookEvent)
+    .output(StripeWebhookReceipt)
+    .mutation(() => {
+      throw new AppError('INVALID_REQUEST', { message: 'WEBHOOK_SIGNATURE_INVALID' });
+    }),
 });

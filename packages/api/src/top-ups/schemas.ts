@@ -118,3 +118,33 @@ export const ListRedemptionCodesInput = PageInput.extend({
   status: RedemptionCodeStatus.optional(),
 });
 export const RedemptionCodeList = pageOf(RedemptionCodeSummary);
+
+/** What Stripe posts (an Event); only documented here: the host route verifies and reads the raw text. */
+export const StripeWebhookEvent = z.looseObject({
+  id: z.string().meta({ example: 'evt_123' }),
+  type: z.string().meta({ example: 'checkout.session.completed' }),
+  data: z.looseObject({ object: z.looseObject({}) }),
+});
+
+export const StripeWebhookHeaders = z.object({
+  'stripe-signature': z.string().meta({ description: "Stripe's signature of the raw body (`t=…,v1=…`)" }),
+});
+
+export const StripeWebhookReceipt = z
+  .object({
+    received: z.literal(true),
+    outcome: z
+      .enum([
+        'credited',
+        'duplicate',
+        'ignored',
+        'unknown_top_up',
+        'not_paid',
+        'already_completed',
+        'session_mismatch',
+        'amount_mismatch',
+        'failed',
+      ])
+      .meta({ description: 'What the event did; `duplicate` for an event id already handled' }),
+  })
+  .meta({ id: 'StripeWebhookReceipt' });

@@ -1,22 +1,15 @@
 import type { Database, WalletTopUp } from '@maas/db';
 import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
+import type { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import type { Platform } from '../core/platform.js';
+import type { StripeWebhookReceipt } from './schemas.js';
 import { creditTopUp } from './service.js';
 import { toMinorUnits } from './stripe.js';
 
 /** What one event did, kept with its id in payment_events. */
-export type WebhookOutcome =
-  | 'credited'
-  | 'duplicate'
-  | 'ignored'
-  | 'unknown_top_up'
-  | 'not_paid'
-  | 'already_completed'
-  | 'session_mismatch'
-  | 'amount_mismatch'
-  | 'failed';
+export type WebhookOutcome = z.infer<typeof StripeWebhookReceipt>['outcome'];
 
 const PAID_EVENTS = new Set(['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
 const FAILED_EVENTS = new Set(['checkout.session.async_payment_failed', 'checkout.session.expired']);

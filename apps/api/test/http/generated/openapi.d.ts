@@ -720,6 +720,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's events (Checkout top-ups)
+         * @description For Stripe only. The `Stripe-Signature` is checked against the raw body (400 when missing or wrong). `checkout.session.completed` and `checkout.session.async_payment_succeeded` with `payment_status: paid` complete the top-up and credit it once per event id and once per top-up, if the session amount and currency match; expired and failed sessions fail it; other events answer 200 and are ignored. 404 where Stripe is not configured.
+         */
+        post: operations["topUps-stripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tools": {
         parameters: {
             query?: never;
@@ -1592,6 +1612,15 @@ export interface components {
              * @example 2024-01-15T10:30:00.000Z
              */
             created_at: string;
+        };
+        StripeWebhookReceipt: {
+            /** @constant */
+            received: true;
+            /**
+             * @description What the event did; `duplicate` for an event id already handled
+             * @enum {string}
+             */
+            outcome: "credited" | "duplicate" | "ignored" | "unknown_top_up" | "not_paid" | "already_completed" | "session_mismatch" | "amount_mismatch" | "failed";
         };
         Tool: {
             id: string;
@@ -7088,6 +7117,119 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "topUps-stripeWebhook": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Stripe's signature of the raw body (`t=…,v1=…`) */
+                "stripe-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example evt_123 */
+                    id: string;
+                    /** @example checkout.session.completed */
+                    type: string;
+                    data: {
+                        object: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeWebhookReceipt"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description Request body larger than the server accepts */
