@@ -11,9 +11,6 @@ import { toMinorUnits } from './stripe.js';
 /** What one event did, kept with its id in payment_events. */
 export type WebhookOutcome = z.infer<typeof StripeWebhookReceipt>['outcome'];
 
-const PAID_EVENTS = new Set(['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
-const FAILED_EVENTS = new Set(['checkout.session.async_payment_failed', 'checkout.session.expired']);
-
 /**
  * A Stripe webhook delivery: verified against the raw body, then applied at most once per event id
  * (payment_events' primary key) and credited at most once per top-up (the top-up's row lock and
@@ -28,34 +25,43 @@ export async function handleStripeWebhook(
   const stripe = platform.stripeCheckout;
   if (!stripe) throw new AppError('NOT_FOUND', { message: 'WEBHOOK_NOT_CONFIGURED' });
   const event = stripe.verifyEvent(payload, signature);
-  const paid = PAID_EVENTS.has(event.type);
-  if (!paid && !FAILED_EVENTS.has(event.type)) return { received: true, outcome: 'ignored' };
-  const session = event.data.object as Stripe.Checkout.Session;
-  const topUpId = session.client_reference_id ?? session.metadata?.top_up_id ?? null;
+  switch (event.type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+      return { received: true, outcome: await applyOnce(platform, event, event.data.object, 'paid') };
+    case 'checkout.session.async_payment_failed':
+    case 'checkout.session.expired':
+      return { received: true, outcome: await applyOnce(platform, event, event.data.object, 'failed') };
+    default:
+      return { received: true, outcome: 'ignored' };
+  }
+}
 
-  const outcome = await platform.db.transaction().execute(async (trx) => {
+/** One event in one transaction: recorded by its id first, so a second delivery finds it and stops. */
+async function applyOnce(
+  platform: Platform,
+  event: { id: string; type: string },
+  session: Stripe.Checkout.Session,
+  meaning: 'paid' | 'failed',
+): Promise<WebhookOutcome> {
+  const topUpId = session.client_reference_id ?? session.metadata?.top_up_id ?? null;
+  return platform.db.transaction().execute(async (trx) => {
     const first = await trx
       .insertInto('payment_events')
       .values({ provider: 'stripe', event_id: event.id, type: event.type, top_up_id: topUpId, outcome: 'ignored' })
       .onConflict((conflict) => conflict.columns(['provider', 'event_id']).doNothing())
       .returning('event_id')
       .executeTakeFirst();
-    if (!first) return 'duplicate' as const;
+    if (!first) return 'duplicate';
     const topUp = topUpId ? await lockTopUp(trx, topUpId) : undefined;
-    const result: WebhookOutcome = !topUp
+    const outcome: WebhookOutcome = !topUp
       ? 'unknown_top_up'
-      : paid
+      : meaning === 'paid'
         ? await complete(trx, topUp, session)
         : await fail(trx, topUp, event.type);
-    await trx
-      .updateTable('payment_events')
-      .set({ outcome: result })
-      .where('provider', '=', 'stripe')
-      .where('event_id', '=', event.id)
-      .execute();
-    return result;
+    await trx.updateTable('payment_events').set({ outcome }).where('provider', '=', 'stripe').where('event_id', '=', event.id).execute();
+    return outcome;
   });
-  return { received: true, outcome };
 }
 
 async function lockTopUp(trx: Transaction<Database>, topUpId: string) {
