@@ -255,40 +255,29 @@ export async function buildAuthorizationWorld(): Promise<AuthorizationWorld> {
 export async function snapshotOwnerRows(world: AuthorizationWorld) {
   const db = world.server.server.platform.db;
   const o = world.owner;
-  const [
-    users,
-    wallets,
-    ledger,
-    providers,
-    files,
-    models,
-    routes,
-    applications,
-    conversations,
-    messages,
-    apiKeys,
-    tools,
-    posts,
-    comments,
-    topUps,
-  ] = await Promise.all([
-    db.selectFrom('users').selectAll().where('id', '=', o.id).execute(),
-    // Not held_nano/updated_at: A's own in-flight holds (wallet leases) are returned on their own schedule.
-    db.selectFrom('wallets').select(['user_id', 'balance_nano']).where('user_id', '=', o.id).execute(),
-    db.selectFrom('ledger_entries').selectAll().where('user_id', '=', o.id).orderBy('id').execute(),
-    db.selectFrom('providers').selectAll().where('id', '=', o.providerId).execute(),
-    db.selectFrom('files').selectAll().where('id', '=', o.fileId).execute(),
-    db.selectFrom('models').selectAll().where('id', 'in', [o.privateModel.id, o.publicModel.id]).orderBy('id').execute(),
-    db.selectFrom('model_routes').selectAll().where('model_id', 'in', [o.privateModel.id, o.publicModel.id]).orderBy('model_id').execute(),
-    db.selectFrom('applications').selectAll().where('id', '=', o.appId).execute(),
-    db.selectFrom('conversations').selectAll().where('id', '=', o.conversationId).execute(),
-    db.selectFrom('messages').selectAll().where('conversation_id', '=', o.conversationId).orderBy('id').execute(),
-    db.selectFrom('api_keys').selectAll().where('id', '=', o.apiKey.id).execute(),
-    db.selectFrom('tools').selectAll().where('id', 'in', [o.draftToolId, o.publishedToolId, o.unlistedToolId]).orderBy('id').execute(),
-    db.selectFrom('posts').selectAll().where('id', 'in', [o.postId, o.hiddenPostId]).orderBy('id').execute(),
-    db.selectFrom('post_comments').selectAll().where('author_id', '=', o.id).orderBy('id').execute(),
-    db.selectFrom('wallet_top_ups').selectAll().where('user_id', '=', o.id).orderBy('id').execute(),
-  ]);
+  const [users, wallets, ledger, providers, files, models, routes, applications, conversations, messages, apiKeys, tools, posts, comments] =
+    await Promise.all([
+      db.selectFrom('users').selectAll().where('id', '=', o.id).execute(),
+      // Not held_nano/updated_at: A's own in-flight holds (wallet leases) are returned on their own schedule.
+      db.selectFrom('wallets').select(['user_id', 'balance_nano']).where('user_id', '=', o.id).execute(),
+      db.selectFrom('ledger_entries').selectAll().where('user_id', '=', o.id).orderBy('id').execute(),
+      db.selectFrom('providers').selectAll().where('id', '=', o.providerId).execute(),
+      db.selectFrom('files').selectAll().where('id', '=', o.fileId).execute(),
+      db.selectFrom('models').selectAll().where('id', 'in', [o.privateModel.id, o.publicModel.id]).orderBy('id').execute(),
+      db
+        .selectFrom('model_routes')
+        .selectAll()
+        .where('model_id', 'in', [o.privateModel.id, o.publicModel.id])
+        .orderBy('model_id')
+        .execute(),
+      db.selectFrom('applications').selectAll().where('id', '=', o.appId).execute(),
+      db.selectFrom('conversations').selectAll().where('id', '=', o.conversationId).execute(),
+      db.selectFrom('messages').selectAll().where('conversation_id', '=', o.conversationId).orderBy('id').execute(),
+      db.selectFrom('api_keys').selectAll().where('id', '=', o.apiKey.id).execute(),
+      db.selectFrom('tools').selectAll().where('id', 'in', [o.draftToolId, o.publishedToolId, o.unlistedToolId]).orderBy('id').execute(),
+      db.selectFrom('posts').selectAll().where('id', 'in', [o.postId, o.hiddenPostId]).orderBy('id').execute(),
+      db.selectFrom('post_comments').selectAll().where('author_id', '=', o.id).orderBy('id').execute(),
+    ]);
   return {
     users,
     wallets,
@@ -305,6 +294,5 @@ export async function snapshotOwnerRows(world: AuthorizationWorld) {
     // Likes and comments of a visible post are other people's acts (see PUBLIC_EXCEPTIONS), not changes to A's post.
     posts: posts.map(({ likes_count: _likes, comments_count: _comments, ...post }) => post),
     comments,
-    topUps,
   };
 }
