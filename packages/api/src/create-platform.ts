@@ -25,6 +25,7 @@ import { localModelSpec } from './models/deployment.js';
 import { CatalogGeneration } from './providers/catalog-generation.js';
 import { type PaymentProvider, PaymentProviders } from './tools/payments.js';
 import { ToolRuntime } from './tools/runtime/state.js';
+import { StripeCheckout } from './top-ups/stripe.js';
 import { VideoWorker } from './videos/worker.js';
 
 export interface PlatformInit {
@@ -101,6 +102,7 @@ export function createPlatform(init: PlatformInit): Platform {
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),
     payments: new PaymentProviders(config, init.paymentProviders),
+    stripeCheckout: config.stripe ? new StripeCheckout(config.stripe) : null,
     inference: init.inference ?? new Inference({ connector: (options) => outbound.connector(options), localRuntime: config.localRuntime }),
     outbound,
     toolRuntime: new ToolRuntime(outbound, config),

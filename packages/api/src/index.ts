@@ -18,6 +18,7 @@ export { deleteExpiredFiles, type GeneratedMedia, openFileContent, storeGenerate
 export { type BlobStore, localBlobStore } from './files/blob-store.js';
 export { fileContentUrl } from './files/content-url.js';
 export { storeModelUpload } from './files/model-upload.js';
+export { handleStripeWebhook } from './top-ups/webhook.js';
 export { makeTinyModel } from './files/gguf/tiny-model.js';
 export { writeGgufHeader } from './files/gguf/writer.js';
 export { LocalRuntime } from './inference/adapters/local/index.js';

@@ -15,6 +15,7 @@ import { modelsMessages } from './models/messages.js';
 import { providersMessages } from './providers/messages.js';
 import { toolsMessages } from './tools/messages.js';
 import { toolRuntimeMessages } from './tools/runtime/messages.js';
+import { topUpsMessages } from './top-ups/messages.js';
 import { usersMessages } from './users/messages.js';
 import { videosMessages } from './videos/messages.js';
 
@@ -32,6 +33,7 @@ export const messages = {
   ...chatMessages,
   ...toolsMessages,
   ...toolRuntimeMessages,
+  ...topUpsMessages,
   ...communityMessages,
   ...geminiMessages,
   ...openAiResponsesMessages,

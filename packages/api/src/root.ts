@@ -9,6 +9,7 @@ import { filesRouter } from './files/router.js';
 import { modelsRouter } from './models/router.js';
 import { providersRouter } from './providers/router.js';
 import { toolsRouter } from './tools/router.js';
+import { topUpsRouter } from './top-ups/router.js';
 import { router } from './trpc.js';
 import { adminUsersRouter, usersRouter } from './users/router.js';
 
@@ -23,6 +24,7 @@ export const appRouter = router({
   chat: chatRouter,
   apiKeys: apiKeysRouter,
   billing: billingRouter,
+  topUps: topUpsRouter,
   tools: toolsRouter,
   community: communityRouter,
   admin: adminRouter,

@@ -13,6 +13,15 @@ export type UserProfile = RouterOutputs['users']['profile'];
 export type UpdateProfileInput = RouterInputs['users']['updateProfile'];
 export type AdminUser = RouterOutputs['adminUsers']['list']['data'][number];
 export type Wallet = RouterOutputs['billing']['wallet'];
+export type WalletTransaction = RouterOutputs['billing']['transactions']['data'][number];
+/** A wallet top-up (`maas.topUps.create.mutate({ amount, provider })`); Stripe ones carry a `checkout_url` while pending. */
+export type TopUp = RouterOutputs['topUps']['create'];
+export type CreateTopUpInput = RouterInputs['topUps']['create'];
+/** What redeeming a code credited (`maas.topUps.redeem.mutate({ code })`). */
+export type Redemption = RouterOutputs['topUps']['redeem'];
+/** A minted batch, with its plain codes (shown this once). */
+export type RedemptionCodeBatch = RouterOutputs['topUps']['mintCodes'];
+export type RedemptionCodeSummary = RouterOutputs['topUps']['listCodes']['data'][number];
 export type CreateApiKeyInput = RouterInputs['apiKeys']['create'];
 /** The created key, with its secret `key` (shown this once). */
 export type CreatedApiKey = RouterOutputs['apiKeys']['create'];

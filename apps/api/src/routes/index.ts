@@ -7,8 +7,9 @@ import { registerDemoToolRoutes } from './demo-tools.js';
 import { registerFileRoutes } from './files.js';
 import { registerGatewayRoutes } from './gateway.js';
 import { registerMcpRoutes } from './mcp.js';
+import { registerStripeWebhookRoutes } from './stripe-webhook.js';
 
-/** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, the MCP endpoint, the dashboard. */
+/** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, the MCP endpoint, payment webhooks, the dashboard. */
 export async function registerExtraRoutes(app: FastifyInstance, platform: Platform): Promise<{ dashboard: boolean }> {
   await registerFileRoutes(app, platform);
   await registerChatStreamRoutes(app, platform);
@@ -16,6 +17,7 @@ export async function registerExtraRoutes(app: FastifyInstance, platform: Platfo
   await registerAnthropicMessagesRoutes(app, platform);
   await registerMcpRoutes(app, platform);
   await registerDemoToolRoutes(app, platform);
+  await registerStripeWebhookRoutes(app, platform);
   // The built dashboard (`pnpm start` builds it when missing; `pnpm --filter @maas/dashboard dev`
   // serves it with hot reload and proxies here). Last: its index.html answers the GET paths no API
   // route claims.

@@ -96,6 +96,7 @@ const PATH_PARAMETERS: Record<string, Target[]> = {
   ],
   provider_id: [{ label: "the provider A's models route to", visibility: 'private', readBy: 'admin', id: (w) => w.owner.providerId }],
   user_id: [{ label: "A's user id", visibility: 'private', readBy: 'owner', id: (w) => w.owner.id }],
+  topup_id: [{ label: "A's wallet top-up", visibility: 'private', readBy: 'owner', id: (w) => w.owner.topUpId }],
 };
 
 /**
@@ -153,6 +154,7 @@ const BODIES: Record<string, (world: AuthorizationWorld) => unknown> = {
   'PATCH /admin/users/{user_id}': () => ({ role: 'admin' }),
   'POST /admin/users/{user_id}/wallet/credit': () => ({ amount: 1000, reason: 'credit by someone else' }),
   'POST /admin/users/{user_id}/wallet/debit': () => ({ amount: 1, reason: 'debit by someone else' }),
+  'POST /admin/redemption-codes': () => ({ count: 1, amount: 1000, note: 'minted by someone else' }),
   'POST /providers': (w) => ({ name: `probe-${uniqueSuffix()}`, base_url: w.upstream.url }),
   'PATCH /providers/{provider_id}': () => ({ enabled: false, timeout_ms: 1_000 }),
   'POST /models': () => ({ name: `probe-model-${uniqueSuffix()}`, category: 'text' }),

@@ -57,6 +57,7 @@ export interface AuthorizationWorld {
     hiddenPostId: string;
     commentId: string;
     hiddenCommentId: string;
+    topUpId: string;
   };
   user: Principal & { apiKey: string; appId: string; postId: string };
   developer: Principal;
@@ -201,6 +202,7 @@ export async function buildAuthorizationWorld(): Promise<AuthorizationWorld> {
   );
   await post(api, `/api/v1/admin/community/comments/${hiddenComment.id}/hide`, undefined, admin.token, 200);
 
+  const topUp = await post(api, '/api/v1/wallet/top-ups', { amount: 3, provider: 'sandbox' }, a.token);
   // A ledger entry of A's that says something private.
   await post(api, `/api/v1/admin/users/${a.id}/wallet/credit`, { amount: 5, reason: `credit for ${secret}` }, admin.token);
 
@@ -242,6 +244,7 @@ export async function buildAuthorizationWorld(): Promise<AuthorizationWorld> {
       hiddenPostId: hiddenPost.id,
       commentId: comment.id,
       hiddenCommentId: hiddenComment.id,
+      topUpId: topUp.id,
     },
     user: { id: b.id, username: b.username, token: b.token, apiKey: bKey.key, appId: bApp.id, postId: bPost.id },
     developer: { id: d.id, username: d.username, token: d.token },

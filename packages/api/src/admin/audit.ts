@@ -7,7 +7,8 @@ import { escapeLike } from '../core/like.js';
 import { listPage, PageInput, pageOf } from '../core/pagination.js';
 import { InstantInput, Timestamp, toIso } from '../core/time.js';
 
-const SECRET_FIELDS = /password|api_key|secret|token|^key$/i;
+// `codes`: the plain redemption codes of a minted batch, shown once and never stored.
+const SECRET_FIELDS = /password|api_key|secret|token|^key$|^codes$/i;
 
 /** Drops secrets (passwords, keys, tokens) from anything about to be written to the audit log. */
 function redactSecrets(value: unknown, depth = 0): unknown {

@@ -24,10 +24,12 @@ export const LedgerKind = z
     'model_revenue',
     'tool_call',
     'tool_revenue',
+    'top_up',
+    'redemption',
   ])
   .meta({
     description:
-      'model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call',
+      'model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call. top_up and redemption: money in; reference_id is the top-up or the redemption code',
   });
 
 export const WalletTransaction = z
@@ -37,7 +39,10 @@ export const WalletTransaction = z
     balance_after: Amount,
     kind: LedgerKind,
     reason: z.string().nullable(),
-    reference_id: z.string().nullable(),
+    reference_id: z
+      .string()
+      .nullable()
+      .meta({ description: 'What the entry is for: the top-up (`topup_…`), the redemption code (`rcode_…`), the order or the model call' }),
     created_at: Timestamp,
   })
   .meta({ id: 'WalletTransaction' });

@@ -170,4 +170,18 @@ describe('loadConfig', () => {
       /^Invalid environment: PORT must be .*; MAAS_PLATFORM_FEE_PERCENT must be /,
     );
   });
+
+  it('configures Stripe with both secrets or neither, and reads MAAS_STRIPE_API_BASE as host, port and protocol', () => {
+    expect(loadConfig({}).stripe).toBeNull();
+    expect(() => loadConfig({ MAAS_STRIPE_SECRET_KEY: 'sk_test_x' })).toThrow(/MAAS_STRIPE_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ MAAS_STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toThrow(/MAAS_STRIPE_SECRET_KEY/);
+    const both = { MAAS_STRIPE_SECRET_KEY: 'sk_test_x', MAAS_STRIPE_WEBHOOK_SECRET: 'whsec_x' };
+    expect(loadConfig(both).stripe).toEqual({ secretKey: 'sk_test_x', webhookSecret: 'whsec_x', apiBase: null });
+    expect(loadConfig({ ...both, MAAS_STRIPE_API_BASE: 'http://127.0.0.1:12111' }).stripe?.apiBase).toEqual({
+      protocol: 'http',
+      host: '127.0.0.1',
+      port: 12111,
+    });
+    expect(() => loadConfig({ ...both, MAAS_STRIPE_API_BASE: 'ftp://stripe' })).toThrow(/MAAS_STRIPE_API_BASE/);
+  });
 });

@@ -74,6 +74,8 @@ export interface PlatformConfig {
   /** Marketplace tool calls (issue 16): how long one may take, and the largest answer read from a tool. */
   tools: { timeoutMs: number; maxResponseBytes: number };
   paymentSandbox: boolean;
+  /** Stripe Checkout for wallet top-ups; null when MAAS_STRIPE_SECRET_KEY is unset. */
+  stripe: StripeConfig | null;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   /** How long a verified session is trusted before it is re-read; bounds logout propagation. */
@@ -87,6 +89,14 @@ export interface PlatformConfig {
   logLevel: string;
   /** `pretty` for humans, `json` lines for machines; unset: pretty when stdout is a terminal. */
   logFormat: 'json' | 'pretty' | undefined;
+}
+
+export interface StripeConfig {
+  secretKey: string;
+  /** The signing secret of the webhook endpoint (`whsec_…`), checked on every event. */
+  webhookSecret: string;
+  /** Another address for Stripe's API (a test server); null is Stripe's own. */
+  apiBase: { protocol: 'http' | 'https'; host: string; port: number } | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -223,6 +233,9 @@ export const EnvSchema = z.object({
   MAAS_TOOL_MAX_RESPONSE_BYTES: integer(1_048_576, { min: 1 }),
   /** Unset: on outside production. */
   MAAS_PAYMENT_SANDBOX: flag(undefined),
+  MAAS_STRIPE_SECRET_KEY: text(undefined),
+  MAAS_STRIPE_WEBHOOK_SECRET: text(undefined),
+  MAAS_STRIPE_API_BASE: text(undefined),
   MAAS_REFRESH_TOKEN_TTL_SECONDS: integer(30 * 24 * 3600),
   MAAS_SESSION_CACHE_TTL_MS: integer(30_000),
   MAAS_BILLING_LEASES: flag(true),
@@ -324,6 +337,7 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     platformFeePercent: env.MAAS_PLATFORM_FEE_PERCENT,
     tools: { timeoutMs: env.MAAS_TOOL_TIMEOUT_MS, maxResponseBytes: env.MAAS_TOOL_MAX_RESPONSE_BYTES },
     paymentSandbox: env.MAAS_PAYMENT_SANDBOX ?? !isProduction,
+    stripe: stripeConfig(env),
     accessTokenTtlSeconds: 3600,
     refreshTokenTtlSeconds: env.MAAS_REFRESH_TOKEN_TTL_SECONDS,
     sessionCacheTtlMs: env.MAAS_SESSION_CACHE_TTL_MS,
@@ -333,4 +347,29 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
   };
+}
+
+/** Stripe needs both secrets or neither: a key without the webhook secret takes payments it can never book. */
+function stripeConfig(env: z.output<typeof EnvSchema>): StripeConfig | null {
+  const secretKey = env.MAAS_STRIPE_SECRET_KEY;
+  const webhookSecret = env.MAAS_STRIPE_WEBHOOK_SECRET;
+  if (!secretKey && !webhookSecret) return null;
+  if (!secretKey || !webhookSecret) {
+    throw new Error('MAAS_STRIPE_SECRET_KEY and MAAS_STRIPE_WEBHOOK_SECRET must be set together (Stripe top-ups need both)');
+  }
+  return { secretKey, webhookSecret, apiBase: env.MAAS_STRIPE_API_BASE ? stripeApiBase(env.MAAS_STRIPE_API_BASE) : null };
+}
+
+function stripeApiBase(raw: string): NonNullable<StripeConfig['apiBase']> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`Invalid environment: MAAS_STRIPE_API_BASE must be a URL such as http://127.0.0.1:12111, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`Invalid environment: MAAS_STRIPE_API_BASE must be http or https, got "${raw}"`);
+  }
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return { protocol, host: url.hostname, port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443 };
 }

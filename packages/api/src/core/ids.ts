@@ -26,7 +26,10 @@ export type IdPrefix =
   | 'req'
   | 'chatcmpl'
   | 'video'
-  | 'tcall';
+  | 'tcall'
+  | 'topup'
+  | 'rcbatch'
+  | 'rcode';
 
 /** Prefixed, opaque, unguessable ids (`user_…`): 120 random bits in lower-case base32. */
 export function newId(prefix: IdPrefix): string {

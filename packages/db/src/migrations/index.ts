@@ -17,6 +17,7 @@ import * as m0015 from './0015_billing_instances.js';
 import * as m0017 from './0017_model_deployments.js';
 import * as m0018 from './0018_message_attachments.js';
 import * as m0019 from './0019_tool_runtime.js';
+import * as m0020 from './0020_wallet_top_ups.js';
 import * as m0024 from './0024_api_key_allowed_tools.js';
 
 // A static list rather than a folder scan: it works the same under tsx, vitest and a bundler.
@@ -39,5 +40,6 @@ export const migrations: Record<string, Migration> = {
   '0017_model_deployments': m0017,
   '0018_message_attachments': m0018,
   '0019_tool_runtime': m0019,
+  '0020_wallet_top_ups': m0020,
   '0024_api_key_allowed_tools': m0024,
 };

@@ -25,7 +25,10 @@ export type LedgerKind =
   /** A marketplace tool call's price, paid by its caller (issue 16); reference_id is the tool call. */
   | 'tool_call'
   /** The author's share of a tool call's price; reference_id is the tool call. */
-  | 'tool_revenue';
+  | 'tool_revenue'
+  /** Money in (issue 19 part 6): reference_id is the top-up or the redemption code. */
+  | 'top_up'
+  | 'redemption';
 
 /** Append-only: a trigger refuses UPDATE and DELETE. */
 export interface LedgerEntriesTable {
@@ -75,8 +78,71 @@ export interface BillingTables {
   wallets: WalletsTable;
   ledger_entries: LedgerEntriesTable;
   wallet_leases: WalletLeasesTable;
+  wallet_top_ups: WalletTopUpsTable;
+  payment_events: PaymentEventsTable;
+  redemption_code_batches: RedemptionCodeBatchesTable;
+  redemption_codes: RedemptionCodesTable;
 }
 
 export type Wallet = Selectable<WalletsTable>;
 export type LedgerEntry = Selectable<LedgerEntriesTable>;
 export type NewLedgerEntry = Insertable<LedgerEntriesTable>;
+
+export type TopUpProvider = 'sandbox' | 'stripe';
+export type TopUpStatus = 'pending' | 'completed' | 'failed';
+
+/** Money paid in through a payment provider; credited to the wallet once, when it completes. */
+export interface WalletTopUpsTable {
+  /** `topup_…` */
+  id: string;
+  user_id: string;
+  amount_nano: ColumnType<bigint, bigint, never>;
+  currency: string;
+  provider: TopUpProvider;
+  status: ColumnType<TopUpStatus, TopUpStatus | undefined, TopUpStatus>;
+  checkout_url: string | null;
+  /** The provider's id of the payment (a Stripe Checkout Session id); unique per provider. */
+  reference: string | null;
+  failure_reason: string | null;
+  idempotency_key: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+/** A provider event already handled (primary key provider + event_id), and what it did. */
+export interface PaymentEventsTable {
+  provider: string;
+  event_id: string;
+  type: string;
+  top_up_id: string | null;
+  outcome: string;
+  received_at: Timestamp;
+}
+
+export interface RedemptionCodeBatchesTable {
+  /** `rcbatch_…` */
+  id: string;
+  amount_nano: ColumnType<bigint, bigint, never>;
+  count: number;
+  expires_at: NullableTimestamp;
+  note: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+/** One code of a batch; only its SHA-256 is stored. Redeemed once (redeemed_by, redeemed_at). */
+export interface RedemptionCodesTable {
+  /** `rcode_…` */
+  id: string;
+  batch_id: string;
+  code_hash: string;
+  amount_nano: ColumnType<bigint, bigint, never>;
+  expires_at: NullableTimestamp;
+  redeemed_by: string | null;
+  redeemed_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export type WalletTopUp = Selectable<WalletTopUpsTable>;
+export type RedemptionCode = Selectable<RedemptionCodesTable>;

@@ -632,6 +632,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/wallet/top-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your top-ups, newest first
+         * @description Paginated, with the status and the provider reference of each.
+         */
+        get: operations["topUps-list"];
+        put?: never;
+        /**
+         * Top up your wallet
+         * @description `sandbox` credits the wallet at once (refused with 403 where sandbox payments are off, as in production by default). `stripe` answers `pending` with a `checkout_url`; the wallet is credited once Stripe reports the payment. Send an `Idempotency-Key` header to make retries safe.
+         */
+        post: operations["topUps-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/wallet/top-ups/{topup_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of your top-ups
+         * @description Poll it after paying: `completed` once the wallet is credited. Another user's top-up is a 404.
+         */
+        get: operations["topUps-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/wallet/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem a code
+         * @description Credits the amount of a redemption code, once. An unknown code and one redeemed by someone else are the same 400 (`REDEMPTION_CODE_INVALID`); an expired one is a 400 saying so; one you redeemed already is a 409. Failed attempts are limited like failed sign-ins (429).
+         */
+        post: operations["topUps-redeem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/redemption-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Redemption codes and their state
+         * @description Paginated, newest first; filter by batch or status (unused, redeemed, expired). Never the codes themselves.
+         */
+        get: operations["topUps-listCodes"];
+        put?: never;
+        /**
+         * Mint a batch of redemption codes
+         * @description Creates `count` codes worth `amount` each, optionally expiring. The codes are in this answer only: the platform keeps their SHA-256. Audited (without the codes).
+         */
+        post: operations["topUps-mintCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's events (Checkout top-ups)
+         * @description For Stripe only. The `Stripe-Signature` is checked against the raw body (400 when missing or wrong). `checkout.session.completed` and `checkout.session.async_payment_succeeded` with `payment_status: paid` complete the top-up and credit it once per event id and once per top-up, if the session amount and currency match; expired and failed sessions fail it; other events answer 200 and are ignored. 404 where Stripe is not configured.
+         */
+        post: operations["topUps-stripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tools": {
         parameters: {
             query?: never;
@@ -1458,11 +1566,12 @@ export interface components {
             /** @description Amount in currency units */
             balance_after: number;
             /**
-             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call
+             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call. top_up and redemption: money in; reference_id is the top-up or the redemption code
              * @enum {string}
              */
-            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue" | "tool_call" | "tool_revenue";
+            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue" | "tool_call" | "tool_revenue" | "top_up" | "redemption";
             reason: string | null;
+            /** @description What the entry is for: the top-up (`topup_…`), the redemption code (`rcode_…`), the order or the model call */
             reference_id: string | null;
             /**
              * @description ISO-8601 UTC timestamp
@@ -1538,11 +1647,12 @@ export interface components {
             /** @description Amount in currency units */
             balance_after: number;
             /**
-             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call
+             * @description model_revenue: your share of a call to a model you serve from your own file (the charge less the platform fee); reference_id is the model. tool_call: a marketplace tool call you paid; tool_revenue: your share of a call to your tool; reference_id is the tool call. top_up and redemption: money in; reference_id is the top-up or the redemption code
              * @enum {string}
              */
-            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue" | "tool_call" | "tool_revenue";
+            kind: "signup_credit" | "admin_credit" | "admin_debit" | "model_usage" | "tool_purchase" | "tool_sale" | "model_revenue" | "tool_call" | "tool_revenue" | "top_up" | "redemption";
             reason: string | null;
+            /** @description What the entry is for: the top-up (`topup_…`), the redemption code (`rcode_…`), the order or the model call */
             reference_id: string | null;
             /**
              * @description ISO-8601 UTC timestamp
@@ -1550,6 +1660,91 @@ export interface components {
              */
             created_at: string;
             user_id: string;
+        };
+        TopUp: {
+            /** @example topup_abc123 */
+            id: string;
+            /** @description Amount in currency units */
+            amount: number;
+            /** @example CNY */
+            currency: string;
+            /** @enum {string} */
+            provider: "sandbox" | "stripe";
+            /**
+             * @description `completed` once the wallet is credited (exactly once)
+             * @enum {string}
+             */
+            status: "pending" | "completed" | "failed";
+            /** @description Where to pay a pending Stripe top-up; null for the sandbox */
+            checkout_url: string | null;
+            /** @description The provider's id of the payment (a Stripe Checkout Session id) */
+            reference: string | null;
+            /**
+             * @description ISO-8601 UTC timestamp
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            completed_at: string | null;
+        };
+        Redemption: {
+            /** @description The redemption code id (`rcode_…`), the reference of the ledger entry */
+            id: string;
+            /** @description Amount in currency units */
+            amount: number;
+            currency: string;
+            /** @description The ledger entry that credited the wallet */
+            transaction_id: string;
+            /** @description Amount in currency units */
+            balance_after: number;
+            /**
+             * @description ISO-8601 UTC timestamp
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            redeemed_at: string;
+        };
+        RedemptionCodeBatch: {
+            /** @example rcbatch_abc123 */
+            id: string;
+            count: number;
+            /** @description Amount in currency units */
+            amount: number;
+            currency: string;
+            expires_at: string | null;
+            note: string | null;
+            /**
+             * @description ISO-8601 UTC timestamp
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+            /** @description The plain codes, shown this once: only their hashes are stored */
+            codes: string[];
+        };
+        RedemptionCodeSummary: {
+            id: string;
+            batch_id: string;
+            /** @description Amount in currency units */
+            amount: number;
+            currency: string;
+            expires_at: string | null;
+            note: string | null;
+            /** @enum {string} */
+            status: "unused" | "redeemed" | "expired";
+            redeemed_by: string | null;
+            redeemed_at: string | null;
+            /**
+             * @description ISO-8601 UTC timestamp
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            created_at: string;
+        };
+        StripeWebhookReceipt: {
+            /** @constant */
+            received: true;
+            /**
+             * @description What the event did; `duplicate` for an event id already handled
+             * @enum {string}
+             */
+            outcome: "credited" | "duplicate" | "ignored" | "unknown_top_up" | "not_paid" | "already_completed" | "session_mismatch" | "amount_mismatch" | "failed";
         };
         Tool: {
             id: string;
@@ -6600,6 +6795,740 @@ export interface operations {
                 };
             };
             /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "topUps-list": {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["TopUp"][];
+                        pagination: {
+                            page: number;
+                            limit: number;
+                            total: number;
+                            pages: number;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "topUps-create": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a repeated key answers the first top-up again instead of starting another */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Amount in currency units (up to 9 decimals; Stripe takes 2), at most 100000
+                     * @example 50
+                     */
+                    amount: number | string;
+                    /**
+                     * @description `sandbox` completes at once without real money (development, tests); `stripe` answers a Checkout URL to pay at
+                     * @enum {string}
+                     */
+                    provider: "sandbox" | "stripe";
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopUp"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Conflicts with the current state (a name already taken, a resource still in use, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description The model provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error502"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "topUps-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource (`topup_…`); an id that names nothing is a 404 */
+                topup_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopUp"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "topUps-redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The code as given, e.g. MAAS-ABCD-…; case, spaces and dashes do not matter */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redemption"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Conflicts with the current state (a name already taken, a resource still in use, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "topUps-listCodes": {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                batch_id?: string;
+                status?: "unused" | "redeemed" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RedemptionCodeSummary"][];
+                        pagination: {
+                            page: number;
+                            limit: number;
+                            total: number;
+                            pages: number;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "topUps-mintCodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    count: number;
+                    /**
+                     * @description Amount in currency units (up to 9 decimals; Stripe takes 2), at most 100000
+                     * @example 50
+                     */
+                    amount: number | string;
+                    /**
+                     * Format: date-time
+                     * @description ISO-8601; unset: the codes never expire
+                     */
+                    expires_at?: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionCodeBatch"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "topUps-stripeWebhook": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Stripe's signature of the raw body (`t=…,v1=…`) */
+                "stripe-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example evt_123 */
+                    id: string;
+                    /** @example checkout.session.completed */
+                    type: string;
+                    data: {
+                        object: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeWebhookReceipt"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
