@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { getToken, useTRPC } from './client.js';
+import { hasSession, useTRPC } from './client.js';
 import type { MessageKey } from './i18n.js';
 import { useI18n } from './locale.js';
 import { ROUTES, useHashRoute } from './router.js';
@@ -16,7 +16,7 @@ import { LanguageSwitch } from './language-switch.js';
 import { ErrorBox, Loading } from './ui.js';
 
 export function App({ onLogout, onLogin }: { onLogout: () => void; onLogin: () => void }) {
-  if (!getToken()) return <LoginScreen onLogin={onLogin} />;
+  if (!hasSession()) return <LoginScreen onLogin={onLogin} />;
   return <Shell onLogout={onLogout} />;
 }
 

@@ -62,3 +62,38 @@ export function Field({ label, children }: { label: string; children: ReactNode 
     </label>
   );
 }
+
+/** An in-page confirmation (role dialog): nothing is spent or deleted until the user confirms. */
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  pending,
+  onConfirm,
+  onCancel,
+}: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  pending?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const { t } = useI18n();
+  return (
+    <div className="overlay">
+      <div className="dialog card" role="dialog" aria-modal="true" aria-label={title}>
+        <h2>{title}</h2>
+        <div>{children}</div>
+        <div className="row end">
+          <button type="button" onClick={onCancel} disabled={pending}>
+            {t('common.cancel')}
+          </button>
+          <button type="button" className="primary" onClick={onConfirm} disabled={pending}>
+            {pending ? t('common.saving') : confirmLabel}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
