@@ -44,7 +44,7 @@ function Shell({ onLogout }: { onLogout: () => void }) {
     <div className="shell">
       <header className="topbar">
         <span className="brand">{t('app.title')}</span>
-        <nav aria-label="main">
+        <nav aria-label={t('nav.main')}>
           {visible.map((r) => (
             <a key={r} href={`#/${r}`} className={r === route ? 'active' : undefined} aria-current={r === route ? 'page' : undefined}>
               {t(`nav.${r}` as MessageKey)}

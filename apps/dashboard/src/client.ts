@@ -13,7 +13,7 @@ function headers(): Record<string, string> {
 
 const url = '/trpc';
 // authFetch adds the bearer token, refreshing it (one refresh at a time) when expired or on a 401.
-const fetch = authFetch as typeof globalThis.fetch;
+const fetch = authFetch;
 
 export const trpcClient = createTRPCClient<AppRouter>({
   links: [

@@ -1,8 +1,11 @@
+import { consoleEn, consoleZh } from './i18n/console.js';
+import { enumsEn, enumsZh } from './i18n/enums.js';
+
 export const LOCALES = ['zh-CN', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const LOCALE_STORAGE_KEY = 'maas.locale';
 
-export const en = {
+const baseEn = {
   'app.title': 'MaaS Dashboard',
   'nav.overview': 'Overview',
   'nav.models': 'Models',
@@ -14,6 +17,9 @@ export const en = {
   'nav.admin': 'Admin',
   'nav.logout': 'Sign out',
   'nav.language': 'Language',
+  'nav.main': 'Main menu',
+  'nav.menu': 'Menu',
+  'common.pagination': 'Pages',
   'common.loading': 'Loading…',
   'common.error': 'Something went wrong',
   'common.retry': 'Retry',
@@ -102,6 +108,8 @@ export const en = {
   'tools.buy': 'Buy',
   'tools.owned.badge': 'Owned',
   'tools.bought': 'Purchased {name}.',
+  'community.sort.latest': 'Latest',
+  'community.sort.popular': 'Popular',
   'tools.balanceAfter': 'Balance now {balance}.',
   'tools.confirmTitle': 'Confirm the purchase',
   'tools.confirmText': 'Buy {name} for {price}? The amount is taken from your wallet.',
@@ -147,9 +155,11 @@ export const en = {
   'admin.forbidden': 'Administrators only.',
 } as const;
 
+export const en = { ...baseEn, ...enumsEn, ...consoleEn } as const;
+
 export type MessageKey = keyof typeof en;
 
-export const zhCN: Record<MessageKey, string> = {
+const baseZh: Record<keyof typeof baseEn, string> = {
   'app.title': 'MaaS 控制台',
   'nav.overview': '概览',
   'nav.models': '模型',
@@ -161,6 +171,9 @@ export const zhCN: Record<MessageKey, string> = {
   'nav.admin': '管理',
   'nav.logout': '退出登录',
   'nav.language': '语言',
+  'nav.main': '主菜单',
+  'nav.menu': '菜单',
+  'common.pagination': '分页',
   'common.loading': '加载中…',
   'common.error': '出错了',
   'common.retry': '重试',
@@ -249,6 +262,8 @@ export const zhCN: Record<MessageKey, string> = {
   'tools.buy': '购买',
   'tools.owned.badge': '已拥有',
   'tools.bought': '已购买 {name}。',
+  'community.sort.latest': '最新',
+  'community.sort.popular': '最热',
   'tools.balanceAfter': '当前余额 {balance}。',
   'tools.confirmTitle': '确认购买',
   'tools.confirmText': '以 {price} 购买 {name}？金额将从钱包中扣除。',
@@ -294,11 +309,14 @@ export const zhCN: Record<MessageKey, string> = {
   'admin.forbidden': '仅限管理员。',
 };
 
+export const zhCN: Record<MessageKey, string> = { ...baseZh, ...enumsZh, ...consoleZh };
+
 export const dictionaries: Record<Locale, Record<MessageKey, string>> = { en, 'zh-CN': zhCN };
 
 /** Looks a key up and fills `{name}` placeholders; an unknown placeholder stays as written. */
 export function translate(locale: Locale, key: MessageKey, params?: Record<string, string | number>): string {
-  const template = dictionaries[locale][key] ?? en[key];
+  const lookup = (dictionary: Partial<Record<string, string>>) => dictionary[key];
+  const template = lookup(dictionaries[locale]) ?? lookup(en) ?? key;
   if (!params) return template;
   return template.replace(/\{(\w+)\}/g, (match, name: string) => (name in params ? String(params[name]) : match));
 }

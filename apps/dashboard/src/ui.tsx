@@ -42,7 +42,7 @@ export function Pager({ page, pages, onPage }: { page: number; pages: number; on
   const { t } = useI18n();
   if (pages <= 1) return null;
   return (
-    <nav className="pager" aria-label="pagination">
+    <nav className="pager" aria-label={t('common.pagination')}>
       <button type="button" disabled={page <= 1} onClick={() => onPage(page - 1)}>
         {t('common.prev')}
       </button>

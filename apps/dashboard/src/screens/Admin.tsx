@@ -2,6 +2,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
+import { ENUMS, enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
 
@@ -79,7 +80,7 @@ function Users() {
                         >
                           {ROLES.map((r) => (
                             <option key={r} value={r}>
-                              {r}
+                              {enumLabel(t, 'role', r)}
                             </option>
                           ))}
                         </select>
@@ -187,7 +188,7 @@ function Providers() {
                 {list.data.map((p) => (
                   <tr key={p.id}>
                     <td>{p.name}</td>
-                    <td>{p.kind}</td>
+                    <td>{enumLabel(t, 'providerKind', p.kind)}</td>
                     <td>
                       <code>{p.base_url}</code>
                     </td>
@@ -242,7 +243,7 @@ function Models() {
                 {list.data.map((m) => (
                   <tr key={m.id}>
                     <td>{m.name}</td>
-                    <td>{m.category}</td>
+                    <td>{enumLabel(t, 'modelCategory', m.category)}</td>
                     <td>
                       <select
                         aria-label={`${t('common.status')} ${m.name}`}
@@ -250,9 +251,11 @@ function Models() {
                         disabled={update.isPending}
                         onChange={(e) => update.mutate({ model_id: m.id, status: e.target.value as 'active' | 'inactive' | 'deprecated' })}
                       >
-                        <option value="active">active</option>
-                        <option value="inactive">inactive</option>
-                        <option value="deprecated">deprecated</option>
+                        {ENUMS.modelStatus.map((s) => (
+                          <option key={s} value={s}>
+                            {enumLabel(t, 'modelStatus', s)}
+                          </option>
+                        ))}
                       </select>
                     </td>
                     <td>{m.popularity}</td>
@@ -294,12 +297,12 @@ function Audit() {
                   {list.data.map((entry) => (
                     <tr key={entry.id}>
                       <td>{formatDateTime(entry.created_at, locale)}</td>
-                      <td>{entry.action}</td>
+                      <td>{enumLabel(t, 'auditAction', entry.action)}</td>
                       <td>
                         <code>{entry.actor_id ?? '—'}</code>
                       </td>
                       <td>
-                        {entry.target_type} <code>{entry.target_id ?? ''}</code>
+                        {entry.target_type ? enumLabel(t, 'auditTarget', entry.target_type) : ''} <code>{entry.target_id ?? ''}</code>
                       </td>
                     </tr>
                   ))}

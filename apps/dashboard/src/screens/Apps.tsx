@@ -2,6 +2,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import { errorMessage, useTRPC, useTRPCClient } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { navigate } from '../router.js';
 import { Empty, ErrorBox, Field, Loading, Pager, QueryView } from '../ui.js';
@@ -57,10 +58,8 @@ function AppList() {
                         <div>
                           <h3>{app.name}</h3>
                           <p className="muted">
-                            <span className={`badge ${app.status}`}>
-                              {app.status === 'running' ? t('apps.running') : t('apps.stopped')}
-                            </span>{' '}
-                            {app.id} · {formatDateTime(app.created_at, locale)}
+                            <span className={`badge ${app.status}`}>{enumLabel(t, 'appStatus', app.status)}</span> {app.id} ·{' '}
+                            {formatDateTime(app.created_at, locale)}
                           </p>
                           {app.description && <p>{app.description}</p>}
                         </div>

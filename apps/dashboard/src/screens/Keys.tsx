@@ -2,6 +2,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
 
@@ -82,7 +83,7 @@ export function KeysScreen() {
                       <td>
                         <code>{key.prefix}</code>
                       </td>
-                      <td>{key.status}</td>
+                      <td>{enumLabel(t, 'keyStatus', key.status)}</td>
                       <td>
                         {formatMoney(key.spent, locale)}
                         {key.spend_cap !== null && ` / ${formatMoney(key.spend_cap, locale)}`}

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatNumber } from '../format.js';
 import type { MessageKey } from '../i18n.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, Field, Pager, QueryView } from '../ui.js';
 
@@ -33,7 +34,7 @@ export function ModelsScreen() {
             <option value="">{t('common.all')}</option>
             {CATEGORIES.map((c) => (
               <option key={c} value={c}>
-                {c}
+                {enumLabel(t, 'modelCategory', c)}
               </option>
             ))}
           </select>
@@ -59,7 +60,8 @@ export function ModelsScreen() {
                   <article key={m.id} className="card model">
                     <h3>{m.name}</h3>
                     <p className="muted">
-                      <span className="badge">{m.category}</span> {t('models.version')} {m.version} · {m.status}
+                      <span className="badge">{enumLabel(t, 'modelCategory', m.category)}</span> {t('models.version')} {m.version} ·{' '}
+                      {enumLabel(t, 'modelStatus', m.status)}
                     </p>
                     <p>{m.description}</p>
                     <p className="muted">

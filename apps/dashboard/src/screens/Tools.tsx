@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatMoney, formatNumber } from '../format.js';
 import type { MessageKey } from '../i18n.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { ConfirmDialog, Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
 
@@ -104,7 +105,8 @@ export function ToolsScreen() {
                       <article key={tool.id} className="card" data-testid="tool-card">
                         <h3>{tool.name}</h3>
                         <p className="muted">
-                          <span className="badge">{tool.category}</span> {t('tools.author')}: {tool.author.username}
+                          <span className="badge">{enumLabel(t, 'toolCategory', tool.category)}</span> {t('tools.author')}:{' '}
+                          {tool.author.username}
                         </p>
                         <p>{tool.description}</p>
                         <p className="muted">

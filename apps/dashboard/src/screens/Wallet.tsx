@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, Pager, QueryView } from '../ui.js';
 
@@ -54,7 +55,7 @@ export function WalletScreen() {
                   {list.data.map((tx) => (
                     <tr key={tx.id}>
                       <td>{formatDateTime(tx.created_at, locale)}</td>
-                      <td>{tx.kind}</td>
+                      <td>{enumLabel(t, 'ledgerKind', tx.kind)}</td>
                       <td className={`num ${tx.amount < 0 ? 'neg' : 'pos'}`}>{formatMoney(tx.amount, locale)}</td>
                       <td className="num">{formatMoney(tx.balance_after, locale)}</td>
                       <td>{tx.reason ?? tx.reference_id ?? ''}</td>
