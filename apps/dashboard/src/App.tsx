@@ -3,15 +3,19 @@ import { hasSession, useTRPC } from './client.js';
 import type { MessageKey } from './i18n.js';
 import { useI18n } from './locale.js';
 import { ROUTES, useHashRoute } from './router.js';
-import { AdminScreen } from './screens/Admin.js';
-import { AppsScreen } from './screens/Apps.js';
-import { CommunityScreen } from './screens/Community.js';
-import { KeysScreen } from './screens/Keys.js';
 import { LoginScreen } from './screens/Login.js';
-import { ModelsScreen } from './screens/Models.js';
-import { OverviewScreen } from './screens/Overview.js';
-import { ToolsScreen } from './screens/Tools.js';
-import { WalletScreen } from './screens/Wallet.js';
+import { lazy, Suspense } from 'react';
+
+// One chunk per screen: the first load carries only the shell and the sign-in screen (the charts
+// library, for one, is loaded with the overview).
+const AdminScreen = lazy(() => import('./screens/Admin.js').then((m) => ({ default: m.AdminScreen })));
+const AppsScreen = lazy(() => import('./screens/Apps.js').then((m) => ({ default: m.AppsScreen })));
+const CommunityScreen = lazy(() => import('./screens/Community.js').then((m) => ({ default: m.CommunityScreen })));
+const KeysScreen = lazy(() => import('./screens/Keys.js').then((m) => ({ default: m.KeysScreen })));
+const ModelsScreen = lazy(() => import('./screens/Models.js').then((m) => ({ default: m.ModelsScreen })));
+const OverviewScreen = lazy(() => import('./screens/Overview.js').then((m) => ({ default: m.OverviewScreen })));
+const ToolsScreen = lazy(() => import('./screens/Tools.js').then((m) => ({ default: m.ToolsScreen })));
+const WalletScreen = lazy(() => import('./screens/Wallet.js').then((m) => ({ default: m.WalletScreen })));
 import { LanguageSwitch } from './language-switch.js';
 import { ErrorBox, Loading } from './ui.js';
 
@@ -59,7 +63,9 @@ function Shell({ onLogout }: { onLogout: () => void }) {
           </button>
         </div>
       </header>
-      <main>{content}</main>
+      <main>
+        <Suspense fallback={<Loading />}>{content}</Suspense>
+      </main>
     </div>
   );
 }
