@@ -6,6 +6,7 @@ import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { navigate } from '../router.js';
 import { Empty, ErrorBox, Field, Loading, Pager, QueryView } from '../ui.js';
+import { DeleteAppButton } from './AppDelete.js';
 import { type Attachment, Attachments } from './Attachments.js';
 
 interface AppLike {
@@ -67,6 +68,7 @@ function AppList() {
                           <button type="button" onClick={() => setEditing(app.id)}>
                             {t('common.edit')}
                           </button>
+                          <DeleteAppButton app={app} />
                           <button type="button" className="primary" onClick={() => navigate('apps', app.id)}>
                             {t('apps.open')}
                           </button>

@@ -6,6 +6,7 @@ import type { MessageKey } from '../i18n.js';
 import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, Field, Pager, QueryView } from '../ui.js';
+import { EditModelButton, NewModelButton } from './ModelActions.js';
 
 const CATEGORIES = ['text', 'image', 'audio', 'video'] as const;
 const SORTS = ['created_at', 'name', 'popularity'] as const;
@@ -24,7 +25,10 @@ export function ModelsScreen() {
 
   return (
     <section>
-      <h1>{t('models.title')}</h1>
+      <div className="row between">
+        <h1>{t('models.title')}</h1>
+        <NewModelButton />
+      </div>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <Field label={t('common.search')}>
           <input type="search" value={search} onChange={(e) => (setSearch(e.target.value), setPage(1))} />
@@ -58,7 +62,10 @@ export function ModelsScreen() {
               <div className="grid">
                 {list.data.map((m) => (
                   <article key={m.id} className="card model">
-                    <h3>{m.name}</h3>
+                    <div className="row between">
+                      <h3>{m.name}</h3>
+                      <EditModelButton modelId={m.id} />
+                    </div>
                     <p className="muted">
                       <span className="badge">{enumLabel(t, 'modelCategory', m.category)}</span> {t('models.version')} {m.version} ·{' '}
                       {enumLabel(t, 'modelStatus', m.status)}
