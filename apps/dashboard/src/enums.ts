@@ -36,8 +36,17 @@ export const ENUMS = {
     'community.hideComment',
     'community.unhideComment',
     'billing.mintRedemptionCodes',
+    // Money movements, audited by the database's ledger trigger as wallet.<ledger kind>.
+    'wallet.signup_credit',
+    'wallet.admin_credit',
+    'wallet.admin_debit',
+    'wallet.model_usage',
+    'wallet.tool_purchase',
+    'wallet.tool_sale',
+    'wallet.top_up',
+    'wallet.redemption',
   ],
-  auditTarget: ['user', 'provider', 'model', 'post', 'comment', 'tool', 'app', 'file', 'key'],
+  auditTarget: ['user', 'provider', 'model', 'post', 'comment', 'tool', 'app', 'file', 'key', 'wallet'],
 } as const;
 
 export type EnumGroup = keyof typeof ENUMS;

@@ -3,7 +3,7 @@
  * API server: the built assets are served by the API host itself through registerDashboardRoutes,
  * on a second instance over the same database (same origin, so no proxy and no CORS).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,17 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { registerDashboardRoutes } from '../../api/src/routes/dashboard.js';
-import { startPeerServer, startTestServer, type TestServer } from '../../api/test/kit/index.js';
+import {
+  type MockUpstream,
+  setRole,
+  startMockUpstream,
+  startPeerServer,
+  startTestServer,
+  type TestServer,
+  tinyModelBytes,
+} from '../../api/test/kit/index.js';
+import { initialJs, INITIAL_JS_BUDGET } from '../scripts/bundle-size.mjs';
+import { findOverflows, VIEWPORTS } from './e2e-layout.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -25,6 +35,10 @@ let web: TestServer;
 let context: BrowserContext;
 let page: Page;
 let userDataDir: string;
+let upstream: MockUpstream;
+/** The bearer token the page sent last (the access token lives in the page's memory only). */
+let lastToken: string | null = null;
+const UPSTREAM_KEY = 'sk-e2e-upstream-key';
 
 const username = `e2e_${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
 const password = 'correct-horse-battery';
@@ -37,10 +51,36 @@ async function go(route: string) {
   await page.goto(`${web.url}/#/${route}`);
 }
 
+/** What the server answers the REST API with the page's current access token. */
+async function apiStatus(path: string, token = lastToken): Promise<number> {
+  const response = await fetch(`${web.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return response.status;
+}
+
+async function promote(role: 'developer' | 'admin') {
+  const row = await api.server.platform.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow();
+  await setRole(api, row.id, role);
+  await setRole(web, row.id, role);
+}
+
+async function signIn() {
+  await page.goto(web.url);
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}
+
+async function signOut() {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+}
+
 describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
   beforeAll(async () => {
     await build({ root, logLevel: 'warn', configFile: join(root, 'vite.config.ts') });
     mkdirSync(shots, { recursive: true });
+    upstream = await startMockUpstream({ requireApiKey: UPSTREAM_KEY });
     api = await startTestServer({ MAAS_SEED_DEMO: '1', MAAS_SIGNUP_CREDIT: '100' });
     web = await startPeerServer(api, {}, async (server) => {
       expect(await registerDashboardRoutes(server.app, dist)).toBe(true);
@@ -49,7 +89,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      viewport: { width: 1280, height: 900 },
+      viewport: { width: 1280, height: 800 },
       args: [
         '--no-sandbox',
         '--disable-gpu',
@@ -63,6 +103,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(UI_TIMEOUT);
     page.on('dialog', (dialog) => void dialog.accept());
+    page.on('request', (request) => {
+      const auth = request.headers().authorization;
+      if (auth?.startsWith('Bearer ')) lastToken = auth.slice('Bearer '.length);
+    });
   }, 240_000);
 
   beforeEach((test) => {
@@ -75,6 +119,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await context?.close();
     await web?.close();
     await api?.close();
+    await upstream?.close();
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
@@ -91,6 +136,13 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
       expect(response.headers.get('content-type'), path).toContain('application/json');
     }
     expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
+  });
+
+  it('keeps the first load under 300 kB of gzipped JavaScript (one chunk per screen)', () => {
+    const signIn = initialJs(dist);
+    const withOverview = initialJs(dist, ['src/screens/Overview.tsx']);
+    expect(signIn.gzipBytes).toBeLessThan(INITIAL_JS_BUDGET);
+    expect(withOverview.gzipBytes).toBeLessThan(INITIAL_JS_BUDGET);
   });
 
   it('shows the API error message in the chosen language, then registers and signs in', async () => {
@@ -127,6 +179,81 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.getByLabel('Search').fill('');
     await page.getByRole('heading', { name: 'demo-chat', exact: true }).waitFor();
     await shot('03-models');
+  });
+
+  it('tops up in the sandbox (when the server has the top-up API)', async (ctx) => {
+    await go('wallet');
+    await page.getByRole('heading', { name: 'Wallet' }).waitFor();
+    // The top-up API (issue 19 part 6) is built on another branch: skip until the server has it.
+    if ((await apiStatus('/api/v1/wallet/top-ups')) === 404) ctx.skip();
+    const form = page.getByRole('form', { name: 'Top up' });
+    await form.getByLabel('Amount').fill('25');
+    await form.getByLabel('Payment').selectOption('sandbox');
+    await form.getByRole('button', { name: 'Top up' }).click();
+    await page.getByText(/Added CN¥25\.00 to your wallet/).waitFor();
+    await page.getByTestId('top-ups').getByText('Sandbox (test payment)').first().waitFor();
+    await page.getByRole('cell', { name: 'Top-up' }).first().waitFor();
+    await shot('08-wallet-top-up');
+  });
+
+  it('buys a tool with the wallet balance and lists it as owned', async () => {
+    await go('tools');
+    const card = page.getByTestId('tool-card').filter({ hasText: 'AI 代码生成器' });
+    await card.getByRole('button', { name: 'Buy' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm the purchase' });
+    await dialog.getByText('Buy AI 代码生成器 for').waitFor();
+    await shot('07-tools-confirm');
+    // Cancel spends nothing; confirming buys.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await card.getByRole('button', { name: 'Buy' }).click();
+    await dialog.getByRole('button', { name: 'Pay and buy' }).click();
+    await page.getByText('Purchased AI 代码生成器.').waitFor();
+    await expect.poll(() => page.getByTestId('balance-after').textContent()).toMatch(/Balance now CN¥\d/);
+    await card.getByText('Owned').waitFor();
+    await shot('07-tools');
+    await page.getByRole('tab', { name: /My tools/ }).click();
+    await page.getByTestId('owned-tools').getByText('AI 代码生成器').waitFor();
+
+    await go('wallet');
+    await page.getByRole('cell', { name: 'Tool purchase' }).waitFor();
+    await page.getByRole('cell', { name: 'Sign-up credit', exact: true }).waitFor();
+    await shot('08-wallet');
+  });
+
+  it('creates an API key (shown once) and revokes it', async () => {
+    await go('keys');
+    await page.getByText('Nothing here yet.').waitFor();
+    await page.getByLabel('Name').fill('ci key');
+    await page.getByRole('button', { name: 'New key' }).click();
+    expect(await page.getByTestId('created-key').textContent()).toMatch(/^sk-/);
+    await page.getByRole('cell', { name: 'ci key' }).waitFor();
+    await shot('09-api-keys');
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('Nothing here yet.').waitFor();
+  });
+
+  it('creates a community post, likes it and comments on it', async () => {
+    await go('community');
+    await page.getByLabel('Title').fill('Hello from e2e');
+    await page.getByLabel('Content').fill('Posted by a real browser.');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    const post = page.getByTestId('post').filter({ hasText: 'Hello from e2e' });
+    await post.waitFor();
+    await post.getByTestId('like').click();
+    await expect.poll(() => post.getByTestId('likes').textContent()).toBe('1 likes');
+    await post.getByRole('button', { name: 'Unlike' }).waitFor();
+    await post.getByRole('button', { name: /Comments/ }).click();
+    await post.getByLabel('Add a comment').fill('first!');
+    await post.getByRole('button', { name: 'Comment', exact: true }).click();
+    await post.getByText('first!').waitFor();
+    await shot('10-community');
+  });
+
+  it('promotes the account to developer', async () => {
+    await promote('developer');
+    await signOut();
+    await signIn();
   });
 
   it('creates an application, streams a chat in the playground and continues the conversation', async () => {
@@ -170,11 +297,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     // Usage records are written off the response path: wait until both calls are recorded.
     await expect
       .poll(
-        () =>
-          page.evaluate(async () => {
-            const response = await fetch('/api/v1/usage', { headers: { authorization: `Bearer ${localStorage.getItem('maas.token')}` } });
-            return ((await response.json()) as { totals: { calls: number } }).totals.calls;
-          }),
+        async () => {
+          const response = await fetch(`${web.url}/api/v1/usage`, { headers: { authorization: `Bearer ${lastToken}` } });
+          return ((await response.json()) as { totals: { calls: number } }).totals.calls;
+        },
         { timeout: UI_TIMEOUT },
       )
       .toBe(2);
@@ -186,79 +312,205 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await shot('06-overview-charts');
   });
 
-  it('buys a tool with the wallet balance and lists it as owned', async () => {
-    await go('tools');
-    const card = page.getByTestId('tool-card').filter({ hasText: 'AI 代码生成器' });
-    await card.getByRole('button', { name: 'Buy' }).click();
-    await page.getByText('Purchased AI 代码生成器.').waitFor();
-    await card.getByText('Owned').waitFor();
-    await shot('07-tools');
-    await page.getByRole('tab', { name: /My tools/ }).click();
-    await page.getByTestId('owned-tools').getByText('AI 代码生成器').waitFor();
-
-    await go('wallet');
-    await page.getByRole('cell', { name: 'tool_purchase' }).waitFor();
-    await page.getByRole('cell', { name: 'signup_credit' }).waitFor();
-    await shot('08-wallet');
+  it('lets a developer edit and delete an application', async () => {
+    await go('apps');
+    await page.getByRole('button', { name: 'New application' }).click();
+    await page.getByLabel('Name').fill('Short-lived app');
+    await page.getByLabel('Model').selectOption({ label: 'demo-chat' });
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    const item = page.getByTestId('app-item').filter({ hasText: 'Short-lived app' });
+    await item.waitFor();
+    await item.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Name').fill('Renamed app');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const renamed = page.getByTestId('app-item').filter({ hasText: 'Renamed app' });
+    await renamed.waitFor();
+    await renamed.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog', { name: 'Delete the application' }).getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.getByTestId('app-item').filter({ hasText: 'Renamed app' }).count()).toBe(0);
+    await page.getByRole('heading', { name: 'E2E assistant' }).waitFor();
   });
 
-  it('creates an API key (shown once) and revokes it', async () => {
-    await go('keys');
-    await page.getByText('Nothing here yet.').waitFor();
-    await page.getByLabel('Name').fill('ci key');
-    await page.getByRole('button', { name: 'New key' }).click();
-    expect(await page.getByTestId('created-key').textContent()).toMatch(/^sk-/);
-    await page.getByRole('cell', { name: 'ci key' }).waitFor();
-    await shot('09-api-keys');
-    await page.getByRole('button', { name: 'Revoke' }).click();
-    await page.getByText('Nothing here yet.').waitFor();
-  });
-
-  it('creates a community post, likes it and comments on it', async () => {
-    await go('community');
-    await page.getByLabel('Title').fill('Hello from e2e');
-    await page.getByLabel('Content').fill('Posted by a real browser.');
-    await page.getByRole('button', { name: 'Publish' }).click();
-    const post = page.getByTestId('post').filter({ hasText: 'Hello from e2e' });
-    await post.waitFor();
-    await post.getByTestId('like').click();
-    await expect.poll(() => post.getByTestId('likes').textContent()).toBe('1 likes');
-    await post.getByRole('button', { name: 'Unlike' }).waitFor();
-    await post.getByRole('button', { name: /Comments/ }).click();
-    await post.getByLabel('Add a comment').fill('first!');
-    await post.getByRole('button', { name: 'Comment', exact: true }).click();
-    await post.getByText('first!').waitFor();
-    await shot('10-community');
+  it('keeps the session across a reload with a rotated refresh token, and changes the profile', async () => {
+    const before = await page.evaluate(() => sessionStorage.getItem('maas.refresh'));
+    expect(before).toBeTruthy();
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(lastToken ?? '-');
+    const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
+    await go('profile');
+    await page.reload();
+    await refreshed;
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    const after = await page.evaluate(() => sessionStorage.getItem('maas.refresh'));
+    expect(after).toBeTruthy();
+    expect(after).not.toBe(before);
+    await page.getByLabel('Avatar URL').fill('https://example.com/me.png');
+    await page.getByRole('form', { name: 'Profile' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Profile saved.').waitFor();
+    const passwordForm = page.getByRole('form', { name: 'Password' });
+    await passwordForm.getByLabel('Current password').fill('not-my-password');
+    await passwordForm.getByLabel('New password').fill('another-horse-battery');
+    await passwordForm.getByRole('button', { name: 'Change password' }).click();
+    await passwordForm.getByRole('alert').waitFor();
+    await shot('12-profile');
   });
 
   it('shows the admin screens only to administrators', async () => {
     expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
-    for (const server of [api, web]) {
-      await server.server.platform.db.updateTable('users').set({ role: 'admin' }).where('username', '=', username).execute();
-      server.server.platform.sessions.clear();
-    }
+    await promote('admin');
     await go('admin');
     await page.reload();
     await page.getByRole('heading', { name: 'Administration' }).waitFor();
     await page.getByRole('cell', { name: username, exact: true }).waitFor();
-    await page.getByRole('cell', { name: 'demo-echo' }).first().waitFor();
+    await page.getByRole('cell', { name: 'demo-chat', exact: true }).first().waitFor();
     await shot('11-admin');
 
     // Top up the user's own wallet and see it in the audit log.
-    const me = await page.evaluate(async () => {
-      const response = await fetch('/api/v1/users/profile', { headers: { authorization: `Bearer ${localStorage.getItem('maas.token')}` } });
-      return (await response.json()) as { id: string };
-    });
+    const me = (await (await fetch(`${web.url}/api/v1/users/profile`, { headers: { authorization: `Bearer ${lastToken}` } })).json()) as {
+      id: string;
+    };
     const topUp = page.getByRole('form', { name: 'Wallet top-up' });
     await topUp.getByLabel('User id').fill(me.id);
     await topUp.getByLabel('Amount').fill('5');
     await topUp.getByLabel('Reason').fill('e2e top-up');
     await topUp.getByRole('button', { name: 'Save' }).click();
     await page.getByText(`to ${me.id}.`).waitFor();
-    await page
-      .getByRole('cell', { name: /admin_credit|wallet/ })
-      .first()
-      .waitFor();
+    await page.getByRole('cell', { name: 'Credited a wallet' }).first().waitFor();
+  });
+
+  it('lets an admin add a provider and a model routed to a mock upstream, then chat with it', async () => {
+    await go('providers');
+    await page.getByRole('heading', { name: 'Providers' }).waitFor();
+    await page.getByRole('button', { name: 'New provider' }).click();
+    const form = page.getByRole('form', { name: 'New provider' });
+    await form.getByLabel('Name').fill('e2e-upstream');
+    await form.getByLabel('Kind').selectOption('openai-compatible');
+    await form.getByLabel('Base URL').fill(upstream.url);
+    await form.getByLabel('API key').fill(UPSTREAM_KEY);
+    await form.getByLabel('Floor per input token').fill('0.000001');
+    await form.getByLabel('Floor per output token').fill('0.000002');
+    await form.getByRole('button', { name: 'Create' }).click();
+    const row = page.getByTestId('providers').getByRole('row').filter({ hasText: 'e2e-upstream' });
+    await row.getByText('Set (hidden)').waitFor();
+    await row.getByText('OpenAI-compatible').waitFor();
+    await shot('13-providers');
+    // Edit: a longer timeout, the key kept.
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('form', { name: 'Edit provider' });
+    await edit.getByLabel('Timeout (ms)').fill('15000');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => edit.count()).toBe(0);
+
+    await go('models');
+    await page.getByRole('button', { name: 'New model' }).click();
+    const editor = page.getByRole('form', { name: 'New model' });
+    await editor.getByLabel('Name').fill('e2e-routed');
+    await editor.getByLabel('Visibility').selectOption('public');
+    await editor.getByLabel('per input token', { exact: true }).fill('0.000002');
+    await editor.getByLabel('per output token', { exact: true }).fill('0.000004');
+    await editor.getByLabel('per image').fill('0.04');
+    await editor.getByRole('button', { name: '+ Add a route' }).click();
+    await editor.getByLabel('Provider').selectOption({ label: 'e2e-upstream' });
+    await editor.getByLabel('Upstream model').fill('mock-ok');
+    await shot('14-model-editor');
+    await editor.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'e2e-routed' }).waitFor();
+
+    // Edit it: its pricing and route come back, the status changes.
+    const card = page.locator('article').filter({ has: page.getByRole('heading', { name: 'e2e-routed' }) });
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const modelForm = page.getByRole('form', { name: 'Edit model' });
+    await expect.poll(() => modelForm.getByLabel('per image').inputValue()).toBe('0.04');
+    await expect.poll(() => modelForm.getByLabel('Upstream model').inputValue()).toBe('mock-ok');
+    await modelForm.getByLabel('Description').fill('routed to the mock upstream');
+    await modelForm.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('routed to the mock upstream').waitFor();
+
+    await go('apps');
+    await page.getByRole('button', { name: 'New application' }).click();
+    await page.getByLabel('Name').fill('Upstream app');
+    await page.getByLabel('Model').selectOption({ label: 'e2e-routed' });
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    const app = page.getByTestId('app-item').filter({ hasText: 'Upstream app' });
+    await app.getByRole('button', { name: 'Open playground' }).click();
+    await page.getByLabel('Message').fill('ping the upstream');
+    await page.getByLabel('Message').press('Enter');
+    await expect
+      .poll(() => page.getByTestId('transcript').locator('[data-role=assistant]').first().textContent(), { timeout: UI_TIMEOUT })
+      .toContain('You said: ping the upstream.');
+    const call = upstream.requests.find((r) => r.url.endsWith('/chat/completions'));
+    expect(call?.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+    expect(call?.body?.model).toBe('mock-ok');
+    await shot('15-playground-upstream');
+  });
+
+  it('uploads a model file and creates a model served from it', async () => {
+    const file = join(userDataDir, 'tiny.gguf');
+    writeFileSync(file, tinyModelBytes());
+    await go('models');
+    await page.getByRole('button', { name: 'New model' }).click();
+    const editor = page.getByRole('form', { name: 'New model' });
+    await editor.getByLabel('Name').fill('e2e-file-model');
+    await editor.getByLabel('Upload a GGUF file').setInputFiles(file);
+    await editor.getByTestId('model-file').getByText(/file_/).waitFor();
+    await editor.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'e2e-file-model' }).waitFor();
+  });
+
+  it('audits admin actions and mints redemption codes (when the server has them)', async (ctx) => {
+    await go('admin');
+    await page.reload();
+    const audit = await (
+      await fetch(`${web.url}/api/v1/admin/audit-log?limit=50`, { headers: { authorization: `Bearer ${lastToken}` } })
+    ).json();
+    console.log('AUDIT', JSON.stringify((audit as { data: { action: string }[] }).data.map((e) => e.action)));
+    await page.getByRole('cell', { name: 'Added a provider' }).first().waitFor();
+    await page.getByRole('cell', { name: 'Wallet: sign-up credit' }).first().waitFor();
+    if ((await apiStatus('/api/v1/wallet/top-ups')) === 404) ctx.skip();
+    const mint = page.getByRole('form', { name: 'Redemption codes' });
+    await mint.getByLabel('How many').fill('2');
+    await mint.getByLabel('Amount').fill('3');
+    await mint.getByRole('button', { name: 'Mint codes' }).click();
+    const codes = ((await page.getByTestId('minted-codes').textContent()) ?? '').split('\n').filter(Boolean);
+    expect(codes).toHaveLength(2);
+    await go('wallet');
+    const redeem = page.getByRole('form', { name: 'Redeem a code' });
+    await redeem.getByLabel('Code').fill(codes[0]!);
+    await redeem.getByRole('button', { name: 'Redeem' }).click();
+    await page.getByText(/Redeemed|Code redeemed/).waitFor();
+  });
+
+  it('shows every screen in both languages at 1280×800 and 390×844 with no text out of its box', async () => {
+    const screens = ['overview', 'models', 'apps', 'keys', 'wallet', 'tools', 'community', 'profile', 'providers', 'admin'];
+    const problems: string[] = [];
+    for (const locale of ['en', 'zh-CN'] as const) {
+      await page.getByTestId('language').selectOption(locale);
+      for (const viewport of VIEWPORTS) {
+        await page.setViewportSize({ width: viewport.width, height: viewport.height });
+        for (const screen of screens) {
+          await go(screen);
+          await page.locator('main h1').first().waitFor();
+          await expect.poll(() => page.locator('.loading').count()).toBe(0);
+          if (screen === 'overview') await page.getByTestId('chart-daily').locator('svg').first().waitFor();
+          await shot(`screens/${locale}-${viewport.name}-${screen}`);
+          for (const problem of await findOverflows(page)) problems.push(`${locale} ${viewport.name} ${screen}: ${problem}`);
+        }
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByTestId('language').selectOption('en');
+    expect(problems).toEqual([]);
+  });
+
+  it('collapses the navigation into a menu on a phone', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await go('overview');
+    const nav = page.getByRole('navigation', { name: 'Main menu' });
+    expect(await nav.isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await nav.getByRole('link', { name: 'Wallet' }).click();
+    await page.getByRole('heading', { name: 'Wallet' }).waitFor();
+    expect(await nav.isVisible()).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('switches back to Chinese and keeps the choice after a reload', async () => {
@@ -268,5 +520,27 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.getByRole('link', { name: '概览' }).waitFor();
     await go('overview');
     await page.getByRole('heading', { name: '概览' }).waitFor();
+    await page.getByTestId('language').selectOption('en');
+  });
+
+  it('signs out: the server revokes the session and the old tokens stop working', async () => {
+    await go('overview');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const token = lastToken;
+    const refresh = await page.evaluate(() => sessionStorage.getItem('maas.refresh'));
+    expect(await apiStatus('/api/v1/users/profile', token)).toBe(200);
+    const logout = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/logout'));
+    await signOut();
+    expect((await logout).status()).toBe(200);
+    expect(await apiStatus('/api/v1/users/profile', token)).toBe(401);
+    const reuse = await fetch(`${web.url}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: refresh }),
+    });
+    expect(reuse.status).toBe(401);
+    expect(await page.evaluate(() => sessionStorage.getItem('maas.refresh'))).toBeNull();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   });
 });

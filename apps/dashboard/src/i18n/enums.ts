@@ -86,6 +86,15 @@ export const enumsEn = {
   'enum.auditTarget.app': 'Application',
   'enum.auditTarget.file': 'File',
   'enum.auditTarget.key': 'API key',
+  'enum.auditAction.wallet.signup_credit': 'Wallet: sign-up credit',
+  'enum.auditAction.wallet.admin_credit': 'Wallet: credit by an administrator',
+  'enum.auditAction.wallet.admin_debit': 'Wallet: debit by an administrator',
+  'enum.auditAction.wallet.model_usage': 'Wallet: model usage',
+  'enum.auditAction.wallet.tool_purchase': 'Wallet: tool purchase',
+  'enum.auditAction.wallet.tool_sale': 'Wallet: tool sale',
+  'enum.auditAction.wallet.top_up': 'Wallet: top-up',
+  'enum.auditAction.wallet.redemption': 'Wallet: redemption code',
+  'enum.auditTarget.wallet': 'Wallet',
 } as const;
 
 export const enumsZh: Record<keyof typeof enumsEn, string> = {
@@ -175,4 +184,13 @@ export const enumsZh: Record<keyof typeof enumsEn, string> = {
   'enum.auditTarget.app': '应用',
   'enum.auditTarget.file': '文件',
   'enum.auditTarget.key': 'API 密钥',
+  'enum.auditAction.wallet.signup_credit': '钱包：注册赠送',
+  'enum.auditAction.wallet.admin_credit': '钱包：管理员充值',
+  'enum.auditAction.wallet.admin_debit': '钱包：管理员扣款',
+  'enum.auditAction.wallet.model_usage': '钱包：模型调用',
+  'enum.auditAction.wallet.tool_purchase': '钱包：购买工具',
+  'enum.auditAction.wallet.tool_sale': '钱包：工具销售收入',
+  'enum.auditAction.wallet.top_up': '钱包：充值',
+  'enum.auditAction.wallet.redemption': '钱包：兑换码',
+  'enum.auditTarget.wallet': '钱包',
 };

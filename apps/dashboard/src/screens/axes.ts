@@ -1,9 +1,23 @@
 import type { Locale } from '../i18n.js';
 
-/** Pixels an axis needs for its longest tick label (about 7 px a character at the chart's 12 px font). */
+/** The font of the charts' tick labels (styles.css sets it on .recharts-cartesian-axis-tick). */
+export const TICK_FONT = '12px system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif';
+
+let measure: CanvasRenderingContext2D | null | undefined;
+
+/** A label's width in pixels at the tick font: measured by a canvas in the browser, estimated elsewhere. */
+function labelWidth(label: string): number {
+  if (measure === undefined) {
+    measure = typeof document === 'undefined' ? null : document.createElement('canvas').getContext('2d');
+    if (measure) measure.font = TICK_FONT;
+  }
+  return measure ? measure.measureText(label).width : [...label].length * 7;
+}
+
+/** Pixels an axis needs for its longest tick label, plus the tick line and a margin. */
 export function axisWidth(labels: string[]): number {
-  const longest = labels.reduce((max, label) => Math.max(max, [...label].length), 1);
-  return Math.min(160, Math.max(36, longest * 7 + 14));
+  const longest = labels.reduce((max, label) => Math.max(max, labelWidth(label)), 7);
+  return Math.min(180, Math.max(36, Math.ceil(longest) + 16));
 }
 
 /** The tick labels a money axis may show: its maximum and the fractions of it that need more decimals. */

@@ -66,8 +66,8 @@ describe('parseHash', () => {
 describe('chart axes', () => {
   it('sizes an axis to its longest tick label, within bounds', () => {
     expect(axisWidth(['1', '22'])).toBe(36);
-    expect(axisWidth(['CN¥0.000123'])).toBe(11 * 7 + 14);
-    expect(axisWidth(['x'.repeat(100)])).toBe(160);
+    expect(axisWidth(['CN¥0.000123'])).toBe(11 * 7 + 16);
+    expect(axisWidth(['x'.repeat(100)])).toBe(180);
   });
 
   it('considers the fractions of the maximum a money axis shows', () => {
