@@ -4,7 +4,9 @@ import { useTRPC } from '../client.js';
 import { breakdownBy, formatMoney, formatNumber } from '../format.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Loading } from '../ui.js';
-import { axisWidth, formatDay, moneyTicks, shorten } from './axes.js';
+import { axisWidth, formatDay, moneyTicks, shorten, TICK_FONT_SIZE } from './axes.js';
+
+const TICK = { fontSize: TICK_FONT_SIZE };
 
 export function OverviewScreen() {
   const trpc = useTRPC();
@@ -49,8 +51,9 @@ export function OverviewScreen() {
                 <ResponsiveContainer width="100%" height={260}>
                   <LineChart data={usage.data.daily}>
                     <CartesianGrid strokeDasharray="3 3" />
-                    <XAxis dataKey="date" tickFormatter={day} minTickGap={12} />
+                    <XAxis tick={TICK} dataKey="date" tickFormatter={day} minTickGap={12} />
                     <YAxis
+                      tick={TICK}
                       yAxisId="cost"
                       tickFormatter={money}
                       width={axisWidth(
@@ -61,6 +64,7 @@ export function OverviewScreen() {
                       )}
                     />
                     <YAxis
+                      tick={TICK}
                       yAxisId="calls"
                       orientation="right"
                       allowDecimals={false}
@@ -131,8 +135,9 @@ function BreakdownChart(props: {
       <ResponsiveContainer width="100%" height={220}>
         <BarChart data={props.data}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="label" tickFormatter={(v) => shorten(String(v), 14)} interval="preserveStartEnd" minTickGap={8} />
+          <XAxis tick={TICK} dataKey="label" tickFormatter={(v) => shorten(String(v), 14)} interval="preserveStartEnd" minTickGap={8} />
           <YAxis
+            tick={TICK}
             tickFormatter={props.money}
             width={axisWidth(
               moneyTicks(

@@ -1,7 +1,8 @@
 import type { Locale } from '../i18n.js';
 
-/** The font of the charts' tick labels (styles.css sets it on .recharts-cartesian-axis-tick). */
-export const TICK_FONT = '12px system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif';
+/** The font of the charts' tick labels (every axis gets `tick={{ fontSize: TICK_FONT_SIZE }}`). */
+export const TICK_FONT_SIZE = 12;
+export const TICK_FONT = `${TICK_FONT_SIZE}px system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif`;
 
 let measure: CanvasRenderingContext2D | null | undefined;
 
