@@ -3,7 +3,7 @@
  * API server: the built assets are served by the API host itself through registerDashboardRoutes,
  * on a second instance over the same database (same origin, so no proxy and no CORS).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,17 +18,24 @@ import {
   startPeerServer,
   startTestServer,
   type TestServer,
-  tinyModelBytes,
 } from '../../api/test/kit/index.js';
 import { initialJs, INITIAL_JS_BUDGET } from '../scripts/bundle-size.mjs';
-import { findOverflows, VIEWPORTS } from './e2e-layout.js';
+import {
+  adminAddsProviderAndModel,
+  auditsAndMintsCodes,
+  everyScreenFits,
+  navCollapses,
+  UI_TIMEOUT,
+  UPSTREAM_KEY,
+  uploadsModelFile,
+  type World,
+} from './e2e-admin.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const dist = join(root, 'dist');
 const shots = join(root, 'test-results');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const UI_TIMEOUT = 20_000;
 
 let api: TestServer;
 let web: TestServer;
@@ -38,7 +45,6 @@ let userDataDir: string;
 let upstream: MockUpstream;
 /** The bearer token the page sent last (the access token lives in the page's memory only). */
 let lastToken: string | null = null;
-const UPSTREAM_KEY = 'sk-e2e-upstream-key';
 
 const username = `e2e_${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
 const password = 'correct-horse-battery';
@@ -55,6 +61,10 @@ async function go(route: string) {
 async function apiStatus(path: string, token = lastToken): Promise<number> {
   const response = await fetch(`${web.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   return response.status;
+}
+
+function world(): World {
+  return { page, web, upstream, userDataDir, go, shot, apiStatus: (path) => apiStatus(path) };
 }
 
 async function promote(role: 'developer' | 'admin') {
@@ -377,141 +387,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.getByRole('cell', { name: 'Credited a wallet' }).first().waitFor();
   });
 
-  it('lets an admin add a provider and a model routed to a mock upstream, then chat with it', async () => {
-    await go('providers');
-    await page.getByRole('heading', { name: 'Providers' }).waitFor();
-    await page.getByRole('button', { name: 'New provider' }).click();
-    const form = page.getByRole('form', { name: 'New provider' });
-    await form.getByLabel('Name').fill('e2e-upstream');
-    await form.getByLabel('Kind').selectOption('openai-compatible');
-    await form.getByLabel('Base URL').fill(upstream.url);
-    await form.getByLabel('API key').fill(UPSTREAM_KEY);
-    await form.getByLabel('Floor per input token').fill('0.000001');
-    await form.getByLabel('Floor per output token').fill('0.000002');
-    await form.getByRole('button', { name: 'Create' }).click();
-    const row = page.getByTestId('providers').getByRole('row').filter({ hasText: 'e2e-upstream' });
-    await row.getByText('Set (hidden)').waitFor();
-    await row.getByText('OpenAI-compatible').waitFor();
-    await shot('13-providers');
-    // Edit: a longer timeout, the key kept.
-    await row.getByRole('button', { name: 'Edit' }).click();
-    const edit = page.getByRole('form', { name: 'Edit provider' });
-    await edit.getByLabel('Timeout (ms)').fill('15000');
-    await edit.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => edit.count()).toBe(0);
+  it('lets an admin add a provider and a model routed to a mock upstream, then chat with it', () => adminAddsProviderAndModel(world()));
 
-    await go('models');
-    await page.getByRole('button', { name: 'New model' }).click();
-    const editor = page.getByRole('form', { name: 'New model' });
-    await editor.getByLabel('Name').fill('e2e-routed');
-    await editor.getByLabel('Visibility').selectOption('public');
-    await editor.getByLabel('per input token', { exact: true }).fill('0.000002');
-    await editor.getByLabel('per output token', { exact: true }).fill('0.000004');
-    await editor.getByLabel('per image').fill('0.04');
-    await editor.getByRole('button', { name: '+ Add a route' }).click();
-    await editor.getByLabel('Provider').selectOption({ label: 'e2e-upstream' });
-    await editor.getByLabel('Upstream model').fill('mock-ok');
-    await shot('14-model-editor');
-    await editor.getByRole('button', { name: 'Create' }).click();
-    await page.getByRole('heading', { name: 'e2e-routed' }).waitFor();
+  it('uploads a model file and creates a model served from it', () => uploadsModelFile(world()));
 
-    // Edit it: its pricing and route come back, the status changes.
-    const card = page.locator('article').filter({ has: page.getByRole('heading', { name: 'e2e-routed' }) });
-    await card.getByRole('button', { name: 'Edit' }).click();
-    const modelForm = page.getByRole('form', { name: 'Edit model' });
-    await expect.poll(() => modelForm.getByLabel('per image').inputValue()).toBe('0.04');
-    await expect.poll(() => modelForm.getByLabel('Upstream model').inputValue()).toBe('mock-ok');
-    await modelForm.getByLabel('Description').fill('routed to the mock upstream');
-    await modelForm.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('routed to the mock upstream').waitFor();
+  it('audits admin actions and mints redemption codes (when the server has them)', (ctx) => auditsAndMintsCodes(world(), () => ctx.skip()));
 
-    await go('apps');
-    await page.getByRole('button', { name: 'New application' }).click();
-    await page.getByLabel('Name').fill('Upstream app');
-    await page.getByLabel('Model').selectOption({ label: 'e2e-routed' });
-    await page.getByRole('button', { name: 'Create', exact: true }).click();
-    const app = page.getByTestId('app-item').filter({ hasText: 'Upstream app' });
-    await app.getByRole('button', { name: 'Open playground' }).click();
-    await page.getByLabel('Message').fill('ping the upstream');
-    await page.getByLabel('Message').press('Enter');
-    await expect
-      .poll(() => page.getByTestId('transcript').locator('[data-role=assistant]').first().textContent(), { timeout: UI_TIMEOUT })
-      .toContain('You said: ping the upstream.');
-    const call = upstream.requests.find((r) => r.url.endsWith('/chat/completions'));
-    expect(call?.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
-    expect(call?.body?.model).toBe('mock-ok');
-    await shot('15-playground-upstream');
-  });
+  it('shows every screen in both languages at 1280×800 and 390×844 with no text out of its box', () => everyScreenFits(world()));
 
-  it('uploads a model file and creates a model served from it', async () => {
-    const file = join(userDataDir, 'tiny.gguf');
-    writeFileSync(file, tinyModelBytes());
-    await go('models');
-    await page.getByRole('button', { name: 'New model' }).click();
-    const editor = page.getByRole('form', { name: 'New model' });
-    await editor.getByLabel('Name').fill('e2e-file-model');
-    await editor.getByLabel('Upload a GGUF file').setInputFiles(file);
-    await editor.getByTestId('model-file').getByText(/file_/).waitFor();
-    await editor.getByRole('button', { name: 'Create' }).click();
-    await page.getByRole('heading', { name: 'e2e-file-model' }).waitFor();
-  });
-
-  it('audits admin actions and mints redemption codes (when the server has them)', async (ctx) => {
-    await go('admin');
-    await page.reload();
-    const audit = await (
-      await fetch(`${web.url}/api/v1/admin/audit-log?limit=50`, { headers: { authorization: `Bearer ${lastToken}` } })
-    ).json();
-    console.log('AUDIT', JSON.stringify((audit as { data: { action: string }[] }).data.map((e) => e.action)));
-    await page.getByRole('cell', { name: 'Added a provider' }).first().waitFor();
-    await page.getByRole('cell', { name: 'Wallet: sign-up credit' }).first().waitFor();
-    if ((await apiStatus('/api/v1/wallet/top-ups')) === 404) ctx.skip();
-    const mint = page.getByRole('form', { name: 'Redemption codes' });
-    await mint.getByLabel('How many').fill('2');
-    await mint.getByLabel('Amount').fill('3');
-    await mint.getByRole('button', { name: 'Mint codes' }).click();
-    const codes = ((await page.getByTestId('minted-codes').textContent()) ?? '').split('\n').filter(Boolean);
-    expect(codes).toHaveLength(2);
-    await go('wallet');
-    const redeem = page.getByRole('form', { name: 'Redeem a code' });
-    await redeem.getByLabel('Code').fill(codes[0]!);
-    await redeem.getByRole('button', { name: 'Redeem' }).click();
-    await page.getByText(/Redeemed|Code redeemed/).waitFor();
-  });
-
-  it('shows every screen in both languages at 1280×800 and 390×844 with no text out of its box', async () => {
-    const screens = ['overview', 'models', 'apps', 'keys', 'wallet', 'tools', 'community', 'profile', 'providers', 'admin'];
-    const problems: string[] = [];
-    for (const locale of ['en', 'zh-CN'] as const) {
-      await page.getByTestId('language').selectOption(locale);
-      for (const viewport of VIEWPORTS) {
-        await page.setViewportSize({ width: viewport.width, height: viewport.height });
-        for (const screen of screens) {
-          await go(screen);
-          await page.locator('main h1').first().waitFor();
-          await expect.poll(() => page.locator('.loading').count()).toBe(0);
-          if (screen === 'overview') await page.getByTestId('chart-daily').locator('svg').first().waitFor();
-          await shot(`screens/${locale}-${viewport.name}-${screen}`);
-          for (const problem of await findOverflows(page)) problems.push(`${locale} ${viewport.name} ${screen}: ${problem}`);
-        }
-      }
-    }
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.getByTestId('language').selectOption('en');
-    expect(problems).toEqual([]);
-  });
-
-  it('collapses the navigation into a menu on a phone', async () => {
-    await page.setViewportSize({ width: 390, height: 844 });
-    await go('overview');
-    const nav = page.getByRole('navigation', { name: 'Main menu' });
-    expect(await nav.isVisible()).toBe(false);
-    await page.getByRole('button', { name: 'Menu' }).click();
-    await nav.getByRole('link', { name: 'Wallet' }).click();
-    await page.getByRole('heading', { name: 'Wallet' }).waitFor();
-    expect(await nav.isVisible()).toBe(false);
-    await page.setViewportSize({ width: 1280, height: 800 });
-  });
+  it('collapses the navigation into a menu on a phone', () => navCollapses(world()));
 
   it('switches back to Chinese and keeps the choice after a reload', async () => {
     await page.getByTestId('language').selectOption('zh-CN');
