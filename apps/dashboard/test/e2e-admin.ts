@@ -22,6 +22,8 @@ export interface World {
   go: (route: string) => Promise<void>;
   shot: (name: string) => Promise<void>;
   apiStatus: (path: string) => Promise<number>;
+  /** The bearer token the page sent last. */
+  token: () => string | null;
 }
 
 export async function adminAddsProviderAndModel(w: World): Promise<void> {
@@ -159,4 +161,35 @@ export async function navCollapses(w: World): Promise<void> {
   await page.getByRole('heading', { name: 'Wallet' }).waitFor();
   expect(await nav.isVisible()).toBe(false);
   await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/**
+ * An expired access token is refreshed once, with rotation, however many requests need it at the
+ * same moment: the page's clock jumps past the token's hour, then a screen fires its queries.
+ */
+export async function expiredTokenRefreshesOnce(w: World): Promise<void> {
+  const { page, go, token } = w;
+  const base = Date.now();
+  await page.clock.setFixedTime(base);
+  await go('overview');
+  await page.reload(); // the access token was in memory: this load refreshes once to get one
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await expect.poll(() => page.locator('.loading').count()).toBe(0);
+  const before = token();
+  const refreshes: number[] = [];
+  const onResponse = (response: { url(): string; status(): number }) => {
+    if (response.url().endsWith('/api/v1/auth/refresh')) refreshes.push(response.status());
+  };
+  page.on('response', onResponse);
+  try {
+    await page.clock.setFixedTime(base + 2 * 3600_000);
+    // The wallet fires a tRPC batch and a REST call at once: both wait for the same refresh.
+    await go('wallet');
+    await page.getByRole('heading', { name: 'Wallet' }).waitFor();
+    await expect.poll(() => page.locator('.loading').count()).toBe(0);
+    await expect.poll(() => refreshes).toEqual([200]);
+    expect(token()).not.toBe(before);
+  } finally {
+    page.off('response', onResponse);
+  }
 }

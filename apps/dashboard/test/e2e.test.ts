@@ -24,6 +24,7 @@ import {
   adminAddsProviderAndModel,
   auditsAndMintsCodes,
   everyScreenFits,
+  expiredTokenRefreshesOnce,
   navCollapses,
   UI_TIMEOUT,
   UPSTREAM_KEY,
@@ -64,7 +65,7 @@ async function apiStatus(path: string, token = lastToken): Promise<number> {
 }
 
 function world(): World {
-  return { page, web, upstream, userDataDir, go, shot, apiStatus: (path) => apiStatus(path) };
+  return { page, web, upstream, userDataDir, go, shot, apiStatus: (path) => apiStatus(path), token: () => lastToken };
 }
 
 async function promote(role: 'developer' | 'admin') {
@@ -406,6 +407,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.getByRole('heading', { name: '概览' }).waitFor();
     await page.getByTestId('language').selectOption('en');
   });
+
+  it('refreshes an expired access token once, with rotation, for requests made together', () => expiredTokenRefreshesOnce(world()));
 
   it('signs out: the server revokes the session and the old tokens stop working', async () => {
     await go('overview');
