@@ -7,6 +7,13 @@ import { LocaleProvider } from './providers.js';
 import { onSessionEnd } from './session.js';
 import './styles.css';
 
+// Earlier versions kept the access token in localStorage: drop it, the session is in memory now.
+try {
+  localStorage.removeItem('maas.token');
+} catch {
+  // storage unavailable
+}
+
 function Root() {
   const [session, setSessionKey] = useState(0);
   const [queryClient] = useState(() => makeQueryClient(() => setSession(null)));
