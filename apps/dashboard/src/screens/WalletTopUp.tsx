@@ -40,7 +40,8 @@ export function WalletTopUp() {
   const topUp = useMutation({
     mutationFn: () => apiJson<TopUp>('/wallet/top-ups', { method: 'POST', body: { amount: amount.trim(), provider } }),
     onSuccess: async (result) => {
-      if (result.checkout_url && result.status !== 'completed') {
+      // Stripe: pay on its checkout page, which comes back here; the webhook credits the wallet.
+      if (result.provider === 'stripe' && result.checkout_url && result.status !== 'completed') {
         location.assign(result.checkout_url);
         return;
       }
@@ -60,8 +61,8 @@ export function WalletTopUp() {
       await refresh();
     },
   });
-  // The top-up API may not exist on this server yet: say so instead of a form that always fails.
-  if (topUps.error instanceof ApiError && topUps.error.status === 404) return null;
+  // A server without the top-up API (404) shows no form that could only fail.
+  if (topUps.isPending || (topUps.error instanceof ApiError && topUps.error.status === 404)) return null;
 
   const submitTopUp = (event: FormEvent) => {
     event.preventDefault();
