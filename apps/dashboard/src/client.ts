@@ -3,38 +3,67 @@ import { QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpBatchStreamLink, splitLink, TRPCClientError } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { storedLocale } from './i18n.js';
+import { authFetch } from './session.js';
 
-export const TOKEN_STORAGE_KEY = 'maas.token';
-
-export function getToken(): string | null {
-  return localStorage.getItem(TOKEN_STORAGE_KEY);
-}
-
-export function setToken(token: string | null): void {
-  if (token) localStorage.setItem(TOKEN_STORAGE_KEY, token);
-  else localStorage.removeItem(TOKEN_STORAGE_KEY);
-}
+export { hasSession, setSession, signOut } from './session.js';
 
 function headers(): Record<string, string> {
-  const result: Record<string, string> = { 'accept-language': storedLocale() };
-  const token = getToken();
-  if (token) result.authorization = `Bearer ${token}`;
-  return result;
+  return { 'accept-language': storedLocale() };
 }
 
 const url = '/trpc';
+// authFetch adds the bearer token, refreshing it (one refresh at a time) when expired or on a 401.
+const fetch = authFetch;
 
 export const trpcClient = createTRPCClient<AppRouter>({
   links: [
     splitLink({
       condition: (op) => op.path === 'chat.stream',
-      true: httpBatchStreamLink({ url, headers, maxItems: 1 }),
-      false: httpBatchLink({ url, headers, maxItems: 10 }),
+      true: httpBatchStreamLink({ url, headers, fetch, maxItems: 1 }),
+      false: httpBatchLink({ url, headers, fetch, maxItems: 10 }),
     }),
   ],
 });
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+/** A REST error answer ({ error: { code, message } }) as an Error with the API's localized message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** JSON over the REST surface (/api/v1) for endpoints the typed client does not know yet. */
+export async function apiJson<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const response = await authFetch(`/api/v1${path}`, {
+    method: init.method ?? 'GET',
+    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await response.text();
+  const data = text ? (JSON.parse(text) as unknown) : null;
+  if (!response.ok) {
+    const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(response.status, error?.code ?? String(response.status), error?.message ?? response.statusText);
+  }
+  return data as T;
+}
+
+/** A multipart upload to the REST surface (POST /api/v1/files). */
+export async function apiUpload<T>(path: string, form: FormData): Promise<T> {
+  const response = await authFetch(`/api/v1${path}`, { method: 'POST', body: form });
+  const data = (await response.json().catch(() => null)) as unknown;
+  if (!response.ok) {
+    const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(response.status, error?.code ?? String(response.status), error?.message ?? response.statusText);
+  }
+  return data as T;
+}
 
 /** The API's (localized) message for any error; tRPC errors carry the envelope's message. */
 export function errorMessage(error: unknown): string {
@@ -44,6 +73,7 @@ export function errorMessage(error: unknown): string {
 }
 
 export function isUnauthorized(error: unknown): boolean {
+  if (error instanceof ApiError) return error.status === 401;
   return error instanceof TRPCClientError && (error.data as { httpStatus?: number } | undefined)?.httpStatus === 401;
 }
 

@@ -1,8 +1,11 @@
+import { consoleEn, consoleZh } from './i18n/console.js';
+import { enumsEn, enumsZh } from './i18n/enums.js';
+
 export const LOCALES = ['zh-CN', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const LOCALE_STORAGE_KEY = 'maas.locale';
 
-export const en = {
+const baseEn = {
   'app.title': 'MaaS Dashboard',
   'nav.overview': 'Overview',
   'nav.models': 'Models',
@@ -14,6 +17,9 @@ export const en = {
   'nav.admin': 'Admin',
   'nav.logout': 'Sign out',
   'nav.language': 'Language',
+  'nav.main': 'Main menu',
+  'nav.menu': 'Menu',
+  'common.pagination': 'Pages',
   'common.loading': 'Loading…',
   'common.error': 'Something went wrong',
   'common.retry': 'Retry',
@@ -117,21 +123,19 @@ export const en = {
   'wallet.kind': 'Kind',
   'wallet.reason': 'Reason',
   'wallet.balanceAfter': 'Balance after',
-  'wallet.kind.signup_credit': 'Sign-up credit',
-  'wallet.kind.admin_credit': 'Credit by an admin',
-  'wallet.kind.admin_debit': 'Debit by an admin',
-  'wallet.kind.model_usage': 'Model call',
-  'wallet.kind.tool_purchase': 'Tool purchase',
-  'wallet.kind.tool_sale': 'Tool sale',
-  'wallet.kind.model_revenue': 'Model revenue',
-  'wallet.kind.top_up': 'Top-up',
-  'wallet.kind.redemption': 'Redemption code',
   'tools.title': 'Tools marketplace',
   'tools.browse': 'Browse',
   'tools.owned': 'My tools',
   'tools.buy': 'Buy',
   'tools.owned.badge': 'Owned',
   'tools.bought': 'Purchased {name}.',
+  'community.sort.latest': 'Latest',
+  'community.sort.popular': 'Popular',
+  'tools.balanceAfter': 'Balance now {balance}.',
+  'tools.confirmTitle': 'Confirm the purchase',
+  'tools.confirmText': 'Buy {name} for {price}? The amount is taken from your wallet.',
+  'tools.confirmBuy': 'Pay and buy',
+  'tools.balanceNow': 'Available balance: {balance}',
   'tools.price': 'Price',
   'tools.free': 'Free',
   'tools.downloads': 'Downloads',
@@ -173,9 +177,11 @@ export const en = {
   'admin.forbidden': 'Administrators only.',
 } as const;
 
+export const en = { ...baseEn, ...enumsEn, ...consoleEn } as const;
+
 export type MessageKey = keyof typeof en;
 
-export const zhCN: Record<MessageKey, string> = {
+const baseZh: Record<keyof typeof baseEn, string> = {
   'app.title': 'MaaS 控制台',
   'nav.overview': '概览',
   'nav.models': '模型',
@@ -187,6 +193,9 @@ export const zhCN: Record<MessageKey, string> = {
   'nav.admin': '管理',
   'nav.logout': '退出登录',
   'nav.language': '语言',
+  'nav.main': '主菜单',
+  'nav.menu': '菜单',
+  'common.pagination': '分页',
   'common.loading': '加载中…',
   'common.error': '出错了',
   'common.retry': '重试',
@@ -290,21 +299,19 @@ export const zhCN: Record<MessageKey, string> = {
   'wallet.kind': '类型',
   'wallet.reason': '原因',
   'wallet.balanceAfter': '交易后余额',
-  'wallet.kind.signup_credit': '注册赠送',
-  'wallet.kind.admin_credit': '管理员充值',
-  'wallet.kind.admin_debit': '管理员扣款',
-  'wallet.kind.model_usage': '模型调用',
-  'wallet.kind.tool_purchase': '购买工具',
-  'wallet.kind.tool_sale': '出售工具',
-  'wallet.kind.model_revenue': '模型收入',
-  'wallet.kind.top_up': '充值',
-  'wallet.kind.redemption': '兑换码',
   'tools.title': '工具市场',
   'tools.browse': '浏览',
   'tools.owned': '我的工具',
   'tools.buy': '购买',
   'tools.owned.badge': '已拥有',
   'tools.bought': '已购买 {name}。',
+  'community.sort.latest': '最新',
+  'community.sort.popular': '最热',
+  'tools.balanceAfter': '当前余额 {balance}。',
+  'tools.confirmTitle': '确认购买',
+  'tools.confirmText': '以 {price} 购买 {name}？金额将从钱包中扣除。',
+  'tools.confirmBuy': '付款购买',
+  'tools.balanceNow': '可用余额：{balance}',
   'tools.price': '价格',
   'tools.free': '免费',
   'tools.downloads': '下载量',
@@ -346,11 +353,14 @@ export const zhCN: Record<MessageKey, string> = {
   'admin.forbidden': '仅限管理员。',
 };
 
+export const zhCN: Record<MessageKey, string> = { ...baseZh, ...enumsZh, ...consoleZh };
+
 export const dictionaries: Record<Locale, Record<MessageKey, string>> = { en, 'zh-CN': zhCN };
 
 /** Looks a key up and fills `{name}` placeholders; an unknown placeholder stays as written. */
 export function translate(locale: Locale, key: MessageKey, params?: Record<string, string | number>): string {
-  const template = dictionaries[locale][key] ?? en[key];
+  const lookup = (dictionary: Partial<Record<string, string>>) => dictionary[key];
+  const template = lookup(dictionaries[locale]) ?? lookup(en) ?? key;
   if (!params) return template;
   return template.replace(/\{(\w+)\}/g, (match, name: string) => (name in params ? String(params[name]) : match));
 }

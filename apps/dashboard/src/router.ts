@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 
-export const ROUTES = ['overview', 'models', 'apps', 'keys', 'wallet', 'tools', 'community', 'admin'] as const;
+export const ROUTES = ['overview', 'models', 'apps', 'keys', 'wallet', 'tools', 'community', 'profile', 'providers', 'admin'] as const;
+/** Screens only administrators see. */
+export const ADMIN_ROUTES: readonly Route[] = ['providers', 'admin'];
 export type Route = (typeof ROUTES)[number];
 
 /** `#/apps/app_x` → { route: 'apps', param: 'app_x' }; anything unknown is the overview. */

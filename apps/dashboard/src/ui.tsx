@@ -42,7 +42,7 @@ export function Pager({ page, pages, onPage }: { page: number; pages: number; on
   const { t } = useI18n();
   if (pages <= 1) return null;
   return (
-    <nav className="pager" aria-label="pagination">
+    <nav className="pager" aria-label={t('common.pagination')}>
       <button type="button" disabled={page <= 1} onClick={() => onPage(page - 1)}>
         {t('common.prev')}
       </button>
@@ -60,5 +60,40 @@ export function Field({ label, children }: { label: string; children: ReactNode 
       <span>{label}</span>
       {children}
     </label>
+  );
+}
+
+/** An in-page confirmation (role dialog): nothing is spent or deleted until the user confirms. */
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  pending,
+  onConfirm,
+  onCancel,
+}: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  pending?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const { t } = useI18n();
+  return (
+    <div className="overlay">
+      <div className="dialog card" role="dialog" aria-modal="true" aria-label={title}>
+        <h2>{title}</h2>
+        <div>{children}</div>
+        <div className="row end">
+          <button type="button" onClick={onCancel} disabled={pending}>
+            {t('common.cancel')}
+          </button>
+          <button type="button" className="primary" onClick={onConfirm} disabled={pending}>
+            {pending ? t('common.saving') : confirmLabel}
+          </button>
+        </div>
+      </div>
+    </div>
   );
 }

@@ -2,8 +2,10 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
+import { ENUMS, enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
+import { AdminCodes } from './AdminCodes.js';
 
 const ROLES = ['user', 'developer', 'admin'] as const;
 
@@ -14,7 +16,7 @@ export function AdminScreen() {
       <h1>{t('admin.title')}</h1>
       <Users />
       <TopUp />
-      <Providers />
+      <AdminCodes />
       <Models />
       <Audit />
     </section>
@@ -51,53 +53,55 @@ function Users() {
             <Empty />
           ) : (
             <>
-              <table>
-                <thead>
-                  <tr>
-                    <th>{t('auth.username')}</th>
-                    <th>{t('auth.email')}</th>
-                    <th>{t('admin.userId')}</th>
-                    <th>{t('admin.role')}</th>
-                    <th>{t('admin.disabled')}</th>
-                    <th>{t('common.created')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.map((u) => (
-                    <tr key={u.id}>
-                      <td>{u.username}</td>
-                      <td>{u.email}</td>
-                      <td>
-                        <code>{u.id}</code>
-                      </td>
-                      <td>
-                        <select
-                          aria-label={`${t('admin.role')} ${u.username}`}
-                          value={u.role}
-                          disabled={update.isPending}
-                          onChange={(e) => update.mutate({ user_id: u.id, role: e.target.value as (typeof ROLES)[number] })}
-                        >
-                          {ROLES.map((r) => (
-                            <option key={r} value={r}>
-                              {r}
-                            </option>
-                          ))}
-                        </select>
-                      </td>
-                      <td>
-                        <input
-                          type="checkbox"
-                          aria-label={`${t('admin.disabled')} ${u.username}`}
-                          checked={u.disabled}
-                          disabled={update.isPending}
-                          onChange={(e) => update.mutate({ user_id: u.id, disabled: e.target.checked })}
-                        />
-                      </td>
-                      <td>{formatDateTime(u.created_at, locale)}</td>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>{t('auth.username')}</th>
+                      <th>{t('auth.email')}</th>
+                      <th>{t('admin.userId')}</th>
+                      <th>{t('admin.role')}</th>
+                      <th>{t('admin.disabled')}</th>
+                      <th>{t('common.created')}</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {list.data.map((u) => (
+                      <tr key={u.id}>
+                        <td>{u.username}</td>
+                        <td>{u.email}</td>
+                        <td>
+                          <code>{u.id}</code>
+                        </td>
+                        <td>
+                          <select
+                            aria-label={`${t('admin.role')} ${u.username}`}
+                            value={u.role}
+                            disabled={update.isPending}
+                            onChange={(e) => update.mutate({ user_id: u.id, role: e.target.value as (typeof ROLES)[number] })}
+                          >
+                            {ROLES.map((r) => (
+                              <option key={r} value={r}>
+                                {enumLabel(t, 'role', r)}
+                              </option>
+                            ))}
+                          </select>
+                        </td>
+                        <td>
+                          <input
+                            type="checkbox"
+                            aria-label={`${t('admin.disabled')} ${u.username}`}
+                            checked={u.disabled}
+                            disabled={update.isPending}
+                            onChange={(e) => update.mutate({ user_id: u.id, disabled: e.target.checked })}
+                          />
+                        </td>
+                        <td>{formatDateTime(u.created_at, locale)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
               <Pager page={list.pagination.page} pages={list.pagination.pages} onPage={setPage} />
             </>
           )
@@ -156,62 +160,6 @@ function TopUp() {
   );
 }
 
-function Providers() {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const { t, locale } = useI18n();
-  const providers = useQuery(trpc.providers.list.queryOptions({ limit: 100 }));
-  const update = useMutation(
-    trpc.providers.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.providers.list.pathKey() }) }),
-  );
-  return (
-    <>
-      <h2>{t('admin.providers')}</h2>
-      {update.error && <ErrorBox error={update.error} />}
-      <QueryView query={providers}>
-        {(list) =>
-          list.data.length === 0 ? (
-            <Empty />
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>{t('common.name')}</th>
-                  <th>{t('admin.kind')}</th>
-                  <th>{t('admin.baseUrl')}</th>
-                  <th>{t('admin.enabled')}</th>
-                  <th>{t('common.created')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((p) => (
-                  <tr key={p.id}>
-                    <td>{p.name}</td>
-                    <td>{p.kind}</td>
-                    <td>
-                      <code>{p.base_url}</code>
-                    </td>
-                    <td>
-                      <input
-                        type="checkbox"
-                        aria-label={`${t('admin.enabled')} ${p.name}`}
-                        checked={p.enabled}
-                        disabled={update.isPending}
-                        onChange={(e) => update.mutate({ provider_id: p.id, enabled: e.target.checked })}
-                      />
-                    </td>
-                    <td>{formatDateTime(p.created_at, locale)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
-      </QueryView>
-    </>
-  );
-}
-
 function Models() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -229,37 +177,43 @@ function Models() {
           list.data.length === 0 ? (
             <Empty />
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>{t('common.name')}</th>
-                  <th>{t('common.category')}</th>
-                  <th>{t('common.status')}</th>
-                  <th>{t('models.popularity')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((m) => (
-                  <tr key={m.id}>
-                    <td>{m.name}</td>
-                    <td>{m.category}</td>
-                    <td>
-                      <select
-                        aria-label={`${t('common.status')} ${m.name}`}
-                        value={m.status}
-                        disabled={update.isPending}
-                        onChange={(e) => update.mutate({ model_id: m.id, status: e.target.value as 'active' | 'inactive' | 'deprecated' })}
-                      >
-                        <option value="active">active</option>
-                        <option value="inactive">inactive</option>
-                        <option value="deprecated">deprecated</option>
-                      </select>
-                    </td>
-                    <td>{m.popularity}</td>
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>{t('common.name')}</th>
+                    <th>{t('common.category')}</th>
+                    <th>{t('common.status')}</th>
+                    <th>{t('models.popularity')}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {list.data.map((m) => (
+                    <tr key={m.id}>
+                      <td>{m.name}</td>
+                      <td>{enumLabel(t, 'modelCategory', m.category)}</td>
+                      <td>
+                        <select
+                          aria-label={`${t('common.status')} ${m.name}`}
+                          value={m.status}
+                          disabled={update.isPending}
+                          onChange={(e) =>
+                            update.mutate({ model_id: m.id, status: e.target.value as 'active' | 'inactive' | 'deprecated' })
+                          }
+                        >
+                          {ENUMS.modelStatus.map((s) => (
+                            <option key={s} value={s}>
+                              {enumLabel(t, 'modelStatus', s)}
+                            </option>
+                          ))}
+                        </select>
+                      </td>
+                      <td>{m.popularity}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )
         }
       </QueryView>
@@ -281,30 +235,32 @@ function Audit() {
             <Empty />
           ) : (
             <>
-              <table>
-                <thead>
-                  <tr>
-                    <th>{t('common.created')}</th>
-                    <th>{t('admin.action')}</th>
-                    <th>{t('admin.actor')}</th>
-                    <th>{t('admin.target')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.map((entry) => (
-                    <tr key={entry.id}>
-                      <td>{formatDateTime(entry.created_at, locale)}</td>
-                      <td>{entry.action}</td>
-                      <td>
-                        <code>{entry.actor_id ?? '—'}</code>
-                      </td>
-                      <td>
-                        {entry.target_type} <code>{entry.target_id ?? ''}</code>
-                      </td>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>{t('common.created')}</th>
+                      <th>{t('admin.action')}</th>
+                      <th>{t('admin.actor')}</th>
+                      <th>{t('admin.target')}</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {list.data.map((entry) => (
+                      <tr key={entry.id}>
+                        <td>{formatDateTime(entry.created_at, locale)}</td>
+                        <td>{enumLabel(t, 'auditAction', entry.action)}</td>
+                        <td>
+                          <code>{entry.actor_id ?? '—'}</code>
+                        </td>
+                        <td>
+                          {entry.target_type ? enumLabel(t, 'auditTarget', entry.target_type) : ''} <code>{entry.target_id ?? ''}</code>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
               <Pager page={list.pagination.page} pages={list.pagination.pages} onPage={setPage} />
             </>
           )

@@ -2,10 +2,12 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import { errorMessage, useTRPC, useTRPCClient } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { navigate } from '../router.js';
 import { Empty, ErrorBox, Field, Loading, Pager, QueryView } from '../ui.js';
 import { AppTools } from './AppTools.js';
+import { DeleteAppButton } from './AppDelete.js';
 import { type Attachment, Attachments } from './Attachments.js';
 
 interface AppLike {
@@ -58,10 +60,8 @@ function AppList() {
                         <div>
                           <h3>{app.name}</h3>
                           <p className="muted">
-                            <span className={`badge ${app.status}`}>
-                              {app.status === 'running' ? t('apps.running') : t('apps.stopped')}
-                            </span>{' '}
-                            {app.id} · {formatDateTime(app.created_at, locale)}
+                            <span className={`badge ${app.status}`}>{enumLabel(t, 'appStatus', app.status)}</span> {app.id} ·{' '}
+                            {formatDateTime(app.created_at, locale)}
                           </p>
                           {app.description && <p>{app.description}</p>}
                         </div>
@@ -69,6 +69,7 @@ function AppList() {
                           <button type="button" onClick={() => setEditing(app.id)}>
                             {t('common.edit')}
                           </button>
+                          <DeleteAppButton app={app} />
                           <button type="button" className="primary" onClick={() => navigate('apps', app.id)}>
                             {t('apps.open')}
                           </button>

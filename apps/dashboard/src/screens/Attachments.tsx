@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { getToken } from '../client.js';
+import { authFetch } from '../session.js';
 import { useI18n } from '../locale.js';
 
 /** A file an application's answer delivered (issue 14): an image, audio or video its model made. */
@@ -18,8 +18,7 @@ function useFileUrl(fileId: string): { url: string | null; failed: boolean } {
   useEffect(() => {
     let objectUrl: string | null = null;
     let live = true;
-    const token = getToken();
-    fetch(`/api/v1/files/${encodeURIComponent(fileId)}/content`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+    authFetch(`/api/v1/files/${encodeURIComponent(fileId)}/content`)
       .then(async (res) => {
         if (!res.ok) throw new Error(String(res.status));
         const blob = await res.blob();

@@ -2,6 +2,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime } from '../format.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
 
@@ -28,8 +29,8 @@ export function CommunityScreen() {
         </Field>
         <Field label={t('common.sort')}>
           <select value={sort} onChange={(e) => setSort(e.target.value as 'latest' | 'popular')}>
-            <option value="latest">latest</option>
-            <option value="popular">popular</option>
+            <option value="latest">{t('community.sort.latest')}</option>
+            <option value="popular">{t('community.sort.popular')}</option>
           </select>
         </Field>
       </form>
@@ -86,7 +87,7 @@ function NewPost() {
         <select value={category} onChange={(e) => setCategory(e.target.value as typeof category)}>
           {CATEGORIES.map((c) => (
             <option key={c} value={c}>
-              {c}
+              {enumLabel(t, 'postCategory', c)}
             </option>
           ))}
         </select>
@@ -134,7 +135,7 @@ function PostItem({ post }: { post: PostLike }) {
     <li className="card post" data-testid="post">
       <h3>{post.title}</h3>
       <p className="muted">
-        <span className="badge">{post.category}</span> {t('community.by', { author: post.author.username })} ·{' '}
+        <span className="badge">{enumLabel(t, 'postCategory', post.category)}</span> {t('community.by', { author: post.author.username })} ·{' '}
         {formatDateTime(post.created_at, locale)}
         {post.tags.map((tag) => (
           <span key={tag} className="tag">

@@ -2,6 +2,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
 
@@ -63,48 +64,50 @@ export function KeysScreen() {
             <Empty />
           ) : (
             <>
-              <table>
-                <thead>
-                  <tr>
-                    <th>{t('common.name')}</th>
-                    <th>{t('keys.prefix')}</th>
-                    <th>{t('common.status')}</th>
-                    <th>{t('keys.spent')}</th>
-                    <th>{t('keys.lastUsed')}</th>
-                    <th>{t('common.created')}</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.map((key) => (
-                    <tr key={key.id}>
-                      <td>{key.name}</td>
-                      <td>
-                        <code>{key.prefix}</code>
-                      </td>
-                      <td>{key.status}</td>
-                      <td>
-                        {formatMoney(key.spent, locale)}
-                        {key.spend_cap !== null && ` / ${formatMoney(key.spend_cap, locale)}`}
-                      </td>
-                      <td>{key.last_used_at ? formatDateTime(key.last_used_at, locale) : t('keys.never')}</td>
-                      <td>{formatDateTime(key.created_at, locale)}</td>
-                      <td>
-                        <button
-                          type="button"
-                          className="danger"
-                          disabled={revoke.isPending}
-                          onClick={() => {
-                            if (confirm(t('keys.confirmRevoke'))) revoke.mutate({ key_id: key.id });
-                          }}
-                        >
-                          {t('keys.revoke')}
-                        </button>
-                      </td>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>{t('common.name')}</th>
+                      <th>{t('keys.prefix')}</th>
+                      <th>{t('common.status')}</th>
+                      <th>{t('keys.spent')}</th>
+                      <th>{t('keys.lastUsed')}</th>
+                      <th>{t('common.created')}</th>
+                      <th />
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {list.data.map((key) => (
+                      <tr key={key.id}>
+                        <td>{key.name}</td>
+                        <td>
+                          <code>{key.prefix}</code>
+                        </td>
+                        <td>{enumLabel(t, 'keyStatus', key.status)}</td>
+                        <td>
+                          {formatMoney(key.spent, locale)}
+                          {key.spend_cap !== null && ` / ${formatMoney(key.spend_cap, locale)}`}
+                        </td>
+                        <td>{key.last_used_at ? formatDateTime(key.last_used_at, locale) : t('keys.never')}</td>
+                        <td>{formatDateTime(key.created_at, locale)}</td>
+                        <td>
+                          <button
+                            type="button"
+                            className="danger"
+                            disabled={revoke.isPending}
+                            onClick={() => {
+                              if (confirm(t('keys.confirmRevoke'))) revoke.mutate({ key_id: key.id });
+                            }}
+                          >
+                            {t('keys.revoke')}
+                          </button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
               <Pager page={list.pagination.page} pages={list.pagination.pages} onPage={setPage} />
             </>
           )

@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { LanguageSwitch } from '../language-switch.js';
-import { setToken, useTRPC } from '../client.js';
+import { setSession, useTRPC } from '../client.js';
 import { useI18n } from '../locale.js';
 import { ErrorBox, Field } from '../ui.js';
 
@@ -17,7 +17,7 @@ export function LoginScreen({ onLogin }: { onLogin: () => void }) {
   const login = useMutation(
     trpc.auth.token.mutationOptions({
       onSuccess: (tokens) => {
-        setToken(tokens.access_token);
+        setSession(tokens);
         onLogin();
       },
     }),

@@ -3,8 +3,10 @@ import { useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatNumber } from '../format.js';
 import type { MessageKey } from '../i18n.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, Field, Pager, QueryView } from '../ui.js';
+import { EditModelButton, NewModelButton } from './ModelActions.js';
 import { ModelDetails } from './ModelDeployment.js';
 
 const CATEGORIES = ['text', 'image', 'audio', 'video'] as const;
@@ -25,7 +27,10 @@ export function ModelsScreen() {
 
   return (
     <section>
-      <h1>{t('models.title')}</h1>
+      <div className="row between">
+        <h1>{t('models.title')}</h1>
+        <NewModelButton />
+      </div>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <Field label={t('common.search')}>
           <input type="search" value={search} onChange={(e) => (setSearch(e.target.value), setPage(1))} />
@@ -35,7 +40,7 @@ export function ModelsScreen() {
             <option value="">{t('common.all')}</option>
             {CATEGORIES.map((c) => (
               <option key={c} value={c}>
-                {c}
+                {enumLabel(t, 'modelCategory', c)}
               </option>
             ))}
           </select>
@@ -59,9 +64,13 @@ export function ModelsScreen() {
               <div className="grid">
                 {list.data.map((m) => (
                   <article key={m.id} className="card model">
-                    <h3>{m.name}</h3>
+                    <div className="row between">
+                      <h3>{m.name}</h3>
+                      <EditModelButton modelId={m.id} />
+                    </div>
                     <p className="muted">
-                      <span className="badge">{m.category}</span> {t('models.version')} {m.version} · {m.status}
+                      <span className="badge">{enumLabel(t, 'modelCategory', m.category)}</span> {t('models.version')} {m.version} ·{' '}
+                      {enumLabel(t, 'modelStatus', m.status)}
                     </p>
                     <p>{m.description}</p>
                     <p className="muted">

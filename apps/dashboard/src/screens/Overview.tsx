@@ -4,6 +4,9 @@ import { useTRPC } from '../client.js';
 import { breakdownBy, formatMoney, formatNumber } from '../format.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Loading } from '../ui.js';
+import { axisWidth, formatDay, moneyTicks, shorten, TICK_FONT_SIZE } from './axes.js';
+
+const TICK = { fontSize: TICK_FONT_SIZE };
 
 export function OverviewScreen() {
   const trpc = useTRPC();
@@ -16,6 +19,7 @@ export function OverviewScreen() {
   const modelName = (id: string) => models.data?.data.find((m) => m.id === id)?.name ?? id;
   const appName = (id: string) => (id === '—' ? t('overview.noApp') : (apps.data?.data.find((a) => a.id === id)?.name ?? id));
   const money = (v: unknown) => formatMoney(Number(v), locale);
+  const day = (v: unknown) => formatDay(String(v), locale);
 
   return (
     <section>
@@ -47,9 +51,25 @@ export function OverviewScreen() {
                 <ResponsiveContainer width="100%" height={260}>
                   <LineChart data={usage.data.daily}>
                     <CartesianGrid strokeDasharray="3 3" />
-                    <XAxis dataKey="date" />
-                    <YAxis yAxisId="cost" tickFormatter={money} width={110} />
-                    <YAxis yAxisId="calls" orientation="right" allowDecimals={false} />
+                    <XAxis tick={TICK} dataKey="date" tickFormatter={day} minTickGap={12} />
+                    <YAxis
+                      tick={TICK}
+                      yAxisId="cost"
+                      tickFormatter={money}
+                      width={axisWidth(
+                        moneyTicks(
+                          usage.data.daily.map((d) => d.cost),
+                          money,
+                        ),
+                      )}
+                    />
+                    <YAxis
+                      tick={TICK}
+                      yAxisId="calls"
+                      orientation="right"
+                      allowDecimals={false}
+                      width={axisWidth(usage.data.daily.map((d) => String(d.calls)))}
+                    />
                     <Tooltip formatter={(v, name) => (name === t('overview.cost') ? money(v) : String(v))} />
                     <Legend />
                     <Line
@@ -115,8 +135,17 @@ function BreakdownChart(props: {
       <ResponsiveContainer width="100%" height={220}>
         <BarChart data={props.data}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="label" />
-          <YAxis tickFormatter={props.money} width={110} />
+          <XAxis tick={TICK} dataKey="label" tickFormatter={(v) => shorten(String(v), 14)} interval="preserveStartEnd" minTickGap={8} />
+          <YAxis
+            tick={TICK}
+            tickFormatter={props.money}
+            width={axisWidth(
+              moneyTicks(
+                props.data.map((d) => d.cost),
+                props.money,
+              ),
+            )}
+          />
           <Tooltip formatter={(v) => props.money(v)} />
           <Bar dataKey="cost" name={props.costLabel} fill="#4f46e5" isAnimationActive={false} />
         </BarChart>

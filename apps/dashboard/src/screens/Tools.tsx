@@ -3,8 +3,9 @@ import { useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatMoney, formatNumber } from '../format.js';
 import type { MessageKey } from '../i18n.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
-import { Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
+import { ConfirmDialog, Empty, ErrorBox, Field, Pager, QueryView } from '../ui.js';
 
 const SORTS = ['created_at', 'price', 'rating', 'downloads', 'calls_30d'] as const;
 
@@ -17,7 +18,9 @@ export function ToolsScreen() {
   const [category, setCategory] = useState('');
   const [sort, setSort] = useState<(typeof SORTS)[number]>('created_at');
   const [page, setPage] = useState(1);
-  const [bought, setBought] = useState<string | null>(null);
+  const [bought, setBought] = useState<{ name: string; balance: number | null } | null>(null);
+  const [confirm, setConfirm] = useState<{ id: string; name: string; price: number } | null>(null);
+  const wallet = useQuery(trpc.billing.wallet.queryOptions());
   const validCategory = /^[a-z0-9][a-z0-9-]{0,31}$/.test(category.trim().toLowerCase()) ? category.trim().toLowerCase() : undefined;
   const tools = useQuery({
     ...trpc.tools.list.queryOptions({ search: search.trim() || undefined, category: validCategory, sort, page, limit: 20 }),
@@ -28,11 +31,14 @@ export function ToolsScreen() {
   const purchase = useMutation(
     trpc.tools.purchase.mutationOptions({
       onSuccess: async (_order, input) => {
-        setBought(tools.data?.data.find((tool) => tool.id === input.tool_id)?.name ?? input.tool_id);
+        const name = tools.data?.data.find((tool) => tool.id === input.tool_id)?.name ?? input.tool_id;
+        setConfirm(null);
         await Promise.all([
           queryClient.invalidateQueries({ queryKey: trpc.tools.pathKey() }),
           queryClient.invalidateQueries({ queryKey: trpc.billing.pathKey() }),
         ]);
+        const after = await queryClient.fetchQuery(trpc.billing.wallet.queryOptions()).catch(() => null);
+        setBought({ name, balance: after?.available ?? null });
       },
     }),
   );
@@ -50,10 +56,25 @@ export function ToolsScreen() {
       </div>
       {bought && (
         <p className="notice" role="status">
-          {t('tools.bought', { name: bought })}
+          {t('tools.bought', { name: bought.name })}{' '}
+          {bought.balance !== null && (
+            <span data-testid="balance-after">{t('tools.balanceAfter', { balance: formatMoney(bought.balance, locale) })}</span>
+          )}
         </p>
       )}
-      {purchase.error && <ErrorBox error={purchase.error} />}
+      {confirm && (
+        <ConfirmDialog
+          title={t('tools.confirmTitle')}
+          confirmLabel={t('tools.confirmBuy')}
+          pending={purchase.isPending}
+          onCancel={() => (setConfirm(null), purchase.reset())}
+          onConfirm={() => purchase.mutate({ tool_id: confirm.id, payment_method: 'balance' })}
+        >
+          <p>{t('tools.confirmText', { name: confirm.name, price: formatMoney(confirm.price, locale) })}</p>
+          {wallet.data && <p className="muted">{t('tools.balanceNow', { balance: formatMoney(wallet.data.available, locale) })}</p>}
+          {purchase.error && <ErrorBox error={purchase.error} />}
+        </ConfirmDialog>
+      )}
       {tab === 'browse' ? (
         <>
           <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
@@ -84,7 +105,8 @@ export function ToolsScreen() {
                       <article key={tool.id} className="card" data-testid="tool-card">
                         <h3>{tool.name}</h3>
                         <p className="muted">
-                          <span className="badge">{tool.category}</span> {t('tools.author')}: {tool.author.username}
+                          <span className="badge">{enumLabel(t, 'toolCategory', tool.category)}</span> {t('tools.author')}:{' '}
+                          {tool.author.username}
                         </p>
                         <p>{tool.description}</p>
                         <p className="muted">
@@ -99,7 +121,11 @@ export function ToolsScreen() {
                               type="button"
                               className="primary"
                               disabled={purchase.isPending}
-                              onClick={() => purchase.mutate({ tool_id: tool.id, payment_method: 'balance' })}
+                              onClick={() => (
+                                purchase.reset(),
+                                setBought(null),
+                                setConfirm({ id: tool.id, name: tool.name, price: tool.price })
+                              )}
                             >
                               {t('tools.buy')}
                             </button>

@@ -2,8 +2,10 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTRPC } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
+import { enumLabel } from '../enums.js';
 import { useI18n } from '../locale.js';
 import { Empty, Pager, QueryView } from '../ui.js';
+import { WalletTopUp } from './WalletTopUp.js';
 
 export function WalletScreen() {
   const trpc = useTRPC();
@@ -33,6 +35,7 @@ export function WalletScreen() {
           </div>
         )}
       </QueryView>
+      <WalletTopUp />
       <h2>{t('wallet.transactions')}</h2>
       <QueryView query={transactions}>
         {(list) =>
@@ -40,28 +43,30 @@ export function WalletScreen() {
             <Empty />
           ) : (
             <>
-              <table>
-                <thead>
-                  <tr>
-                    <th>{t('common.created')}</th>
-                    <th>{t('wallet.kind')}</th>
-                    <th className="num">{t('wallet.amount')}</th>
-                    <th className="num">{t('wallet.balanceAfter')}</th>
-                    <th>{t('wallet.reason')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.map((tx) => (
-                    <tr key={tx.id}>
-                      <td>{formatDateTime(tx.created_at, locale)}</td>
-                      <td>{tx.kind}</td>
-                      <td className={`num ${tx.amount < 0 ? 'neg' : 'pos'}`}>{formatMoney(tx.amount, locale)}</td>
-                      <td className="num">{formatMoney(tx.balance_after, locale)}</td>
-                      <td>{tx.reason ?? tx.reference_id ?? ''}</td>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>{t('common.created')}</th>
+                      <th>{t('wallet.kind')}</th>
+                      <th className="num">{t('wallet.amount')}</th>
+                      <th className="num">{t('wallet.balanceAfter')}</th>
+                      <th>{t('wallet.reason')}</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {list.data.map((tx) => (
+                      <tr key={tx.id}>
+                        <td>{formatDateTime(tx.created_at, locale)}</td>
+                        <td>{enumLabel(t, 'ledgerKind', tx.kind)}</td>
+                        <td className={`num ${tx.amount < 0 ? 'neg' : 'pos'}`}>{formatMoney(tx.amount, locale)}</td>
+                        <td className="num">{formatMoney(tx.balance_after, locale)}</td>
+                        <td>{tx.reason ?? tx.reference_id ?? ''}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
               <Pager page={list.pagination.page} pages={list.pagination.pages} onPage={setPage} />
             </>
           )

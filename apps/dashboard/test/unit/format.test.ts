@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { breakdownBy, formatDateTime, formatMoney } from '../../src/format.js';
 import { parseHash } from '../../src/router.js';
+import { axisWidth, formatDay, moneyTicks, shorten } from '../../src/screens/axes.js';
 
 describe('formatMoney', () => {
   it('shows two decimals for ordinary amounts', () => {
@@ -59,5 +60,27 @@ describe('parseHash', () => {
     expect(parseHash('#/tools')).toEqual({ route: 'tools', param: null });
     expect(parseHash('')).toEqual({ route: 'overview', param: null });
     expect(parseHash('#/nope')).toEqual({ route: 'overview', param: null });
+  });
+});
+
+describe('chart axes', () => {
+  it('sizes an axis to its longest tick label, within bounds', () => {
+    expect(axisWidth(['1', '22'])).toBe(36);
+    expect(axisWidth(['CN¥0.000123'])).toBe(11 * 7 + 16);
+    expect(axisWidth(['x'.repeat(100)])).toBe(180);
+  });
+
+  it('considers the fractions of the maximum a money axis shows', () => {
+    const ticks = moneyTicks([0.0003, 0.0001], (v) => formatMoney(v, 'en'));
+    expect(ticks[0]).toBe('CN¥0.0003');
+    expect(Math.max(...ticks.map((t) => t.length))).toBeGreaterThan('CN¥0.0003'.length);
+  });
+
+  it('shortens long labels and formats short dates', () => {
+    expect(shorten('demo-chat', 14)).toBe('demo-chat');
+    expect(shorten('a-very-long-model-name', 10)).toBe('a-very-lo…');
+    expect(formatDay('2026-12-06', 'en')).toBe('12/6');
+    expect(formatDay('2026-12-06', 'zh-CN')).toBe('12/6');
+    expect(formatDay('garbage', 'en')).toBe('garbage');
   });
 });

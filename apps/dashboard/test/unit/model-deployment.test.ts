@@ -41,7 +41,7 @@ describe('the model screen’s deployment view', () => {
   });
 
   it('names the model_revenue ledger kind in both languages', () => {
-    expect(en['wallet.kind.model_revenue']).toBe('Model revenue');
-    expect(zhCN['wallet.kind.model_revenue']).toBe('模型收入');
+    expect(en['enum.ledgerKind.model_revenue']).toBe('Model revenue');
+    expect(zhCN['enum.ledgerKind.model_revenue']).toBe('模型收入');
   });
 });
