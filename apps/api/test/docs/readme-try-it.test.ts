@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../kit/index.js';
+import { apiClient, createApp, signUp, signUpAs, startTestServer, type TestServer } from '../kit/index.js';
 
 // Issue 19 part 3: the README's "Try it" shell commands, run as written (one bash script, in order,
 // so the variables they set carry over) against a live server with the demo data, every curl made
@@ -43,6 +43,15 @@ afterAll(async () => {
 function tryItScript(): string {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Try it'), readme.indexOf('### Point a model at a real upstream'));
+  return [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '').join('\n');
+}
+
+/** The sh blocks of one `###` section of the README, by its heading. */
+function sectionScript(heading: string): string {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf(`### ${heading}\n`);
+  const end = readme.indexOf('\n## ', start);
+  const section = readme.slice(start, end);
   return [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '').join('\n');
 }
 
@@ -89,5 +98,32 @@ describe("the README's Try it", () => {
     expect(readFileSync(path.join(workDir, 'hello.wav')).subarray(8, 12).toString('latin1')).toBe('WAVE');
     const clip = readFileSync(path.join(workDir, 'clip.avi'));
     expect([clip.subarray(0, 4).toString('latin1'), clip.subarray(8, 12).toString('latin1')]).toEqual(['RIFF', 'AVI ']);
+  });
+
+  // Issue 16: the README shows publishing a tool, buying it, attaching it and chatting with it. The
+  // section needs a developer's token, a user's token and the user's application; the test makes them.
+  it('publishes a tool, buys it, attaches it and chats with it as "Publish a tool" shows', async () => {
+    const api = apiClient(server.url);
+    const developer = await signUpAs(server, api, 'developer');
+    const user = await signUp(api, 'buyer');
+    const models = await api.get('/api/v1/models?search=demo-chat&sort=name');
+    const app = await createApp(api, user.token, models.body.data[0].id as string);
+    const commands = sectionScript('Publish a tool, buy it, attach it, chat with it').replaceAll(
+      'localhost:3000',
+      new URL(server.url).host,
+    );
+    expect(commands).toContain('/purchase');
+    const script = [
+      'set -euo pipefail',
+      'curl() { command curl --fail-with-body "$@"; }',
+      `DEV_TOKEN=${developer.token} TOKEN=${user.token} APP=${app.id}`,
+      commands,
+    ].join('\n');
+    const { code, stdout, stderr } = await runBash(script);
+    expect(code, `${stderr.slice(-1500)}\n${stdout.slice(-1500)}`).toBe(0);
+    expect(stderr).toMatch(/signing secret \(shown once\): whsec_/);
+    expect(stdout).toContain('returned: 6*7 = 42');
+    expect(stdout).toMatch(/"tools":0\.01\b/);
+    expect(stdout).toMatch(/"successful_calls":1\b/);
   });
 });
