@@ -38,6 +38,10 @@ try {
       console.log(
         `\n[conversation ${event.conversation_id}: ${event.tokens_used.input} in, ${event.tokens_used.output} out, cost ${event.cost}]`,
       );
+    } else if (event.type === 'tool_call') {
+      console.log(`\n[tool ${event.function}(${event.arguments})]`);
+    } else if (event.type === 'tool_result') {
+      console.log(`[tool ${event.status}, ${event.latency_ms} ms, cost ${event.cost}]`);
     } else {
       console.error(`\n[stream error ${event.error.code}: ${event.error.message}]`);
       process.exitCode = 1;
