@@ -16,6 +16,7 @@ import * as m0014 from './0014_video_jobs.js';
 import * as m0015 from './0015_billing_instances.js';
 import * as m0017 from './0017_model_deployments.js';
 import * as m0018 from './0018_message_attachments.js';
+import * as m0022 from './0022_list_sort_indexes.js';
 
 // A static list rather than a folder scan: it works the same under tsx, vitest and a bundler.
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0015_billing_instances': m0015,
   '0017_model_deployments': m0017,
   '0018_message_attachments': m0018,
+  '0022_list_sort_indexes': m0022,
 };
