@@ -6,10 +6,12 @@ import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { buildServer } from '../src/server.js';
 import { startLayerServer } from './layers.js';
+import { BENCH_JWT_SECRET } from './processes.js';
 
 const port = Number(process.argv[2] ?? 4102);
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const databaseName = `maas_bench_${Date.now()}`;
+// The REST bench names the database, so that its raw Fastify + pg floor reads the same one.
+const databaseName = process.argv[3] ?? `maas_bench_${Date.now()}`;
 
 const admin = new pg.Client({ connectionString: baseUrl });
 await admin.connect();
@@ -23,7 +25,7 @@ const config = loadConfig({
   NODE_ENV: 'production',
   DATABASE_URL: url.toString(),
   DATA_DIR: `/tmp/${databaseName}`,
-  MAAS_JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123456789',
+  MAAS_JWT_SECRET: BENCH_JWT_SECRET,
   MAAS_ENCRYPTION_KEY: 'bench-encryption-key-bench-encryption-key-0123',
   MAAS_ADMIN_EMAIL: 'bench-admin@example.com',
   MAAS_ADMIN_PASSWORD: 'bench-admin-password',

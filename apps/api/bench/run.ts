@@ -2,18 +2,17 @@
 // billing on), each non-streamed and streamed (100 chunks an answer), measured in one run against
 // the same upstream. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
 // a mixed-load run that samples the gateway's memory (soak.ts); `--local [--threads N]` the local
-// model runtime on the generated tiny model instead (local-runtime.ts). Prints markdown tables.
-import { fork, type ChildProcess } from 'node:child_process';
+// model runtime on the generated tiny model instead (local-runtime.ts); `--rest` our REST reads
+// against raw Fastify + pg on the same SQL (rest.ts). Prints markdown tables.
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LAYERS } from './layers.js';
+import { json, start } from './processes.js';
 import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
 import { runSoak } from './soak.js';
 import { FIRST_TOKEN, STREAM_CHUNKS } from './upstream.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
@@ -23,12 +22,19 @@ const { values: args } = parseArgs({
     layers: { type: 'boolean', default: false },
     local: { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
+    rest: { type: 'boolean', default: false },
   },
 });
 if (args.local) {
   // The local model runtime alone (issue 15 part 7): no gateway, no upstream.
   const { runLocalBench } = await import('./local-runtime.js');
   await runLocalBench(Number(args.threads));
+  process.exit(0);
+}
+if (args.rest) {
+  // REST reads against raw Fastify + pg on the same SQL (issue 18 target 1).
+  const { runRestBench } = await import('./rest.js');
+  await runRestBench({ duration: Number(args.duration), rounds: Math.max(1, Number(args.rounds)) });
   process.exit(0);
 }
 const duration = Number(args.duration);
@@ -38,31 +44,6 @@ const rounds = Math.max(1, Number(args.rounds));
 const withLayers = args.layers;
 
 const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103 };
-
-function start(script: string, argv: string[]): Promise<ChildProcess> {
-  // The gateway samples retained memory after a full collection.
-  const flags = script === 'gateway-server.ts' ? ['--expose-gc'] : [];
-  const child = fork(path.join(here, script), argv, {
-    execArgv: ['--import', 'tsx', ...flags],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) => (message === 'ready' ? resolve(child) : reject(new Error(JSON.stringify(message)))));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-// Set-up answers are read loosely: a wrong shape fails loudly on first use.
-async function json(url: string, method: string, body: unknown, token?: string): Promise<any> {
-  const response = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const parsed = await response.json();
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
-}
 
 /** Admin creates the provider and a priced model; a user gets credit and an API key. */
 async function setUpGateway(): Promise<string> {
