@@ -151,7 +151,7 @@ try {
   const { apiKey, accessToken } = await setUpGateway();
   const auth = { authorization: `Bearer ${apiKey}` };
 
-  const routes = [
+  const routes: Omit<Target, 'path' | 'body'>[] = [
     { name: 'direct upstream', origin: `http://127.0.0.1:${PORTS.upstream}`, headers: {}, process: upstreamProcess },
     { name: 'bare undici proxy', origin: `http://127.0.0.1:${PORTS.proxy}`, headers: {}, process: proxyProcess },
     {
