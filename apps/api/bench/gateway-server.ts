@@ -1,20 +1,36 @@
 // Our server, in its own process, on a fresh PostgreSQL database (DATABASE_URL) with billing on
 // and the rate-limit tiers off (they are not what this measures).
 import { loadConfig } from '@maas/api';
+import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { buildServer } from '../src/server.js';
+import { runCluster } from './gateway-cluster.js';
 import { startLayerServer } from './layers.js';
+import { BENCH_JWT_SECRET } from './processes.js';
 
 const port = Number(process.argv[2] ?? 4102);
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const databaseName = `maas_bench_${Date.now()}`;
+// The REST bench names the database, so that its raw Fastify + pg floor reads the same one; a
+// cluster worker (--workers) is given its primary's.
+const databaseName = process.env.BENCH_DATABASE ?? process.argv[3] ?? `maas_bench_${Date.now()}`;
+const workers = Number(process.env.BENCH_WORKERS ?? '1');
 
-const admin = new pg.Client({ connectionString: baseUrl });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${databaseName}`);
-await admin.end();
+async function dropDatabase(): Promise<void> {
+  const cleanup = new pg.Client({ connectionString: baseUrl });
+  await cleanup.connect();
+  await cleanup.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+  await cleanup.end();
+}
+
+if (cluster.isPrimary) {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${databaseName}`);
+  await admin.end();
+  if (workers > 1) await runCluster(workers, { BENCH_DATABASE: databaseName }, dropDatabase);
+}
 const url = new URL(baseUrl);
 url.pathname = `/${databaseName}`;
 
@@ -23,7 +39,7 @@ const config = loadConfig({
   NODE_ENV: 'production',
   DATABASE_URL: url.toString(),
   DATA_DIR: `/tmp/${databaseName}`,
-  MAAS_JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123456789',
+  MAAS_JWT_SECRET: BENCH_JWT_SECRET,
   MAAS_ENCRYPTION_KEY: 'bench-encryption-key-bench-encryption-key-0123',
   MAAS_ADMIN_EMAIL: 'bench-admin@example.com',
   MAAS_ADMIN_PASSWORD: 'bench-admin-password',
@@ -62,10 +78,8 @@ async function onMessage(message: unknown): Promise<void> {
   }
   if (message === 'stop') {
     await server.close();
-    const cleanup = new pg.Client({ connectionString: baseUrl });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-    await cleanup.end();
+    // A cluster's primary drops the database once all its workers have stopped.
+    if (cluster.isPrimary) await dropDatabase();
     process.exit(0);
   }
 }

@@ -12,6 +12,8 @@ export function median(values: number[]): number {
 
 export interface LoadRun {
   url: string;
+  /** POST unless given; a GET sends no body. */
+  method?: 'GET' | 'POST';
   body: string;
   headers: Record<string, string>;
   connections: number;
@@ -23,11 +25,12 @@ export function throughput(run: LoadRun) {
     autocannon(
       {
         url: run.url,
-        method: 'POST',
+        method: run.method ?? 'POST',
         connections: run.connections,
         duration: run.duration,
-        body: run.body,
-        headers: { 'content-type': 'application/json', ...run.headers },
+        ...(run.method === 'GET'
+          ? { headers: run.headers }
+          : { body: run.body, headers: { 'content-type': 'application/json', ...run.headers } }),
       },
       (error, result) => (error ? reject(error) : resolve(result)),
     );

@@ -1,19 +1,19 @@
 // `pnpm bench`: the direct upstream, a bare undici proxy and our /v1/chat/completions (key auth and
 // billing on), each non-streamed and streamed (100 chunks an answer), measured in one run against
-// the same upstream. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
-// a mixed-load run that samples the gateway's memory (soak.ts); `--local [--threads N]` the local
-// model runtime on the generated tiny model instead (local-runtime.ts). Prints markdown tables.
-import { fork, type ChildProcess } from 'node:child_process';
+// the same upstream, and Portkey's open-source gateway on it as the peer. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
+// a mixed-load run that samples the gateway's memory (soak.ts); `--workers N` the gateway as N
+// cluster workers (gateway-cluster.ts); `--local [--threads N]` the local
+// model runtime on the generated tiny model instead (local-runtime.ts); `--rest` our REST reads
+// against raw Fastify + pg on the same SQL (rest.ts). Prints markdown tables.
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LAYERS } from './layers.js';
+import { json, start } from './processes.js';
 import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
 import { runSoak } from './soak.js';
 import { FIRST_TOKEN, STREAM_CHUNKS } from './upstream.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     layers: { type: 'boolean', default: false },
     local: { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
+    rest: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
   },
 });
 if (args.local) {
@@ -31,41 +33,25 @@ if (args.local) {
   await runLocalBench(Number(args.threads));
   process.exit(0);
 }
+if (args.rest) {
+  // REST reads against raw Fastify + pg on the same SQL (issue 18 target 1).
+  const { runRestBench } = await import('./rest.js');
+  await runRestBench({ duration: Number(args.duration), rounds: Math.max(1, Number(args.rounds)) });
+  process.exit(0);
+}
 const duration = Number(args.duration);
 const latencySamples = Number(args.samples);
 const soakSeconds = Number(args.soak);
 const rounds = Math.max(1, Number(args.rounds));
 const withLayers = args.layers;
+// The gateway as N cluster workers on one port (MAAS_WORKERS; gateway-cluster.ts).
+const workers = Math.max(1, Number(args.workers));
+if (workers > 1 && (withLayers || soakSeconds > 0)) throw new Error('--workers N measures the routes only: not with --layers or --soak');
 
-const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103 };
+const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103, portkey: 4105 };
 
-function start(script: string, argv: string[]): Promise<ChildProcess> {
-  // The gateway samples retained memory after a full collection.
-  const flags = script === 'gateway-server.ts' ? ['--expose-gc'] : [];
-  const child = fork(path.join(here, script), argv, {
-    execArgv: ['--import', 'tsx', ...flags],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) => (message === 'ready' ? resolve(child) : reject(new Error(JSON.stringify(message)))));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-// Set-up answers are read loosely: a wrong shape fails loudly on first use.
-async function json(url: string, method: string, body: unknown, token?: string): Promise<any> {
-  const response = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const parsed = await response.json();
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
-/** Admin creates the provider and a priced model; a user gets credit and an API key. */
-async function setUpGateway(): Promise<string> {
+/** Admin creates the provider and a priced model; a user gets credit, an API key and an access token. */
+async function setUpGateway(): Promise<{ apiKey: string; accessToken: string }> {
   const api = `http://127.0.0.1:${PORTS.gateway}/api/v1`;
   const admin = await json(`${api}/auth/token`, 'POST', { username: 'bench-admin@example.com', password: 'bench-admin-password' });
   const provider = await json(
@@ -108,7 +94,7 @@ async function setUpGateway(): Promise<string> {
     admin.access_token,
   );
   const key = await json(`${api}/api-keys`, 'POST', { name: 'bench' }, user.access_token);
-  return key.key;
+  return { apiKey: key.key, accessToken: user.access_token };
 }
 
 /** Asks the gateway process to serve the --layers routes (see layers.ts). */
@@ -157,13 +143,15 @@ const children: ChildProcess[] = [];
 try {
   children.push(await start('upstream.ts', [String(PORTS.upstream)]));
   children.push(await start('bare-proxy.ts', [String(PORTS.proxy), `http://127.0.0.1:${PORTS.upstream}`]));
-  const gateway = await start('gateway-server.ts', [String(PORTS.gateway)]);
+  const gateway = await start('gateway-server.ts', [String(PORTS.gateway)], { BENCH_WORKERS: String(workers) });
   children.push(gateway);
+  const portkey = await start('portkey-server.ts', [String(PORTS.portkey)]);
+  children.push(portkey);
   const [upstreamProcess, proxyProcess] = children as [ChildProcess, ChildProcess];
-  const apiKey = await setUpGateway();
+  const { apiKey, accessToken } = await setUpGateway();
   const auth = { authorization: `Bearer ${apiKey}` };
 
-  const routes = [
+  const routes: Omit<Target, 'path' | 'body'>[] = [
     { name: 'direct upstream', origin: `http://127.0.0.1:${PORTS.upstream}`, headers: {}, process: upstreamProcess },
     { name: 'bare undici proxy', origin: `http://127.0.0.1:${PORTS.proxy}`, headers: {}, process: proxyProcess },
     {
@@ -171,6 +159,24 @@ try {
       origin: `http://127.0.0.1:${PORTS.gateway}`,
       headers: auth,
       process: gateway,
+    },
+    {
+      // Issue 18 target 3: the same call authenticated with a user's access token (JWT).
+      name: 'MaaS /v1/chat/completions (user JWT + billing)',
+      origin: `http://127.0.0.1:${PORTS.gateway}`,
+      headers: { authorization: `Bearer ${accessToken}` },
+      process: gateway,
+    },
+    {
+      // The peer: the same upstream through Portkey's OpenAI provider with a custom host.
+      name: 'Portkey gateway 1.15.2',
+      origin: `http://127.0.0.1:${PORTS.portkey}`,
+      headers: {
+        authorization: 'Bearer sk-upstream',
+        'x-portkey-provider': 'openai',
+        'x-portkey-custom-host': `http://127.0.0.1:${PORTS.upstream}/v1`,
+      },
+      process: portkey,
     },
   ];
   const targets: Target[] = [
@@ -238,7 +244,9 @@ try {
   console.log(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   );
-  console.log(`command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}`);
+  console.log(
+    `command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}${workers > 1 ? ` --workers ${workers}` : ''}`,
+  );
   console.log(`load averages (1, 5, 15 min): ${loadBefore} at the start, ${loadAfter} at the end\n`);
   console.log(
     '| target | req/s at 32 connections (median) | each round | CPU per request, that process (µs) | of it in the kernel | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |',
@@ -268,6 +276,23 @@ try {
   console.log(
     `\nMaaS / bare proxy throughput, median of the rounds: ${(median(ratios) * 100).toFixed(1)}% (target ≥ 50%); each round: ${ratios.map((ratio) => `${(ratio * 100).toFixed(1)}%`).join(', ')}`,
   );
+  const jwtIndex = targets.findIndex((target) => target.name.startsWith('MaaS /v1/chat/completions (user JWT'));
+  const jwtCpu = perRound[jwtIndex]!.map((run, round) => cpuPerRequest(run) / cpuPerRequest(ours.runs[round]!));
+  const jwtRps = perRound[jwtIndex]!.map((run, round) => run.rps / ours.runs[round]!.rps);
+  console.log(
+    `MaaS with a JWT ÷ with an API key, median of the rounds: throughput ${median(jwtRps).toFixed(2)}, CPU per request ${median(jwtCpu).toFixed(2)} (target: within 10 %)`,
+  );
+  // The peer, on the same upstream in the same rounds: non-streamed and streamed.
+  for (const streamed of [false, true]) {
+    const find = (name: string) =>
+      targets.findIndex((target) => target.name.startsWith(name) && (target.baseline !== undefined) === streamed);
+    const oursRuns = perRound[find('MaaS /v1/chat/completions')]!;
+    const peerRuns = perRound[find('Portkey gateway')]!;
+    const peerRatios = oursRuns.map((run, round) => run.rps / (peerRuns[round]?.rps ?? Number.NaN));
+    console.log(
+      `MaaS / Portkey throughput${streamed ? `, stream of ${STREAM_CHUNKS} chunks` : ''}, median of the rounds: ${median(peerRatios).toFixed(2)}× (target ≥ 5×); each round: ${peerRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(', ')}`,
+    );
+  }
   console.log(`MaaS p50 added latency over the direct upstream: ${(ours.latency.p50 - direct.latency.p50).toFixed(3)} ms (target ≤ 1 ms)`);
   // The bare proxy's code is the same whatever engine the gateway runs, so its CPU in the same round
   // is a control for how fast the shared host was just then.

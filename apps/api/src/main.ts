@@ -1,54 +1,15 @@
-import { deleteExpiredFiles, loadConfig, releaseStaleLeases, releaseStaleReservations } from '@maas/api';
-import { startBanner } from './banner.js';
-import { buildServer } from './server.js';
+import cluster from 'node:cluster';
+import { loadConfig } from '@maas/api';
+import { runPrimary, workerCount } from './cluster.js';
+import { serve } from './serve.js';
 
 const config = loadConfig();
-const server = await buildServer({ config });
-await server.app.listen({ port: config.port, host: config.host });
-process.stdout.write(`${startBanner(server, config.publicUrl)}\n`);
-
-// A reservation or wallet lease from before instances beat (no instance_id) still held long after
-// any call could last was left by a crashed process: release it (nothing charged) so the money is
-// spendable again. Holds of instances that beat are released within seconds of their instance
-// dying, by every live instance (packages/api/src/billing/instance.ts).
-const STALE_RESERVATION_MS = 15 * 60_000;
-const sweeper = setInterval(() => {
-  Promise.all([
-    releaseStaleReservations(server.platform.billingDb, STALE_RESERVATION_MS),
-    releaseStaleLeases(server.platform.billingDb, STALE_RESERVATION_MS),
-  ])
-    .then(([reservations, leases]) => {
-      if (reservations + leases > 0) server.app.log.warn({ reservations, leases }, 'released stale model-call holds');
-    })
-    .catch((error: unknown) => server.app.log.warn({ err: error }, 'stale reservation sweep failed'));
-}, 60_000);
-sweeper.unref();
-
-// Generated media past their retention (MAAS_GENERATED_FILE_RETENTION_HOURS) are deleted, bytes and row.
-const fileSweeper = setInterval(() => {
-  deleteExpiredFiles(server.platform)
-    .then((deleted) => {
-      if (deleted > 0) server.app.log.info({ deleted }, 'deleted expired generated files');
-    })
-    .catch((error: unknown) => server.app.log.warn({ err: error }, 'expired file sweep failed'));
-}, 10 * 60_000);
-fileSweeper.unref();
-
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-  // A request stuck forever must not keep the process alive past a supervisor's patience.
-  const force = setTimeout(() => process.exit(1), 25_000);
-  force.unref();
-  try {
-    await server.close();
-    process.exit(0);
-  } catch (error) {
-    server.app.log.error({ err: error }, 'shutdown failed');
-    process.exit(1);
-  }
+// Only the primary decides; a worker is a server process like a single one.
+const workers = cluster.isPrimary ? workerCount(config) : 1;
+if (cluster.isPrimary && workers > 1) {
+  await runPrimary(config, workers, (message) => process.stderr.write(`${message}\n`));
+} else {
+  // One banner for a cluster: from its first worker (or whichever created the initial admin).
+  const firstWorker = config.workerSlot === undefined || config.workerSlot === 0;
+  await serve(config, { banner: firstWorker ? 'always' : 'when-admin-created', workerPidHeader: config.exposeWorkerPid });
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -15,7 +15,7 @@ export async function authenticateRequest(ctx: Pick<RequestContext, 'platform' |
   if (!token) throw new AppError('UNAUTHORIZED');
   if (isApiKeyToken(token)) return authenticateApiKey(ctx.platform, token);
 
-  const claims = await verifyAccessToken(ctx.platform.jwtKey, token);
+  const claims = verifyAccessToken(ctx.platform.jwtKey, token);
   if (!claims) throw new AppError('UNAUTHORIZED', { message: 'TOKEN_INVALID' });
   const session = await ctx.platform.sessions.lookup(claims.sessionId);
   if (!session || session.userId !== claims.userId) throw new AppError('UNAUTHORIZED', { message: 'SESSION_REVOKED' });

@@ -23,6 +23,15 @@ export interface PlatformConfig {
   initialAdmin: boolean;
   /** Serve the built dashboard at `/` (MAAS_SERVE_DASHBOARD; off in tests, which request it explicitly). */
   serveDashboard: boolean;
+  /**
+   * Server processes on one port (MAAS_WORKERS, node:cluster); unset: the number of CPUs in
+   * production, 1 otherwise (apps/api/src/cluster.ts decides, and refuses more than 1 on PGlite).
+   */
+  workers: number | undefined;
+  /** This worker's slot in a cluster (MAAS_WORKER_SLOT, set by the cluster's primary); unset outside one. */
+  workerSlot: number | undefined;
+  /** Answer with an `x-maas-worker-pid` header (MAAS_EXPOSE_WORKER_PID; honoured only when NODE_ENV=test). */
+  exposeWorkerPid: boolean;
   rateLimits: { authenticated: number; anonymous: number; modelCalls: number };
   /** Prefix of the shared counters in Redis: instances of one platform must agree on it. */
   rateLimitNamespace: string;
@@ -192,6 +201,9 @@ export const EnvSchema = z.object({
   MAAS_SEED_DEMO: flag(undefined),
   MAAS_INITIAL_ADMIN: flag(undefined),
   MAAS_SERVE_DASHBOARD: flag(undefined),
+  MAAS_WORKERS: integer(undefined, { min: 1 }),
+  MAAS_WORKER_SLOT: integer(undefined),
+  MAAS_EXPOSE_WORKER_PID: flag(false),
   MAAS_RATE_LIMIT_AUTHENTICATED: integer(1000),
   MAAS_RATE_LIMIT_ANONYMOUS: integer(100),
   MAAS_RATE_LIMIT_MODEL_CALLS: integer(100),
@@ -301,6 +313,9 @@ export function loadConfig(source: Env = process.env): PlatformConfig {
     // Tests make their own users; a first start anywhere else gets an admin it can sign in with.
     initialAdmin: env.MAAS_INITIAL_ADMIN ?? env.NODE_ENV !== 'test',
     serveDashboard: env.MAAS_SERVE_DASHBOARD ?? env.NODE_ENV !== 'test',
+    workers: env.MAAS_WORKERS,
+    workerSlot: env.MAAS_WORKER_SLOT,
+    exposeWorkerPid: env.MAAS_EXPOSE_WORKER_PID && env.NODE_ENV === 'test',
     rateLimits: {
       authenticated: env.MAAS_RATE_LIMIT_AUTHENTICATED,
       anonymous: env.MAAS_RATE_LIMIT_ANONYMOUS,

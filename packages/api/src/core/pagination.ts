@@ -34,21 +34,35 @@ export function toPage<T>(data: T[], total: number, input: PageInput) {
 /**
  * One page of a list and the number of all its matches, as the contract's `{data, pagination}`.
  * `rows` is the list query with its selections and order; `count` is the same FROM and WHERE
- * without them (it may skip joins that cannot change the number of rows). The two queries are
- * sent together.
+ * without them (it may skip joins that cannot change the number of rows).
+ *
+ * One round trip (issue 18): the count rides on the page as an uncorrelated scalar subquery, which
+ * the database evaluates once (an InitPlan), so the page keeps its index-ordered LIMIT plan; a
+ * `count(*) OVER ()` would make it read and sort every match instead. Only a page past the end (no
+ * row to carry the count) asks for the count on its own.
  */
 export async function listPage<DB, TB extends keyof DB, Row, CountDB, CountTB extends keyof CountDB, CountRow, Item>(
   input: PageInput,
   queries: { rows: SelectQueryBuilder<DB, TB, Row>; count: SelectQueryBuilder<CountDB, CountTB, CountRow> },
   toItem: (row: Row) => Item,
 ) {
-  const [rows, count] = await Promise.all([
-    queries.rows.limit(input.limit).offset(pageOffset(input)).execute(),
-    // $castTo: kysely cannot resolve a selection's type over a generic table set.
-    queries.count
-      .select(sql<number>`count(*)::int`.as('total'))
-      .$castTo<{ total: number }>()
-      .executeTakeFirstOrThrow(),
-  ]);
-  return toPage(rows.map(toItem), count.total, input);
+  // $castTo: kysely cannot resolve a selection's type over a generic table set.
+  const count = queries.count.select(sql<number>`count(*)::int`.as('total')).$castTo<{ total: number }>();
+  const offset = pageOffset(input);
+  const rows = await queries.rows
+    .select(sql<number>`${count}`.as(TOTAL_COLUMN))
+    .$castTo<Row & { [TOTAL_COLUMN]: number }>()
+    .limit(input.limit)
+    .offset(offset)
+    .execute();
+  const first = rows[0];
+  // No row: zero matches on the first page (same WHERE), or a page past the end.
+  const total = first ? Number(first[TOTAL_COLUMN]) : offset === 0 ? 0 : (await count.executeTakeFirstOrThrow()).total;
+  return toPage(
+    rows.map(({ [TOTAL_COLUMN]: _total, ...row }) => toItem(row as Row)),
+    total,
+    input,
+  );
 }
+
+const TOTAL_COLUMN = '__list_total';

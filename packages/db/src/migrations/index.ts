@@ -18,6 +18,7 @@ import * as m0017 from './0017_model_deployments.js';
 import * as m0018 from './0018_message_attachments.js';
 import * as m0019 from './0019_tool_runtime.js';
 import * as m0020 from './0020_wallet_top_ups.js';
+import * as m0022 from './0022_list_sort_indexes.js';
 import * as m0024 from './0024_api_key_allowed_tools.js';
 
 // A static list rather than a folder scan: it works the same under tsx, vitest and a bundler.
@@ -41,5 +42,6 @@ export const migrations: Record<string, Migration> = {
   '0018_message_attachments': m0018,
   '0019_tool_runtime': m0019,
   '0020_wallet_top_ups': m0020,
+  '0022_list_sort_indexes': m0022,
   '0024_api_key_allowed_tools': m0024,
 };
