@@ -8,7 +8,7 @@ const port = Number(process.argv[2] ?? 4105);
 process.argv = [process.argv[0]!, 'start-server.js', `--port=${port}`, '--headless'];
 // Its start-up spinner writes to stdout many times a second; the bench's output is a table.
 const write = process.stdout.write.bind(process.stdout);
-process.stdout.write = (() => true);
+process.stdout.write = () => true;
 // A script without type declarations: imported by a name TypeScript does not resolve.
 const entry = '@portkey-ai/gateway/build/start-server.js';
 await import(entry);
