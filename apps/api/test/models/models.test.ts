@@ -426,6 +426,8 @@ describe('resolveModelForCall', () => {
       contextWindow: 8_192,
       maxOutputTokens: 256,
       defaultParameters: { temperature: 0.3 },
+      // A routed model earns its owner nothing: only a model served from its own file does (issue 15 part 5).
+      revenueOwnerId: null,
     });
     const byUpstream = Object.fromEntries(byId.targets.map((t) => [t.upstreamModel, t]));
     expect(byUpstream.inherit).toMatchObject({
