@@ -36,6 +36,9 @@ export const ENUMS = {
   priceUnit: ['image', 'second', '1k_characters', 'minute'],
   topUpStatus: ['pending', 'completed', 'failed', 'expired', 'cancelled'],
   topUpProvider: ['sandbox', 'stripe'],
+  toolKind: ['http', 'mcp'],
+  toolCallStatus: ['success', 'error', 'timeout', 'invalid_arguments', 'refused', 'insufficient_funds'],
+  toolCallVia: ['app', 'mcp'],
   auditAction: [
     'adminUsers.update',
     'billing.adminCredit',
