@@ -1,5 +1,6 @@
 /** Labels of the playground's tool steps, the tool author screens and the provider connection test, in both languages. */
 export const authoringEn = {
+  'nav.publish': 'Authoring',
   'play.toolCall': 'Calls {name}',
   'play.toolRunning': 'running…',
   'play.toolResult': '{status} · {cost} · {latency} ms',
@@ -44,6 +45,7 @@ export const authoringEn = {
 } as const;
 
 export const authoringZh: Record<keyof typeof authoringEn, string> = {
+  'nav.publish': '工具发布',
   'play.toolCall': '调用 {name}',
   'play.toolRunning': '运行中…',
   'play.toolResult': '{status} · {cost} · {latency} 毫秒',
