@@ -42,6 +42,11 @@ export async function adminAddsProviderAndModel(w: World): Promise<void> {
   const row = page.getByTestId('providers').getByRole('row').filter({ hasText: 'e2e-upstream' });
   await row.getByText('Set (hidden)').waitFor();
   await row.getByText('OpenAI-compatible').waitFor();
+  // Test the connection: the mock lists its models for the right key.
+  const listed = upstream.requests.length;
+  await row.getByRole('button', { name: 'Test connection' }).click();
+  await expect.poll(() => row.getByTestId('connection-test').textContent()).toMatch(/^Connected in \d+ ms\.$/);
+  expect(upstream.requests.slice(listed).some((r) => r.url === '/v1/models' && r.headers.authorization === `Bearer ${UPSTREAM_KEY}`)).toBe(true);
   await shot('13-providers');
   // Edit: a longer timeout, the key kept.
   await row.getByRole('button', { name: 'Edit' }).click();
