@@ -24,6 +24,8 @@ export interface World {
   apiStatus: (path: string) => Promise<number>;
   /** The bearer token the page sent last. */
   token: () => string | null;
+  /** Routes the walks reached that the screen sweep covers too (a playground, a tool's usage). */
+  extraScreens: string[];
 }
 
 export async function adminAddsProviderAndModel(w: World): Promise<void> {
@@ -46,7 +48,9 @@ export async function adminAddsProviderAndModel(w: World): Promise<void> {
   const listed = upstream.requests.length;
   await row.getByRole('button', { name: 'Test connection' }).click();
   await expect.poll(() => row.getByTestId('connection-test').textContent()).toMatch(/^Connected in \d+ ms\.$/);
-  expect(upstream.requests.slice(listed).some((r) => r.url === '/v1/models' && r.headers.authorization === `Bearer ${UPSTREAM_KEY}`)).toBe(true);
+  expect(upstream.requests.slice(listed).some((r) => r.url === '/v1/models' && r.headers.authorization === `Bearer ${UPSTREAM_KEY}`)).toBe(
+    true,
+  );
   await shot('13-providers');
   // Edit: a longer timeout, the key kept.
   await row.getByRole('button', { name: 'Edit' }).click();
@@ -147,7 +151,20 @@ export async function auditsAndMintsCodes(w: World): Promise<void> {
 
 export async function everyScreenFits(w: World): Promise<void> {
   const { page, go, shot } = w;
-  const screens = ['overview', 'models', 'apps', 'keys', 'wallet', 'tools', 'community', 'profile', 'providers', 'admin'];
+  const screens = [
+    'overview',
+    'models',
+    'apps',
+    'keys',
+    'wallet',
+    'tools',
+    'publish',
+    'community',
+    'profile',
+    'providers',
+    'admin',
+    ...w.extraScreens,
+  ];
   const problems: string[] = [];
   for (const locale of ['en', 'zh-CN'] as const) {
     await page.getByTestId('language').selectOption(locale);
@@ -158,7 +175,7 @@ export async function everyScreenFits(w: World): Promise<void> {
         await page.locator('main h1').first().waitFor();
         await expect.poll(() => page.locator('.loading').count()).toBe(0);
         if (screen === 'overview') await page.getByTestId('chart-daily').locator('svg').first().waitFor();
-        await shot(`screens/${locale}-${viewport.name}-${screen}`);
+        await shot(`screens/${locale}-${viewport.name}-${screen.replace(/\W+/g, '-')}`);
         for (const problem of await findOverflows(page)) problems.push(`${locale} ${viewport.name} ${screen}: ${problem}`);
       }
     }

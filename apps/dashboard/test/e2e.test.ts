@@ -31,6 +31,7 @@ import {
   uploadsModelFile,
   type World,
 } from './e2e-admin.js';
+import { authorPublishesAndSeesUsage, developerChatsWithCalculator, freePort, type GreeterServer, startGreeter } from './e2e-tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -44,6 +45,8 @@ let context: BrowserContext;
 let page: Page;
 let userDataDir: string;
 let upstream: MockUpstream;
+let greeter: GreeterServer;
+const extraScreens: string[] = [];
 /** The bearer token the page sent last (the access token lives in the page's memory only). */
 let lastToken: string | null = null;
 
@@ -65,7 +68,7 @@ async function apiStatus(path: string, token = lastToken): Promise<number> {
 }
 
 function world(): World {
-  return { page, web, upstream, userDataDir, go, shot, apiStatus: (path) => apiStatus(path), token: () => lastToken };
+  return { page, web, upstream, userDataDir, go, shot, apiStatus: (path) => apiStatus(path), token: () => lastToken, extraScreens };
 }
 
 async function promote(role: 'developer' | 'admin') {
@@ -92,7 +95,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await build({ root, logLevel: 'warn', configFile: join(root, 'vite.config.ts') });
     mkdirSync(shots, { recursive: true });
     upstream = await startMockUpstream({ requireApiKey: UPSTREAM_KEY });
-    api = await startTestServer({ MAAS_SEED_DEMO: '1', MAAS_SIGNUP_CREDIT: '100' });
+    greeter = await startGreeter();
+    // The seeded demo calculator and clock are served by the API itself, at its public URL.
+    const port = await freePort();
+    api = await startTestServer({
+      PORT: String(port),
+      MAAS_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      MAAS_SEED_DEMO: '1',
+      MAAS_SIGNUP_CREDIT: '100',
+    });
     web = await startPeerServer(api, {}, async (server) => {
       expect(await registerDashboardRoutes(server.app, dist)).toBe(true);
     });
@@ -131,6 +142,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await web?.close();
     await api?.close();
     await upstream?.close();
+    await greeter?.close();
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
@@ -370,6 +382,14 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await shot('06-app-tools');
     await tools.getByRole('button', { name: 'Detach' }).click();
     await tools.getByText('No tools attached.').waitFor();
+  });
+
+  it('lets a developer attach the demo calculator to a new app and see its tool call and result in the playground', async () => {
+    extraScreens.push(await developerChatsWithCalculator(world()));
+  });
+
+  it('lets an author publish a tool, see its signing secret once, publish a version and see its usage', async () => {
+    extraScreens.push(await authorPublishesAndSeesUsage(world(), greeter));
   });
 
   it('lets a developer edit and delete an application', async () => {

@@ -11,7 +11,12 @@ export function ToolUsage({ toolId }: { toolId: string }) {
   const trpc = useTRPC();
   const { t, locale } = useI18n();
   const [page, setPage] = useState(1);
-  const usage = useQuery({ ...trpc.tools.usage.queryOptions({ tool_id: toolId, page, limit: 20 }), placeholderData: keepPreviousData });
+  // Calls keep coming: read them afresh whenever the view opens.
+  const usage = useQuery({
+    ...trpc.tools.usage.queryOptions({ tool_id: toolId, page, limit: 20 }),
+    placeholderData: keepPreviousData,
+    refetchOnMount: 'always',
+  });
   return (
     <div data-testid="tool-usage">
       <h3>{t('author.usage')}</h3>
