@@ -51,6 +51,8 @@ export const ENUMS = {
     'community.hideComment',
     'community.unhideComment',
     'billing.mintRedemptionCodes',
+    'topUps.mintCodes',
+    'providers.test',
     // Money movements, audited by the database's ledger trigger as wallet.<ledger kind>.
     'wallet.signup_credit',
     'wallet.admin_credit',
@@ -60,6 +62,9 @@ export const ENUMS = {
     'wallet.tool_sale',
     'wallet.top_up',
     'wallet.redemption',
+    'wallet.model_revenue',
+    'wallet.tool_call',
+    'wallet.tool_revenue',
   ],
   auditTarget: ['user', 'provider', 'model', 'post', 'comment', 'tool', 'app', 'file', 'key', 'wallet'],
 } as const;

@@ -173,6 +173,12 @@ export async function authorPublishesAndSeesUsage(w: World, greeter: GreeterServ
   await next.getByRole('button', { name: 'Publish' }).click();
   await versions.getByTestId('tool-version').filter({ hasText: '1.1.0' }).getByText('current').waitFor();
   expect(await versions.getByTestId('tool-version').count()).toBe(2);
+  // A rotated secret replaces the old one: shown once again, and the greeter now checks it.
+  await page.getByRole('button', { name: 'Rotate the signing secret' }).click();
+  const rotated = ((await page.getByTestId('signing-secret').getByTestId('secret-value').textContent()) ?? '').trim();
+  expect(rotated).not.toBe(greeter.secret);
+  greeter.secret = rotated;
+  await page.getByTestId('signing-secret').getByRole('button', { name: 'Close' }).click();
   await page.getByTestId('usage-calls').filter({ hasText: /^0$/ }).waitFor();
 
   // Call it from an app: the greeter checks the signature and answers.

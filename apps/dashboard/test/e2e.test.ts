@@ -454,7 +454,17 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await topUp.getByLabel('Reason').fill('e2e top-up');
     await topUp.getByRole('button', { name: 'Save' }).click();
     await page.getByText(`to ${me.id}.`).waitFor();
-    await page.getByRole('cell', { name: 'Credited a wallet' }).first().waitFor();
+    // Admin actions are audited off the response path: reload until the entry is there.
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+          return page.getByRole('cell', { name: 'Credited a wallet' }).count();
+        },
+        { timeout: UI_TIMEOUT, intervals: [250, 500, 1000] },
+      )
+      .toBeGreaterThan(0);
   });
 
   it('lets an admin add a provider and a model routed to a mock upstream, then chat with it', () => adminAddsProviderAndModel(world()));

@@ -107,6 +107,11 @@ export const enumsEn = {
   'enum.auditAction.wallet.tool_sale': 'Wallet: tool sale',
   'enum.auditAction.wallet.top_up': 'Wallet: top-up',
   'enum.auditAction.wallet.redemption': 'Wallet: redemption code',
+  'enum.auditAction.topUps.mintCodes': 'Minted redemption codes',
+  'enum.auditAction.providers.test': 'Tested a provider connection',
+  'enum.auditAction.wallet.model_revenue': 'Wallet: model revenue',
+  'enum.auditAction.wallet.tool_call': 'Wallet: tool call',
+  'enum.auditAction.wallet.tool_revenue': 'Wallet: tool call revenue',
   'enum.auditTarget.wallet': 'Wallet',
 } as const;
 
@@ -218,5 +223,10 @@ export const enumsZh: Record<keyof typeof enumsEn, string> = {
   'enum.auditAction.wallet.tool_sale': '钱包：工具销售收入',
   'enum.auditAction.wallet.top_up': '钱包：充值',
   'enum.auditAction.wallet.redemption': '钱包：兑换码',
+  'enum.auditAction.topUps.mintCodes': '生成兑换码',
+  'enum.auditAction.providers.test': '测试供应商连接',
+  'enum.auditAction.wallet.model_revenue': '钱包：模型收入',
+  'enum.auditAction.wallet.tool_call': '钱包：工具调用',
+  'enum.auditAction.wallet.tool_revenue': '钱包：工具调用收入',
   'enum.auditTarget.wallet': '钱包',
 };

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTRPC } from '../client.js';
+import { enumLabel } from '../enums.js';
 import { formatMoney } from '../format.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Field, QueryView } from '../ui.js';
@@ -95,7 +96,7 @@ export function AppTools({ appId }: { appId: string }) {
                     <div>
                       <strong>{tool.name}</strong>{' '}
                       <span className="muted">
-                        {tool.kind} · v{tool.resolved_version} ·{' '}
+                        {enumLabel(t, 'toolKind', tool.kind)} · v{tool.resolved_version} ·{' '}
                         {t('apps.tools.perCall', { price: formatMoney(tool.price_per_call, locale) })}
                       </span>
                       <p className="muted">{tool.functions.map((fn) => fn.exposed_name).join(', ')}</p>

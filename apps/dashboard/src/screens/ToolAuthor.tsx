@@ -26,6 +26,15 @@ export function ToolAuthorScreen({ toolId }: { toolId: string | null }) {
   const tools = useQuery(trpc.tools.list.queryOptions({ limit: 100, sort: 'created_at' }));
   const [publishing, setPublishing] = useState(false);
   const [secret, setSecret] = useState<{ name: string; secret: string } | null>(null);
+  const rotate = useMutation(
+    trpc.tools.rotateSigningSecret.mutationOptions({
+      onSuccess: (answer) =>
+        setSecret({
+          name: tools.data?.data.find((tool) => tool.id === answer.tool_id)?.name ?? answer.tool_id,
+          secret: answer.signing_secret,
+        }),
+    }),
+  );
   const mine = (tools.data?.data ?? []).filter((tool) => tool.author.id === profile.data?.id);
   const selected = mine.find((tool) => tool.id === toolId);
 
@@ -89,7 +98,13 @@ export function ToolAuthorScreen({ toolId }: { toolId: string | null }) {
       </QueryView>
       {selected && (
         <Suspense fallback={<Loading />}>
-          <h2>{selected.name}</h2>
+          <div className="row between">
+            <h2>{selected.name}</h2>
+            <button type="button" disabled={rotate.isPending} onClick={() => rotate.mutate({ tool_id: selected.id })}>
+              {t('author.rotate')}
+            </button>
+          </div>
+          {rotate.error && <ErrorBox error={rotate.error} />}
           <ToolVersions toolId={selected.id} kind={selected.kind} />
           <ToolUsage toolId={selected.id} />
         </Suspense>

@@ -12,7 +12,7 @@ export function ToolSteps({ steps }: { steps: readonly ToolStep[] }) {
       {steps.map((step) => (
         <li key={step.call_id} data-testid="tool-step" data-status={step.result?.status ?? 'running'}>
           <span data-testid="tool-call">
-            🔧 {t('play.toolCall', { name: step.function })} <code>{step.arguments}</code>
+            {t('play.toolCall', { name: step.function })} <code>{step.arguments}</code>
           </span>{' '}
           <small data-testid="tool-result">
             {step.result
