@@ -462,7 +462,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
           await page.getByRole('heading', { name: 'Audit log' }).waitFor();
           return page.getByRole('cell', { name: 'Credited a wallet' }).count();
         },
-        { timeout: UI_TIMEOUT, intervals: [250, 500, 1000] },
+        { timeout: UI_TIMEOUT, interval: 500 },
       )
       .toBeGreaterThan(0);
   });
