@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { hasSession, useTRPC } from './client.js';
 import type { MessageKey } from './i18n.js';
 import { useI18n } from './locale.js';
-import { ADMIN_ROUTES, ROUTES, useHashRoute } from './router.js';
+import { ADMIN_ROUTES, AUTHOR_ROUTES, ROUTES, useHashRoute } from './router.js';
 import { LoginScreen } from './screens/Login.js';
 import { lazy, Suspense, useState } from 'react';
 
@@ -14,6 +14,7 @@ const CommunityScreen = lazy(() => import('./screens/Community.js').then((m) => 
 const KeysScreen = lazy(() => import('./screens/Keys.js').then((m) => ({ default: m.KeysScreen })));
 const ModelsScreen = lazy(() => import('./screens/Models.js').then((m) => ({ default: m.ModelsScreen })));
 const OverviewScreen = lazy(() => import('./screens/Overview.js').then((m) => ({ default: m.OverviewScreen })));
+const ToolAuthorScreen = lazy(() => import('./screens/ToolAuthor.js').then((m) => ({ default: m.ToolAuthorScreen })));
 const ToolsScreen = lazy(() => import('./screens/Tools.js').then((m) => ({ default: m.ToolsScreen })));
 const ProfileScreen = lazy(() => import('./screens/Profile.js').then((m) => ({ default: m.ProfileScreen })));
 const ProvidersScreen = lazy(() => import('./screens/Providers.js').then((m) => ({ default: m.ProvidersScreen })));
@@ -32,7 +33,10 @@ function Shell({ onLogout }: { onLogout: () => void }) {
   const { route, param } = useHashRoute();
   const profile = useQuery(trpc.users.profile.queryOptions());
   const isAdmin = profile.data?.role === 'admin';
-  const visible = ROUTES.filter((r) => r !== 'profile' && (!ADMIN_ROUTES.includes(r) || isAdmin));
+  const isAuthor = isAdmin || profile.data?.role === 'developer';
+  const visible = ROUTES.filter(
+    (r) => r !== 'profile' && (!ADMIN_ROUTES.includes(r) || isAdmin) && (!AUTHOR_ROUTES.includes(r) || isAuthor),
+  );
   const [menuOpen, setMenuOpen] = useState(false);
 
   let content;
@@ -45,7 +49,9 @@ function Shell({ onLogout }: { onLogout: () => void }) {
   else if (route === 'tools') content = <ToolsScreen />;
   else if (route === 'community') content = <CommunityScreen />;
   else if (route === 'profile') content = <ProfileScreen />;
-  else if (ADMIN_ROUTES.includes(route) && !isAdmin) content = <ErrorBox error={new Error(t('admin.forbidden'))} />;
+  else if (route === 'publish' && isAuthor) content = <ToolAuthorScreen toolId={param} />;
+  else if ((ADMIN_ROUTES.includes(route) && !isAdmin) || route === 'publish')
+    content = <ErrorBox error={new Error(t('admin.forbidden'))} />;
   else if (route === 'providers') content = <ProvidersScreen />;
   else if (route === 'admin') content = <AdminScreen />;
   else content = <OverviewScreen />;

@@ -36,6 +36,9 @@ export const ENUMS = {
   priceUnit: ['image', 'second', '1k_characters', 'minute'],
   topUpStatus: ['pending', 'completed', 'failed', 'expired', 'cancelled'],
   topUpProvider: ['sandbox', 'stripe'],
+  toolKind: ['http', 'mcp'],
+  toolCallStatus: ['success', 'error', 'timeout', 'invalid_arguments', 'refused', 'insufficient_funds'],
+  toolCallVia: ['app', 'mcp'],
   auditAction: [
     'adminUsers.update',
     'billing.adminCredit',
@@ -48,6 +51,8 @@ export const ENUMS = {
     'community.hideComment',
     'community.unhideComment',
     'billing.mintRedemptionCodes',
+    'topUps.mintCodes',
+    'providers.test',
     // Money movements, audited by the database's ledger trigger as wallet.<ledger kind>.
     'wallet.signup_credit',
     'wallet.admin_credit',
@@ -57,6 +62,9 @@ export const ENUMS = {
     'wallet.tool_sale',
     'wallet.top_up',
     'wallet.redemption',
+    'wallet.model_revenue',
+    'wallet.tool_call',
+    'wallet.tool_revenue',
   ],
   auditTarget: ['user', 'provider', 'model', 'post', 'comment', 'tool', 'app', 'file', 'key', 'wallet'],
 } as const;

@@ -1,3 +1,4 @@
+import { authoringEn, authoringZh } from './i18n/authoring.js';
 import { consoleEn, consoleZh } from './i18n/console.js';
 import { enumsEn, enumsZh } from './i18n/enums.js';
 
@@ -177,7 +178,7 @@ const baseEn = {
   'admin.forbidden': 'Administrators only.',
 } as const;
 
-export const en = { ...baseEn, ...enumsEn, ...consoleEn } as const;
+export const en = { ...baseEn, ...enumsEn, ...consoleEn, ...authoringEn } as const;
 
 export type MessageKey = keyof typeof en;
 
@@ -353,7 +354,7 @@ const baseZh: Record<keyof typeof baseEn, string> = {
   'admin.forbidden': '仅限管理员。',
 };
 
-export const zhCN: Record<MessageKey, string> = { ...baseZh, ...enumsZh, ...consoleZh };
+export const zhCN: Record<MessageKey, string> = { ...baseZh, ...enumsZh, ...consoleZh, ...authoringZh };
 
 export const dictionaries: Record<Locale, Record<MessageKey, string>> = { en, 'zh-CN': zhCN };
 

@@ -1,8 +1,22 @@
 import { useEffect, useState } from 'react';
 
-export const ROUTES = ['overview', 'models', 'apps', 'keys', 'wallet', 'tools', 'community', 'profile', 'providers', 'admin'] as const;
+export const ROUTES = [
+  'overview',
+  'models',
+  'apps',
+  'keys',
+  'wallet',
+  'tools',
+  'publish',
+  'community',
+  'profile',
+  'providers',
+  'admin',
+] as const;
 /** Screens only administrators see. */
 export const ADMIN_ROUTES: readonly Route[] = ['providers', 'admin'];
+/** Screens for developers and administrators (tool authors). */
+export const AUTHOR_ROUTES: readonly Route[] = ['publish'];
 export type Route = (typeof ROUTES)[number];
 
 /** `#/apps/app_x` → { route: 'apps', param: 'app_x' }; anything unknown is the overview. */

@@ -24,6 +24,8 @@ export interface World {
   apiStatus: (path: string) => Promise<number>;
   /** The bearer token the page sent last. */
   token: () => string | null;
+  /** Routes the walks reached that the screen sweep covers too (a playground, a tool's usage). */
+  extraScreens: string[];
 }
 
 export async function adminAddsProviderAndModel(w: World): Promise<void> {
@@ -42,6 +44,13 @@ export async function adminAddsProviderAndModel(w: World): Promise<void> {
   const row = page.getByTestId('providers').getByRole('row').filter({ hasText: 'e2e-upstream' });
   await row.getByText('Set (hidden)').waitFor();
   await row.getByText('OpenAI-compatible').waitFor();
+  // Test the connection: the mock lists its models for the right key.
+  const listed = upstream.requests.length;
+  await row.getByRole('button', { name: 'Test connection' }).click();
+  await expect.poll(() => row.getByTestId('connection-test').textContent()).toMatch(/^Connected in \d+ ms\.$/);
+  expect(upstream.requests.slice(listed).some((r) => r.url === '/v1/models' && r.headers.authorization === `Bearer ${UPSTREAM_KEY}`)).toBe(
+    true,
+  );
   await shot('13-providers');
   // Edit: a longer timeout, the key kept.
   await row.getByRole('button', { name: 'Edit' }).click();
@@ -107,13 +116,12 @@ export async function uploadsModelFile(w: World): Promise<void> {
   await page.getByRole('heading', { name: 'e2e-file-model' }).waitFor();
 }
 
-export async function auditsAndMintsCodes(w: World, skip: () => void): Promise<void> {
-  const { page, go, apiStatus } = w;
+export async function auditsAndMintsCodes(w: World): Promise<void> {
+  const { page, go } = w;
   await go('admin');
   await page.reload();
   await page.getByRole('cell', { name: 'Added a provider' }).first().waitFor();
   await page.getByRole('cell', { name: 'Wallet: sign-up credit' }).first().waitFor();
-  if ((await apiStatus('/api/v1/wallet/top-ups')) === 404) skip();
   const mint = page.getByRole('form', { name: 'Redemption codes' });
   await mint.getByLabel('How many').fill('2');
   await mint.getByLabel('Amount').fill('3');
@@ -124,12 +132,39 @@ export async function auditsAndMintsCodes(w: World, skip: () => void): Promise<v
   const redeem = page.getByRole('form', { name: 'Redeem a code' });
   await redeem.getByLabel('Code').fill(codes[0]!);
   await redeem.getByRole('button', { name: 'Redeem' }).click();
-  await page.getByText(/Redeemed|Code redeemed/).waitFor();
+  await page.getByText('Redeemed: CN¥3.00 added to your wallet.').waitFor();
+  // The ledger entry: a redemption, referenced by the code's id.
+  await page.getByRole('cell', { name: 'Redemption code', exact: true }).first().waitFor();
+  await expect
+    .poll(() =>
+      page
+        .getByTestId('ledger')
+        .locator('code', { hasText: /^rcode_/ })
+        .count(),
+    )
+    .toBeGreaterThan(0);
+  // A second redemption of the same code is refused, in the API's words.
+  await redeem.getByLabel('Code').fill(codes[0]!);
+  await redeem.getByRole('button', { name: 'Redeem' }).click();
+  await redeem.getByRole('alert').waitFor();
 }
 
 export async function everyScreenFits(w: World): Promise<void> {
   const { page, go, shot } = w;
-  const screens = ['overview', 'models', 'apps', 'keys', 'wallet', 'tools', 'community', 'profile', 'providers', 'admin'];
+  const screens = [
+    'overview',
+    'models',
+    'apps',
+    'keys',
+    'wallet',
+    'tools',
+    'publish',
+    'community',
+    'profile',
+    'providers',
+    'admin',
+    ...w.extraScreens,
+  ];
   const problems: string[] = [];
   for (const locale of ['en', 'zh-CN'] as const) {
     await page.getByTestId('language').selectOption(locale);
@@ -140,7 +175,7 @@ export async function everyScreenFits(w: World): Promise<void> {
         await page.locator('main h1').first().waitFor();
         await expect.poll(() => page.locator('.loading').count()).toBe(0);
         if (screen === 'overview') await page.getByTestId('chart-daily').locator('svg').first().waitFor();
-        await shot(`screens/${locale}-${viewport.name}-${screen}`);
+        await shot(`screens/${locale}-${viewport.name}-${screen.replace(/\W+/g, '-')}`);
         for (const problem of await findOverflows(page)) problems.push(`${locale} ${viewport.name} ${screen}: ${problem}`);
       }
     }

@@ -31,6 +31,7 @@ import {
   uploadsModelFile,
   type World,
 } from './e2e-admin.js';
+import { authorPublishesAndSeesUsage, developerChatsWithCalculator, freePort, type GreeterServer, startGreeter } from './e2e-tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -44,6 +45,8 @@ let context: BrowserContext;
 let page: Page;
 let userDataDir: string;
 let upstream: MockUpstream;
+let greeter: GreeterServer;
+const extraScreens: string[] = [];
 /** The bearer token the page sent last (the access token lives in the page's memory only). */
 let lastToken: string | null = null;
 
@@ -65,7 +68,7 @@ async function apiStatus(path: string, token = lastToken): Promise<number> {
 }
 
 function world(): World {
-  return { page, web, upstream, userDataDir, go, shot, apiStatus: (path) => apiStatus(path), token: () => lastToken };
+  return { page, web, upstream, userDataDir, go, shot, apiStatus: (path) => apiStatus(path), token: () => lastToken, extraScreens };
 }
 
 async function promote(role: 'developer' | 'admin') {
@@ -92,7 +95,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await build({ root, logLevel: 'warn', configFile: join(root, 'vite.config.ts') });
     mkdirSync(shots, { recursive: true });
     upstream = await startMockUpstream({ requireApiKey: UPSTREAM_KEY });
-    api = await startTestServer({ MAAS_SEED_DEMO: '1', MAAS_SIGNUP_CREDIT: '100' });
+    greeter = await startGreeter();
+    // The seeded demo calculator and clock are served by the API itself, at its public URL.
+    const port = await freePort();
+    api = await startTestServer({
+      PORT: String(port),
+      MAAS_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      MAAS_SEED_DEMO: '1',
+      MAAS_SIGNUP_CREDIT: '100',
+    });
     web = await startPeerServer(api, {}, async (server) => {
       expect(await registerDashboardRoutes(server.app, dist)).toBe(true);
     });
@@ -131,6 +142,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await web?.close();
     await api?.close();
     await upstream?.close();
+    await greeter?.close();
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
@@ -192,17 +204,17 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await shot('03-models');
   });
 
-  it('tops up in the sandbox (when the server has the top-up API)', async (ctx) => {
+  it('tops up in the sandbox', async () => {
     await go('wallet');
     await page.getByRole('heading', { name: 'Wallet' }).waitFor();
-    // The top-up API (issue 19 part 6) is built on another branch: skip until the server has it.
-    if ((await apiStatus('/api/v1/wallet/top-ups')) === 404) ctx.skip();
     const form = page.getByRole('form', { name: 'Top up' });
     await form.getByLabel('Amount').fill('25');
     await form.getByLabel('Payment').selectOption('sandbox');
     await form.getByRole('button', { name: 'Top up' }).click();
     await page.getByText(/Added CN¥25\.00 to your wallet/).waitFor();
     await page.getByTestId('top-ups').getByText('Sandbox (test payment)').first().waitFor();
+    await page.getByTestId('top-ups').getByText('Completed').first().waitFor();
+    await page.getByRole('cell', { name: 'Top-up', exact: true }).first().waitFor();
     await shot('08-wallet-top-up');
   });
 
@@ -372,6 +384,14 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await tools.getByText('No tools attached.').waitFor();
   });
 
+  it('lets a developer attach the demo calculator to a new app and see its tool call and result in the playground', async () => {
+    extraScreens.push(await developerChatsWithCalculator(world()));
+  });
+
+  it('lets an author publish a tool, see its signing secret once, publish a version and see its usage', async () => {
+    extraScreens.push(await authorPublishesAndSeesUsage(world(), greeter));
+  });
+
   it('lets a developer edit and delete an application', async () => {
     await go('apps');
     await page.getByRole('button', { name: 'New application' }).click();
@@ -434,14 +454,24 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await topUp.getByLabel('Reason').fill('e2e top-up');
     await topUp.getByRole('button', { name: 'Save' }).click();
     await page.getByText(`to ${me.id}.`).waitFor();
-    await page.getByRole('cell', { name: 'Credited a wallet' }).first().waitFor();
+    // Admin actions are audited off the response path: reload until the entry is there.
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+          return page.getByRole('cell', { name: 'Credited a wallet' }).count();
+        },
+        { timeout: UI_TIMEOUT, interval: 500 },
+      )
+      .toBeGreaterThan(0);
   });
 
   it('lets an admin add a provider and a model routed to a mock upstream, then chat with it', () => adminAddsProviderAndModel(world()));
 
   it('uploads a model file and creates a model served from it', () => uploadsModelFile(world()));
 
-  it('audits admin actions and mints redemption codes (when the server has them)', (ctx) => auditsAndMintsCodes(world(), () => ctx.skip()));
+  it('audits admin actions, mints redemption codes and redeems one once', () => auditsAndMintsCodes(world()));
 
   it('shows every screen in both languages at 1280×800 and 390×844 with no text out of its box', () => everyScreenFits(world()));
 

@@ -522,6 +522,13 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
 
       const path = (req.url ?? '').split('?')[0];
       if (req.method === 'GET' && path === '/v1/models') {
+        // Like OpenAI: the model list needs the key too.
+        const authorization = req.headers.authorization ?? '';
+        if (tuning.requireApiKey !== null && authorization !== `Bearer ${tuning.requireApiKey}`) {
+          return sendJson(res, 401, {
+            error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' },
+          });
+        }
         return sendJson(res, 200, {
           object: 'list',
           data: MOCK_BEHAVIORS.map((behavior) => ({ id: `mock-${behavior}`, object: 'model', created: 0, owned_by: 'mock' })),

@@ -5,10 +5,13 @@ import { formatMoney } from '../format.js';
 import { useI18n } from '../locale.js';
 import { ErrorBox, Field } from '../ui.js';
 
+/** POST /admin/redemption-codes's answer: the plain codes are in it, and only there. */
 interface MintedCodes {
-  data?: { code: string }[];
-  codes?: (string | { code: string })[];
-  amount?: number;
+  id: string;
+  count: number;
+  amount: number;
+  currency: string;
+  codes: string[];
 }
 
 /** Admins mint a batch of redemption codes; the codes are shown once, here. */
@@ -30,7 +33,7 @@ export function AdminCodes() {
         },
       }),
   });
-  const codes = (mint.data?.codes ?? mint.data?.data ?? []).map((c) => (typeof c === 'string' ? c : c.code));
+  const codes = mint.data?.codes ?? [];
   const submit = (event: FormEvent) => {
     event.preventDefault();
     mint.mutate();
@@ -58,7 +61,7 @@ export function AdminCodes() {
       </button>
       {codes.length > 0 && (
         <div className="notice" role="status">
-          <p>{t('codes.once', { count: codes.length, amount: formatMoney(Number(amount), locale) })}</p>
+          <p>{t('codes.once', { count: codes.length, amount: formatMoney(mint.data?.amount ?? 0, locale, mint.data?.currency) })}</p>
           <pre data-testid="minted-codes">{codes.join('\n')}</pre>
         </div>
       )}

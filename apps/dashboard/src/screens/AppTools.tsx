@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTRPC } from '../client.js';
+import { enumLabel } from '../enums.js';
 import { formatMoney } from '../format.js';
 import { useI18n } from '../locale.js';
 import { Empty, ErrorBox, Field, QueryView } from '../ui.js';
@@ -39,6 +40,7 @@ export function AppTools({ appId }: { appId: string }) {
   const attached = useQuery(trpc.tools.appTools.queryOptions({ app_id: appId }));
   const owned = useQuery(trpc.tools.owned.queryOptions({ limit: 100 }));
   const catalogue = useQuery(trpc.tools.list.queryOptions({ limit: 100, sort: 'downloads' }));
+  const profile = useQuery(trpc.users.profile.queryOptions());
   const [adding, setAdding] = useState('');
   const [editing, setEditing] = useState<string | null>(null);
   const [config, setConfig] = useState('{}');
@@ -56,10 +58,12 @@ export function AppTools({ appId }: { appId: string }) {
 
   const current = attached.data?.data ?? [];
   const attachedIds = new Set(current.map((tool) => tool.tool_id));
-  // What the owner may attach: callable tools they hold, and free ones.
+  // What the owner may attach: callable tools they hold or wrote, and free ones.
   const candidates = new Map<string, string>();
   for (const tool of owned.data?.data ?? []) if (tool.kind) candidates.set(tool.id, tool.name);
-  for (const tool of catalogue.data?.data ?? []) if (tool.kind && tool.price === 0) candidates.set(tool.id, tool.name);
+  for (const tool of catalogue.data?.data ?? []) {
+    if (tool.kind && (tool.price === 0 || tool.author.id === profile.data?.id)) candidates.set(tool.id, tool.name);
+  }
   for (const id of attachedIds) candidates.delete(id);
 
   const put = (tools: Attached[]) => save.mutate({ app_id: appId, tools: asInput(tools) });
@@ -92,7 +96,7 @@ export function AppTools({ appId }: { appId: string }) {
                     <div>
                       <strong>{tool.name}</strong>{' '}
                       <span className="muted">
-                        {tool.kind} · v{tool.resolved_version} ·{' '}
+                        {enumLabel(t, 'toolKind', tool.kind)} · v{tool.resolved_version} ·{' '}
                         {t('apps.tools.perCall', { price: formatMoney(tool.price_per_call, locale) })}
                       </span>
                       <p className="muted">{tool.functions.map((fn) => fn.exposed_name).join(', ')}</p>

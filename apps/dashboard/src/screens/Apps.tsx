@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, Fragment, useState } from 'react';
 import { errorMessage, useTRPC, useTRPCClient } from '../client.js';
 import { formatDateTime, formatMoney } from '../format.js';
 import { enumLabel } from '../enums.js';
@@ -9,6 +9,8 @@ import { Empty, ErrorBox, Field, Loading, Pager, QueryView } from '../ui.js';
 import { AppTools } from './AppTools.js';
 import { DeleteAppButton } from './AppDelete.js';
 import { type Attachment, Attachments } from './Attachments.js';
+import { applyToolEvent, type ToolStep } from './tool-steps.js';
+import { ToolSteps } from './ToolSteps.js';
 
 interface AppLike {
   id: string;
@@ -203,6 +205,8 @@ function Playground({ appId }: { appId: string }) {
   const [streaming, setStreaming] = useState(false);
   const [streamError, setStreamError] = useState<string | null>(null);
   const [lastCost, setLastCost] = useState<string | null>(null);
+  const [breakdown, setBreakdown] = useState<string | null>(null);
+  const [steps, setSteps] = useState<ToolStep[]>([]);
 
   const send = async (event: FormEvent) => {
     event.preventDefault();
@@ -211,6 +215,8 @@ function Playground({ appId }: { appId: string }) {
     setDraft('');
     setStreamError(null);
     setLastCost(null);
+    setBreakdown(null);
+    setSteps([]);
     setStreaming(true);
     setPending([
       { role: 'user', content: message },
@@ -227,13 +233,21 @@ function Playground({ appId }: { appId: string }) {
         if (ev.type === 'delta') {
           setPending((turns) => turns.map((turn, i) => (i === turns.length - 1 ? { ...turn, content: turn.content + ev.content } : turn)));
         } else if (ev.type === 'tool_call' || ev.type === 'tool_result') {
-          // The app's tools run server-side; the answer that follows says what they returned.
-          continue;
+          // The app's tools run server-side; show each call and its result as they happen.
+          setSteps((current) => applyToolEvent(current, ev));
         } else if (ev.type === 'done') {
           convId = ev.conversation_id;
           const attachments = ev.attachments;
           if (attachments) setPending((turns) => turns.map((turn, i) => (i === turns.length - 1 ? { ...turn, attachments } : turn)));
           setLastCost(t('apps.cost', { cost: formatMoney(ev.cost, locale), input: ev.tokens_used.input, output: ev.tokens_used.output }));
+          if (ev.cost_breakdown) {
+            setBreakdown(
+              t('play.breakdown', {
+                model: formatMoney(ev.cost_breakdown.model, locale),
+                tools: formatMoney(ev.cost_breakdown.tools, locale),
+              }),
+            );
+          }
         } else {
           convId = ev.conversation_id || convId;
           setStreamError(ev.error.message);
@@ -259,6 +273,7 @@ function Playground({ appId }: { appId: string }) {
     (turn): turn is typeof turn & Turn => turn.role !== 'tool' && !(turn.role === 'assistant' && turn.tool_calls && !turn.content),
   );
   const shown: Turn[] = [...stored, ...pending];
+  const visible = shown.filter((turn) => turn.role !== 'system');
   const loadingMessages = conversationId !== null && messages.isPending;
 
   return (
@@ -283,6 +298,8 @@ function Playground({ appId }: { appId: string }) {
               setConversationId(null);
               setPending([]);
               setLastCost(null);
+              setBreakdown(null);
+              setSteps([]);
             }}
           >
             + {t('apps.newConversation')}
@@ -302,6 +319,8 @@ function Playground({ appId }: { appId: string }) {
                         onClick={() => {
                           setConversationId(c.id);
                           setPending([]);
+                          setSteps([]);
+                          setBreakdown(null);
                         }}
                         data-testid="conversation"
                       >
@@ -319,19 +338,22 @@ function Playground({ appId }: { appId: string }) {
             {loadingMessages && <Loading />}
             {conversationId !== null && messages.isError && <ErrorBox error={messages.error} onRetry={() => void messages.refetch()} />}
             {shown.length === 0 && !loadingMessages && <Empty>{t('apps.noConversation')}</Empty>}
-            {shown
-              .filter((turn) => turn.role !== 'system')
-              .map((turn, i) => (
-                <div key={i} className={`bubble ${turn.role}`} data-role={turn.role}>
+            {visible.map((turn, i) => (
+              <Fragment key={i}>
+                {/* The last answer's tool calls, just before it. */}
+                {i === visible.length - 1 && turn.role === 'assistant' && <ToolSteps steps={steps} />}
+                <div className={`bubble ${turn.role}`} data-role={turn.role}>
                   {turn.content || (streaming ? '…' : '')}
                   <Attachments items={turn.attachments} />
                 </div>
-              ))}
+              </Fragment>
+            ))}
           </div>
           {streamError && <ErrorBox error={new Error(streamError)} />}
           {lastCost && (
             <p className="muted" data-testid="chat-cost">
               {lastCost}
+              {breakdown && <span data-testid="cost-breakdown"> ({breakdown})</span>}
             </p>
           )}
           <form className="composer" onSubmit={(event) => void send(event)}>

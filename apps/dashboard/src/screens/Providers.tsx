@@ -68,6 +68,7 @@ export function ProvidersScreen() {
                         {formatMoney(p.min_price.input_tokens, locale)} / {formatMoney(p.min_price.output_tokens, locale)}
                       </td>
                       <td className="actions">
+                        <TestConnection providerId={p.id} />
                         <button type="button" onClick={() => setEditing(p)}>
                           {t('common.edit')}
                         </button>
@@ -84,6 +85,31 @@ export function ProvidersScreen() {
         }
       </QueryView>
     </section>
+  );
+}
+
+/** One cheap request to the provider (POST /providers/{id}/test); an upstream failure is shown, not thrown. */
+function TestConnection({ providerId }: { providerId: string }) {
+  const trpc = useTRPC();
+  const { t } = useI18n();
+  const test = useMutation(trpc.providers.test.mutationOptions());
+  return (
+    <>
+      <button type="button" disabled={test.isPending} onClick={() => test.mutate({ provider_id: providerId })}>
+        {test.isPending ? t('providers.testing') : t('providers.test')}
+      </button>
+      {test.data && (
+        <span role="status" data-testid="connection-test" className={test.data.ok ? 'pos' : 'neg'}>
+          {test.data.ok
+            ? t('providers.testOk', { latency: test.data.latency_ms })
+            : t('providers.testFailed', {
+                latency: test.data.latency_ms,
+                error: test.data.status === null ? (test.data.error ?? '') : `${test.data.status} ${test.data.error ?? ''}`,
+              })}
+        </span>
+      )}
+      {test.error && <ErrorBox error={test.error} />}
+    </>
   );
 }
 

@@ -44,7 +44,7 @@ export function WalletScreen() {
           ) : (
             <>
               <div className="table-wrap">
-                <table>
+                <table data-testid="ledger">
                   <thead>
                     <tr>
                       <th>{t('common.created')}</th>
@@ -52,6 +52,7 @@ export function WalletScreen() {
                       <th className="num">{t('wallet.amount')}</th>
                       <th className="num">{t('wallet.balanceAfter')}</th>
                       <th>{t('wallet.reason')}</th>
+                      <th>{t('topUp.reference')}</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -61,7 +62,8 @@ export function WalletScreen() {
                         <td>{enumLabel(t, 'ledgerKind', tx.kind)}</td>
                         <td className={`num ${tx.amount < 0 ? 'neg' : 'pos'}`}>{formatMoney(tx.amount, locale)}</td>
                         <td className="num">{formatMoney(tx.balance_after, locale)}</td>
-                        <td>{tx.reason ?? tx.reference_id ?? ''}</td>
+                        <td>{tx.reason ?? ''}</td>
+                        <td>{tx.reference_id && <code>{tx.reference_id}</code>}</td>
                       </tr>
                     ))}
                   </tbody>

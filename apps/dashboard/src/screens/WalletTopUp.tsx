@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { ApiError, apiJson, useTRPC } from '../client.js';
+import { apiJson, useTRPC } from '../client.js';
 import { ENUMS, enumLabel } from '../enums.js';
 import { formatDateTime, formatMoney } from '../format.js';
 import { useI18n } from '../locale.js';
@@ -11,7 +11,7 @@ export interface TopUp {
   amount: number;
   currency: string;
   provider: (typeof ENUMS.topUpProvider)[number];
-  status: string;
+  status: (typeof ENUMS.topUpStatus)[number];
   checkout_url: string | null;
   reference: string | null;
   created_at: string;
@@ -19,6 +19,16 @@ export interface TopUp {
 }
 
 /** Money in: a top-up (the sandbox completes at once; Stripe goes to its checkout page) or a redemption code. */
+/** POST /wallet/redeem's answer. */
+interface Redemption {
+  id: string;
+  amount: number;
+  currency: string;
+  transaction_id: string;
+  balance_after: number;
+  redeemed_at: string;
+}
+
 export function WalletTopUp() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -50,19 +60,14 @@ export function WalletTopUp() {
     },
   });
   const redeem = useMutation({
-    mutationFn: () => apiJson<{ amount?: number; currency?: string }>('/wallet/redeem', { method: 'POST', body: { code: code.trim() } }),
+    mutationFn: () => apiJson<Redemption>('/wallet/redeem', { method: 'POST', body: { code: code.trim() } }),
     onSuccess: async (result) => {
       setCode('');
-      setNotice(
-        result.amount !== undefined
-          ? t('topUp.redeemed', { amount: formatMoney(result.amount, locale, result.currency) })
-          : t('topUp.redeemedPlain'),
-      );
+      setNotice(t('topUp.redeemed', { amount: formatMoney(result.amount, locale, result.currency) }));
       await refresh();
     },
   });
-  // A server without the top-up API (404) shows no form that could only fail.
-  if (topUps.isPending || (topUps.error instanceof ApiError && topUps.error.status === 404)) return null;
+  if (topUps.isPending) return null;
 
   const submitTopUp = (event: FormEvent) => {
     event.preventDefault();

@@ -4,7 +4,10 @@ import { ApplicationStatus } from '../../../../packages/api/src/applications/sch
 import { LedgerKind, UsageStatus } from '../../../../packages/api/src/billing/schemas.js';
 import { PostCategory } from '../../../../packages/api/src/community/schemas.js';
 import { ModelCategory, ModelStatus, ModelVisibility } from '../../../../packages/api/src/models/schemas.js';
-import { PaymentMethod, ToolStatus } from '../../../../packages/api/src/tools/schemas.js';
+import { ToolCallStatus as ChatToolCallStatus } from '../../../../packages/api/src/chat/schemas.js';
+import { PaymentMethod, ToolKind, ToolStatus } from '../../../../packages/api/src/tools/schemas.js';
+import { ToolCall, ToolCallStatus } from '../../../../packages/api/src/tools/usage-schemas.js';
+import { TopUpProvider, TopUpStatus } from '../../../../packages/api/src/top-ups/schemas.js';
 import { Role } from '../../../../packages/api/src/users/schemas.js';
 import { ENUMS, enumLabel, type EnumGroup } from '../../src/enums.js';
 import { dictionaries, LOCALES, type MessageKey, translate } from '../../src/i18n.js';
@@ -22,6 +25,11 @@ const API_ENUMS: Partial<Record<EnumGroup, readonly string[]>> = {
   toolStatus: ToolStatus.options,
   paymentMethod: PaymentMethod.options,
   providerKind: PROVIDER_KINDS,
+  topUpStatus: TopUpStatus.options,
+  topUpProvider: TopUpProvider.options,
+  toolKind: ToolKind.options,
+  toolCallStatus: [...ToolCallStatus.options, ...ChatToolCallStatus.options],
+  toolCallVia: ToolCall.shape.via.options,
 };
 
 describe('enum labels', () => {

@@ -4,10 +4,12 @@ import {
   DeletedProvider,
   ListProvidersInput,
   Provider,
+  ProviderConnectionTest,
   ProviderList,
   ProviderRef,
   UpdateProviderInput,
 } from './schemas.js';
+import { testProviderConnection } from './connection-test.js';
 import { createProvider, deleteProvider, getProvider, listProviders, updateProvider } from './service.js';
 
 const tags = ['providers'];
@@ -78,6 +80,22 @@ export const providersRouter = router({
     .input(UpdateProviderInput)
     .output(Provider)
     .mutation(({ ctx, input: { provider_id, ...changes } }) => updateProvider(ctx.platform, provider_id, changes)),
+
+  test: adminProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/providers/{provider_id}/test',
+        tags,
+        protect: true,
+        summary: 'Test the connection to a provider (admins)',
+        description:
+          "Makes one cheap request through the provider's adapter (GET models for openai-compatible, else a 1-token chat to a routed model) with a short timeout, and answers whether it worked, how long it took, the upstream status and the error. An upstream failure is `ok: false`, not an error; demo-echo is always ok.",
+      },
+    })
+    .input(ProviderRef)
+    .output(ProviderConnectionTest)
+    .mutation(({ ctx, input }) => testProviderConnection(ctx.platform, input.provider_id)),
 
   delete: adminProcedure
     .meta({

@@ -88,3 +88,16 @@ export const Provider = z
 export const ProviderList = pageOf(Provider);
 
 export const DeletedProvider = z.object({ id: z.string(), deleted: z.literal(true) });
+
+export const ProviderConnectionTest = z
+  .object({
+    ok: z.boolean().meta({ description: 'Whether the provider answered the test request with a success' }),
+    latency_ms: z.number().int().meta({ description: 'How long the test request took' }),
+    status: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "The upstream's HTTP status; null when no answer came (connect error, timeout)" }),
+    error: z.string().nullable().meta({ description: 'Why the test failed (bounded, without secrets); null when ok' }),
+  })
+  .meta({ id: 'ProviderConnectionTest' });

@@ -50,6 +50,11 @@ export async function listProviders(db: Kysely<Database>, input: z.infer<typeof 
   return listPage(input, { rows: query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), count: query }, toProvider);
 }
 
+/** The stored row (API key still encrypted), for the connection test; 404 when missing. */
+export function getProviderRow(db: Kysely<Database>, providerId: string): Promise<Provider> {
+  return findProvider(db, providerId);
+}
+
 export async function getProvider(db: Kysely<Database>, providerId: string) {
   return toProvider(await findProvider(db, providerId));
 }

@@ -216,6 +216,26 @@ export interface paths {
         patch: operations["providers-update"];
         trace?: never;
     };
+    "/providers/{provider_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test the connection to a provider (admins)
+         * @description Makes one cheap request through the provider's adapter (GET models for openai-compatible, else a 1-token chat to a routed model) with a short timeout, and answers whether it worked, how long it took, the upstream status and the error. An upstream failure is `ok: false`, not an error; demo-echo is always ok.
+         */
+        post: operations["providers-test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/models": {
         parameters: {
             query?: never;
@@ -1287,6 +1307,16 @@ export interface components {
             input_tokens: number;
             /** @description Price per output token in currency units */
             output_tokens: number;
+        };
+        ProviderConnectionTest: {
+            /** @description Whether the provider answered the test request with a success */
+            ok: boolean;
+            /** @description How long the test request took */
+            latency_ms: number;
+            /** @description The upstream's HTTP status; null when no answer came (connect error, timeout) */
+            status: number | null;
+            /** @description Why the test failed (bounded, without secrets); null when ok */
+            error: string | null;
         };
         Model: {
             id: string;
@@ -3772,6 +3802,101 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Rate limit exceeded (X-RateLimit-* and Retry-After headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description A service the platform needs (the database) is unavailable: retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "providers-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource (`prov_…`); an id that names nothing is a 404 */
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderConnectionTest"];
+                };
+            };
+            /** @description Invalid input data */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Authorization not provided */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description Insufficient access */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description Request body larger than the server accepts */
