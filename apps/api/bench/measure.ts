@@ -16,6 +16,13 @@ export interface LoadRun {
   headers: Record<string, string>;
   connections: number;
   duration: number;
+  /** Bodies the requests take in turn (else `body` for all). */
+  bodies?: readonly string[];
+}
+
+function rotate(bodies: readonly string[]) {
+  let next = 0;
+  return (request: autocannon.Request) => ({ ...request, body: bodies[next++ % bodies.length] });
 }
 
 export function throughput(run: LoadRun) {
@@ -28,6 +35,7 @@ export function throughput(run: LoadRun) {
         duration: run.duration,
         body: run.body,
         headers: { 'content-type': 'application/json', ...run.headers },
+        ...(run.bodies ? { requests: [{ setupRequest: rotate(run.bodies) }] } : {}),
       },
       (error, result) => (error ? reject(error) : resolve(result)),
     );

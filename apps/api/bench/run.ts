@@ -3,11 +3,12 @@
 // the same upstream. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
 // a mixed-load run that samples the gateway's memory (soak.ts); `--local [--threads N]` the local
 // model runtime on the generated tiny model instead (local-runtime.ts). Prints markdown tables.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type Serializable } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { APP_CHAT_SIZES, CONVERSATIONS, NEW_CONVERSATION_MESSAGE, NEXT_MESSAGE } from './app-chat.js';
 import { LAYERS } from './layers.js';
 import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
 import { runSoak } from './soak.js';
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     layers: { type: 'boolean', default: false },
     local: { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
+    'app-chat-only': { type: 'boolean', default: false },
   },
 });
 if (args.local) {
@@ -64,8 +66,8 @@ async function json(url: string, method: string, body: unknown, token?: string):
   return parsed;
 }
 
-/** Admin creates the provider and a priced model; a user gets credit and an API key. */
-async function setUpGateway(): Promise<string> {
+/** Admin creates the provider and a priced model; a user gets credit, an API key and an app on the model. */
+async function setUpGateway(): Promise<{ key: string; userId: string; appId: string }> {
   const api = `http://127.0.0.1:${PORTS.gateway}/api/v1`;
   const admin = await json(`${api}/auth/token`, 'POST', { username: 'bench-admin@example.com', password: 'bench-admin-password' });
   const provider = await json(
@@ -83,7 +85,7 @@ async function setUpGateway(): Promise<string> {
     },
     admin.access_token,
   );
-  await json(
+  const model = await json(
     `${api}/models`,
     'POST',
     {
@@ -108,7 +110,22 @@ async function setUpGateway(): Promise<string> {
     admin.access_token,
   );
   const key = await json(`${api}/api-keys`, 'POST', { name: 'bench' }, user.access_token);
-  return key.key;
+  // No max_tokens: the history may take the window but the reply's share (service.ts replyBudget).
+  const app = await json(`${api}/applications`, 'POST', { name: 'bench-app', model_id: model.id, config: { system_prompt: 'Be brief.' } }, user.access_token);
+  return { key: key.key, userId: profile.id, appId: app.id };
+}
+
+/** Asks the gateway process for something and waits for its answer (app-chat seeding). */
+function ask<T>(gateway: ChildProcess, message: Serializable, answer: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (reply: unknown) => {
+      if (typeof reply !== 'object' || reply === null || !(answer in reply)) return;
+      gateway.off('message', onMessage);
+      resolve((reply as Record<string, T>)[answer]!);
+    };
+    gateway.on('message', onMessage);
+    gateway.send(message);
+  });
 }
 
 /** Asks the gateway process to serve the --layers routes (see layers.ts). */
@@ -136,6 +153,10 @@ interface Target {
   headers: Record<string, string>;
   process: ChildProcess;
   body: string;
+  /** Bodies the requests take in turn (app chat over many conversations). */
+  bodies?: string[];
+  /** App chat: the conversations are put back to their seeded length before each round. */
+  appChat?: boolean;
   /** For a streamed target: the index of the same route non-streamed, its per-chunk baseline. */
   baseline?: number;
 }
@@ -160,7 +181,7 @@ try {
   const gateway = await start('gateway-server.ts', [String(PORTS.gateway)]);
   children.push(gateway);
   const [upstreamProcess, proxyProcess] = children as [ChildProcess, ChildProcess];
-  const apiKey = await setUpGateway();
+  const { key: apiKey, userId, appId } = await setUpGateway();
   const auth = { authorization: `Bearer ${apiKey}` };
 
   const routes = [
@@ -183,6 +204,17 @@ try {
       baseline: index,
     })),
   ];
+  if (args['app-chat-only']) targets.splice(3);
+  // App chat on the same upstream, with the same API key as the /v1 row (app chat takes an API key or a JWT).
+  const seeded = await ask<Record<number, string[]>>(gateway, { seed: { appId, userId, sizes: APP_CHAT_SIZES, count: CONVERSATIONS } }, 'seeded');
+  const appChat = { origin: `http://127.0.0.1:${PORTS.gateway}`, path: `/api/v1/applications/${appId}/chat`, headers: auth, process: gateway };
+  const newBody = JSON.stringify({ message: NEW_CONVERSATION_MESSAGE, stream: false });
+  targets.push({ ...appChat, name: 'app chat, new conversation', body: newBody, appChat: true });
+  for (const size of APP_CHAT_SIZES) {
+    const bodies = seeded[size]!.map((id) => JSON.stringify({ message: NEXT_MESSAGE, conversation_id: id, stream: false }));
+    targets.push({ ...appChat, name: `app chat, ${size}-message conversations`, body: bodies[0]!, bodies, appChat: true });
+  }
+  const appChatGrowth: string[] = [];
   if (withLayers) {
     await startLayers(gateway, apiKey);
     for (const layer of LAYERS)
@@ -196,7 +228,14 @@ try {
       });
   }
   const load = (target: Target, connections: number) =>
-    throughput({ url: `${target.origin}${target.path}`, body: target.body, headers: target.headers, connections, duration });
+    throughput({
+      url: `${target.origin}${target.path}`,
+      body: target.body,
+      headers: target.headers,
+      connections,
+      duration,
+      ...(target.bodies ? { bodies: target.bodies } : {}),
+    });
   // Warm-up: JIT, pools and caches.
   for (const target of targets) await load(target, 8);
 
@@ -206,9 +245,14 @@ try {
   const perRound: Round[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [index, target] of targets.entries()) {
+      if (target.appChat) await ask<number>(gateway, 'reset-conversations', 'reset');
       const cpuBefore = await cpuOf(target.process);
       const result = await load(target, 32);
       const cpuAfter = await cpuOf(target.process);
+      if (target.bodies) {
+        const reached = await ask<number>(gateway, 'reset-conversations', 'reset');
+        appChatGrowth.push(`${target.name}, round ${round + 1}: mean length ${reached.toFixed(0)} at the end`);
+      }
       const userUs = cpuAfter.user - cpuBefore.user;
       const cpuUs = userUs + cpuAfter.system - cpuBefore.system;
       perRound[index]!.push({
@@ -222,7 +266,8 @@ try {
   }
   const cpuPerRequest = (run: Round) => run.cpuUs / Math.max(1, run.requests);
   const latencies: Latency[] = [];
-  for (const target of targets)
+  for (const target of targets) {
+    if (target.appChat) await ask<number>(gateway, 'reset-conversations', 'reset');
     latencies.push(
       await sequentialLatency(
         target.origin,
@@ -233,12 +278,15 @@ try {
         target.baseline === undefined ? undefined : FIRST_TOKEN,
       ),
     );
+  }
   const loadAfter = loadAverages();
 
   console.log(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   );
-  console.log(`command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}`);
+  console.log(
+    `command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}${args['app-chat-only'] ? ' --app-chat-only' : ''}`,
+  );
   console.log(`load averages (1, 5, 15 min): ${loadBefore} at the start, ${loadAfter} at the end\n`);
   console.log(
     '| target | req/s at 32 connections (median) | each round | CPU per request, that process (µs) | of it in the kernel | p50 at 1 connection (ms) | p99 at 1 connection (ms) | errors |',
@@ -275,6 +323,19 @@ try {
   console.log(
     `MaaS CPU per request ÷ the bare proxy's in the same round, median: ${median(cpuRatios).toFixed(2)} (each round: ${cpuRatios.map((ratio) => ratio.toFixed(2)).join(', ')})`,
   );
+  // App chat against /v1 (same key, same upstream), and long conversations against a new one, within each round.
+  const v1 = perRound[2]!;
+  const newChat = targets.findIndex((target) => target.name === 'app chat, new conversation');
+  for (const [index, target] of targets.entries()) {
+    if (!target.appChat) continue;
+    const runs = perRound[index]!;
+    const toV1 = runs.map((run, round) => run.rps / v1[round]!.rps);
+    const toNew = runs.map((run, round) => run.rps / perRound[newChat]![round]!.rps);
+    console.log(
+      `${target.name}: ÷ /v1 ${median(toV1).toFixed(2)} (each round: ${toV1.map((r) => r.toFixed(2)).join(', ')}); ÷ new conversation ${median(toNew).toFixed(2)} (each round: ${toNew.map((r) => r.toFixed(2)).join(', ')})`,
+    );
+  }
+  for (const line of appChatGrowth) console.log(`- ${line} (seeded length, ${CONVERSATIONS} conversations taken in turn)`);
   console.log('\nCPU per request in each round (µs):');
   for (const [index, target] of targets.entries())
     console.log(`- ${target.name}: ${perRound[index]!.map((run) => cpuPerRequest(run).toFixed(0)).join(', ')}`);

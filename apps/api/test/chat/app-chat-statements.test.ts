@@ -4,6 +4,7 @@ import type { DatabaseHandle } from '@maas/db';
 import { type KyselyPlugin, type RootOperationNode, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatWorld } from '../kit/index.js';
+import { conversationTailQuery, openConversation } from '@maas/api/testing';
 import { createApp, createMockProvider, createRoutedModel, settled, signUp, startChatWorld } from '../kit/index.js';
 
 const seen: string[] = [];
@@ -79,5 +80,85 @@ describe('app chat statements', () => {
       WHERE c.id = ${conversationId} ORDER BY m.created_at, m.id`.execute(world.server.server.platform.db);
     expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
     expect(rows.every((r) => r.tokens > 0 && r.message_count === 6)).toBe(true);
+  });
+});
+
+describe('the history tail of a long conversation', () => {
+  /** 1,000 messages of 10 tokens, the newest seven ending in a tool step: …, U, A(calls), T1, T2, A, U, A. */
+  async function longConversation() {
+    const user = await signUp(world.api);
+    const app = await createApp(world.api, user.token, modelId);
+    const db = world.server.server.platform.db;
+    const id = `conv_tail_${Math.random().toString(36).slice(2, 10)}`;
+    await sql`INSERT INTO conversations (id, user_id, app_id, title, message_count) VALUES (${id}, ${user.id}, ${app.id}, 'long', 1000)`.execute(db);
+    await sql`INSERT INTO messages (id, conversation_id, role, content, tokens, created_at)
+      SELECT 'msg_' || ${id} || '_' || lpad(n::text, 4, '0'), ${id}, CASE WHEN n % 2 = 0 THEN 'user' ELSE 'assistant' END,
+        'message ' || n, 10, timestamp '2026-01-01' + n * interval '1 second'
+      FROM generate_series(0, 994) AS n`.execute(db);
+    const at = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 1000);
+    const call = [{ id: 'call_1', name: 'lookup', arguments: '{}' }];
+    const step = (n: number, role: 'user' | 'assistant' | 'tool', extra: Record<string, unknown> = {}) => ({
+      id: `msg_${id}_${n}`,
+      conversation_id: id,
+      role,
+      content: `message ${n}`,
+      tokens: 10,
+      created_at: at(n),
+      ...extra,
+    });
+    await db
+      .insertInto('messages')
+      .values([
+        step(995, 'assistant', { tool_calls: JSON.stringify(call) }),
+        step(996, 'tool', { tool_call_id: 'call_1' }),
+        step(997, 'tool', { tool_call_id: 'call_1' }),
+        step(998, 'assistant'),
+        step(999, 'user'),
+        step(1000, 'assistant'),
+      ])
+      .execute();
+    return { ids: { conversationId: id, userId: user.id, appId: app.id }, db };
+  }
+  const texts = (messages: { content: unknown }[]) =>
+    messages.map((m) => (Array.isArray(m.content) ? (m.content[0] as { text: string }).text : m.content));
+
+  it('keeps the newest messages that fit, and a tool call with all its results or none of them', async () => {
+    const { ids, db } = await longConversation();
+    // 45 tokens: the last three fit; the tool step (call and two results, 30) would not, so it goes whole.
+    const cut = (await openConversation(db, ids, 45, 0))!;
+    expect(texts(cut.messages)).toEqual(['message 998', 'message 999', 'message 1000']);
+    expect(cut.tokens).toBe(30);
+    // 60 tokens: the tool step fits with its results, in order.
+    const whole = (await openConversation(db, ids, 60, 0))!;
+    expect(whole.messages.map((m) => m.role)).toEqual(['assistant', 'tool', 'tool', 'assistant', 'user', 'assistant']);
+    expect(whole.tokens).toBe(60);
+    // With framing, each message costs 18: 54 keeps three again.
+    expect((await openConversation(db, ids, 54, 8))!.messages).toHaveLength(3);
+    // A big budget reads the newest 200 messages, never the whole conversation.
+    const capped = (await openConversation(db, ids, 1_000_000, 0))!;
+    expect(capped.messages).toHaveLength(200);
+    expect(texts(capped.messages).at(-1)).toBe('message 1000');
+    expect(texts(capped.messages)[0]).toBe('message 801');
+    // Nothing fits: an empty history, the conversation still found.
+    expect(await openConversation(db, ids, 0, 0)).toEqual({ messages: [], tokens: 0 });
+  });
+
+  it("answers null for another user's conversation or another app's", async () => {
+    const { ids, db } = await longConversation();
+    expect(await openConversation(db, { ...ids, userId: 'usr_other' }, 100, 0)).toBeNull();
+    expect(await openConversation(db, { ...ids, appId: 'app_other' }, 100, 0)).toBeNull();
+  });
+
+  it.skipIf(!process.env.DATABASE_URL)('reads the tail along the conversation index on PostgreSQL (EXPLAIN)', async () => {
+    const { ids, db } = await longConversation();
+    await sql`ANALYZE messages`.execute(db);
+    const compiled = conversationTailQuery(ids, 3_000, 8).compile(db);
+    const { rows } = await db.executeQuery<{ 'QUERY PLAN': string }>({
+      ...compiled,
+      sql: `EXPLAIN ${compiled.sql}`,
+    });
+    const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index Scan Backward using messages_conversation_created_idx on messages/);
+    expect(plan).not.toMatch(/Seq Scan on messages/);
   });
 });

@@ -89,21 +89,20 @@ export async function loadHistory(
   return trimHistory(rows, tokenBudget, framingTokens);
 }
 
+interface ConversationIds {
+  conversationId: string;
+  userId: string;
+  appId: string;
+}
+
 /**
  * The conversation's ownership check and its history tail in one statement (issue 18): the newest
  * messages (at most `maxMessages`, read newest first along messages_conversation_created_idx) with a
- * running sum of their stored token counts, only those that start within the budget. The exact cut
- * (a tool loop's steps kept whole) is then made on these few rows. Null when the conversation is not
- * this user's in this app.
+ * running sum of their stored token counts, only those that start within the budget. One row with
+ * null message columns when the conversation has none; no row when it is not this user's in this app.
  */
-export async function openConversation(
-  db: Kysely<Database>,
-  ids: { conversationId: string; userId: string; appId: string },
-  tokenBudget: number,
-  framingTokens: number,
-  maxMessages = 200,
-): Promise<{ messages: Message[]; tokens: number } | null> {
-  const { rows } = await sql<{ conversation_id: string } & Partial<HistoryRow>>`
+export function conversationTailQuery(ids: ConversationIds, tokenBudget: number, framingTokens: number, maxMessages = 200) {
+  return sql<{ conversation_id: string } & { [K in keyof HistoryRow]: HistoryRow[K] | null }>`
     WITH conv AS (
       SELECT id FROM conversations WHERE id = ${ids.conversationId} AND user_id = ${ids.userId} AND app_id = ${ids.appId}
     ), tail AS (
@@ -117,9 +116,24 @@ export async function openConversation(
     )
     SELECT conv.id AS conversation_id, tail.role, tail.content, tail.tokens, tail.tool_calls, tail.tool_call_id
     FROM conv LEFT JOIN tail ON tail.before < ${tokenBudget}::int
-    ORDER BY tail.created_at DESC, tail.id DESC`.execute(db);
+    ORDER BY tail.created_at DESC, tail.id DESC`;
+}
+
+/**
+ * An existing conversation for the next message, in one statement: null when it is not this user's
+ * in this app, else the newest messages that fit the budget. The exact cut (a tool loop's steps kept
+ * whole, see trimHistory) is made on the few rows the statement returns; no text is tokenised.
+ */
+export async function openConversation(
+  db: Kysely<Database>,
+  ids: ConversationIds,
+  tokenBudget: number,
+  framingTokens: number,
+  maxMessages = 200,
+): Promise<{ messages: Message[]; tokens: number } | null> {
+  const { rows } = await conversationTailQuery(ids, tokenBudget, framingTokens, maxMessages).execute(db);
   if (rows.length === 0) return null;
-  const history = rows.filter((row): row is typeof row & HistoryRow => row.role !== null && row.role !== undefined);
+  const history = rows.filter((row): row is typeof row & HistoryRow => row.role !== null);
   return trimHistory(history, Math.max(0, tokenBudget), framingTokens);
 }
 
