@@ -9,6 +9,7 @@ import { countTextTokens } from '@maas/api/testing';
 import { sql } from 'kysely';
 
 export const APP_CHAT_SIZES = [100, 1_000] as const;
+/** Conversations of each size; the load's requests take them in turn. */
 export const CONVERSATIONS = 64;
 
 const SEED_TEXT = {
@@ -47,11 +48,12 @@ export async function seedConversations(server: MaasServer, seed: SeedRequest): 
   return ids;
 }
 
-/** Back to the seeded length; answers the mean length the conversations had reached. */
-export async function resetConversations(server: MaasServer): Promise<number> {
+/** Back to the seeded length; answers the mean length the conversations of each seeded size had reached. */
+export async function resetConversations(server: MaasServer): Promise<Record<string, number>> {
   const db = server.platform.db;
-  const { rows } = await sql<{ mean: string | null }>`
-    SELECT avg(message_count)::text AS mean FROM conversations WHERE id LIKE 'conv_bench%'`.execute(db);
+  const { rows } = await sql<{ size: string; mean: string }>`
+    SELECT substring(id from 'conv_bench([0-9]+)x') AS size, avg(message_count)::text AS mean
+    FROM conversations WHERE id LIKE 'conv_bench%' GROUP BY 1`.execute(db);
   await sql`DELETE FROM messages WHERE conversation_id LIKE 'conv_bench%' AND id NOT LIKE 'msg_seed_%'`.execute(db);
   await sql`UPDATE conversations c SET message_count = (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)
     WHERE c.id LIKE 'conv_bench%'`.execute(db);
@@ -60,7 +62,7 @@ export async function resetConversations(server: MaasServer): Promise<number> {
     db,
   );
   await sql`DELETE FROM conversations WHERE title = 'Benchmark question, new conversation.'`.execute(db);
-  return Number(rows[0]?.mean ?? 0);
+  return Object.fromEntries(rows.map((row) => [row.size, Number(row.mean)]));
 }
 
 export const NEW_CONVERSATION_MESSAGE = 'Benchmark question, new conversation.';

@@ -111,7 +111,12 @@ async function setUpGateway(): Promise<{ key: string; userId: string; appId: str
   );
   const key = await json(`${api}/api-keys`, 'POST', { name: 'bench' }, user.access_token);
   // No max_tokens: the history may take the window but the reply's share (service.ts replyBudget).
-  const app = await json(`${api}/applications`, 'POST', { name: 'bench-app', model_id: model.id, config: { system_prompt: 'Be brief.' } }, user.access_token);
+  const app = await json(
+    `${api}/applications`,
+    'POST',
+    { name: 'bench-app', model_id: model.id, config: { system_prompt: 'Be brief.' } },
+    user.access_token,
+  );
   return { key: key.key, userId: profile.id, appId: app.id };
 }
 
@@ -157,6 +162,8 @@ interface Target {
   bodies?: string[];
   /** App chat: the conversations are put back to their seeded length before each round. */
   appChat?: boolean;
+  /** App chat in seeded conversations: their seeded length. */
+  size?: number;
   /** For a streamed target: the index of the same route non-streamed, its per-chunk baseline. */
   baseline?: number;
 }
@@ -206,13 +213,22 @@ try {
   ];
   if (args['app-chat-only']) targets.splice(3);
   // App chat on the same upstream, with the same API key as the /v1 row (app chat takes an API key or a JWT).
-  const seeded = await ask<Record<number, string[]>>(gateway, { seed: { appId, userId, sizes: APP_CHAT_SIZES, count: CONVERSATIONS } }, 'seeded');
-  const appChat = { origin: `http://127.0.0.1:${PORTS.gateway}`, path: `/api/v1/applications/${appId}/chat`, headers: auth, process: gateway };
+  const seeded = await ask<Record<number, string[]>>(
+    gateway,
+    { seed: { appId, userId, sizes: APP_CHAT_SIZES, count: CONVERSATIONS } },
+    'seeded',
+  );
+  const appChat = {
+    origin: `http://127.0.0.1:${PORTS.gateway}`,
+    path: `/api/v1/applications/${appId}/chat`,
+    headers: auth,
+    process: gateway,
+  };
   const newBody = JSON.stringify({ message: NEW_CONVERSATION_MESSAGE, stream: false });
   targets.push({ ...appChat, name: 'app chat, new conversation', body: newBody, appChat: true });
   for (const size of APP_CHAT_SIZES) {
     const bodies = seeded[size]!.map((id) => JSON.stringify({ message: NEXT_MESSAGE, conversation_id: id, stream: false }));
-    targets.push({ ...appChat, name: `app chat, ${size}-message conversations`, body: bodies[0]!, bodies, appChat: true });
+    targets.push({ ...appChat, name: `app chat, ${size}-message conversations`, body: bodies[0]!, bodies, appChat: true, size });
   }
   const appChatGrowth: string[] = [];
   if (withLayers) {
@@ -245,13 +261,13 @@ try {
   const perRound: Round[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [index, target] of targets.entries()) {
-      if (target.appChat) await ask<number>(gateway, 'reset-conversations', 'reset');
+      if (target.appChat) await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
       const cpuBefore = await cpuOf(target.process);
       const result = await load(target, 32);
       const cpuAfter = await cpuOf(target.process);
-      if (target.bodies) {
-        const reached = await ask<number>(gateway, 'reset-conversations', 'reset');
-        appChatGrowth.push(`${target.name}, round ${round + 1}: mean length ${reached.toFixed(0)} at the end`);
+      if (target.size) {
+        const reached = await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
+        appChatGrowth.push(`${target.name}, round ${round + 1}: mean length ${(reached[target.size] ?? 0).toFixed(0)} at the end`);
       }
       const userUs = cpuAfter.user - cpuBefore.user;
       const cpuUs = userUs + cpuAfter.system - cpuBefore.system;
@@ -267,7 +283,7 @@ try {
   const cpuPerRequest = (run: Round) => run.cpuUs / Math.max(1, run.requests);
   const latencies: Latency[] = [];
   for (const target of targets) {
-    if (target.appChat) await ask<number>(gateway, 'reset-conversations', 'reset');
+    if (target.appChat) await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
     latencies.push(
       await sequentialLatency(
         target.origin,

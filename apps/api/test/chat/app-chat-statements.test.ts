@@ -15,7 +15,9 @@ function describeNode(node: RootOperationNode): string {
     const text = node.sqlFragments.join('?');
     return text.includes('WITH conv AS') ? 'RawNode conversations+tail' : `RawNode ${text.replace(/\s+/g, ' ').slice(0, 40)}`;
   }
-  const table = JSON.stringify(node, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).match(/"identifier":\{"kind":"IdentifierNode","name":"(\w+)"/)?.[1];
+  const table = JSON.stringify(node, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).match(
+    /"identifier":\{"kind":"IdentifierNode","name":"(\w+)"/,
+  )?.[1];
   return `${node.kind}${table ? ` ${table}` : ''}`;
 }
 
@@ -37,7 +39,17 @@ let world: ChatWorld;
 let modelId: string;
 
 beforeAll(async () => {
-  world = await startChatWorld({ MAAS_LOG_FORMAT: 'json', LOG_LEVEL: 'error' }, { wrapDatabase: process.env.NOWRAP ? (h) => h : counted, logStream: { write: (l: string) => { if (/"level":5/.test(l)) console.log('LOG', l.slice(0, 3000)); } } });
+  world = await startChatWorld(
+    { MAAS_LOG_FORMAT: 'json', LOG_LEVEL: 'error' },
+    {
+      wrapDatabase: process.env.NOWRAP ? (h) => h : counted,
+      logStream: {
+        write: (l: string) => {
+          if (/"level":5/.test(l)) console.log('LOG', l.slice(0, 3000));
+        },
+      },
+    },
+  );
   const provider = await createMockProvider(world);
   modelId = (await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-ok' }])).id;
 });
@@ -60,7 +72,8 @@ describe('app chat statements', () => {
   it('a message in an existing conversation makes 2 chat statements (one read, one write), a new one 1', async () => {
     const user = await signUp(world.api);
     const app = await createApp(world.api, user.token, modelId);
-    const chat = (body: Record<string, unknown>) => world.api.post(`/api/v1/applications/${app.id}/chat`, { stream: false, ...body }, user.token);
+    const chat = (body: Record<string, unknown>) =>
+      world.api.post(`/api/v1/applications/${app.id}/chat`, { stream: false, ...body }, user.token);
     // Warm the caches (app, model, key) the way a running server has them.
     const first = await chat({ message: 'warm up' });
     const conversationId = (first.body as { conversation_id: string }).conversation_id;
@@ -71,7 +84,8 @@ describe('app chat statements', () => {
     // Billing's own statements (the hold, the batched settlement) and background pollers are not
     // the chat's; these are: before issue 18 a message in an existing conversation made 5 (tools,
     // conversation, history, messages insert, conversation update: 2 commits) and a new one 4.
-    const chatStatements = (all: string[]) => all.filter((s) => / (conversations|messages|applications|application_tools)(\+tail)?$/.test(s));
+    const chatStatements = (all: string[]) =>
+      all.filter((s) => / (conversations|messages|applications|application_tools)(\+tail)?$/.test(s));
     expect(chatStatements(existing)).toEqual(['RawNode conversations+tail', 'UpdateQueryNode conversations']);
     expect(chatStatements(fresh)).toEqual(['InsertQueryNode messages']);
     // The conversation and both messages are there, in order, with their stored counts.
@@ -90,7 +104,9 @@ describe('the history tail of a long conversation', () => {
     const app = await createApp(world.api, user.token, modelId);
     const db = world.server.server.platform.db;
     const id = `conv_tail_${Math.random().toString(36).slice(2, 10)}`;
-    await sql`INSERT INTO conversations (id, user_id, app_id, title, message_count) VALUES (${id}, ${user.id}, ${app.id}, 'long', 1000)`.execute(db);
+    await sql`INSERT INTO conversations (id, user_id, app_id, title, message_count) VALUES (${id}, ${user.id}, ${app.id}, 'long', 1000)`.execute(
+      db,
+    );
     await sql`INSERT INTO messages (id, conversation_id, role, content, tokens, created_at)
       SELECT 'msg_' || ${id} || '_' || lpad(n::text, 4, '0'), ${id}, CASE WHEN n % 2 = 0 THEN 'user' ELSE 'assistant' END,
         'message ' || n, 10, timestamp '2026-01-01' + n * interval '1 second'

@@ -6,17 +6,18 @@ import { newId } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
-import {
-  type CallOutcome,
-  completeChatCall,
-  type PreparedChatCall,
-  prepareChatCall,
-  streamChatCall,
-} from '../inference/engine.js';
+import { type CallOutcome, completeChatCall, type PreparedChatCall, prepareChatCall, streamChatCall } from '../inference/engine.js';
 import { countTextTokens } from '../inference/token-count.js';
 import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
 import { type ModelForCall, resolveModelForCall } from '../models/call-resolver.js';
-import { appendExchange, appendMessages, attachmentOf, findOwnConversation, type NewConversation, openConversation } from './conversations.js';
+import {
+  appendExchange,
+  appendMessages,
+  attachmentOf,
+  findOwnConversation,
+  type NewConversation,
+  openConversation,
+} from './conversations.js';
 import { type MediaReplier, mediaReplierFor } from './media-replies.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
 import { renderChatStreamError } from './stream-events.js';
@@ -210,7 +211,7 @@ async function answerWithMedia(
     platform.db,
     conversationId,
     { content: input.message, tokens: countTextTokens(input.message) },
-    { id: responseId, content: reply.text, tokens: 0, attachments: reply.attachments },
+    { id: responseId, content: reply.text, tokens: countTextTokens(reply.text), attachments: reply.attachments },
     existing ? undefined : { userId: actor.userId, appId: app.id, firstMessage: input.message },
   );
   return {
