@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { buildServer } from '../src/server.js';
+import { resetConversations, type SeedRequest, seedConversations } from './app-chat.js';
 import { runCluster } from './gateway-cluster.js';
 import { startLayerServer } from './layers.js';
 import { BENCH_JWT_SECRET } from './processes.js';
@@ -66,6 +67,11 @@ async function onMessage(message: unknown): Promise<void> {
       (error: unknown) => process.send?.({ layersFailed: String(error) }),
     );
   }
+  if (typeof message === 'object' && message !== null && 'seed' in message) {
+    const ids = await seedConversations(server, (message as { seed: SeedRequest }).seed);
+    process.send?.({ seeded: ids });
+  }
+  if (message === 'reset-conversations') process.send?.({ reset: await resetConversations(server) });
   if (message === 'memory') {
     // Retained memory is what a leak grows; a collection first keeps GC timing out of the samples.
     (globalThis as { gc?: () => void }).gc?.();

@@ -18,6 +18,13 @@ export interface LoadRun {
   headers: Record<string, string>;
   connections: number;
   duration: number;
+  /** Bodies the requests take in turn (else `body` for all). */
+  bodies?: readonly string[];
+}
+
+function rotate(bodies: readonly string[]) {
+  let next = 0;
+  return (request: autocannon.Request) => ({ ...request, body: bodies[next++ % bodies.length] });
 }
 
 export function throughput(run: LoadRun) {
@@ -31,6 +38,7 @@ export function throughput(run: LoadRun) {
         ...(run.method === 'GET'
           ? { headers: run.headers }
           : { body: run.body, headers: { 'content-type': 'application/json', ...run.headers } }),
+        ...(run.bodies ? { requests: [{ setupRequest: rotate(run.bodies) }] } : {}),
       },
       (error, result) => (error ? reject(error) : resolve(result)),
     );

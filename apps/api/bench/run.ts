@@ -4,10 +4,12 @@
 // a mixed-load run that samples the gateway's memory (soak.ts); `--workers N` the gateway as N
 // cluster workers (gateway-cluster.ts); `--local [--threads N]` the local
 // model runtime on the generated tiny model instead (local-runtime.ts); `--rest` our REST reads
-// against raw Fastify + pg on the same SQL (rest.ts). Prints markdown tables.
-import type { ChildProcess } from 'node:child_process';
+// against raw Fastify + pg on the same SQL (rest.ts); `--app-chat-only` only the upstream, the proxy,
+// /v1 and the app chat rows (app-chat.ts). Prints markdown tables.
+import type { ChildProcess, Serializable } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { APP_CHAT_SIZES, CONVERSATIONS, NEW_CONVERSATION_MESSAGE, NEXT_MESSAGE } from './app-chat.js';
 import { LAYERS } from './layers.js';
 import { json, start } from './processes.js';
 import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '1' },
     rest: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
+    'app-chat-only': { type: 'boolean', default: false },
   },
 });
 if (args.local) {
@@ -50,8 +53,8 @@ if (workers > 1 && (withLayers || soakSeconds > 0)) throw new Error('--workers N
 
 const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103, portkey: 4105 };
 
-/** Admin creates the provider and a priced model; a user gets credit, an API key and an access token. */
-async function setUpGateway(): Promise<{ apiKey: string; accessToken: string }> {
+/** Admin creates the provider and a priced model; a user gets credit, an API key, an access token and an app on the model. */
+async function setUpGateway(): Promise<{ apiKey: string; accessToken: string; userId: string; appId: string }> {
   const api = `http://127.0.0.1:${PORTS.gateway}/api/v1`;
   const admin = await json(`${api}/auth/token`, 'POST', { username: 'bench-admin@example.com', password: 'bench-admin-password' });
   const provider = await json(
@@ -69,7 +72,7 @@ async function setUpGateway(): Promise<{ apiKey: string; accessToken: string }> 
     },
     admin.access_token,
   );
-  await json(
+  const model = await json(
     `${api}/models`,
     'POST',
     {
@@ -94,7 +97,27 @@ async function setUpGateway(): Promise<{ apiKey: string; accessToken: string }> 
     admin.access_token,
   );
   const key = await json(`${api}/api-keys`, 'POST', { name: 'bench' }, user.access_token);
-  return { apiKey: key.key, accessToken: user.access_token };
+  // No max_tokens: the history may take the window but the reply's share (chat/service.ts replyBudget).
+  const app = await json(
+    `${api}/applications`,
+    'POST',
+    { name: 'bench-app', model_id: model.id, config: { system_prompt: 'Be brief.' } },
+    user.access_token,
+  );
+  return { apiKey: key.key, accessToken: user.access_token, userId: profile.id, appId: app.id };
+}
+
+/** Asks the gateway process for something and waits for its answer (app-chat seeding). */
+function ask<T>(gateway: ChildProcess, message: Serializable, answer: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (reply: unknown) => {
+      if (typeof reply !== 'object' || reply === null || !(answer in reply)) return;
+      gateway.off('message', onMessage);
+      resolve((reply as Record<string, T>)[answer]!);
+    };
+    gateway.on('message', onMessage);
+    gateway.send(message);
+  });
 }
 
 /** Asks the gateway process to serve the --layers routes (see layers.ts). */
@@ -122,6 +145,12 @@ interface Target {
   headers: Record<string, string>;
   process: ChildProcess;
   body: string;
+  /** Bodies the requests take in turn (app chat over many conversations). */
+  bodies?: string[];
+  /** App chat: the conversations are put back to their seeded length before each round. */
+  appChat?: boolean;
+  /** App chat in seeded conversations: their seeded length. */
+  size?: number;
   /** For a streamed target: the index of the same route non-streamed, its per-chunk baseline. */
   baseline?: number;
 }
@@ -148,7 +177,7 @@ try {
   const portkey = await start('portkey-server.ts', [String(PORTS.portkey)]);
   children.push(portkey);
   const [upstreamProcess, proxyProcess] = children as [ChildProcess, ChildProcess];
-  const { apiKey, accessToken } = await setUpGateway();
+  const { apiKey, accessToken, userId, appId } = await setUpGateway();
   const auth = { authorization: `Bearer ${apiKey}` };
 
   const routes: Omit<Target, 'path' | 'body'>[] = [
@@ -189,6 +218,29 @@ try {
       baseline: index,
     })),
   ];
+  if (args['app-chat-only']) targets.splice(3);
+  // App chat on the same upstream, with the same API key as the /v1 row (app chat takes an API key or
+  // a JWT). Seeding talks to the gateway process, so only with one worker.
+  const appChatGrowth: string[] = [];
+  if (workers === 1) {
+    const seeded = await ask<Record<number, string[]>>(
+      gateway,
+      { seed: { appId, userId, sizes: APP_CHAT_SIZES, count: CONVERSATIONS } },
+      'seeded',
+    );
+    const appChat = {
+      origin: `http://127.0.0.1:${PORTS.gateway}`,
+      path: `/api/v1/applications/${appId}/chat`,
+      headers: auth,
+      process: gateway,
+    };
+    const newBody = JSON.stringify({ message: NEW_CONVERSATION_MESSAGE, stream: false });
+    targets.push({ ...appChat, name: 'app chat, new conversation', body: newBody, appChat: true });
+    for (const size of APP_CHAT_SIZES) {
+      const bodies = seeded[size]!.map((id) => JSON.stringify({ message: NEXT_MESSAGE, conversation_id: id, stream: false }));
+      targets.push({ ...appChat, name: `app chat, ${size}-message conversations`, body: bodies[0]!, bodies, appChat: true, size });
+    }
+  }
   if (withLayers) {
     await startLayers(gateway, apiKey);
     for (const layer of LAYERS)
@@ -202,7 +254,14 @@ try {
       });
   }
   const load = (target: Target, connections: number) =>
-    throughput({ url: `${target.origin}${target.path}`, body: target.body, headers: target.headers, connections, duration });
+    throughput({
+      url: `${target.origin}${target.path}`,
+      body: target.body,
+      headers: target.headers,
+      connections,
+      duration,
+      ...(target.bodies ? { bodies: target.bodies } : {}),
+    });
   // Warm-up: JIT, pools and caches.
   for (const target of targets) await load(target, 8);
 
@@ -212,9 +271,14 @@ try {
   const perRound: Round[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [index, target] of targets.entries()) {
+      if (target.appChat) await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
       const cpuBefore = await cpuOf(target.process);
       const result = await load(target, 32);
       const cpuAfter = await cpuOf(target.process);
+      if (target.size) {
+        const reached = await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
+        appChatGrowth.push(`${target.name}, round ${round + 1}: mean length ${(reached[target.size] ?? 0).toFixed(0)} at the end`);
+      }
       const userUs = cpuAfter.user - cpuBefore.user;
       const cpuUs = userUs + cpuAfter.system - cpuBefore.system;
       perRound[index]!.push({
@@ -228,7 +292,8 @@ try {
   }
   const cpuPerRequest = (run: Round) => run.cpuUs / Math.max(1, run.requests);
   const latencies: Latency[] = [];
-  for (const target of targets)
+  for (const target of targets) {
+    if (target.appChat) await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
     latencies.push(
       await sequentialLatency(
         target.origin,
@@ -239,13 +304,14 @@ try {
         target.baseline === undefined ? undefined : FIRST_TOKEN,
       ),
     );
+  }
   const loadAfter = loadAverages();
 
   console.log(
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   );
   console.log(
-    `command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}${workers > 1 ? ` --workers ${workers}` : ''}`,
+    `command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}${workers > 1 ? ` --workers ${workers}` : ''}${args['app-chat-only'] ? ' --app-chat-only' : ''}`,
   );
   console.log(`load averages (1, 5, 15 min): ${loadBefore} at the start, ${loadAfter} at the end\n`);
   console.log(
@@ -277,15 +343,19 @@ try {
     `\nMaaS / bare proxy throughput, median of the rounds: ${(median(ratios) * 100).toFixed(1)}% (target ≥ 50%); each round: ${ratios.map((ratio) => `${(ratio * 100).toFixed(1)}%`).join(', ')}`,
   );
   const jwtIndex = targets.findIndex((target) => target.name.startsWith('MaaS /v1/chat/completions (user JWT'));
-  const jwtCpu = perRound[jwtIndex]!.map((run, round) => cpuPerRequest(run) / cpuPerRequest(ours.runs[round]!));
-  const jwtRps = perRound[jwtIndex]!.map((run, round) => run.rps / ours.runs[round]!.rps);
-  console.log(
-    `MaaS with a JWT ÷ with an API key, median of the rounds: throughput ${median(jwtRps).toFixed(2)}, CPU per request ${median(jwtCpu).toFixed(2)} (target: within 10 %)`,
-  );
+  // --app-chat-only leaves out the JWT and Portkey rows.
+  if (jwtIndex >= 0) {
+    const jwtCpu = perRound[jwtIndex]!.map((run, round) => cpuPerRequest(run) / cpuPerRequest(ours.runs[round]!));
+    const jwtRps = perRound[jwtIndex]!.map((run, round) => run.rps / ours.runs[round]!.rps);
+    console.log(
+      `MaaS with a JWT ÷ with an API key, median of the rounds: throughput ${median(jwtRps).toFixed(2)}, CPU per request ${median(jwtCpu).toFixed(2)} (target: within 10 %)`,
+    );
+  }
   // The peer, on the same upstream in the same rounds: non-streamed and streamed.
   for (const streamed of [false, true]) {
     const find = (name: string) =>
       targets.findIndex((target) => target.name.startsWith(name) && (target.baseline !== undefined) === streamed);
+    if (find('Portkey gateway') < 0) continue;
     const oursRuns = perRound[find('MaaS /v1/chat/completions')]!;
     const peerRuns = perRound[find('Portkey gateway')]!;
     const peerRatios = oursRuns.map((run, round) => run.rps / (peerRuns[round]?.rps ?? Number.NaN));
@@ -300,6 +370,18 @@ try {
   console.log(
     `MaaS CPU per request ÷ the bare proxy's in the same round, median: ${median(cpuRatios).toFixed(2)} (each round: ${cpuRatios.map((ratio) => ratio.toFixed(2)).join(', ')})`,
   );
+  // App chat against /v1 (same key, same upstream), and long conversations against a new one, within each round.
+  const newChat = targets.findIndex((target) => target.name === 'app chat, new conversation');
+  for (const [index, target] of targets.entries()) {
+    if (!target.appChat) continue;
+    const runs = perRound[index]!;
+    const toV1 = runs.map((run, round) => run.rps / ours.runs[round]!.rps);
+    const toNew = runs.map((run, round) => run.rps / perRound[newChat]![round]!.rps);
+    console.log(
+      `${target.name}: ÷ /v1 ${median(toV1).toFixed(2)} (each round: ${toV1.map((r) => r.toFixed(2)).join(', ')}); ÷ new conversation ${median(toNew).toFixed(2)} (each round: ${toNew.map((r) => r.toFixed(2)).join(', ')})`,
+    );
+  }
+  for (const line of appChatGrowth) console.log(`- ${line} (seeded length, ${CONVERSATIONS} conversations taken in turn)`);
   console.log('\nCPU per request in each round (µs):');
   for (const [index, target] of targets.entries())
     console.log(`- ${target.name}: ${perRound[index]!.map((run) => cpuPerRequest(run).toFixed(0)).join(', ')}`);

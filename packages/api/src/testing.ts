@@ -23,7 +23,7 @@ export { upstreamErrorMessage } from './inference/transport/errors.js';
 export { decryptSecret, encryptSecret, providerEncryptionKey } from './providers/secrets.js';
 export { countTextTokens } from './inference/token-count.js';
 export { sampleArguments } from './inference/adapters/demo-echo/reply.js';
-export { appendMessages, loadHistory } from './chat/conversations.js';
+export { appendMessages, conversationTailQuery, loadHistory, openConversation } from './chat/conversations.js';
 export { seedDemoMarketplace } from './tools/seed.js';
 export { loadAppToolBindings } from './tools/runtime/attachments.js';
 export { adminProcedure, authedProcedure, developerProcedure } from './trpc.js';

@@ -76,6 +76,8 @@ export interface TestServerOptions {
   lookup?: ServerOptions['lookup'];
   /** Turns the request log on and sends it here (set MAAS_LOG_FORMAT=json): a test that reads the log. */
   logStream?: ServerOptions['logStream'];
+  /** Wraps the test database before the server uses it (e.g. a Kysely plugin that counts statements). */
+  wrapDatabase?: (handle: DatabaseHandle) => DatabaseHandle;
 }
 
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
@@ -84,7 +86,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const database = await createTestDatabase(options.databaseUrl ?? process.env.DATABASE_URL);
   const server = await buildServer({
     config,
-    database: database.handle,
+    database: options.wrapDatabase ? options.wrapDatabase(database.handle) : database.handle,
     logging: options.logStream !== undefined,
     lookup: options.lookup,
     ...(options.logStream ? { logStream: options.logStream } : {}),

@@ -44,6 +44,7 @@ async function demoAppWithTools() {
     .insertInto('application_tools')
     .values(tools.map((t, position) => ({ app_id: app.id, tool_id: t.id, version: null, config: '{}', fixed_arguments: '{}', position })))
     .execute();
+  server.server.platform.applications.forget(app.id);
   return { user, app };
 }
 

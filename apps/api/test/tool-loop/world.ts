@@ -145,6 +145,8 @@ export async function attachTools(world: ToolLoopWorld, appId: string, toolIds: 
       })),
     )
     .execute();
+  // Written behind the platform's back: its app cache must forget whether the app had tools.
+  world.server.server.platform.applications.forget(appId);
 }
 
 /** A fresh user with an app on the mock model and these tools attached. */

@@ -2,7 +2,7 @@ import type { Application, ApplicationConfigJson, Database } from '@maas/db';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 
-/** How long another instance's stop or delete can take to be seen here; this instance's own are immediate. */
+/** How long another instance's stop, delete or change of the app's tools can take to be seen here; this instance's own are immediate. */
 export const APPLICATION_CACHE_TTL_MS = 5_000;
 
 /** An application as the chat path reads it. */
@@ -13,6 +13,8 @@ export interface CachedApplication {
   modelId: string;
   status: Application['status'];
   config: ApplicationConfigJson;
+  /** Whether tools are attached: a plain app's chat then reads no tool rows. */
+  hasTools: boolean;
 }
 
 /**
@@ -28,9 +30,22 @@ export class ApplicationCache {
       max: 10_000,
       ttl: APPLICATION_CACHE_TTL_MS,
       fetchMethod: async (appId) => {
-        const row = await db.selectFrom('applications').selectAll().where('id', '=', appId).executeTakeFirst();
+        const row = await db
+          .selectFrom('applications')
+          .selectAll()
+          .select((eb) => eb.exists(eb.selectFrom('application_tools').select('tool_id').where('app_id', '=', appId)).as('has_tools'))
+          .where('id', '=', appId)
+          .executeTakeFirst();
         if (!row) return false;
-        return { id: row.id, ownerId: row.owner_id, name: row.name, modelId: row.model_id, status: row.status, config: row.config };
+        return {
+          id: row.id,
+          ownerId: row.owner_id,
+          name: row.name,
+          modelId: row.model_id,
+          status: row.status,
+          config: row.config,
+          hasTools: Boolean(row.has_tools),
+        };
       },
     });
   }

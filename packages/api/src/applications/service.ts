@@ -105,6 +105,8 @@ export interface ApplicationForChat {
   name: string;
   model_id: string;
   config: ApplicationConfigJson;
+  /** Whether tools are attached (as cached: another instance's change is seen within the TTL). */
+  hasTools: boolean;
 }
 
 /**
@@ -115,5 +117,5 @@ export async function getApplicationForChat(platform: Platform, appId: string, a
   const app = await platform.applications.lookup(appId);
   if (!app || app.ownerId !== actor.userId) throw new AppError('NOT_FOUND', { message: 'APP_NOT_FOUND' });
   if (app.status === 'stopped') throw new AppError('CONFLICT', { message: 'APP_STOPPED', details: { app_id: app.id, status: app.status } });
-  return { id: app.id, ownerId: app.ownerId, name: app.name, model_id: app.modelId, config: app.config };
+  return { id: app.id, ownerId: app.ownerId, name: app.name, model_id: app.modelId, config: app.config, hasTools: app.hasTools };
 }

@@ -25,16 +25,6 @@ export async function findOwnConversation(db: Kysely<Database>, userId: string, 
   return conversation;
 }
 
-/** `id` is chosen by the caller, so the call's reservation can name the conversation before it exists. */
-export async function startConversation(db: Kysely<Database>, id: string, userId: string, appId: string, firstMessage: string) {
-  const title = firstMessage.replace(/\s+/g, ' ').trim().slice(0, 80) || null;
-  return db
-    .insertInto('conversations')
-    .values({ id, user_id: userId, app_id: appId, title, message_count: 0 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
 interface HistoryRow {
   role: string;
   content: string;
@@ -52,28 +42,13 @@ function historyMessage(row: HistoryRow): Message {
 }
 
 /**
- * The newest messages that fit the token budget, oldest first, with the tokens they take. Messages
- * carry their token count, so trimming needs no tokenizer pass over the history; `framingTokens`
- * is added per message for the chat template around it. A tool loop's steps are kept or dropped
- * whole: an assistant turn that called tools goes with all its results (an upstream refuses a tool
- * result whose call it cannot see, and a call left unanswered).
+ * Keeps, from rows newest first, the newest messages that fit the token budget, oldest first, with
+ * the tokens they take. Messages carry their token count, so trimming needs no tokenizer pass over
+ * the history; `framingTokens` is added per message for the chat template around it. A tool loop's
+ * steps are kept or dropped whole: an assistant turn that called tools goes with all its results (an
+ * upstream refuses a tool result whose call it cannot see, and a call left unanswered).
  */
-export async function loadHistory(
-  db: Kysely<Database>,
-  conversationId: string,
-  tokenBudget: number,
-  framingTokens = 0,
-  maxMessages = 200,
-): Promise<{ messages: Message[]; tokens: number }> {
-  if (tokenBudget <= 0) return { messages: [], tokens: 0 };
-  const rows = await db
-    .selectFrom('messages')
-    .select(['role', 'content', 'tokens', 'tool_calls', 'tool_call_id'])
-    .where('conversation_id', '=', conversationId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(maxMessages)
-    .execute();
+function trimHistory(rows: readonly HistoryRow[], tokenBudget: number, framingTokens: number): { messages: Message[]; tokens: number } {
   const kept: Message[] = [];
   let used = 0;
   // Newest first: tool results wait here until the assistant turn that called them is reached.
@@ -94,6 +69,74 @@ export async function loadHistory(
   return { messages: kept.reverse(), tokens: used };
 }
 
+/** The newest messages of a conversation that fit the token budget (see trimHistory). */
+export async function loadHistory(
+  db: Kysely<Database>,
+  conversationId: string,
+  tokenBudget: number,
+  framingTokens = 0,
+  maxMessages = 200,
+): Promise<{ messages: Message[]; tokens: number }> {
+  if (tokenBudget <= 0) return { messages: [], tokens: 0 };
+  const rows = await db
+    .selectFrom('messages')
+    .select(['role', 'content', 'tokens', 'tool_calls', 'tool_call_id'])
+    .where('conversation_id', '=', conversationId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(maxMessages)
+    .execute();
+  return trimHistory(rows, tokenBudget, framingTokens);
+}
+
+interface ConversationIds {
+  conversationId: string;
+  userId: string;
+  appId: string;
+}
+
+/**
+ * The conversation's ownership check and its history tail in one statement (issue 18): the newest
+ * messages (at most `maxMessages`, read newest first along messages_conversation_created_idx) with a
+ * running sum of their stored token counts, only those that start within the budget. One row with
+ * null message columns when the conversation has none; no row when it is not this user's in this app.
+ */
+export function conversationTailQuery(ids: ConversationIds, tokenBudget: number, framingTokens: number, maxMessages = 200) {
+  return sql<{ conversation_id: string } & { [K in keyof HistoryRow]: HistoryRow[K] | null }>`
+    WITH conv AS (
+      SELECT id FROM conversations WHERE id = ${ids.conversationId} AND user_id = ${ids.userId} AND app_id = ${ids.appId}
+    ), tail AS (
+      SELECT m.id, m.created_at, m.role, m.content, m.tokens, m.tool_calls, m.tool_call_id,
+        sum(m.tokens + ${framingTokens}::int) OVER (ORDER BY m.created_at DESC, m.id DESC ROWS UNBOUNDED PRECEDING)
+          - (m.tokens + ${framingTokens}::int) AS before
+      FROM messages m
+      WHERE m.conversation_id = (SELECT id FROM conv)
+      ORDER BY m.created_at DESC, m.id DESC
+      LIMIT ${maxMessages}::int
+    )
+    SELECT conv.id AS conversation_id, tail.role, tail.content, tail.tokens, tail.tool_calls, tail.tool_call_id
+    FROM conv LEFT JOIN tail ON tail.before < ${tokenBudget}::int
+    ORDER BY tail.created_at DESC, tail.id DESC`;
+}
+
+/**
+ * An existing conversation for the next message, in one statement: null when it is not this user's
+ * in this app, else the newest messages that fit the budget. The exact cut (a tool loop's steps kept
+ * whole, see trimHistory) is made on the few rows the statement returns; no text is tokenised.
+ */
+export async function openConversation(
+  db: Kysely<Database>,
+  ids: ConversationIds,
+  tokenBudget: number,
+  framingTokens: number,
+  maxMessages = 200,
+): Promise<{ messages: Message[]; tokens: number } | null> {
+  const { rows } = await conversationTailQuery(ids, tokenBudget, framingTokens, maxMessages).execute(db);
+  if (rows.length === 0) return null;
+  const history = rows.filter((row): row is typeof row & HistoryRow => row.role !== null);
+  return trimHistory(history, Math.max(0, tokenBudget), framingTokens);
+}
+
 /** One message to append to a conversation. */
 export interface NewMessage {
   id?: string;
@@ -105,46 +148,90 @@ export interface NewMessage {
   toolCallId?: string;
 }
 
-/** Appends messages in order, in one transaction, and bumps the conversation. */
-export async function appendMessages(db: Kysely<Database>, conversationId: string, messages: readonly NewMessage[]): Promise<void> {
-  if (messages.length === 0) return;
-  const now = Date.now();
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('messages')
-      .values(
-        messages.map((m, i) => ({
-          id: m.id ?? newId('msg'),
-          conversation_id: conversationId,
-          role: m.role,
-          content: m.content,
-          tokens: m.tokens,
-          attachments: m.attachments?.length ? JSON.stringify(m.attachments) : null,
-          tool_calls: m.toolCalls?.length ? JSON.stringify(m.toolCalls) : null,
-          tool_call_id: m.toolCallId ?? null,
-          created_at: new Date(now + i),
-        })),
-      )
-      .execute();
-    await trx
-      .updateTable('conversations')
-      .set({ message_count: sql`message_count + ${messages.length}`, updated_at: new Date(now + messages.length - 1) })
-      .where('id', '=', conversationId)
-      .execute();
-  });
+/** A conversation that does not exist yet: written with its first messages, after the answer. */
+export interface NewConversation {
+  userId: string;
+  appId: string;
+  /** The first message, from which the title is made. */
+  firstMessage: string;
 }
 
-/** Appends the user's message and the reply in one statement and bumps the conversation. */
+function titleOf(firstMessage: string): string | null {
+  return firstMessage.replace(/\s+/g, ' ').trim().slice(0, 80) || null;
+}
+
+/**
+ * Appends messages in order and bumps the conversation, in one statement (one commit): a new
+ * conversation (`created` set) is inserted with them. Nothing is written before the answer, so a
+ * refused or failed call leaves no row behind.
+ */
+export async function appendMessages(
+  db: Kysely<Database>,
+  conversationId: string,
+  messages: readonly NewMessage[],
+  created?: NewConversation,
+): Promise<void> {
+  if (messages.length === 0 && !created) return;
+  const now = Date.now();
+  const rows = messages.map((m, i) => ({
+    id: m.id ?? newId('msg'),
+    conversation_id: conversationId,
+    role: m.role,
+    content: m.content,
+    tokens: m.tokens,
+    attachments: m.attachments?.length ? JSON.stringify(m.attachments) : null,
+    tool_calls: m.toolCalls?.length ? JSON.stringify(m.toolCalls) : null,
+    tool_call_id: m.toolCallId ?? null,
+    created_at: new Date(now + i),
+  }));
+  const updatedAt = new Date(now + Math.max(0, messages.length - 1));
+  if (created) {
+    const conversation = {
+      id: conversationId,
+      user_id: created.userId,
+      app_id: created.appId,
+      title: titleOf(created.firstMessage),
+      message_count: messages.length,
+      created_at: new Date(now),
+      updated_at: updatedAt,
+    };
+    if (rows.length === 0) {
+      await db.insertInto('conversations').values(conversation).execute();
+      return;
+    }
+    // The messages' foreign key is checked at the end of the statement, when the conversation exists.
+    await db
+      .with('conv', (qb) => qb.insertInto('conversations').values(conversation))
+      .insertInto('messages')
+      .values(rows)
+      .execute();
+    return;
+  }
+  await db
+    .with('added', (qb) => qb.insertInto('messages').values(rows))
+    .updateTable('conversations')
+    .set({ message_count: sql`message_count + ${messages.length}`, updated_at: updatedAt })
+    .where('id', '=', conversationId)
+    .execute();
+}
+
+/** Appends the user's message and the reply in one statement and bumps (or creates) the conversation. */
 export async function appendExchange(
   db: Kysely<Database>,
   conversationId: string,
   user: { content: string; tokens: number },
   assistant: { id: string; content: string; tokens: number; attachments?: MessageAttachmentJson[] },
+  created?: NewConversation,
 ): Promise<void> {
-  await appendMessages(db, conversationId, [
-    { role: 'user', ...user },
-    { role: 'assistant', ...assistant },
-  ]);
+  await appendMessages(
+    db,
+    conversationId,
+    [
+      { role: 'user', ...user },
+      { role: 'assistant', ...assistant },
+    ],
+    created,
+  );
 }
 
 function toConversation(row: {

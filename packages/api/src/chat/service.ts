@@ -6,18 +6,18 @@ import { newId } from '../core/ids.js';
 import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
-import {
-  abandonChatCall,
-  type CallOutcome,
-  completeChatCall,
-  type PreparedChatCall,
-  prepareChatCall,
-  streamChatCall,
-} from '../inference/engine.js';
+import { type CallOutcome, completeChatCall, type PreparedChatCall, prepareChatCall, streamChatCall } from '../inference/engine.js';
 import { countTextTokens } from '../inference/token-count.js';
 import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
 import { type ModelForCall, resolveModelForCall } from '../models/call-resolver.js';
-import { appendExchange, attachmentOf, findOwnConversation, loadHistory, startConversation } from './conversations.js';
+import {
+  appendExchange,
+  appendMessages,
+  attachmentOf,
+  findOwnConversation,
+  type NewConversation,
+  openConversation,
+} from './conversations.js';
 import { type MediaReplier, mediaReplierFor } from './media-replies.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
 import { renderChatStreamError } from './stream-events.js';
@@ -72,11 +72,14 @@ interface PreparedChat {
   call: PreparedChatCall;
   conversationId: string;
   userTokens: number;
+  /** Set when the conversation is new: it is written with the first messages, after the answer. */
+  created?: NewConversation;
 }
 
 /**
- * Builds the prompt (system prompt, trimmed history, new message), reserves the call's cost, and
- * only then starts a new conversation.
+ * Builds the prompt (system prompt, trimmed history, new message) and reserves the call's cost. One
+ * statement reads an existing conversation (ownership and history tail); a new one is not written
+ * here but with its first messages, so a refused call (429, 402) or a failed one leaves no row.
  */
 async function prepareChat(
   platform: Platform,
@@ -87,17 +90,18 @@ async function prepareChat(
   target: ChatTarget,
 ): Promise<PreparedChat> {
   const { app, model } = target;
-  // Only read here: a new conversation is written after the rate limit and the funds said yes, so a
-  // refused call (429, 402) leaves no row behind (issue 17).
-  const existing = input.conversation_id ? await findOwnConversation(platform.db, actor.userId, input.conversation_id, app.id) : null;
-  const conversationId = existing?.id ?? newId('conv');
-
   const systemPrompt = app.config.system_prompt ?? '';
   const userTokens = countTextTokens(input.message);
   const budget = replyBudget(model, app.config.max_tokens, userTokens + countTextTokens(systemPrompt));
-  const { messages: history, tokens: historyTokens } = existing
-    ? await loadHistory(platform.db, existing.id, budget.historyBudget, budget.framingPerMessage)
-    : { messages: [], tokens: 0 };
+  let history: Message[] = [];
+  let historyTokens = 0;
+  if (input.conversation_id) {
+    const ids = { conversationId: input.conversation_id, userId: actor.userId, appId: app.id };
+    const opened = await openConversation(platform.db, ids, budget.historyBudget, budget.framingPerMessage);
+    if (!opened) throw new AppError('NOT_FOUND', { message: 'CONVERSATION_NOT_FOUND' });
+    ({ messages: history, tokens: historyTokens } = opened);
+  }
+  const conversationId = input.conversation_id ?? newId('conv');
   const maxOutput = budget.maxOutput(historyTokens);
 
   const messages: Message[] = [
@@ -123,15 +127,8 @@ async function prepareChat(
     signal: ctx.clientSignal(),
     requestId: ctx.requestId,
   });
-  if (!existing) {
-    try {
-      await startConversation(platform.db, conversationId, actor.userId, app.id, input.message);
-    } catch (error) {
-      abandonChatCall(platform, { ...call, input: { ...call.input, conversationId: null } }, error);
-      throw error;
-    }
-  }
-  return { call, conversationId, userTokens };
+  const created = input.conversation_id ? undefined : { userId: actor.userId, appId: app.id, firstMessage: input.message };
+  return { call, conversationId, userTokens, ...(created ? { created } : {}) };
 }
 
 async function recordExchange(platform: Platform, chat: PreparedChat, message: string, responseId: string, outcome: CallOutcome) {
@@ -144,6 +141,7 @@ async function recordExchange(platform: Platform, chat: PreparedChat, message: s
       content: outcome.content,
       tokens: outcome.outputTokens,
     },
+    chat.created,
   );
 }
 
@@ -170,7 +168,8 @@ type ChatContext = Pick<RequestContext, 'clientSignal' | 'locale' | 'requestId'>
 async function chatTarget(platform: Platform, actor: Actor, input: ChatRequest): Promise<ChatTarget> {
   const app = await getApplicationForChat(platform, input.app_id, actor);
   const { model } = await resolveModelForCall(platform, app.model_id, actor);
-  const bindings = await platformToolRunner.bindings(platform, app.id);
+  // The app's cached entry says whether it has tools at all: a plain app's message reads no tool rows.
+  const bindings = app.hasTools ? await platformToolRunner.bindings(platform, app.id) : [];
   const catalog = bindings.length > 0 ? toolCatalog(bindings) : null;
   return { app, model, catalog: catalog && catalog.tools.length > 0 ? catalog : null };
 }
@@ -207,13 +206,13 @@ async function answerWithMedia(
     signal: ctx.clientSignal(),
     requestId: ctx.requestId,
   });
-  if (!existing) await startConversation(platform.db, conversationId, actor.userId, app.id, input.message);
   const responseId = newId('resp');
   await appendExchange(
     platform.db,
     conversationId,
     { content: input.message, tokens: countTextTokens(input.message) },
-    { id: responseId, content: reply.text, tokens: 0, attachments: reply.attachments },
+    { id: responseId, content: reply.text, tokens: countTextTokens(reply.text), attachments: reply.attachments },
+    existing ? undefined : { userId: actor.userId, appId: app.id, firstMessage: input.message },
   );
   return {
     ...chatResult(responseId, conversationId, { ...reply.outcome, content: reply.text }),
@@ -272,6 +271,8 @@ export async function openChatStream(
     }
     const outcome = await streaming.outcome;
     if (outcome.content) await recordExchange(platform, chat, input.message, responseId, outcome);
+    // A broken stream with nothing delivered still leaves the conversation its error event names.
+    else if (chat.created) await appendMessages(platform.db, chat.conversationId, [], chat.created);
     if (failure === undefined && outcome.status === 'success') {
       yield { type: 'done', ...chatResult(responseId, chat.conversationId, outcome) };
       return;

@@ -160,6 +160,8 @@ export async function setAppTools(platform: Platform, actor: Actor, input: z.inf
       )
       .execute();
   });
+  // The chat path's cached entry says whether the app has tools.
+  platform.applications.forget(app.id);
   return getAppTools(platform, actor, app.id);
 }
 
