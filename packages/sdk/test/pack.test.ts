@@ -138,6 +138,8 @@ describe('the published package', () => {
           '@types/node@20',
           // The README shows the `openai` client for the /v1 operations; its block compiles too.
           'openai@6.30.1',
+          // ... and the MCP SDK for the marketplace tools over /mcp.
+          '@modelcontextprotocol/sdk@1.32.2',
           '--prefer-offline',
           '--no-audit',
           '--no-fund',
