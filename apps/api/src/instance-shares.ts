@@ -57,8 +57,10 @@ export class InstanceShares {
   async beat(): Promise<void> {
     const now = Date.now();
     try {
+      // A pipeline, not MULTI: a MULTI cut by a closing connection rejects a promise nobody holds
+      // (ioredis #883); the four commands need no atomicity (a count one beat late is harmless).
       const results = await this.redis
-        .multi()
+        .pipeline()
         .zadd(this.#key, now, this.#id)
         .zremrangebyscore(this.#key, '-inf', now - SEEN_WINDOW_MS)
         .zcard(this.#key)
