@@ -12,12 +12,21 @@ import { UI_TIMEOUT, type World } from './e2e-admin.js';
 import { findOverflows, VIEWPORTS } from './e2e-layout.js';
 
 /** A port nobody listens on now: the API server's, known before it starts (the demo tools call back to MAAS_PUBLIC_URL). */
+/** A port below Linux's ephemeral range (32768–60999), so no outgoing connection takes it before the server binds it. */
 export async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    const probe = createNetServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error('no free port between 20000 and 32768 after 50 tries');
 }
 
 /** An author's http tool: answers `{"result": "Hello, <name>"}` to a call signed with `secret`, 401 otherwise. */

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../kit/index.js';
+import { freePort } from '../kit/ports.js';
 
 // Issue 19 part 1: a newcomer's first `pnpm start` (the server's own entry point, as a child process
 // on embedded PGlite in a fresh DATA_DIR) prints a readable banner with an admin created for them,
@@ -20,15 +20,6 @@ afterAll(() => {
   child?.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts the server as `pnpm start` does (without the dashboard build) and resolves with its stdout once it is ready. */
 async function start(port: number): Promise<{ stdout: string; output: () => string; stop: () => Promise<void> }> {

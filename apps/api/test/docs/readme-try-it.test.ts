@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, createApp, signUp, signUpAs, startTestServer, type TestServer } from '../kit/index.js';
+import { freePort } from '../kit/ports.js';
 
 // Issue 19 part 3: the README's "Try it" shell commands, run as written (one bash script, in order,
 // so the variables they set carry over) against a live server with the demo data, every curl made
@@ -14,15 +14,6 @@ import { apiClient, createApp, signUp, signUpAs, startTestServer, type TestServe
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const workDir = mkdtempSync(path.join(tmpdir(), 'maas-try-it-'));
 let server: TestServer;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   // A known port, so that the `url` of generated media (MAAS_PUBLIC_URL) points at this server.

@@ -12,3 +12,4 @@ export * from './server.js';
 export * from './tools.js';
 export * from './users.js';
 export * from './local-model.js';
+export * from './ports.js';

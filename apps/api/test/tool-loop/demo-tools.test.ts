@@ -1,20 +1,12 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, createApp, signUp, startTestServer, type ApiClient, type TestServer } from '../kit/index.js';
+import { freePort } from '../kit/ports.js';
 
 // `pnpm start`'s offline demo: demo-echo calls the seeded calculator (http, on the platform's own
 // port, signed) and clock (MCP, on the same port), and answers with what they returned.
 
 let server: TestServer;
 let api: ApiClient;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();
