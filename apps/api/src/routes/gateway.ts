@@ -48,7 +48,8 @@ export async function registerGatewayRoutes(app: FastifyInstance, platform: Plat
           if (result.kind === 'json-text') return reply.type('application/json; charset=utf-8').send(result.text);
           const events = openEventStream(reply, request.id);
           try {
-            for await (const data of result.data) events.write(data);
+            if (result.kind === 'stream-pipe') await result.pipe(events.writeFramed);
+            else for await (const data of result.data) events.write(data);
           } finally {
             events.end();
           }

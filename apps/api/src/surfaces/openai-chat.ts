@@ -18,14 +18,16 @@ import {
 import { renderOpenAiError } from './errors/index.js';
 
 // /v1/chat/completions ⇄ the inference layer. The client's body goes to an OpenAI-compatible
-// upstream with minimal edits, and its stream chunks come back as the upstream's own bytes (the
+// upstream with minimal edits, and its stream chunks come back as the upstream's own text (the
 // model name aside); any other upstream's answer is rebuilt into OpenAI's shape from the events.
 
 export type ChatCompletionsAnswer =
   | { kind: 'json'; body: Record<string, unknown> }
   /** JSON already serialised: the upstream's own answer with its model name replaced. */
   | { kind: 'json-text'; text: string }
-  | { kind: 'stream'; data: AsyncIterable<string> };
+  | { kind: 'stream'; data: AsyncIterable<string> }
+  /** An OpenAI upstream's stream written straight to the client: framed SSE events, `[DONE]` or an error event last. */
+  | { kind: 'stream-pipe'; pipe: (write: (event: string) => void) => Promise<void> };
 
 /** One /v1/chat/completions call: validated, reserved, then answered as JSON or as SSE data payloads. */
 export async function chatCompletions(
@@ -50,7 +52,22 @@ export async function chatCompletions(
     if (text !== null) return { kind: 'json-text', text };
     return { kind: 'json', body: toOpenAiCompletion(result, parsed.model, outcome.usage) };
   }
-  const streaming = await streamChatCall(platform, prepared, { openAiChunksOnly: true });
+  const streaming = await streamChatCall(platform, prepared);
+  const { pipe } = streaming;
+  if (pipe) {
+    const rename = renamer(streaming.target.upstreamModel, parsed.model);
+    return {
+      kind: 'stream-pipe',
+      pipe: async (write) => {
+        try {
+          await pipe({ write, rename, includeUsage: parsed.includeUsage });
+          write('data: [DONE]\n\n');
+        } catch (error) {
+          write(`data: ${JSON.stringify(renderOpenAiError(describeError(error, call.locale), call.requestId).body)}\n\n`);
+        }
+      },
+    };
+  }
   return { kind: 'stream', data: sseData(streaming, parsed.model, parsed.includeUsage, call.locale, call.requestId) };
 }
 
@@ -89,19 +106,9 @@ async function* sseData(
   locale: Locale,
   requestId: string,
 ): AsyncGenerator<string> {
-  const rename = renamer(streaming.target.upstreamModel, model);
   let writer: OpenAiChunkWriter | null = null;
-  let passthrough = false;
   try {
     for await (const event of streaming.events) {
-      if (event.type === 'openai-chunk') {
-        passthrough = true;
-        // We always ask the upstream for usage (billing needs it); its usage-only chunk goes on only if asked.
-        if (!includeUsage && event.json.includes('"choices":[]')) continue;
-        yield rename(event.json);
-        continue;
-      }
-      if (passthrough) continue;
       if (writer === null) {
         writer = new OpenAiChunkWriter(
           `chatcmpl-${streaming.target.providerId}-${Date.now().toString(36)}`,

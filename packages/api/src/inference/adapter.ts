@@ -89,6 +89,12 @@ export interface SseResponse extends AsyncIterable<SseMessage> {
   headers: Record<string, string | string[] | undefined>;
   /** Stop reading and release the connection; safe to call more than once. */
   cancel(): void;
+  /**
+   * Reads the body pushed, network read by network read, instead of iterating it (a pass-through
+   * that needs no events): `onText` returns false at the protocol's end. Resolves true if it was
+   * seen, false if the body ended first.
+   */
+  pump(onText: (text: string) => boolean): Promise<boolean>;
 }
 
 /**

@@ -19,6 +19,7 @@ import type {
   ChatRequest,
   ChatResult,
   ContentPartType,
+  OpenAiChunkSink,
   Operation,
   StreamEvent,
   ToolCall,
@@ -342,8 +343,14 @@ export async function completeChatCall(
 }
 
 export interface StreamingChatCall {
-  /** Events as the upstream sends them; iterate once. */
+  /** Events as the upstream sends them; iterate once (or use `pipe`, not both). */
   events: AsyncIterable<StreamEvent>;
+  /**
+   * Present when the upstream speaks OpenAI's protocol: writes its chunks to an OpenAI surface as
+   * the upstream's own text instead of events (issue 18 target 4), and settles the same way. The
+   * outcome then carries no content or tool calls: the client has them in the chunks.
+   */
+  pipe?: (sink: OpenAiChunkSink) => Promise<void>;
   /** Resolves after the stream ended, was cut or cancelled, with what was charged. */
   outcome: Promise<CallOutcome>;
   /** The provider serving the stream (e.g. to replace its model name in passed-through chunks). */
@@ -353,14 +360,9 @@ export interface StreamingChatCall {
 /**
  * Opens the upstream stream (failing over before any byte reaches the client), and settles when
  * it ends: a stream cut mid-way or cancelled by the client is charged exactly for what was
- * delivered up to that point. `openAiChunksOnly`: the caller passes OpenAI chunks through and
- * wants only those from an upstream that sends them (internal events still come from any other).
+ * delivered up to that point.
  */
-export async function streamChatCall(
-  platform: Platform,
-  call: PreparedChatCall,
-  options: { openAiChunksOnly?: boolean } = {},
-): Promise<StreamingChatCall> {
+export async function streamChatCall(platform: Platform, call: PreparedChatCall): Promise<StreamingChatCall> {
   let upstream: AdapterStream;
   let target: ProviderTarget;
   try {
@@ -382,15 +384,45 @@ export async function streamChatCall(
     resolveOutcome = resolve;
   });
 
+  /** How the stream went: a cut mid-way still counts against the provider (withFailover only saw the headers succeed). */
+  function failedStatus(error: unknown): CallStatus {
+    if (error instanceof UpstreamError) {
+      platform.telemetry.upstreamError(target.providerId, error.kind);
+      if (countsAgainstProvider(error)) platform.inference.cooldowns.recordFailure(target.providerId);
+    }
+    return call.input.signal.aborted ? 'cancelled' : 'partial';
+  }
+
+  function settle(
+    status: CallStatus,
+    failure: unknown,
+    answer: { content: string; toolCalls: ToolCall[] },
+    finishReason: string | null,
+  ): void {
+    // A finished stream has released its connection (kept alive for the next call); cancelling it
+    // here would destroy a socket that may still be draining its last bytes.
+    if (!upstream.completed) upstream.cancel();
+    // A consumer that stopped early (client gone) lands here without an error.
+    if (status === 'success' && !upstream.completed) status = 'cancelled';
+    const reported = status === 'success' ? upstream.usage : (upstream.deliveredUsage ?? null);
+    const result = finalOutcome(
+      call,
+      status,
+      { ...answer, deliveredText: upstream.deliveredText },
+      reported,
+      target.providerId,
+      finishReason,
+    );
+    settleCall(platform, call, result, failure);
+    resolveOutcome(result);
+  }
+
   async function* relay(): AsyncGenerator<StreamEvent> {
     let status: CallStatus = 'success';
     let failure: unknown;
     let content = '';
     let finishReason: string | null = null;
     const toolCalls: ToolCall[] = [];
-    // A consumer that forwards OpenAI chunks as they are reads nothing else once they flow: the
-    // events read from each chunk are kept for the outcome here and not handed on.
-    let chunksOnly = false;
     try {
       for await (const event of upstream) {
         if (!('index' in event) || event.index === 0) {
@@ -401,39 +433,34 @@ export async function streamChatCall(
             if (tool) tool.arguments += event.arguments;
           } else if (event.type === 'finish') finishReason = event.reason;
         }
-        if (event.type === 'openai-chunk') chunksOnly = options.openAiChunksOnly === true;
-        else if (chunksOnly) continue;
         yield event;
       }
       if (!upstream.completed) status = call.input.signal.aborted ? 'cancelled' : 'partial';
     } catch (error) {
-      status = call.input.signal.aborted ? 'cancelled' : 'partial';
+      status = failedStatus(error);
       failure = error;
-      // withFailover only saw the headers succeed; a cut mid-stream still counts against the provider.
-      if (error instanceof UpstreamError) {
-        platform.telemetry.upstreamError(target.providerId, error.kind);
-        if (countsAgainstProvider(error)) platform.inference.cooldowns.recordFailure(target.providerId);
-      }
       throw upstreamFailure(error);
     } finally {
-      // A finished stream has released its connection (kept alive for the next call); cancelling it
-      // here would destroy a socket that may still be draining its last bytes.
-      if (!upstream.completed) upstream.cancel();
-      // A consumer that stopped early (client gone) lands here without an error.
-      if (status === 'success' && !upstream.completed) status = 'cancelled';
-      const reported = status === 'success' ? upstream.usage : (upstream.deliveredUsage ?? null);
-      const result = finalOutcome(
-        call,
-        status,
-        { content, toolCalls: toolCalls.filter(Boolean), deliveredText: upstream.deliveredText },
-        reported,
-        target.providerId,
-        finishReason,
-      );
-      settleCall(platform, call, result, failure);
-      resolveOutcome(result);
+      settle(status, failure, { content, toolCalls: toolCalls.filter(Boolean) }, finishReason);
     }
   }
 
-  return { events: relay(), outcome, target };
+  const passThrough = upstream.passThrough?.bind(upstream);
+  const pipe = passThrough
+    ? async (sink: OpenAiChunkSink): Promise<void> => {
+        let status: CallStatus = 'success';
+        let failure: unknown;
+        try {
+          await passThrough(sink);
+        } catch (error) {
+          status = failedStatus(error);
+          failure = error;
+          throw upstreamFailure(error);
+        } finally {
+          settle(status, failure, { content: '', toolCalls: [] }, null);
+        }
+      }
+    : undefined;
+
+  return { events: relay(), ...(pipe ? { pipe } : {}), outcome, target };
 }

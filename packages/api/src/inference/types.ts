@@ -186,9 +186,17 @@ export type StreamEvent =
   | { type: 'tool-call-start'; index: number; toolIndex: number; id: string; name: string }
   | { type: 'tool-call-delta'; index: number; toolIndex: number; arguments: string }
   | { type: 'finish'; index: number; reason: FinishReason }
-  | { type: 'usage'; usage: Usage }
-  /** An OpenAI chunk to pass through byte-for-byte to an OpenAI Chat surface (same-protocol fast path); its content is also given as the events above. */
-  | { type: 'openai-chunk'; json: string };
+  | { type: 'usage'; usage: Usage };
+
+/** Where an OpenAI stream passed through to an OpenAI Chat surface goes (the same-protocol fast path). */
+export interface OpenAiChunkSink {
+  /** Gets each chunk passed on as one framed SSE event (`data: …\n\n`). */
+  write(event: string): void;
+  /** The chunk's JSON text as the client sees it (the upstream's model name replaced). */
+  rename(json: string): string;
+  /** The client asked for the usage-only chunk (the upstream is always asked for it, for billing). */
+  includeUsage: boolean;
+}
 
 /**
  * A live upstream stream, opened once the upstream accepted the request (headers received).
@@ -207,6 +215,13 @@ export interface AdapterStream extends AsyncIterable<StreamEvent> {
    */
   readonly deliveredUsage?: Usage | null;
   cancel(): void;
+  /**
+   * An OpenAI-protocol stream: writes its chunks to `sink` as the upstream's own text instead of
+   * being iterated (then it yields no events), reading only what billing needs. Resolves at the
+   * stream's end (`completed`, `usage` and `deliveredText` are then set as iterating would set
+   * them); rejects like iterating does.
+   */
+  passThrough?(sink: OpenAiChunkSink): Promise<void>;
 }
 
 /** An embeddings call (OpenAI `/v1/embeddings`): texts in, one vector per text out, in order. */

@@ -33,9 +33,17 @@ afterAll(async () => {
   await mock.close();
 });
 
+/** The chunks as the pass-through writes them to an OpenAI surface (each one framed SSE event). */
 async function collect(stream: UpstreamStream): Promise<ChatCompletionChunk[]> {
   const chunks: ChatCompletionChunk[] = [];
-  for await (const event of stream) if (event.type === 'openai-chunk') chunks.push(JSON.parse(event.json) as ChatCompletionChunk);
+  await stream.passThrough!({
+    write: (event) => {
+      expect(event).toMatch(/^data: .*\n\n$/s);
+      chunks.push(JSON.parse(event.slice(6, -2)) as ChatCompletionChunk);
+    },
+    rename: (json) => json,
+    includeUsage: true,
+  });
   return chunks;
 }
 
@@ -314,11 +322,34 @@ describe('cancellation', () => {
     const before = mock.abortedRequests;
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
-    expect(first.value).toMatchObject({ type: 'openai-chunk' });
-    expect((JSON.parse((first.value as { json: string }).json) as ChatCompletionChunk).choices[0]?.delta.role).toBe('assistant');
+    expect(first.value).toMatchObject({ type: 'text' });
     setTimeout(() => controller.abort(), 50);
     const err = await rejection(iterator.next());
     expect(err).toMatchObject({ kind: 'aborted', retryable: false });
+    await vi.waitFor(() => expect(mock.abortedRequests).toBe(before + 1));
+  });
+
+  it('aborting mid-stream ends a pass-through and closes the upstream request', async () => {
+    const controller = new AbortController();
+    const stream = await streamChatCompletion(
+      makeTarget({ baseUrl: mock.url, upstreamModel: 'mock-slow-stream' }),
+      { model: 'x', messages: MESSAGES },
+      { signal: controller.signal },
+    );
+    const before = mock.abortedRequests;
+    const written: string[] = [];
+    const passing = stream.passThrough!({
+      write: (event) => {
+        written.push(event);
+        if (written.length === 1) setTimeout(() => controller.abort(), 50);
+      },
+      rename: (json) => json,
+      includeUsage: true,
+    });
+    const err = await rejection(passing);
+    expect(err).toMatchObject({ kind: 'aborted', retryable: false });
+    expect((JSON.parse(written[0]!.slice(6, -2)) as ChatCompletionChunk).choices[0]?.delta.role).toBe('assistant');
+    expect(stream.completed).toBe(false);
     await vi.waitFor(() => expect(mock.abortedRequests).toBe(before + 1));
   });
 
@@ -329,7 +360,7 @@ describe('cancellation', () => {
     });
     const before = mock.abortedRequests;
     for await (const event of stream) {
-      expect(event.type).toBe('openai-chunk');
+      expect(event.type).toBe('text');
       break;
     }
     await vi.waitFor(() => expect(mock.abortedRequests).toBe(before + 1));

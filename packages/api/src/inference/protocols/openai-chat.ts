@@ -398,7 +398,7 @@ export function readOpenAiUsage(value: unknown): Usage | null {
 
 const FINISH_REASONS = new Set<FinishReason>(['stop', 'length', 'tool_calls', 'content_filter', 'error']);
 
-function finishReason(value: unknown): FinishReason | null {
+export function finishReason(value: unknown): FinishReason | null {
   if (value === 'function_call') return 'tool_calls';
   return typeof value === 'string' && FINISH_REASONS.has(value as FinishReason)
     ? (value as FinishReason)

@@ -86,7 +86,7 @@ export function toOpenAiTextCompletion(result: ChatResult, call: { model: string
   };
 }
 
-/** Streamed text_completion chunks, one per text event (openai-chunk pass-through events are not for this shape). */
+/** Streamed text_completion chunks, one per text event. */
 export class TextCompletionChunkWriter {
   readonly #echoed = new Set<number>();
 

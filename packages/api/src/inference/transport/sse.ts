@@ -23,6 +23,8 @@ export class SseBody implements SseResponse {
   readonly #body: BodyReadable;
   readonly #signal: AbortSignal | undefined;
   #started = false;
+  /** Bytes read so far: undici's dump limit counts the whole body, not what is left. */
+  #bytesRead = 0;
 
   constructor(target: ProviderTarget, response: Dispatcher.ResponseData, signal: AbortSignal | undefined) {
     this.#target = target;
@@ -55,6 +57,7 @@ export class SseBody implements SseResponse {
     let ended = false;
     try {
       for await (const bytes of reader) {
+        this.#bytesRead += (bytes as Uint8Array).length;
         parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }));
         for (let i = 0; i < pending.length; i++) {
           yielded++;
@@ -72,9 +75,61 @@ export class SseBody implements SseResponse {
           // cancelled or failed
         } else {
           // The consumer stopped at the protocol's end (or gave up): keep the socket if little is left.
-          this.#body.dump({ limit: MAX_DRAIN_BYTES }).catch(ignore);
+          this.#body.dump({ limit: this.#bytesRead + MAX_DRAIN_BYTES }).catch(ignore);
         }
       }
     }
+  }
+
+  /**
+   * Push-based reading, for a pass-through: `onText` gets each network read as text as soon as it
+   * arrives (no promise per read, as the async iterator makes) and returns false once it has seen
+   * the protocol's end. Resolves true then (what is left is drained in the background to keep the
+   * socket), false if the body ended first; rejects with an UpstreamError if the body failed or
+   * `onText` threw.
+   */
+  pump(onText: (text: string) => boolean): Promise<boolean> {
+    if (this.#started) throw new Error('an SSE response can only be read once');
+    this.#started = true;
+    const body = this.#body;
+    const decoder = new TextDecoder();
+    return new Promise<boolean>((resolve, reject) => {
+      let settled = false;
+      let read = 0;
+      let drained = 0;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.cancel();
+        reject(transportError(error, this.#target, this.#signal, read === 0));
+      };
+      body.on('data', (bytes: Buffer) => {
+        if (settled) {
+          // After the protocol's end only the chunked terminator should remain.
+          drained += bytes.length;
+          if (drained > MAX_DRAIN_BYTES) body.destroy();
+          return;
+        }
+        read += bytes.length;
+        let more: boolean;
+        try {
+          more = onText(decoder.decode(bytes, { stream: true }));
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (!more) {
+          settled = true;
+          resolve(true);
+        }
+      });
+      body.on('end', () => {
+        if (settled) return;
+        settled = true;
+        resolve(false);
+      });
+      body.on('error', (error) => (settled ? undefined : fail(error)));
+      body.on('close', () => fail(new Error('the upstream stream closed before its end')));
+    });
   }
 }

@@ -3,16 +3,17 @@ import { UpstreamError } from '../../errors.js';
 import { buildOpenAiChatBody, chatResultFromOpenAi, OpenAiChunkReader } from '../../protocols/openai-chat.js';
 import { openAiRequestText } from '../../protocols/openai-chat-text.js';
 import { protocolError, transportError, upstreamErrorMessage } from '../../transport/index.js';
-import type { AdapterChatRequest, AdapterStream, ChatResult, StreamEvent, Usage } from '../../types.js';
+import type { AdapterChatRequest, AdapterStream, ChatResult, OpenAiChunkSink, StreamEvent, Usage } from '../../types.js';
 import { openAiSpeak, openAiTranscribe } from './audio.js';
 import { embeddingsFromOpenAi, openAiEmbeddingsBody } from './embeddings.js';
 import { estimateOpenAiInputTokens } from './estimate.js';
 import { editOpenAiImages, generateOpenAiImages } from './images.js';
+import { OpenAiChunkPass } from './pass-through.js';
 import { generateOpenAiVideo } from './videos.js';
 
 // Any server that speaks OpenAI Chat Completions at `<base URL>/chat/completions` (and embeddings at
 // `<base URL>/embeddings`) with Bearer auth.
-// A client's OpenAI body is forwarded with minimal edits, and stream chunks pass through as bytes.
+// A client's OpenAI body is forwarded with minimal edits, and stream chunks pass through as text.
 
 interface Endpoint {
   url: string;
@@ -151,10 +152,11 @@ export async function listOpenAiModels(target: ProviderTarget, context: AdapterC
   );
 }
 
-/** An OpenAI SSE answer: each chunk passes through as its JSON text, plus the internal events read from it. */
+/** An OpenAI SSE answer: iterated as the internal events read from its chunks, or passed through to an OpenAI surface. */
 class OpenAiStream implements AdapterStream {
   completed = false;
   readonly #reader = new OpenAiChunkReader();
+  #pass: OpenAiChunkPass | null = null;
   readonly #target: ProviderTarget;
   readonly #sse: SseResponse;
   readonly #signal: AbortSignal;
@@ -168,11 +170,30 @@ class OpenAiStream implements AdapterStream {
   }
 
   get usage(): Usage | null {
-    return this.#reader.usage;
+    return this.#pass ? this.#pass.usage : this.#reader.usage;
   }
 
   get deliveredText(): string {
-    return this.#reader.deliveredText;
+    return this.#pass ? this.#pass.deliveredText : this.#reader.deliveredText;
+  }
+
+  async passThrough(sink: OpenAiChunkSink): Promise<void> {
+    if (this.#started) throw new Error('an AdapterStream can only be read once');
+    this.#started = true;
+    const pass = (this.#pass = new OpenAiChunkPass(this.#target, sink));
+    let sawDone: boolean;
+    try {
+      // Pushed, not iterated: no promise per network read.
+      sawDone = await this.#sse.pump((text) => pass.feed(text));
+    } catch (err) {
+      throw transportError(err, this.#target, this.#signal, pass.passed === 0, pass.deliveredText);
+    }
+    // Some OpenAI-compatible servers omit [DONE]: a body that ended after a finish is complete.
+    if (sawDone || pass.finished) {
+      this.completed = true;
+      return;
+    }
+    throw protocolError(this.#target, 'stream ended before [DONE]', pass.passed === 0, pass.deliveredText);
   }
 
   cancel(): void {
@@ -219,7 +240,6 @@ class OpenAiStream implements AdapterStream {
         // Keep-alive pings some servers send are not chunks.
         if (!Array.isArray(chunk.choices)) continue;
         this.#yielded++;
-        yield { type: 'openai-chunk', json: data };
         events.length = 0;
         this.#reader.read(chunk, events);
         for (const event of events) yield event;
