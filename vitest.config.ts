@@ -5,8 +5,8 @@ export default defineConfig({
   test: {
     include: ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**', 'apps/dashboard/**'],
-    testTimeout: 30_000,
-    hookTimeout: 90_000,
+    testTimeout: 90_000,
+    hookTimeout: 180_000,
     setupFiles: ['./vitest.setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
