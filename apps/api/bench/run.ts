@@ -1,11 +1,11 @@
 // `pnpm bench`: the direct upstream, a bare undici proxy and our /v1/chat/completions (key auth and
-// billing on), each non-streamed and streamed (100 chunks an answer), measured in one run against
+// billing on), each non-streamed and streamed (200 chunks an answer), measured in one run against
 // the same upstream, and Portkey's open-source gateway on it as the peer. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
 // a mixed-load run that samples the gateway's memory (soak.ts); `--workers N` the gateway as N
 // cluster workers (gateway-cluster.ts); `--local [--threads N]` the local
 // model runtime on the generated tiny model instead (local-runtime.ts); `--rest` our REST reads
 // against raw Fastify + pg on the same SQL (rest.ts); `--app-chat-only` only the upstream, the proxy,
-// /v1 and the app chat rows (app-chat.ts). Prints markdown tables.
+// /v1 and the app chat rows (app-chat.ts); `--streams-only` no JWT and no app chat rows. Prints markdown tables.
 import type { ChildProcess, Serializable } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     rest: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
     'app-chat-only': { type: 'boolean', default: false },
+    'streams-only': { type: 'boolean', default: false },
   },
 });
 if (args.local) {
@@ -208,6 +209,8 @@ try {
       process: portkey,
     },
   ];
+  // --streams-only: the upstream, the proxy, /v1 with a key and Portkey, each non-streamed and streamed.
+  if (args['streams-only']) routes.splice(3, 1);
   const targets: Target[] = [
     ...routes.map((route) => ({ ...route, path: '/v1/chat/completions', body: BODY })),
     ...routes.map((route, index) => ({
@@ -222,7 +225,7 @@ try {
   // App chat on the same upstream, with the same API key as the /v1 row (app chat takes an API key or
   // a JWT). Seeding talks to the gateway process, so only with one worker.
   const appChatGrowth: string[] = [];
-  if (workers === 1) {
+  if (workers === 1 && !args['streams-only']) {
     const seeded = await ask<Record<number, string[]>>(
       gateway,
       { seed: { appId, userId, sizes: APP_CHAT_SIZES, count: CONVERSATIONS } },
@@ -311,7 +314,7 @@ try {
     `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   );
   console.log(
-    `command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}${workers > 1 ? ` --workers ${workers}` : ''}${args['app-chat-only'] ? ' --app-chat-only' : ''}`,
+    `command: pnpm bench --duration ${duration} --samples ${latencySamples} --rounds ${rounds}${withLayers ? ' --layers' : ''}${workers > 1 ? ` --workers ${workers}` : ''}${args['app-chat-only'] ? ' --app-chat-only' : ''}${args['streams-only'] ? ' --streams-only' : ''}`,
   );
   console.log(`load averages (1, 5, 15 min): ${loadBefore} at the start, ${loadAfter} at the end\n`);
   console.log(
@@ -409,6 +412,23 @@ try {
       (latency.ttftP50! - directStream.ttftP50!).toFixed(3),
     ];
     console.log(`| ${cells.join(' | ')} |`);
+  }
+
+  // Issue 18 target 4: streamed throughput against the byte-piping proxy's, and the gateway's CPU
+  // per chunk above the proxy's, each within a round.
+  const streamed = (name: string) => targets.findIndex((target) => target.baseline !== undefined && target.name.startsWith(name));
+  const [oursStream, proxyStream] = [streamed('MaaS /v1/chat/completions (key'), streamed('bare undici proxy')];
+  if (oursStream >= 0 && proxyStream >= 0) {
+    const perChunkOf = (index: number, round: number) =>
+      (cpuPerRequest(perRound[index]![round]!) - cpuPerRequest(perRound[targets[index]!.baseline!]![round]!)) / STREAM_CHUNKS;
+    const rpsRatios = perRound[oursStream]!.map((run, round) => run.rps / perRound[proxyStream]![round]!.rps);
+    const aboveProxy = perRound[oursStream]!.map((_, round) => perChunkOf(oursStream, round) - perChunkOf(proxyStream, round));
+    console.log(
+      `\nMaaS streamed ÷ bare proxy streamed throughput, median of the rounds: ${median(rpsRatios).toFixed(2)} (target ≥ 0.6); each round: ${rpsRatios.map((r) => r.toFixed(2)).join(', ')}`,
+    );
+    console.log(
+      `MaaS CPU per chunk above the proxy's, median of the rounds: ${median(aboveProxy).toFixed(2)} µs (target ≤ 2 µs); each round: ${aboveProxy.map((us) => us.toFixed(2)).join(', ')}`,
+    );
   }
 
   if (soakSeconds > 0) await runSoak(gateway, `http://127.0.0.1:${PORTS.gateway}`, auth, BODY, soakSeconds);

@@ -14,7 +14,7 @@ const COMPLETION = JSON.stringify({
 const WORDS = REPLY.split(/(?<=\s)/);
 
 /** A streamed answer is this many content chunks, then one usage chunk and `[DONE]`. */
-export const STREAM_CHUNKS = 100;
+export const STREAM_CHUNKS = 200;
 /** The first chunk's text; a client has its first token when this string has arrived. */
 export const FIRST_TOKEN = WORDS[0]!;
 
