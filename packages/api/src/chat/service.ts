@@ -7,7 +7,7 @@ import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { type CallOutcome, completeChatCall, type PreparedChatCall, prepareChatCall, streamChatCall } from '../inference/engine.js';
-import { countTextTokens } from '../inference/token-count.js';
+import { countTextTokens, countTextTokensCached } from '../inference/token-count.js';
 import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
 import { type ModelForCall, resolveModelForCall } from '../models/call-resolver.js';
 import {
@@ -91,8 +91,10 @@ async function prepareChat(
 ): Promise<PreparedChat> {
   const { app, model } = target;
   const systemPrompt = app.config.system_prompt ?? '';
-  const userTokens = countTextTokens(input.message);
-  const budget = replyBudget(model, app.config.max_tokens, userTokens + countTextTokens(systemPrompt));
+  // Through the count cache: the hold's estimate counts the same two texts again right after, and
+  // the system prompt is the same on every message of the app.
+  const userTokens = countTextTokensCached(input.message);
+  const budget = replyBudget(model, app.config.max_tokens, userTokens + countTextTokensCached(systemPrompt));
   let history: Message[] = [];
   let historyTokens = 0;
   if (input.conversation_id) {
