@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -24,6 +23,7 @@ import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { loggerOptions } from './logger.js';
 import { createMetrics } from './plugins/metrics.js';
 import { registerRateLimits } from './plugins/rate-limit.js';
+import { registerHelmet } from './plugins/static-helmet.js';
 import { createRateLimits } from './rate-limits.js';
 import { contextFromRequest } from './request-context.js';
 import { registerExtraRoutes } from './routes/index.js';
@@ -177,7 +177,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     request.locale = negotiateLocale(request.headers['accept-language']);
     void reply.header('x-request-id', request.id);
   });
-  await app.register(helmet, {
+  const helmetHeaders = await registerHelmet(app, {
     // The docs page and the dashboard are the only HTML; both load their assets from this origin.
     contentSecurityPolicy: false,
     hsts: config.isProduction,
@@ -269,19 +269,20 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     },
   });
 
-  if (options.restReads !== false) registerRestReads(app, {
-    router: appRouter,
-    procedures: REST_READS,
-    prefix: API_PREFIX,
-    createContext: (request, reply) => contextFromRequest(platform, request, reply),
-    successStatus: (path) => (createdPaths.has(path) ? 201 : 200),
-    openApiHandler: () => {
-      if (!openApiHandler) throw new Error('trpc-to-openapi registered no route');
-      return openApiHandler;
-    },
-    // Counted under trpc-to-openapi's route, as before.
-    routeConfig: { config: { metricsRoute: `${API_PREFIX}/*` } },
-  });
+  if (options.restReads !== false)
+    registerRestReads(app, {
+      router: appRouter,
+      procedures: REST_READS,
+      prefix: API_PREFIX,
+      createContext: (request, reply) => contextFromRequest(platform, request, reply),
+      successStatus: (path) => (createdPaths.has(path) ? 201 : 200),
+      openApiHandler: () => {
+        if (!openApiHandler) throw new Error('trpc-to-openapi registered no route');
+        return openApiHandler;
+      },
+      // Counted under trpc-to-openapi's route, as before; helmet's headers set as computed once.
+      routeOptions: { helmet: false, config: { metricsRoute: `${API_PREFIX}/*`, helmetHeaders } },
+    });
 
   app.get(`${API_PREFIX}/openapi.json`, async () => openApiDocument);
   // openapi3-ts (3.1) and openapi-types (3.0) disagree on typings only; the JSON is the same document.

@@ -141,7 +141,7 @@ export function createMetrics(database: DatabaseHandle) {
     register(app: FastifyInstance, token?: string) {
       app.addHook('onResponse', async (request, reply) => {
         // A route may name the pattern it is counted under (the generated REST reads keep /api/v1/*).
-        const { metricsRoute } = request.routeOptions.config as { metricsRoute?: string };
+        const { metricsRoute } = request.routeOptions.config;
         const route = metricsRoute ?? request.routeOptions.url ?? 'unmatched';
         httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
         httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
@@ -159,4 +159,11 @@ export function createMetrics(database: DatabaseHandle) {
       });
     },
   };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route pattern a route's requests are counted under, when not its own. */
+    metricsRoute?: string;
+  }
 }

@@ -1,6 +1,6 @@
 import { type AnyTRPCProcedure, type AnyTRPCRouter, getTRPCErrorFromUnknown, TRPCError } from '@trpc/server';
 import { middlewareMarker } from '@trpc/server/unstable-core-do-not-import';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod, RouteOptions } from 'fastify';
 import {
   coerceSchema,
   getInputOutputParsers,
@@ -44,8 +44,8 @@ export interface RestReadsOptions {
   successStatus(procedurePath: string): number;
   /** trpc-to-openapi's own route handler, for the requests these routes pass on. */
   openApiHandler(): RouteHandlerMethod;
-  /** Route options added to every route (e.g. the metrics label, helmet's). */
-  routeConfig?: Record<string, unknown>;
+  /** Options added to every route (e.g. the metrics label, helmet's). */
+  routeOptions?: Omit<RouteOptions, 'method' | 'url' | 'handler'>;
 }
 
 /** What one middleware of a procedure is given and answers (tRPC's own chain, see callRecursive). */
@@ -104,13 +104,16 @@ function registerRead(
   const { inputParser, outputParser } = getInputOutputParsers(procedure) as { inputParser: z.ZodType; outputParser: z.ZodType };
   const serialize: OutputSerializer = compileOutputSerializer(outputParser);
 
-  const inputSchema = unwrapZodType(inputParser, true) as z.ZodType;
+  const inputSchema = unwrapZodType(inputParser, true);
   const voidInput = instanceofZodTypeLikeVoid(inputSchema);
   const objectInput = instanceofZodTypeObject(inputSchema);
-  const shape = objectInput ? (inputSchema as unknown as z.ZodObject).shape : {};
+  const shape: Record<string, z.ZodType> = instanceofZodTypeObject(inputSchema) ? inputSchema.shape : {};
   // Query keys whose schema is an array: a single value is wrapped, as trpc-to-openapi does.
   const arrayKeys = Object.entries(shape)
-    .filter(([, field]) => instanceofZodTypeKind(field, 'array') || (instanceofZodTypeOptional(field) && instanceofZodTypeKind(field.unwrap(), 'array')))
+    .filter(
+      ([, field]) =>
+        instanceofZodTypeKind(field, 'array') || (instanceofZodTypeOptional(field) && instanceofZodTypeKind(field.unwrap(), 'array')),
+    )
     .map(([key]) => key);
   // trpc-to-openapi coerces the schema's fields on each call; once is the same thing.
   let coerced = false;
@@ -153,7 +156,7 @@ function registerRead(
       if (objectInput) {
         for (const key of arrayKeys) if (input[key] !== undefined && !Array.isArray(input[key])) input[key] = [input[key]];
         if (!coerced) {
-          coerceSchema(inputSchema as Parameters<typeof coerceSchema>[0]);
+          coerceSchema(inputSchema);
           coerced = true;
         }
       }
@@ -168,14 +171,15 @@ function registerRead(
       signal: undefined,
       batchIndex: 0,
     });
-    if (!result) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'No result from middlewares - did you forget to `return next()`?' });
+    if (!result)
+      throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'No result from middlewares - did you forget to `return next()`?' });
     if (!result.ok) throw result.error;
     const json = serialize(result.data) ?? JSON.stringify(await parseOutput(outputParser, result.data));
     return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(json);
   };
 
   // No HEAD route: a HEAD stays trpc-to-openapi's (it answers 204 to any).
-  app.route({ method: 'GET', url: fastifyPath, exposeHeadRoute: false, ...options.routeConfig, handler });
+  app.route({ method: 'GET', url: fastifyPath, exposeHeadRoute: false, ...options.routeOptions, handler });
 }
 
 /** tRPC's middleware chain (callRecursive in @trpc/server), run over a procedure's own middlewares. */

@@ -13,8 +13,8 @@ import type { z } from 'zod';
  */
 export type OutputSerializer = (value: unknown) => string | undefined;
 
-/** Thrown inside the compiled writers to give up; never escapes `compileOutputSerializer`'s function. */
-const GIVE_UP: unique symbol = Symbol('give up');
+/** Thrown inside the compiled writers to give up (made once: no stack to capture per throw); never escapes. */
+const GIVE_UP = new Error('the output serializer leaves this value to zod');
 
 /** Writes one value; `undefined` means "no JSON value" (an omitted optional field). */
 type Writer = (value: unknown) => string | undefined;
