@@ -107,7 +107,7 @@ function registerRead(
   const inputSchema = unwrapZodType(inputParser, true);
   const voidInput = instanceofZodTypeLikeVoid(inputSchema);
   const objectInput = instanceofZodTypeObject(inputSchema);
-  const shape: Record<string, z.ZodType> = instanceofZodTypeObject(inputSchema) ? inputSchema.shape : {};
+  const shape: Readonly<Record<string, z.core.$ZodType>> = instanceofZodTypeObject(inputSchema) ? inputSchema.shape : {};
   // Query keys whose schema is an array: a single value is wrapped, as trpc-to-openapi does.
   const arrayKeys = Object.entries(shape)
     .filter(
