@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -19,14 +18,16 @@ import {
 import type { DatabaseHandle } from '@maas/db';
 import { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController, type RouteHandlerMethod } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { loggerOptions } from './logger.js';
 import { createMetrics } from './plugins/metrics.js';
 import { registerRateLimits } from './plugins/rate-limit.js';
+import { registerHelmet } from './plugins/static-helmet.js';
 import { createRateLimits } from './rate-limits.js';
 import { contextFromRequest } from './request-context.js';
 import { registerExtraRoutes } from './routes/index.js';
+import { registerRestReads } from './routes/rest-reads/index.js';
 import { openDatabase, startPlatform } from './start-platform.js';
 import { answerClientError, newRequestId, sendRestError } from './surfaces/errors/index.js';
 
@@ -40,6 +41,11 @@ export interface ServerOptions {
   logStream?: { write(line: string): void };
   /** How the outbound address guard resolves names; node's dns.lookup by default (tests inject a resolver they control). */
   lookup?: PlatformInit['lookup'];
+  /**
+   * Serve the hot REST reads (REST_READS) by their generated routes; true unless set. false leaves
+   * them to trpc-to-openapi, as a test's reference for what the generated routes must answer.
+   */
+  restReads?: boolean;
 }
 
 export interface MaasServer {
@@ -58,6 +64,11 @@ const API_PREFIX = '/api/v1';
 const APP_TOOLS_PATH = /^\/api\/v1\/applications\/[^/?#]+\/tools\/?(?:\?|$)/;
 /** Far beyond any legitimate body (tool JSON schemas nest a few dozen levels at most). */
 const MAX_JSON_DEPTH = 128;
+/**
+ * The hot reads served by plain Fastify routes generated from their procedures (issue 18 target 1,
+ * routes/rest-reads): the same answers as through trpc-to-openapi, for a fraction of its work.
+ */
+const REST_READS = ['models.list', 'models.get', 'community.list', 'users.profile'] as const;
 
 /** Builds the whole HTTP host: migrations, bootstrap data, and the router served three ways. */
 export async function buildServer(options: ServerOptions): Promise<MaasServer> {
@@ -166,7 +177,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     request.locale = negotiateLocale(request.headers['accept-language']);
     void reply.header('x-request-id', request.id);
   });
-  await app.register(helmet, {
+  const helmetHeaders = await registerHelmet(app, {
     // The docs page and the dashboard are the only HTML; both load their assets from this origin.
     contentSecurityPolicy: false,
     hsts: config.isProduction,
@@ -232,6 +243,11 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     },
   });
 
+  // trpc-to-openapi's catch-all route handler, kept for the requests the generated reads pass on.
+  let openApiHandler: RouteHandlerMethod | undefined;
+  app.addHook('onRoute', (route) => {
+    if (route.url === `${API_PREFIX}/*`) openApiHandler = route.handler;
+  });
   await app.register(fastifyTRPCOpenApiPlugin, {
     basePath: API_PREFIX,
     router: appRouter,
@@ -252,6 +268,21 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
       throw unmatched ? new AppError('NOT_FOUND', { message: 'ROUTE_NOT_FOUND', cause: error }) : error;
     },
   });
+
+  if (options.restReads !== false)
+    registerRestReads(app, {
+      router: appRouter,
+      procedures: REST_READS,
+      prefix: API_PREFIX,
+      createContext: (request, reply) => contextFromRequest(platform, request, reply),
+      successStatus: (path) => (createdPaths.has(path) ? 201 : 200),
+      openApiHandler: () => {
+        if (!openApiHandler) throw new Error('trpc-to-openapi registered no route');
+        return openApiHandler;
+      },
+      // Counted under trpc-to-openapi's route, as before; helmet's headers set as computed once.
+      routeOptions: { helmet: false, config: { metricsRoute: `${API_PREFIX}/*`, helmetHeaders } },
+    });
 
   app.get(`${API_PREFIX}/openapi.json`, async () => openApiDocument);
   // openapi3-ts (3.1) and openapi-types (3.0) disagree on typings only; the JSON is the same document.

@@ -140,7 +140,9 @@ export function createMetrics(database: DatabaseHandle) {
     /** Records every response by its route pattern (never the raw URL, which would explode cardinality). */
     register(app: FastifyInstance, token?: string) {
       app.addHook('onResponse', async (request, reply) => {
-        const route = request.routeOptions.url ?? 'unmatched';
+        // A route may name the pattern it is counted under (the generated REST reads keep /api/v1/*).
+        const { metricsRoute } = request.routeOptions.config;
+        const route = metricsRoute ?? request.routeOptions.url ?? 'unmatched';
         httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
         httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
       });
@@ -157,4 +159,11 @@ export function createMetrics(database: DatabaseHandle) {
       });
     },
   };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route pattern a route's requests are counted under, when not its own. */
+    metricsRoute?: string;
+  }
 }

@@ -1,0 +1,179 @@
+import type { z } from 'zod';
+
+/**
+ * A procedure's output schema compiled into a function that checks a value and writes its JSON in
+ * one pass (issue 18 target 1: output validation that costs no more than a compiled serializer).
+ * Like fast-json-stringify, it is generated JavaScript, one function per object schema, with every
+ * field's check and key inlined; unlike it, it checks as it writes.
+ *
+ * It is sound, not complete: when it answers, the answer is exactly `JSON.stringify` of what the
+ * zod parse would have returned (same fields, same order, unknown fields stripped); anything it does
+ * not fully understand — a check it does not know, a transform, a missing field, a wrong type — makes
+ * it give up (`undefined`), and the caller then runs the zod parse itself, which answers or fails
+ * exactly as before. Subtrees of kinds it does not compile (unions, records, strict objects, …) are
+ * parsed by zod on their own and written with JSON.stringify.
+ */
+export type OutputSerializer = (value: unknown) => string | undefined;
+
+/** Thrown inside the generated code to give up (made once: no stack to capture per throw); never escapes. */
+const GIVE_UP = new Error('the output serializer leaves this value to zod');
+
+interface ZodInternals {
+  def: {
+    type: string;
+    checks?: { _zod: { def: { check: string; format?: string } } }[];
+    coerce?: boolean;
+    shape?: Record<string, z.ZodType>;
+    catchall?: unknown;
+    innerType?: z.ZodType;
+    element?: z.ZodType;
+    entries?: Record<string, unknown>;
+    values?: unknown[];
+  };
+}
+
+function internals(schema: z.ZodType): ZodInternals {
+  return (schema as unknown as { _zod: ZodInternals })._zod;
+}
+
+/** Strings that JSON.stringify would escape (control characters, quote, backslash, lone surrogates). */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/** What the generated code is given. */
+interface Runtime {
+  G: Error;
+  E: RegExp;
+  /** Subtrees zod parses on their own. */
+  Z: ((value: unknown) => string | undefined)[];
+  /** Allowed values of enums and literals, each with its JSON. */
+  M: Map<unknown, string>[];
+}
+
+export function compileOutputSerializer(schema: z.ZodType): OutputSerializer {
+  const compiler = new Compiler();
+  const root = compiler.writer(schema);
+  const source = `${compiler.functions.join('\n')}\nreturn function serialize(v) { return ${root}(v); };`;
+  // The source is built from the schema alone (keys as JSON string literals), never from a value.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const build = new Function('G', 'E', 'Z', 'M', source) as (
+    ...runtime: Runtime[keyof Runtime][]
+  ) => (value: unknown) => string | undefined;
+  const write = build(GIVE_UP, NEEDS_ESCAPE, compiler.runtime.Z, compiler.runtime.M);
+  return (value) => {
+    try {
+      return write(value);
+    } catch (error) {
+      if (error === GIVE_UP) return undefined;
+      throw error;
+    }
+  };
+}
+
+class Compiler {
+  readonly functions: string[] = [];
+  readonly runtime: Pick<Runtime, 'Z' | 'M'> = { Z: [], M: [] };
+  #names = new Map<z.ZodType, string>();
+  #objects = 0;
+
+  /**
+   * The name of a function `(v) => string | undefined` writing this schema's JSON (undefined: no
+   * value, as for an absent optional field), generated once per schema.
+   */
+  writer(schema: z.ZodType): string {
+    const known = this.#names.get(schema);
+    if (known) return known;
+    const name = `w${this.#names.size}`;
+    this.#names.set(schema, name);
+    const body = this.#statements(schema, 'v', 'r');
+    this.functions.push(`function ${name}(v) { let r; ${body} return r; }`);
+    return name;
+  }
+
+  /** Statements checking `value` (an expression read once) and putting its JSON in `out` (or undefined). */
+  #statements(schema: z.ZodType, value: string, out: string): string {
+    const { def } = internals(schema);
+    const checks = def.checks ?? [];
+    // A coerced schema changes its input before checking it: only zod itself says what comes out.
+    if (def.coerce) return this.#byZod(schema, value, out);
+    switch (def.type) {
+      case 'string':
+        if (checks.length > 0) break;
+        return `if (typeof ${value} !== 'string') throw G; ${out} = E.test(${value}) ? JSON.stringify(${value}) : '"' + ${value} + '"';`;
+      case 'number': {
+        const kinds = checks.map((check) => `${check._zod.def.check}:${check._zod.def.format ?? ''}`);
+        const test =
+          kinds.length === 0
+            ? 'Number.isFinite'
+            : kinds.length === 1 && kinds[0] === 'number_format:safeint'
+              ? 'Number.isSafeInteger'
+              : null;
+        if (!test) break;
+        // Number.isFinite and isSafeInteger are false for anything that is not a number.
+        return `if (!${test}(${value})) throw G; ${out} = '' + ${value};`;
+      }
+      case 'boolean':
+        if (checks.length > 0) break;
+        return `if (${value} === true) ${out} = 'true'; else if (${value} === false) ${out} = 'false'; else throw G;`;
+      case 'enum':
+      case 'literal': {
+        const allowed = def.type === 'enum' ? Object.values(def.entries ?? {}) : (def.values ?? []);
+        if (checks.length > 0 || allowed.length === 0 || !allowed.every((item) => ['string', 'number', 'boolean'].includes(typeof item)))
+          break;
+        const index = this.runtime.M.push(new Map(allowed.map((item) => [item, JSON.stringify(item)]))) - 1;
+        return `${out} = M[${index}].get(${value}); if (${out} === undefined) throw G;`;
+      }
+      case 'nullable':
+        if (checks.length > 0 || !def.innerType) break;
+        return `if (${value} === null) ${out} = 'null'; else { ${this.#statements(def.innerType, value, out)} }`;
+      case 'optional':
+        if (checks.length > 0 || !def.innerType) break;
+        return `if (${value} !== undefined) { ${this.#statements(def.innerType, value, out)} }`;
+      case 'array': {
+        if (checks.length > 0 || !def.element) break;
+        const element = this.writer(def.element);
+        return `if (!Array.isArray(${value})) throw G; { let a = '['; for (let i = 0; i < ${value}.length; i++) { const e = ${element}(${value}[i]); a += (i === 0 ? '' : ',') + (e === undefined ? 'null' : e); } ${out} = a + ']'; }`;
+      }
+      case 'object':
+        // Strict and passthrough objects (a catchall) are zod's to judge.
+        if (checks.length > 0 || def.catchall !== undefined || !def.shape) break;
+        return `${out} = ${this.#objectWriter(def.shape)}(${value});`;
+    }
+    return this.#byZod(schema, value, out);
+  }
+
+  #objectWriter(shape: Record<string, z.ZodType>): string {
+    const name = `o${this.#objects++}`;
+    const lines = [`if (typeof v !== 'object' || v === null || Array.isArray(v)) throw G;`, `let s = '{', f, x;`];
+    for (const [key, field] of Object.entries(shape)) {
+      if (key === '__proto__') continue;
+      const label = JSON.stringify(`${JSON.stringify(key)}:`);
+      const optional = internals(field).def.type === 'optional';
+      lines.push(`x = v[${JSON.stringify(key)}];`);
+      // An absent required field is zod's error to word; an absent optional one is left out.
+      if (!optional) lines.push(`if (x === undefined && !(${JSON.stringify(key)} in v)) throw G;`);
+      lines.push(`f = undefined; ${this.#statements(field, 'x', 'f')}`);
+      // No value (an optional field, an unknown one that is undefined): no key, as JSON.stringify.
+      lines.push(`if (f !== undefined) s += (s.length > 1 ? ',' : '') + ${label} + f;`);
+    }
+    lines.push(`return s + '}';`);
+    this.functions.push(`function ${name}(v) { ${lines.join(' ')} }`);
+    return name;
+  }
+
+  /** A subtree zod parses on its own (synchronously); any issue gives the whole value back to zod. */
+  #byZod(schema: z.ZodType, value: string, out: string): string {
+    const index =
+      this.runtime.Z.push((input) => {
+        let result: ReturnType<z.ZodType['safeParse']>;
+        try {
+          result = schema.safeParse(input);
+        } catch {
+          // An asynchronous refinement or transform: the full asynchronous parse decides.
+          throw GIVE_UP;
+        }
+        if (!result.success) throw GIVE_UP;
+        return JSON.stringify(result.data);
+      }) - 1;
+    return `${out} = Z[${index}](${value});`;
+  }
+}
