@@ -9,6 +9,7 @@ import { SessionCache } from './auth/session-cache.js';
 import { BillingInstance } from './billing/instance.js';
 import { WalletLeases } from './billing/wallet-leases.js';
 import { ModelCallCounter } from './chat/call-counter.js';
+import { ConversationWrites } from './chat/conversation-writes.js';
 import { BackgroundWork } from './core/background-work.js';
 import type { PlatformConfig } from './core/config.js';
 import { installMessageCatalog } from './core/i18n.js';
@@ -98,6 +99,7 @@ export function createPlatform(init: PlatformInit): Platform {
     leases,
     billingInstance,
     callCounts: new ModelCallCounter(db),
+    conversationWrites: new ConversationWrites(db),
     catalog,
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),

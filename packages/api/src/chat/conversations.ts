@@ -161,40 +161,61 @@ function titleOf(firstMessage: string): string | null {
 }
 
 /**
- * Appends messages in order and bumps the conversation, in one statement (one commit): a new
- * conversation (`created` set) is inserted with them. Nothing is written before the answer, so a
- * refused or failed call leaves no row behind.
+ * The rows one append writes: its messages (timestamps from `at`, a millisecond apart, so they keep
+ * their order), the new conversation when `created` is set, and the conversation's new updated_at.
  */
-export async function appendMessages(
-  db: Kysely<Database>,
+export function conversationRows(
   conversationId: string,
   messages: readonly NewMessage[],
-  created?: NewConversation,
-): Promise<void> {
-  if (messages.length === 0 && !created) return;
-  const now = Date.now();
+  created: NewConversation | undefined,
+  at: number,
+) {
   const rows = messages.map((m, i) => ({
     id: m.id ?? newId('msg'),
     conversation_id: conversationId,
     role: m.role,
     content: m.content,
     tokens: m.tokens,
-    attachments: m.attachments?.length ? JSON.stringify(m.attachments) : null,
-    tool_calls: m.toolCalls?.length ? JSON.stringify(m.toolCalls) : null,
+    attachments: m.attachments?.length ? m.attachments : null,
+    tool_calls: m.toolCalls?.length ? m.toolCalls : null,
     tool_call_id: m.toolCallId ?? null,
-    created_at: new Date(now + i),
+    created_at: new Date(at + i),
   }));
-  const updatedAt = new Date(now + Math.max(0, messages.length - 1));
-  if (created) {
-    const conversation = {
-      id: conversationId,
-      user_id: created.userId,
-      app_id: created.appId,
-      title: titleOf(created.firstMessage),
-      message_count: messages.length,
-      created_at: new Date(now),
-      updated_at: updatedAt,
-    };
+  const updatedAt = new Date(at + Math.max(0, messages.length - 1));
+  const conversation = created && {
+    id: conversationId,
+    user_id: created.userId,
+    app_id: created.appId,
+    title: titleOf(created.firstMessage),
+    message_count: messages.length,
+    created_at: new Date(at),
+    updated_at: updatedAt,
+  };
+  return { rows, conversation, updatedAt };
+}
+
+/**
+ * Appends messages in order and bumps the conversation, in one statement (one commit): a new
+ * conversation (`created` set) is inserted with them. Nothing is written before the answer, so a
+ * refused or failed call leaves no row behind. The chat writes through `platform.conversationWrites`,
+ * which shares statements between concurrent messages and falls back to this one for a lone write.
+ */
+export async function appendMessages(
+  db: Kysely<Database>,
+  conversationId: string,
+  messages: readonly NewMessage[],
+  created?: NewConversation,
+  at = Date.now(),
+): Promise<void> {
+  if (messages.length === 0 && !created) return;
+  const { rows: plain, conversation, updatedAt } = conversationRows(conversationId, messages, created, at);
+  // jsonb columns take their JSON text.
+  const rows = plain.map((row) => ({
+    ...row,
+    attachments: row.attachments && JSON.stringify(row.attachments),
+    tool_calls: row.tool_calls && JSON.stringify(row.tool_calls),
+  }));
+  if (conversation) {
     if (rows.length === 0) {
       await db.insertInto('conversations').values(conversation).execute();
       return;
@@ -215,23 +236,15 @@ export async function appendMessages(
     .execute();
 }
 
-/** Appends the user's message and the reply in one statement and bumps (or creates) the conversation. */
-export async function appendExchange(
-  db: Kysely<Database>,
-  conversationId: string,
+/** A message and its reply, as one append writes them. */
+export function exchangeMessages(
   user: { content: string; tokens: number },
   assistant: { id: string; content: string; tokens: number; attachments?: MessageAttachmentJson[] },
-  created?: NewConversation,
-): Promise<void> {
-  await appendMessages(
-    db,
-    conversationId,
-    [
-      { role: 'user', ...user },
-      { role: 'assistant', ...assistant },
-    ],
-    created,
-  );
+): NewMessage[] {
+  return [
+    { role: 'user', ...user },
+    { role: 'assistant', ...assistant },
+  ];
 }
 
 function toConversation(row: {

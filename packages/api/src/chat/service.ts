@@ -10,14 +10,7 @@ import { type CallOutcome, completeChatCall, type PreparedChatCall, prepareChatC
 import { countTextTokens, countTextTokensCached } from '../inference/token-count.js';
 import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
 import { type ModelForCall, resolveModelForCall } from '../models/call-resolver.js';
-import {
-  appendExchange,
-  appendMessages,
-  attachmentOf,
-  findOwnConversation,
-  type NewConversation,
-  openConversation,
-} from './conversations.js';
+import { attachmentOf, exchangeMessages, findOwnConversation, type NewConversation, openConversation } from './conversations.js';
 import { type MediaReplier, mediaReplierFor } from './media-replies.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
 import { renderChatStreamError } from './stream-events.js';
@@ -134,15 +127,12 @@ async function prepareChat(
 }
 
 async function recordExchange(platform: Platform, chat: PreparedChat, message: string, responseId: string, outcome: CallOutcome) {
-  await appendExchange(
-    platform.db,
+  await platform.conversationWrites.append(
     chat.conversationId,
-    { content: message, tokens: chat.userTokens },
-    {
-      id: responseId,
-      content: outcome.content,
-      tokens: outcome.outputTokens,
-    },
+    exchangeMessages(
+      { content: message, tokens: chat.userTokens },
+      { id: responseId, content: outcome.content, tokens: outcome.outputTokens },
+    ),
     chat.created,
   );
 }
@@ -209,11 +199,12 @@ async function answerWithMedia(
     requestId: ctx.requestId,
   });
   const responseId = newId('resp');
-  await appendExchange(
-    platform.db,
+  await platform.conversationWrites.append(
     conversationId,
-    { content: input.message, tokens: countTextTokens(input.message) },
-    { id: responseId, content: reply.text, tokens: countTextTokens(reply.text), attachments: reply.attachments },
+    exchangeMessages(
+      { content: input.message, tokens: countTextTokens(input.message) },
+      { id: responseId, content: reply.text, tokens: countTextTokens(reply.text), attachments: reply.attachments },
+    ),
     existing ? undefined : { userId: actor.userId, appId: app.id, firstMessage: input.message },
   );
   return {
@@ -274,7 +265,7 @@ export async function openChatStream(
     const outcome = await streaming.outcome;
     if (outcome.content) await recordExchange(platform, chat, input.message, responseId, outcome);
     // A broken stream with nothing delivered still leaves the conversation its error event names.
-    else if (chat.created) await appendMessages(platform.db, chat.conversationId, [], chat.created);
+    else if (chat.created) await platform.conversationWrites.append(chat.conversationId, [], chat.created);
     if (failure === undefined && outcome.status === 'success') {
       yield { type: 'done', ...chatResult(responseId, chat.conversationId, outcome) };
       return;

@@ -9,7 +9,7 @@ import { nanoToAmount } from '../core/money.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import type { PreparedChatCall } from '../inference/engine.js';
-import { appendMessages, type NewConversation, type NewMessage } from './conversations.js';
+import type { NewConversation, NewMessage } from './conversations.js';
 import type { ChatResponse, ChatStreamEvent } from './schemas.js';
 import { renderChatStreamError } from './stream-events.js';
 import {
@@ -69,7 +69,7 @@ async function recordLoop(platform: Platform, chat: PreparedToolChat, state: Too
   if (responseId !== null || answer) {
     messages.push({ id: responseId ?? newId('resp'), role: 'assistant', content: answer, tokens: state.last?.outputTokens ?? 0 });
   }
-  await appendMessages(platform.db, chat.conversationId, messages, chat.created);
+  await platform.conversationWrites.append(chat.conversationId, messages, chat.created);
 }
 
 function totals(state: ToolLoopState) {
