@@ -67,3 +67,19 @@ export async function resetConversations(server: MaasServer): Promise<Record<str
 
 export const NEW_CONVERSATION_MESSAGE = 'Benchmark question, new conversation.';
 export const NEXT_MESSAGE = 'Benchmark question, next message.';
+
+/** The row that replays, on /v1, the prompt app chat sent upstream for a 1,000-message conversation. */
+export const LONG_PROMPT_ROW = "/v1 with the 1000-message conversation's prompt";
+
+/**
+ * A /v1/chat/completions body (JSON, not streamed) with exactly the prompt app chat sent upstream:
+ * its messages (system prompt, the history that fit, the next message) and its sampling fields, for
+ * `model`, the id the gateway publishes (the upstream saw its own model name instead).
+ */
+export function v1BodyWithPrompt(upstreamBody: string, model: string): string {
+  const sent = JSON.parse(upstreamBody) as Record<string, unknown> & { messages: unknown[] };
+  const last = JSON.stringify(sent.messages.at(-1));
+  if (!last.includes(NEXT_MESSAGE)) throw new Error(`the upstream's last chat body is not app chat's next message: ${last}`);
+  const sampling = ['max_tokens', 'temperature', 'top_p'].filter((field) => sent[field] !== undefined);
+  return JSON.stringify({ model, messages: sent.messages, ...Object.fromEntries(sampling.map((field) => [field, sent[field]])) });
+}

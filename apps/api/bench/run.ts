@@ -5,11 +5,12 @@
 // cluster workers (gateway-cluster.ts); `--local [--threads N]` the local
 // model runtime on the generated tiny model instead (local-runtime.ts); `--rest` our REST reads
 // against raw Fastify + pg on the same SQL (rest.ts); `--app-chat-only` only the upstream, the proxy,
-// /v1 and the app chat rows (app-chat.ts); `--streams-only` no JWT and no app chat rows. Prints markdown tables.
+// /v1, the app chat rows and /v1 with the prompt app chat sent for a 1000-message conversation
+// (app-chat.ts); `--streams-only` no JWT and no app chat rows. Prints markdown tables.
 import type { ChildProcess, Serializable } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { APP_CHAT_SIZES, CONVERSATIONS, NEW_CONVERSATION_MESSAGE, NEXT_MESSAGE } from './app-chat.js';
+import { APP_CHAT_SIZES, CONVERSATIONS, LONG_PROMPT_ROW, NEW_CONVERSATION_MESSAGE, NEXT_MESSAGE, v1BodyWithPrompt } from './app-chat.js';
 import { LAYERS } from './layers.js';
 import { json, start } from './processes.js';
 import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
@@ -243,6 +244,20 @@ try {
       const bodies = seeded[size]!.map((id) => JSON.stringify({ message: NEXT_MESSAGE, conversation_id: id, stream: false }));
       targets.push({ ...appChat, name: `app chat, ${size}-message conversations`, body: bodies[0]!, bodies, appChat: true, size });
     }
+    // Issue 18 target 2: a long conversation sends only the history that fits the window, so its
+    // extra cost over a new one should be that prompt's. One app chat call in a 1000-message
+    // conversation (nothing else calls the upstream meanwhile), then the very body the upstream
+    // received, replayed on /v1; the reset before app chat's rounds drops the call's two messages.
+    const longChat = await fetch(`${appChat.origin}${appChat.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({ message: NEXT_MESSAGE, conversation_id: seeded[1_000]![0], stream: false }),
+    });
+    if (!longChat.ok) throw new Error(`app chat in a 1000-message conversation answered ${longChat.status}`);
+    await longChat.text();
+    const sent = await ask<string>(upstreamProcess, 'last-chat-body', 'lastChatBody');
+    const v1 = { origin: appChat.origin, path: '/v1/chat/completions', headers: auth, process: gateway };
+    targets.push({ ...v1, name: LONG_PROMPT_ROW, body: v1BodyWithPrompt(sent, 'bench-model') });
   }
   if (withLayers) {
     await startLayers(gateway, apiKey);
@@ -382,6 +397,18 @@ try {
     const toNew = runs.map((run, round) => run.rps / perRound[newChat]![round]!.rps);
     console.log(
       `${target.name}: ÷ /v1 ${median(toV1).toFixed(2)} (each round: ${toV1.map((r) => r.toFixed(2)).join(', ')}); ÷ new conversation ${median(toNew).toFixed(2)} (each round: ${toNew.map((r) => r.toFixed(2)).join(', ')})`,
+    );
+  }
+  const longPrompt = targets.findIndex((target) => target.name === LONG_PROMPT_ROW);
+  if (longPrompt >= 0) {
+    const longChat = targets.findIndex((target) => target.size === 1_000);
+    const toV1 = perRound[longPrompt]!.map((run, round) => run.rps / ours.runs[round]!.rps);
+    const chatToPrompt = perRound[longChat]!.map((run, round) => run.rps / perRound[longPrompt]![round]!.rps);
+    console.log(
+      `/v1 with the 1000-message prompt ÷ /v1: ${median(toV1).toFixed(2)} (each round: ${toV1.map((r) => r.toFixed(2)).join(', ')})`,
+    );
+    console.log(
+      `app chat 1000-message ÷ /v1 with the same prompt: ${median(chatToPrompt).toFixed(2)} (each round: ${chatToPrompt.map((r) => r.toFixed(2)).join(', ')})`,
     );
   }
   for (const line of appChatGrowth) console.log(`- ${line} (seeded length, ${CONVERSATIONS} conversations taken in turn)`);

@@ -1,5 +1,6 @@
-// A lean OpenAI-compatible upstream for benchmarks: a fixed reply, nothing recorded, so the
-// numbers measure the gateway and not the mock.
+// A lean OpenAI-compatible upstream for benchmarks: a fixed reply, so the numbers measure the
+// gateway and not the mock. It keeps only a reference to the last chat body it read (no copy, no
+// parse), which the bench asks for over IPC to replay app chat's prompt on /v1.
 import { createServer, type ServerResponse } from 'node:http';
 
 const REPLY = 'Benchmarks measure the gateway, not the model: this reply is always the same.';
@@ -44,6 +45,7 @@ function writeStream(res: ServerResponse, index = 0): void {
 }
 
 export function startBenchUpstream(port: number) {
+  let lastChatBody = '';
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -54,6 +56,7 @@ export function startBenchUpstream(port: number) {
         return;
       }
       const body = Buffer.concat(chunks).toString('utf8');
+      lastChatBody = body;
       if (!body.includes('"stream":true')) {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(COMPLETION) });
         res.end(COMPLETION);
@@ -64,15 +67,18 @@ export function startBenchUpstream(port: number) {
     });
   });
   server.keepAliveTimeout = 60_000;
-  return new Promise<typeof server>((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+  return new Promise<{ server: typeof server; lastChatBody: () => string }>((resolve) =>
+    server.listen(port, '127.0.0.1', () => resolve({ server, lastChatBody: () => lastChatBody })),
+  );
 }
 
 if (process.argv[1]?.endsWith('upstream.ts')) {
   const port = Number(process.argv[2] ?? 4100);
-  await startBenchUpstream(port);
+  const { lastChatBody } = await startBenchUpstream(port);
   // The bench asks each process for its CPU time around a run: CPU per request, not only req/s.
   process.on('message', (message) => {
     if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+    if (message === 'last-chat-body') process.send?.({ lastChatBody: lastChatBody() });
   });
   process.send?.('ready');
 }
