@@ -9,6 +9,7 @@ import { SessionCache } from './auth/session-cache.js';
 import { BillingInstance } from './billing/instance.js';
 import { WalletLeases } from './billing/wallet-leases.js';
 import { ModelCallCounter } from './chat/call-counter.js';
+import { ConversationTails } from './chat/conversation-tails.js';
 import { ConversationWrites } from './chat/conversation-writes.js';
 import { BackgroundWork } from './core/background-work.js';
 import type { PlatformConfig } from './core/config.js';
@@ -85,6 +86,7 @@ export function createPlatform(init: PlatformInit): Platform {
     init.onBackgroundError?.(error, 'invalidation broadcast'),
   );
   const catalog = new CatalogGeneration(() => invalidations.broadcast({ kind: 'catalog' }));
+  const conversationTails = new ConversationTails(db);
   const outbound = new OutboundGuard({ allowPrivate: config.allowPrivateUpstreams, lookup: init.lookup });
   const platform: Platform = {
     db,
@@ -99,7 +101,8 @@ export function createPlatform(init: PlatformInit): Platform {
     leases,
     billingInstance,
     callCounts: new ModelCallCounter(db),
-    conversationWrites: new ConversationWrites(db),
+    conversationTails,
+    conversationWrites: new ConversationWrites(db, conversationTails),
     catalog,
     models: new ModelCallCache(db, config, catalog),
     applications: new ApplicationCache(db),

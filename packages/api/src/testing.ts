@@ -25,6 +25,7 @@ export { countTextTokens } from './inference/token-count.js';
 export { sampleArguments } from './inference/adapters/demo-echo/reply.js';
 export { appendMessages, conversationTailQuery, loadHistory, openConversation } from './chat/conversations.js';
 export { ConversationWrites } from './chat/conversation-writes.js';
+export { ConversationTails } from './chat/conversation-tails.js';
 export { seedDemoMarketplace } from './tools/seed.js';
 export { loadAppToolBindings } from './tools/runtime/attachments.js';
 export { adminProcedure, authedProcedure, developerProcedure } from './trpc.js';

@@ -13,7 +13,7 @@ let recording = false;
 function describeNode(node: RootOperationNode): string {
   if (node.kind === 'RawNode') {
     const text = node.sqlFragments.join('?');
-    return text.includes('WITH conv AS') ? 'RawNode conversations+tail' : `RawNode ${text.replace(/\s+/g, ' ').slice(0, 40)}`;
+    return text.includes('LEFT JOIN LATERAL') ? 'RawNode conversations+tail' : `RawNode ${text.replace(/\s+/g, ' ').slice(0, 40)}`;
   }
   const table = JSON.stringify(node, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).match(
     /"identifier":\{"kind":"IdentifierNode","name":"(\w+)"/,
@@ -86,14 +86,19 @@ describe('app chat statements', () => {
     // conversation, history, messages insert, conversation update: 2 commits) and a new one 4.
     const chatStatements = (all: string[]) =>
       all.filter((s) => / (conversations|messages|applications|application_tools)(\+tail)?$/.test(s));
-    expect(chatStatements(existing)).toEqual(['RawNode conversations+tail', 'UpdateQueryNode conversations']);
+    // The conversation's tail is kept from the last message: only its count is read to check it.
+    expect(chatStatements(existing)).toEqual(['SelectQueryNode conversations', 'UpdateQueryNode conversations']);
     expect(chatStatements(fresh)).toEqual(['InsertQueryNode messages']);
+    // Not kept (another instance, or after a restart): ownership, count and tail in one read.
+    world.server.server.platform.conversationTails.forget(conversationId);
+    const cold = await statementsOf(() => chat({ message: 'once more', conversation_id: conversationId }));
+    expect(chatStatements(cold)).toEqual(['RawNode conversations+tail', 'UpdateQueryNode conversations']);
     // The conversation and both messages are there, in order, with their stored counts.
     const { rows } = await sql<{ role: string; tokens: number; message_count: number }>`
       SELECT m.role, m.tokens, c.message_count FROM messages m JOIN conversations c ON c.id = m.conversation_id
       WHERE c.id = ${conversationId} ORDER BY m.created_at, m.id`.execute(world.server.server.platform.db);
-    expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
-    expect(rows.every((r) => r.tokens > 0 && r.message_count === 6)).toBe(true);
+    expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+    expect(rows.every((r) => r.tokens > 0 && r.message_count === 8)).toBe(true);
   });
 });
 
@@ -168,7 +173,7 @@ describe('the history tail of a long conversation', () => {
   it.skipIf(!process.env.DATABASE_URL)('reads the tail along the conversation index on PostgreSQL (EXPLAIN)', async () => {
     const { ids, db } = await longConversation();
     await sql`ANALYZE messages`.execute(db);
-    const compiled = conversationTailQuery(ids, 3_000, 8).compile(db);
+    const compiled = conversationTailQuery(ids).compile(db);
     const { rows } = await db.executeQuery<{ 'QUERY PLAN': string }>({
       ...compiled,
       sql: `EXPLAIN ${compiled.sql}`,

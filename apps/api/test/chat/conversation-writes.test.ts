@@ -23,7 +23,7 @@ function db() {
 }
 
 function writer(maxBatch?: number) {
-  return new ConversationWrites(db().withPlugin(counter), maxBatch);
+  return new ConversationWrites(db().withPlugin(counter), null, maxBatch);
 }
 
 async function existingConversation(id: string) {

@@ -1,5 +1,6 @@
 import type { Database } from '@maas/db';
 import { type Kysely, sql } from 'kysely';
+import type { ConversationTails } from './conversation-tails.js';
 import { appendMessages, conversationRows, type NewConversation, type NewMessage } from './conversations.js';
 
 /** One message's write, waiting for its turn. */
@@ -12,6 +13,15 @@ interface PendingAppend {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
+
+/** A conversation after a batch: its message count and when its newest message was stored. */
+interface Written {
+  messageCount: number;
+  lastAt: number;
+}
+
+/** The time of the last of `messages` stored from `at` (a millisecond apart; see conversationRows). */
+const lastAtOf = (at: number, messages: readonly NewMessage[]) => at + Math.max(0, messages.length - 1);
 
 /** Enough to keep a statement's JSON parameter small; more waiting messages go in the next one. */
 const MAX_BATCH = 128;
@@ -33,6 +43,8 @@ export class ConversationWrites {
 
   constructor(
     private readonly db: Kysely<Database>,
+    /** Told what was committed, so that the next message's history needs no read. */
+    private readonly tails: ConversationTails | null = null,
     private readonly maxBatch = MAX_BATCH,
   ) {}
 
@@ -40,7 +52,9 @@ export class ConversationWrites {
   append(conversationId: string, messages: readonly NewMessage[], created?: NewConversation): Promise<void> {
     if (messages.length === 0 && !created) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ conversationId, messages, created, at: Date.now(), resolve, reject });
+      const now = Date.now();
+      const at = this.tails && !created ? this.tails.nextAt(conversationId, now) : now;
+      this.#queue.push({ conversationId, messages, created, at, resolve, reject });
       if (!this.#writing) void this.#writeQueued();
     });
   }
@@ -55,20 +69,50 @@ export class ConversationWrites {
   }
 
   async #write(batch: PendingAppend[]): Promise<void> {
-    if (batch.length > 1) {
-      try {
-        await appendBatch(this.db, batch);
-        for (const entry of batch) entry.resolve();
-        return;
-      } catch {
-        // Told apart below: each write alone gets its own answer.
-      }
+    if (batch.length === 1) return this.#writeEach(batch);
+    let written: Map<string, Written>;
+    try {
+      written = await appendBatch(this.db, batch);
+    } catch {
+      // Told apart: each write alone gets its own answer.
+      return this.#writeEach(batch);
     }
+    this.#tellTails(batch, written);
+    for (const entry of batch) entry.resolve();
+  }
+
+  async #writeEach(batch: PendingAppend[]): Promise<void> {
     await Promise.all(
-      batch.map((entry) =>
-        appendMessages(this.db, entry.conversationId, entry.messages, entry.created, entry.at).then(entry.resolve, entry.reject),
-      ),
+      batch.map(async (entry) => {
+        try {
+          const count = await appendMessages(this.db, entry.conversationId, entry.messages, entry.created, entry.at);
+          // Written side by side, two appends to one conversation may commit in either order: the
+          // count check in appended() then drops the kept tail rather than guess the order.
+          if (count === null) this.tails?.forget(entry.conversationId);
+          else this.tails?.appended(entry.conversationId, entry.messages, count, lastAtOf(entry.at, entry.messages), entry.created);
+          entry.resolve();
+        } catch (error) {
+          this.tails?.forget(entry.conversationId);
+          entry.reject(error);
+        }
+      }),
     );
+  }
+
+  /** A batch's appends, per conversation in queue order, with the counts the statement ended at. */
+  #tellTails(batch: readonly PendingAppend[], written: ReadonlyMap<string, Written>): void {
+    if (!this.tails) return;
+    const byConversation = new Map<string, { messages: NewMessage[]; created: NewConversation | undefined }>();
+    for (const entry of batch) {
+      const seen = byConversation.get(entry.conversationId);
+      if (seen) seen.messages.push(...entry.messages);
+      else byConversation.set(entry.conversationId, { messages: [...entry.messages], created: entry.created });
+    }
+    for (const [conversationId, { messages, created }] of byConversation) {
+      const after = written.get(conversationId);
+      if (!after) this.tails.forget(conversationId);
+      else this.tails.appended(conversationId, messages, after.messageCount, after.lastAt, created);
+    }
   }
 }
 
@@ -76,11 +120,13 @@ export class ConversationWrites {
  * Several appends in one statement: the new conversations inserted with their counts, every message,
  * and the existing conversations bumped once each (two messages to one conversation in a batch add
  * up). The rows travel as three JSON arrays, so the statement's text is the same whatever the batch.
+ * Answers, per conversation, its message count after the statement and its newest message's time.
  */
-async function appendBatch(db: Kysely<Database>, batch: readonly PendingAppend[]): Promise<void> {
+async function appendBatch(db: Kysely<Database>, batch: readonly PendingAppend[]): Promise<Map<string, Written>> {
   const conversations: ReturnType<typeof conversationRows>['conversation'][] = [];
   const messages: ReturnType<typeof conversationRows>['rows'] = [];
   const bumps = new Map<string, { id: string; added: number; updated_at: Date }>();
+  const written = new Map<string, Written>();
   for (const entry of batch) {
     // Two exchanges to one conversation asked in the same millisecond would interleave (ties sort by
     // random id): the later one in the queue starts after the earlier one's last message.
@@ -90,6 +136,7 @@ async function appendBatch(db: Kysely<Database>, batch: readonly PendingAppend[]
     messages.push(...rows);
     if (conversation) {
       conversations.push(conversation);
+      written.set(entry.conversationId, { messageCount: rows.length, lastAt: updatedAt.getTime() });
       continue;
     }
     const bump = bumps.get(entry.conversationId);
@@ -100,7 +147,7 @@ async function appendBatch(db: Kysely<Database>, batch: readonly PendingAppend[]
     }
   }
   // The messages' foreign key is checked at the end of the statement, when the new conversations exist.
-  await sql`
+  const { rows } = await sql<{ id: string; message_count: number }>`
     WITH new_conversations AS (
       INSERT INTO conversations (id, user_id, app_id, title, message_count, created_at, updated_at)
       SELECT id, user_id, app_id, title, message_count, created_at, updated_at
@@ -115,7 +162,10 @@ async function appendBatch(db: Kysely<Database>, batch: readonly PendingAppend[]
     )
     UPDATE conversations c SET message_count = c.message_count + b.added, updated_at = b.updated_at
     FROM jsonb_to_recordset(${JSON.stringify([...bumps.values()])}::jsonb) AS b(id text, added int, updated_at timestamptz)
-    WHERE c.id = b.id`.execute(db);
+    WHERE c.id = b.id
+    RETURNING c.id, c.message_count`.execute(db);
+  for (const row of rows) written.set(row.id, { messageCount: row.message_count, lastAt: bumps.get(row.id)!.updated_at.getTime() });
+  return written;
 }
 
 declare module '../core/platform.js' {

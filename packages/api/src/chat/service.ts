@@ -10,7 +10,7 @@ import { type CallOutcome, completeChatCall, type PreparedChatCall, prepareChatC
 import { countTextTokens, countTextTokensCached } from '../inference/token-count.js';
 import type { ChatRequest as InferenceRequest, Message } from '../inference/types.js';
 import { type ModelForCall, resolveModelForCall } from '../models/call-resolver.js';
-import { attachmentOf, exchangeMessages, findOwnConversation, type NewConversation, openConversation } from './conversations.js';
+import { attachmentOf, exchangeMessages, findOwnConversation, type NewConversation } from './conversations.js';
 import { type MediaReplier, mediaReplierFor } from './media-replies.js';
 import type { ChatInput, ChatResponse, ChatStreamEvent } from './schemas.js';
 import { renderChatStreamError } from './stream-events.js';
@@ -71,8 +71,9 @@ interface PreparedChat {
 
 /**
  * Builds the prompt (system prompt, trimmed history, new message) and reserves the call's cost. One
- * statement reads an existing conversation (ownership and history tail); a new one is not written
- * here but with its first messages, so a refused call (429, 402) or a failed one leaves no row.
+ * statement reads an existing conversation: its row alone (ownership, message count) when its tail is
+ * kept by this instance, else with its newest messages. A new one is not written here but with its
+ * first messages, so a refused call (429, 402) or a failed one leaves no row.
  */
 async function prepareChat(
   platform: Platform,
@@ -92,7 +93,7 @@ async function prepareChat(
   let historyTokens = 0;
   if (input.conversation_id) {
     const ids = { conversationId: input.conversation_id, userId: actor.userId, appId: app.id };
-    const opened = await openConversation(platform.db, ids, budget.historyBudget, budget.framingPerMessage);
+    const opened = await platform.conversationTails.open(ids, budget.historyBudget, budget.framingPerMessage);
     if (!opened) throw new AppError('NOT_FOUND', { message: 'CONVERSATION_NOT_FOUND' });
     ({ messages: history, tokens: historyTokens } = opened);
   }
