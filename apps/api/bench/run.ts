@@ -12,7 +12,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { APP_CHAT_SIZES, CONVERSATIONS, LONG_PROMPT_ROW, NEW_CONVERSATION_MESSAGE, NEXT_MESSAGE, v1BodyWithPrompt } from './app-chat.js';
 import { LAYERS } from './layers.js';
-import { json, start } from './processes.js';
+import { start } from './processes.js';
+import { setUpGateway } from './gateway-setup.js';
 import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
 import { runSoak } from './soak.js';
 import { FIRST_TOKEN, STREAM_CHUNKS } from './upstream.js';
@@ -54,60 +55,6 @@ const workers = Math.max(1, Number(args.workers));
 if (workers > 1 && (withLayers || soakSeconds > 0)) throw new Error('--workers N measures the routes only: not with --layers or --soak');
 
 const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103, portkey: 4105 };
-
-/** Admin creates the provider and a priced model; a user gets credit, an API key, an access token and an app on the model. */
-async function setUpGateway(): Promise<{ apiKey: string; accessToken: string; userId: string; appId: string }> {
-  const api = `http://127.0.0.1:${PORTS.gateway}/api/v1`;
-  const admin = await json(`${api}/auth/token`, 'POST', { username: 'bench-admin@example.com', password: 'bench-admin-password' });
-  const provider = await json(
-    `${api}/providers`,
-    'POST',
-    {
-      name: 'bench-upstream',
-      kind: 'openai-compatible',
-      base_url: `http://127.0.0.1:${PORTS.upstream}/v1`,
-      api_key: 'sk-upstream',
-      timeout_ms: 30_000,
-      priority: 0,
-      weight: 1,
-      enabled: true,
-    },
-    admin.access_token,
-  );
-  const model = await json(
-    `${api}/models`,
-    'POST',
-    {
-      name: 'bench-model',
-      description: 'benchmark model',
-      category: 'text',
-      visibility: 'public',
-      pricing: { input_tokens: 0.000001, output_tokens: 0.000002 },
-      routes: [{ provider_id: provider.id, upstream_model: 'bench-upstream' }],
-    },
-    admin.access_token,
-  );
-  await json(`${api}/auth/register`, 'POST', { username: 'bench_user', email: 'bench-user@example.com', password: 'bench-user-password' });
-  const user = await json(`${api}/auth/token`, 'POST', { username: 'bench_user', password: 'bench-user-password' });
-  const profile: { id: string } = (await (
-    await fetch(`${api}/users/profile`, { headers: { authorization: `Bearer ${user.access_token}` } })
-  ).json()) as { id: string };
-  await json(
-    `${api}/admin/users/${profile.id}/wallet/credit`,
-    'POST',
-    { amount: 1_000_000, reason: 'benchmark budget' },
-    admin.access_token,
-  );
-  const key = await json(`${api}/api-keys`, 'POST', { name: 'bench' }, user.access_token);
-  // No max_tokens: the history may take the window but the reply's share (chat/service.ts replyBudget).
-  const app = await json(
-    `${api}/applications`,
-    'POST',
-    { name: 'bench-app', model_id: model.id, config: { system_prompt: 'Be brief.' } },
-    user.access_token,
-  );
-  return { apiKey: key.key, accessToken: user.access_token, userId: profile.id, appId: app.id };
-}
 
 /** Asks the gateway process for something and waits for its answer (app-chat seeding). */
 function ask<T>(gateway: ChildProcess, message: Serializable, answer: string): Promise<T> {
@@ -179,7 +126,10 @@ try {
   const portkey = await start('portkey-server.ts', [String(PORTS.portkey)]);
   children.push(portkey);
   const [upstreamProcess, proxyProcess] = children as [ChildProcess, ChildProcess];
-  const { apiKey, accessToken, userId, appId } = await setUpGateway();
+  const { apiKey, accessToken, userId, appId } = await setUpGateway(
+    `http://127.0.0.1:${PORTS.gateway}`,
+    `http://127.0.0.1:${PORTS.upstream}`,
+  );
   const auth = { authorization: `Bearer ${apiKey}` };
 
   const routes: Omit<Target, 'path' | 'body'>[] = [
