@@ -1,6 +1,9 @@
 // `pnpm bench`: the direct upstream, a bare undici proxy and our /v1/chat/completions (key auth and
 // billing on), each non-streamed and streamed (200 chunks an answer), measured in one run against
-// the same upstream, and Portkey's open-source gateway on it as the peer. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
+// the same upstream, and Portkey's open-source gateway on it as the peer. The proxy and /v1 are
+// also streamed short (2 chunks, asked with max_tokens): from the two stream lengths, within each
+// round, the fixed cost of a streamed request at 0 chunks, against the non-streamed request's
+// (stream-report.ts). `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
 // a mixed-load run that samples the gateway's memory (soak.ts); `--workers N` the gateway as N
 // cluster workers (gateway-cluster.ts); `--local [--threads N]` the local
 // model runtime on the generated tiny model instead (local-runtime.ts); `--rest` our REST reads
@@ -14,8 +17,9 @@ import { APP_CHAT_SIZES, CONVERSATIONS, LONG_PROMPT_ROW, NEW_CONVERSATION_MESSAG
 import { LAYERS } from './layers.js';
 import { start } from './processes.js';
 import { setUpGateway } from './gateway-setup.js';
-import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
+import { cpuOf, cpuPerRequest, type Latency, median, type Round, sequentialLatency, throughput } from './measure.js';
 import { runSoak } from './soak.js';
+import { printStreamReport } from './stream-report.js';
 import { FIRST_TOKEN, STREAM_CHUNKS } from './upstream.js';
 
 const { values: args } = parseArgs({
@@ -86,6 +90,17 @@ function startLayers(gateway: ChildProcess, apiKey: string): Promise<void> {
 
 const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say something short.' }] });
 const STREAM_BODY = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Say something short.' }] });
+/**
+ * Content chunks in the short stream, which the upstream answers to a lower max_tokens (upstream.ts):
+ * with the STREAM_CHUNKS-chunk stream, it gives a streamed request's fixed cost (stream-report.ts).
+ */
+const SHORT_STREAM_CHUNKS = 2;
+const SHORT_STREAM_BODY = JSON.stringify({
+  model: 'bench-model',
+  stream: true,
+  max_tokens: SHORT_STREAM_CHUNKS,
+  messages: [{ role: 'user', content: 'Say something short.' }],
+});
 
 interface Target {
   name: string;
@@ -102,13 +117,8 @@ interface Target {
   size?: number;
   /** For a streamed target: the index of the same route non-streamed, its per-chunk baseline. */
   baseline?: number;
-}
-interface Round {
-  rps: number;
-  cpuUs: number;
-  userUs: number;
-  requests: number;
-  errors: number;
+  /** For a streamed target: the content chunks an answer (STREAM_CHUNKS, or SHORT_STREAM_CHUNKS). */
+  chunks?: number;
 }
 
 const loadAverages = () =>
@@ -170,6 +180,16 @@ try {
       path: '/v1/chat/completions',
       body: STREAM_BODY,
       baseline: index,
+      chunks: STREAM_CHUNKS,
+    })),
+    // The short stream, for the proxy (for reference) and /v1 with a key: routes 1 and 2.
+    ...[1, 2].map((index) => ({
+      ...routes[index]!,
+      name: `${routes[index]!.name}, stream of ${SHORT_STREAM_CHUNKS} chunks`,
+      path: '/v1/chat/completions',
+      body: SHORT_STREAM_BODY,
+      baseline: index,
+      chunks: SHORT_STREAM_CHUNKS,
     })),
   ];
   if (args['app-chat-only']) targets.splice(3);
@@ -258,7 +278,6 @@ try {
       });
     }
   }
-  const cpuPerRequest = (run: Round) => run.cpuUs / Math.max(1, run.requests);
   const latencies: Latency[] = [];
   for (const target of targets) {
     if (target.appChat) await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
@@ -269,7 +288,7 @@ try {
         target.headers,
         target.body,
         latencySamples,
-        target.baseline === undefined ? undefined : FIRST_TOKEN,
+        target.chunks === undefined ? undefined : FIRST_TOKEN,
       ),
     );
   }
@@ -322,7 +341,7 @@ try {
   // The peer, on the same upstream in the same rounds: non-streamed and streamed.
   for (const streamed of [false, true]) {
     const find = (name: string) =>
-      targets.findIndex((target) => target.name.startsWith(name) && (target.baseline !== undefined) === streamed);
+      targets.findIndex((target) => target.name.startsWith(name) && target.chunks === (streamed ? STREAM_CHUNKS : undefined));
     if (find('Portkey gateway') < 0) continue;
     const oursRuns = perRound[find('MaaS /v1/chat/completions')]!;
     const peerRuns = perRound[find('Portkey gateway')]!;
@@ -366,47 +385,7 @@ try {
   for (const [index, target] of targets.entries())
     console.log(`- ${target.name}: ${perRound[index]!.map((run) => cpuPerRequest(run).toFixed(0)).join(', ')}`);
 
-  // Per chunk: that process's CPU per streamed request minus its CPU per non-streamed request in the
-  // same round, over the chunk count; the fixed per-request work (auth, hold, settlement) cancels.
-  console.log(
-    `\n| streamed (${STREAM_CHUNKS} chunks an answer) | CPU per streamed request (µs) | CPU per chunk (µs) | each round | TTFT p50 at 1 connection (ms) | TTFT p99 (ms) | added TTFT p50 over direct (ms) |`,
-  );
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
-  const directStream = latencies[targets.findIndex((target) => target.baseline === 0)]!;
-  for (const [index, target] of targets.entries()) {
-    if (target.baseline === undefined) continue;
-    const runs = perRound[index]!;
-    const baseline = perRound[target.baseline]!;
-    const perChunk = runs.map((run, round) => (cpuPerRequest(run) - cpuPerRequest(baseline[round]!)) / STREAM_CHUNKS);
-    const latency = latencies[index]!;
-    const cells = [
-      target.name,
-      median(runs.map(cpuPerRequest)).toFixed(0),
-      median(perChunk).toFixed(2),
-      perChunk.map((us) => us.toFixed(2)).join(', '),
-      latency.ttftP50!.toFixed(3),
-      latency.ttftP99!.toFixed(3),
-      (latency.ttftP50! - directStream.ttftP50!).toFixed(3),
-    ];
-    console.log(`| ${cells.join(' | ')} |`);
-  }
-
-  // Issue 18 target 4: streamed throughput against the byte-piping proxy's, and the gateway's CPU
-  // per chunk above the proxy's, each within a round.
-  const streamed = (name: string) => targets.findIndex((target) => target.baseline !== undefined && target.name.startsWith(name));
-  const [oursStream, proxyStream] = [streamed('MaaS /v1/chat/completions (key'), streamed('bare undici proxy')];
-  if (oursStream >= 0 && proxyStream >= 0) {
-    const perChunkOf = (index: number, round: number) =>
-      (cpuPerRequest(perRound[index]![round]!) - cpuPerRequest(perRound[targets[index]!.baseline!]![round]!)) / STREAM_CHUNKS;
-    const rpsRatios = perRound[oursStream]!.map((run, round) => run.rps / perRound[proxyStream]![round]!.rps);
-    const aboveProxy = perRound[oursStream]!.map((_, round) => perChunkOf(oursStream, round) - perChunkOf(proxyStream, round));
-    console.log(
-      `\nMaaS streamed ÷ bare proxy streamed throughput, median of the rounds: ${median(rpsRatios).toFixed(2)} (target ≥ 0.6); each round: ${rpsRatios.map((r) => r.toFixed(2)).join(', ')}`,
-    );
-    console.log(
-      `MaaS CPU per chunk above the proxy's, median of the rounds: ${median(aboveProxy).toFixed(2)} µs (target ≤ 2 µs); each round: ${aboveProxy.map((us) => us.toFixed(2)).join(', ')}`,
-    );
-  }
+  printStreamReport(targets, perRound, latencies);
 
   if (soakSeconds > 0) await runSoak(gateway, `http://127.0.0.1:${PORTS.gateway}`, auth, BODY, soakSeconds);
   gateway.send('stop');
