@@ -10,6 +10,17 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** One target's 32-connection load run in one round, with the CPU its process spent meanwhile. */
+export interface Round {
+  rps: number;
+  cpuUs: number;
+  userUs: number;
+  requests: number;
+  errors: number;
+}
+
+export const cpuPerRequest = (run: Round) => run.cpuUs / Math.max(1, run.requests);
+
 export interface LoadRun {
   url: string;
   /** POST unless given; a GET sends no body. */

@@ -1,6 +1,9 @@
 // `pnpm bench`: the direct upstream, a bare undici proxy and our /v1/chat/completions (key auth and
 // billing on), each non-streamed and streamed (200 chunks an answer), measured in one run against
-// the same upstream, and Portkey's open-source gateway on it as the peer. `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
+// the same upstream, and Portkey's open-source gateway on it as the peer. The proxy and /v1 are
+// also streamed short (2 chunks, asked with max_tokens): from the two stream lengths, within each
+// round, the fixed cost of a streamed request at 0 chunks, against the non-streamed request's
+// (stream-report.ts). `--layers` adds the gateway's call layer by layer (layers.ts); `--soak SECONDS`
 // a mixed-load run that samples the gateway's memory (soak.ts); `--workers N` the gateway as N
 // cluster workers (gateway-cluster.ts); `--local [--threads N]` the local
 // model runtime on the generated tiny model instead (local-runtime.ts); `--rest` our REST reads
@@ -12,9 +15,11 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { APP_CHAT_SIZES, CONVERSATIONS, LONG_PROMPT_ROW, NEW_CONVERSATION_MESSAGE, NEXT_MESSAGE, v1BodyWithPrompt } from './app-chat.js';
 import { LAYERS } from './layers.js';
-import { json, start } from './processes.js';
-import { cpuOf, type Latency, median, sequentialLatency, throughput } from './measure.js';
+import { start } from './processes.js';
+import { setUpGateway } from './gateway-setup.js';
+import { cpuOf, cpuPerRequest, type Latency, median, type Round, sequentialLatency, throughput } from './measure.js';
 import { runSoak } from './soak.js';
+import { printStreamReport } from './stream-report.js';
 import { FIRST_TOKEN, STREAM_CHUNKS } from './upstream.js';
 
 const { values: args } = parseArgs({
@@ -55,60 +60,6 @@ if (workers > 1 && (withLayers || soakSeconds > 0)) throw new Error('--workers N
 
 const PORTS = { upstream: 4100, proxy: 4101, gateway: 4102, layers: 4103, portkey: 4105 };
 
-/** Admin creates the provider and a priced model; a user gets credit, an API key, an access token and an app on the model. */
-async function setUpGateway(): Promise<{ apiKey: string; accessToken: string; userId: string; appId: string }> {
-  const api = `http://127.0.0.1:${PORTS.gateway}/api/v1`;
-  const admin = await json(`${api}/auth/token`, 'POST', { username: 'bench-admin@example.com', password: 'bench-admin-password' });
-  const provider = await json(
-    `${api}/providers`,
-    'POST',
-    {
-      name: 'bench-upstream',
-      kind: 'openai-compatible',
-      base_url: `http://127.0.0.1:${PORTS.upstream}/v1`,
-      api_key: 'sk-upstream',
-      timeout_ms: 30_000,
-      priority: 0,
-      weight: 1,
-      enabled: true,
-    },
-    admin.access_token,
-  );
-  const model = await json(
-    `${api}/models`,
-    'POST',
-    {
-      name: 'bench-model',
-      description: 'benchmark model',
-      category: 'text',
-      visibility: 'public',
-      pricing: { input_tokens: 0.000001, output_tokens: 0.000002 },
-      routes: [{ provider_id: provider.id, upstream_model: 'bench-upstream' }],
-    },
-    admin.access_token,
-  );
-  await json(`${api}/auth/register`, 'POST', { username: 'bench_user', email: 'bench-user@example.com', password: 'bench-user-password' });
-  const user = await json(`${api}/auth/token`, 'POST', { username: 'bench_user', password: 'bench-user-password' });
-  const profile: { id: string } = (await (
-    await fetch(`${api}/users/profile`, { headers: { authorization: `Bearer ${user.access_token}` } })
-  ).json()) as { id: string };
-  await json(
-    `${api}/admin/users/${profile.id}/wallet/credit`,
-    'POST',
-    { amount: 1_000_000, reason: 'benchmark budget' },
-    admin.access_token,
-  );
-  const key = await json(`${api}/api-keys`, 'POST', { name: 'bench' }, user.access_token);
-  // No max_tokens: the history may take the window but the reply's share (chat/service.ts replyBudget).
-  const app = await json(
-    `${api}/applications`,
-    'POST',
-    { name: 'bench-app', model_id: model.id, config: { system_prompt: 'Be brief.' } },
-    user.access_token,
-  );
-  return { apiKey: key.key, accessToken: user.access_token, userId: profile.id, appId: app.id };
-}
-
 /** Asks the gateway process for something and waits for its answer (app-chat seeding). */
 function ask<T>(gateway: ChildProcess, message: Serializable, answer: string): Promise<T> {
   return new Promise((resolve) => {
@@ -139,6 +90,17 @@ function startLayers(gateway: ChildProcess, apiKey: string): Promise<void> {
 
 const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say something short.' }] });
 const STREAM_BODY = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'Say something short.' }] });
+/**
+ * Content chunks in the short stream, which the upstream answers to a lower max_tokens (upstream.ts):
+ * with the STREAM_CHUNKS-chunk stream, it gives a streamed request's fixed cost (stream-report.ts).
+ */
+const SHORT_STREAM_CHUNKS = 2;
+const SHORT_STREAM_BODY = JSON.stringify({
+  model: 'bench-model',
+  stream: true,
+  max_tokens: SHORT_STREAM_CHUNKS,
+  messages: [{ role: 'user', content: 'Say something short.' }],
+});
 
 interface Target {
   name: string;
@@ -155,13 +117,8 @@ interface Target {
   size?: number;
   /** For a streamed target: the index of the same route non-streamed, its per-chunk baseline. */
   baseline?: number;
-}
-interface Round {
-  rps: number;
-  cpuUs: number;
-  userUs: number;
-  requests: number;
-  errors: number;
+  /** For a streamed target: the content chunks an answer (STREAM_CHUNKS, or SHORT_STREAM_CHUNKS). */
+  chunks?: number;
 }
 
 const loadAverages = () =>
@@ -179,7 +136,10 @@ try {
   const portkey = await start('portkey-server.ts', [String(PORTS.portkey)]);
   children.push(portkey);
   const [upstreamProcess, proxyProcess] = children as [ChildProcess, ChildProcess];
-  const { apiKey, accessToken, userId, appId } = await setUpGateway();
+  const { apiKey, accessToken, userId, appId } = await setUpGateway(
+    `http://127.0.0.1:${PORTS.gateway}`,
+    `http://127.0.0.1:${PORTS.upstream}`,
+  );
   const auth = { authorization: `Bearer ${apiKey}` };
 
   const routes: Omit<Target, 'path' | 'body'>[] = [
@@ -220,6 +180,16 @@ try {
       path: '/v1/chat/completions',
       body: STREAM_BODY,
       baseline: index,
+      chunks: STREAM_CHUNKS,
+    })),
+    // The short stream, for the proxy (for reference) and /v1 with a key: routes 1 and 2.
+    ...[1, 2].map((index) => ({
+      ...routes[index]!,
+      name: `${routes[index]!.name}, stream of ${SHORT_STREAM_CHUNKS} chunks`,
+      path: '/v1/chat/completions',
+      body: SHORT_STREAM_BODY,
+      baseline: index,
+      chunks: SHORT_STREAM_CHUNKS,
     })),
   ];
   if (args['app-chat-only']) targets.splice(3);
@@ -308,7 +278,6 @@ try {
       });
     }
   }
-  const cpuPerRequest = (run: Round) => run.cpuUs / Math.max(1, run.requests);
   const latencies: Latency[] = [];
   for (const target of targets) {
     if (target.appChat) await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
@@ -319,7 +288,7 @@ try {
         target.headers,
         target.body,
         latencySamples,
-        target.baseline === undefined ? undefined : FIRST_TOKEN,
+        target.chunks === undefined ? undefined : FIRST_TOKEN,
       ),
     );
   }
@@ -372,7 +341,7 @@ try {
   // The peer, on the same upstream in the same rounds: non-streamed and streamed.
   for (const streamed of [false, true]) {
     const find = (name: string) =>
-      targets.findIndex((target) => target.name.startsWith(name) && (target.baseline !== undefined) === streamed);
+      targets.findIndex((target) => target.name.startsWith(name) && target.chunks === (streamed ? STREAM_CHUNKS : undefined));
     if (find('Portkey gateway') < 0) continue;
     const oursRuns = perRound[find('MaaS /v1/chat/completions')]!;
     const peerRuns = perRound[find('Portkey gateway')]!;
@@ -416,47 +385,7 @@ try {
   for (const [index, target] of targets.entries())
     console.log(`- ${target.name}: ${perRound[index]!.map((run) => cpuPerRequest(run).toFixed(0)).join(', ')}`);
 
-  // Per chunk: that process's CPU per streamed request minus its CPU per non-streamed request in the
-  // same round, over the chunk count; the fixed per-request work (auth, hold, settlement) cancels.
-  console.log(
-    `\n| streamed (${STREAM_CHUNKS} chunks an answer) | CPU per streamed request (µs) | CPU per chunk (µs) | each round | TTFT p50 at 1 connection (ms) | TTFT p99 (ms) | added TTFT p50 over direct (ms) |`,
-  );
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
-  const directStream = latencies[targets.findIndex((target) => target.baseline === 0)]!;
-  for (const [index, target] of targets.entries()) {
-    if (target.baseline === undefined) continue;
-    const runs = perRound[index]!;
-    const baseline = perRound[target.baseline]!;
-    const perChunk = runs.map((run, round) => (cpuPerRequest(run) - cpuPerRequest(baseline[round]!)) / STREAM_CHUNKS);
-    const latency = latencies[index]!;
-    const cells = [
-      target.name,
-      median(runs.map(cpuPerRequest)).toFixed(0),
-      median(perChunk).toFixed(2),
-      perChunk.map((us) => us.toFixed(2)).join(', '),
-      latency.ttftP50!.toFixed(3),
-      latency.ttftP99!.toFixed(3),
-      (latency.ttftP50! - directStream.ttftP50!).toFixed(3),
-    ];
-    console.log(`| ${cells.join(' | ')} |`);
-  }
-
-  // Issue 18 target 4: streamed throughput against the byte-piping proxy's, and the gateway's CPU
-  // per chunk above the proxy's, each within a round.
-  const streamed = (name: string) => targets.findIndex((target) => target.baseline !== undefined && target.name.startsWith(name));
-  const [oursStream, proxyStream] = [streamed('MaaS /v1/chat/completions (key'), streamed('bare undici proxy')];
-  if (oursStream >= 0 && proxyStream >= 0) {
-    const perChunkOf = (index: number, round: number) =>
-      (cpuPerRequest(perRound[index]![round]!) - cpuPerRequest(perRound[targets[index]!.baseline!]![round]!)) / STREAM_CHUNKS;
-    const rpsRatios = perRound[oursStream]!.map((run, round) => run.rps / perRound[proxyStream]![round]!.rps);
-    const aboveProxy = perRound[oursStream]!.map((_, round) => perChunkOf(oursStream, round) - perChunkOf(proxyStream, round));
-    console.log(
-      `\nMaaS streamed ÷ bare proxy streamed throughput, median of the rounds: ${median(rpsRatios).toFixed(2)} (target ≥ 0.6); each round: ${rpsRatios.map((r) => r.toFixed(2)).join(', ')}`,
-    );
-    console.log(
-      `MaaS CPU per chunk above the proxy's, median of the rounds: ${median(aboveProxy).toFixed(2)} µs (target ≤ 2 µs); each round: ${aboveProxy.map((us) => us.toFixed(2)).join(', ')}`,
-    );
-  }
+  printStreamReport(targets, perRound, latencies);
 
   if (soakSeconds > 0) await runSoak(gateway, `http://127.0.0.1:${PORTS.gateway}`, auth, BODY, soakSeconds);
   gateway.send('stop');
