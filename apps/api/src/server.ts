@@ -295,7 +295,7 @@ export async function buildServer(options: ServerOptions): Promise<MaasServer> {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database: ok ? 'up' : 'down' });
   });
 
-  const { dashboard } = await registerExtraRoutes(app, platform);
+  const { dashboard } = await registerExtraRoutes(app, platform, helmetHeaders);
   // Video jobs are run here, from the queue in the database that every instance shares.
   platform.videoWorker.start(platform);
 

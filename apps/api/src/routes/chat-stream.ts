@@ -9,8 +9,14 @@ import { openEventStream } from './sse.js';
  * cannot stream: `stream: true` answers text/event-stream, `stream: false` the same JSON as the
  * router's `chat.send` (which stays in the OpenAPI document and on tRPC).
  */
-export async function registerChatStreamRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
-  app.post<{ Params: { app_id: string } }>('/api/v1/applications/:app_id/chat', async (request, reply) => {
+export async function registerChatStreamRoutes(
+  app: FastifyInstance,
+  platform: Platform,
+  helmetHeaders: readonly (readonly [string, string])[],
+): Promise<void> {
+  // A hot path: helmet's headers as computed once (static-helmet.ts), not rebuilt per request.
+  const options = { helmet: false as const, config: { helmetHeaders } };
+  app.post<{ Params: { app_id: string } }>('/api/v1/applications/:app_id/chat', options, async (request, reply) => {
     const ctx = contextFromRequest(platform, request, reply);
     try {
       // The rate-limit hook has usually resolved the caller already: authenticate once per request.

@@ -10,9 +10,14 @@ import { registerMcpRoutes } from './mcp.js';
 import { registerStripeWebhookRoutes } from './stripe-webhook.js';
 
 /** Routes outside the router: uploads, streaming chat over SSE, the OpenAI-compatible gateway, the MCP endpoint, payment webhooks, the dashboard. */
-export async function registerExtraRoutes(app: FastifyInstance, platform: Platform): Promise<{ dashboard: boolean }> {
+export async function registerExtraRoutes(
+  app: FastifyInstance,
+  platform: Platform,
+  /** Helmet's headers, computed once, for the hot routes that set them as they are. */
+  helmetHeaders: readonly (readonly [string, string])[],
+): Promise<{ dashboard: boolean }> {
   await registerFileRoutes(app, platform);
-  await registerChatStreamRoutes(app, platform);
+  await registerChatStreamRoutes(app, platform, helmetHeaders);
   await registerGatewayRoutes(app, platform);
   await registerAnthropicMessagesRoutes(app, platform);
   await registerMcpRoutes(app, platform);

@@ -261,3 +261,33 @@ describe('POST /api/v1/applications/{app_id}/chat', () => {
     expect(unauth.status).toBe(401);
   });
 });
+
+describe('security headers of app chat', () => {
+  // The route sets helmet's headers as computed once (a hot path); they must be the very headers
+  // helmet sets on the routes where it runs, on answers, streams and refusals alike.
+  const helmetOf = (headers: Headers) =>
+    [...headers.entries()].filter(([name]) =>
+      /^(x-content-type-options|x-frame-options|x-dns-prefetch-control|x-download-options|x-permitted-cross-domain-policies|x-xss-protection|referrer-policy|cross-origin-|origin-agent-cluster|strict-transport-security|content-security-policy)/.test(
+        name,
+      ),
+    );
+
+  it('sends the same helmet headers as a route where helmet runs', async () => {
+    const user = await signUp(world.api);
+    const app = await createApp(world.api, user.token, modelId);
+    const reference = helmetOf((await world.api.get('/api/v1/conversations', user.token)).headers);
+    expect(reference.length).toBeGreaterThan(5);
+    expect(reference).toContainEqual(['x-content-type-options', 'nosniff']);
+    const path = `/api/v1/applications/${app.id}/chat`;
+    const answered = await world.api.post(path, { message: 'hi' }, user.token);
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(helmetOf(answered.headers)).toEqual(reference);
+    const streamed = await world.api.post(path, { message: 'hi', stream: true }, user.token);
+    expect(streamed.headers.get('content-type')).toMatch(/text\/event-stream/);
+    expect(helmetOf(streamed.headers)).toEqual(reference);
+    const refused = await world.api.post(path, { message: 'hi' });
+    expect(refused.status).toBe(401);
+    expect(helmetOf(refused.headers)).toEqual(reference);
+  });
+});
