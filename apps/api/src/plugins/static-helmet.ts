@@ -38,17 +38,24 @@ export async function helmetHeadersOf(options: FastifyHelmetOptions): Promise<[s
 }
 
 /**
- * Registers helmet, and beside it (so at the same point of every request, before the hooks that
- * may refuse it) a hook that sets the precomputed headers of routes that opt out of helmet with
- * `{ helmet: false, config: { helmetHeaders } }`.
+ * Helmet's headers on every answer, as @fastify/helmet would set them, from one hook: the plugin
+ * itself runs two hooks per request (one of them async, and rebuilding helmet's middleware for
+ * every route that keeps it), for headers that never change here (no CSP nonces). The headers are
+ * read once from the real plugin (helmetHeadersOf) and set at the same point (the first onRequest
+ * hook after this one's registration), on the raw response, in the same order and spelling.
+ * A route with `helmet: false` gets none, or the set it names in `config.helmetHeaders`;
+ * answers no route claims (404s) get them, as with the plugin.
  */
 export async function registerHelmet(app: FastifyInstance, options: FastifyHelmetOptions): Promise<[string, string][]> {
   const headers = await helmetHeadersOf(options);
-  await app.register(helmet, options);
+  app.addHook('onRoute', (route) => {
+    if (route.helmet === undefined) return;
+    if (route.helmet !== false) throw new Error('per-route helmet options are not supported: set config.helmetHeaders');
+    route.config = { ...route.config, helmetHeaders: route.config?.helmetHeaders ?? [] };
+  });
   app.addHook('onRequest', (request, reply, done) => {
-    const { helmetHeaders } = request.routeOptions.config;
-    // Set on the raw response, as helmet does, so that they come out in the same order.
-    if (helmetHeaders) for (const [name, value] of helmetHeaders) reply.raw.setHeader(name, value);
+    const raw = reply.raw;
+    for (const [name, value] of request.routeOptions.config.helmetHeaders ?? headers) raw.setHeader(name, value);
     done();
   });
   return headers;
