@@ -22,7 +22,8 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-function abortError(signal: AbortSignal): Error {
+/** The error an aborted signal fails a request with: its reason when that is an Error. */
+export function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof Error) return reason;
   const error = new Error('request aborted');

@@ -3,7 +3,7 @@ import { UpstreamError } from '../errors.js';
 import { type BufferedResponse, requestBuffered, ResponseTooLargeError } from './buffered.js';
 import { protocolError, statusError, transportError } from './errors.js';
 import { type ConnectorFactory, UpstreamPools } from './pools.js';
-import { SseBody } from './sse.js';
+import { openSseBody } from './sse.js';
 
 export type { ConnectorFactory } from './pools.js';
 export { protocolError, statusError, transportError, upstreamErrorMessage } from './errors.js';
@@ -68,40 +68,24 @@ export class UndiciTransport implements HttpTransport {
 
   async openSse(target: ProviderTarget, request: HttpRequest): Promise<SseResponse> {
     const { origin, path } = splitUrl(target, request.url);
-    let res;
-    try {
-      res = await this.#pools.get(origin, target.timeouts.connectMs).request({
+    // async: a bad URL rejects like any other failure to open.
+    return openSseBody(
+      this.#pools.get(origin, target.timeouts.connectMs),
+      {
         method: request.method ?? 'POST',
         path,
         headers: request.headers,
         body: request.body,
-        signal: request.signal,
         headersTimeout: target.timeouts.firstByteMs,
         bodyTimeout: target.timeouts.idleMs,
-      });
-    } catch (err) {
-      throw transportError(err, target, request.signal, true);
-    }
-    if (res.statusCode >= 200 && res.statusCode < 300) return new SseBody(target, res, request.signal);
-    throw statusError(target, res.statusCode, res.headers['retry-after'], await readErrorText(res.body));
+      },
+      target,
+      request.signal,
+      MAX_ERROR_BODY_BYTES,
+    );
   }
 
   close(options: { force?: boolean } = {}): Promise<void> {
     return this.#pools.close(options);
   }
-}
-
-async function readErrorText(body: AsyncIterable<Uint8Array> & { destroy(): void }): Promise<string> {
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    for await (const bytes of body) {
-      text += decoder.decode(bytes, { stream: true });
-      // Breaking destroys the body and its socket, which is what we want for an oversized error.
-      if (text.length >= MAX_ERROR_BODY_BYTES) break;
-    }
-  } catch {
-    // The status already says what went wrong; a broken error body only costs us the message.
-  }
-  return text;
 }

@@ -1,43 +1,131 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { TextDecoder } from 'node:util';
 import { createParser } from 'eventsource-parser';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, errors } from 'undici';
 import type { ProviderTarget, SseMessage, SseResponse } from '../adapter.js';
-import { transportError } from './errors.js';
+import { abortError } from './buffered.js';
+import { statusError, transportError } from './errors.js';
 
 // After the protocol's natural end only the chunked-encoding terminator should remain; draining
 // it keeps the socket reusable. Anything bigger than this is not worth waiting for.
 const MAX_DRAIN_BYTES = 64 * 1024;
-const ignore = (): void => {};
+// Chunks that arrive before the consumer takes them are held; past this much the socket is paused
+// (an iterating consumer awaits between messages), as a Readable's high-water mark did.
+const MAX_QUEUED_BYTES = 64 * 1024;
 
-type BodyReadable = Dispatcher.ResponseData['body'];
+interface Pump {
+  onText: (text: string) => boolean;
+  decoder: TextDecoder;
+  /** Bytes handed to onText: once any were, a failure is no longer retryable. */
+  read: number;
+  resolve: (sawEnd: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Opening {
+  resolve: (body: SseBody) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
 
 /**
- * An SSE body read network chunk by network chunk: nothing is buffered beyond the current read,
- * so the first token reaches the client as soon as the upstream sends it. Breaking out of the
- * loop (the protocol's end was seen) drains the little that is left and keeps the socket;
- * cancel() destroys it, which stops the upstream generating tokens nobody will read.
+ * Opens an SSE answer with undici's dispatch callbacks and resolves once 2xx headers arrived.
+ * undici's `request()` gives every answer an async resource and a Readable body stream, and every
+ * network chunk of a stream went through the Readable machinery; here each chunk goes from
+ * onResponseData straight to the consumer. A non-2xx answer is read up to `maxErrorBytes` for its
+ * message and rejected as a status error; failures before the headers as transport errors.
+ */
+export function openSseBody(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  target: ProviderTarget,
+  signal: AbortSignal | undefined,
+  maxErrorBytes: number,
+): Promise<SseResponse> {
+  return new Promise<SseResponse>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(transportError(abortError(signal), target, signal, true));
+      return;
+    }
+    SseBody.dispatch(dispatcher, options, new SseBody(target, signal, maxErrorBytes, { resolve, reject }));
+  });
+}
+
+/**
+ * An SSE body read network chunk by network chunk: nothing is buffered beyond what the consumer
+ * has not taken yet, so the first token reaches the client as soon as the upstream sends it.
+ * Stopping at the protocol's end drains the little that is left and keeps the socket; cancel()
+ * drops the connection, which stops the upstream generating tokens nobody will read.
  */
 export class SseBody implements SseResponse {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
+  status = 0;
+  headers: IncomingHttpHeaders = {};
   readonly #target: ProviderTarget;
-  readonly #body: BodyReadable;
   readonly #signal: AbortSignal | undefined;
+  readonly #maxErrorBytes: number;
+  /** Until the headers came (and, for a non-2xx, its error body was read). */
+  #opening: Opening | null;
+  #controller: Dispatcher.DispatchController | null = null;
+  /** A non-2xx answer's body, read only for its message. */
+  #errorChunks: Buffer[] | null = null;
+  #errorBytes = 0;
+  /** Chunks the consumer has not taken yet. */
+  #queue: Buffer[] = [];
+  #queuedBytes = 0;
+  /** The exchange is over: the body ended (#error null) or failed, was aborted or cancelled. */
+  #done = false;
+  #error: Error | null = null;
   #started = false;
-  /** Bytes read so far: undici's dump limit counts the whole body, not what is left. */
-  #bytesRead = 0;
+  #pump: Pump | null = null;
+  /** An iterating consumer waiting for the next chunk. */
+  #waiter: Waiter | null = null;
+  /** The consumer saw the protocol's end (or gave up): what is left is read and ignored. */
+  #draining = false;
+  #drainedBytes = 0;
+  readonly #onAbort = (): void => {
+    if (this.#signal) this.#abort(abortError(this.#signal));
+  };
 
-  constructor(target: ProviderTarget, response: Dispatcher.ResponseData, signal: AbortSignal | undefined) {
+  constructor(target: ProviderTarget, signal: AbortSignal | undefined, maxErrorBytes: number, opening: Opening) {
     this.#target = target;
-    this.status = response.statusCode;
-    this.headers = response.headers;
-    this.#body = response.body;
     this.#signal = signal;
+    this.#maxErrorBytes = maxErrorBytes;
+    this.#opening = opening;
+  }
+
+  /** Starts the exchange (a static method so the handler's callbacks stay off the public surface). */
+  static dispatch(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, body: SseBody): void {
+    body.#signal?.addEventListener('abort', body.#onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: (controller) => {
+        body.#controller = controller;
+        // Aborted while the request waited for a connection.
+        if (body.#done) controller.abort(body.#error ?? new errors.RequestAbortedError());
+      },
+      onResponseStart: (_controller, status, headers) => body.#onHeaders(status, headers),
+      onResponseData: (_controller, chunk) => body.#onData(chunk),
+      onResponseEnd: () => body.#onEnd(),
+      onResponseError: (_controller, error) => body.#fail(error),
+    };
+    try {
+      dispatcher.dispatch(options, handler);
+    } catch (error) {
+      body.#fail(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   cancel(): void {
-    // Destroying before the end makes undici emit an abort error; once the iterator has let go
-    // nobody else listens, so it must be swallowed here.
-    if (!this.#body.destroyed) this.#body.on('error', ignore).destroy();
+    if (this.#done) {
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      return;
+    }
+    // Reaches onResponseError synchronously; a consumer still reading gets an aborted error.
+    this.#abort(new errors.RequestAbortedError());
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SseMessage> {
@@ -50,34 +138,36 @@ export class SseBody implements SseResponse {
     const pending: SseMessage[] = [];
     const parser = createParser({ onEvent: (event) => pending.push({ event: event.event, data: event.data }) });
     const decoder = new TextDecoder();
-    // destroyOnReturn: false lets the consumer stop at the protocol's end and drain the rest,
-    // which keeps the keep-alive socket; a plain for-await would destroy it.
-    const reader = this.#body.iterator({ destroyOnReturn: false });
     let yielded = 0;
-    let ended = false;
     try {
-      for await (const bytes of reader) {
-        this.#bytesRead += (bytes as Uint8Array).length;
-        parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }));
-        for (let i = 0; i < pending.length; i++) {
-          yielded++;
-          yield pending[i]!;
+      for (;;) {
+        if (this.#queue.length === 0) {
+          if (this.#done) {
+            if (this.#error) throw this.#error;
+            break;
+          }
+          await new Promise<void>((resolve, reject) => (this.#waiter = { resolve, reject }));
+          continue;
         }
-        pending.length = 0;
+        const chunks = this.#queue;
+        this.#queue = [];
+        this.#queuedBytes = 0;
+        this.#resume();
+        for (const bytes of chunks) {
+          parser.feed(decoder.decode(bytes, { stream: true }));
+          for (let i = 0; i < pending.length; i++) {
+            yielded++;
+            yield pending[i]!;
+          }
+          pending.length = 0;
+        }
       }
-      ended = true;
     } catch (err) {
       this.cancel();
       throw transportError(err, this.#target, this.#signal, yielded === 0);
     } finally {
-      if (!ended) {
-        if (this.#body.destroyed) {
-          // cancelled or failed
-        } else {
-          // The consumer stopped at the protocol's end (or gave up): keep the socket if little is left.
-          this.#body.dump({ limit: this.#bytesRead + MAX_DRAIN_BYTES }).catch(ignore);
-        }
-      }
+      // The consumer stopped at the protocol's end (or gave up): keep the socket if little is left.
+      this.#stopReading();
     }
   }
 
@@ -91,45 +181,174 @@ export class SseBody implements SseResponse {
   pump(onText: (text: string) => boolean): Promise<boolean> {
     if (this.#started) throw new Error('an SSE response can only be read once');
     this.#started = true;
-    const body = this.#body;
-    const decoder = new TextDecoder();
     return new Promise<boolean>((resolve, reject) => {
-      let settled = false;
-      let read = 0;
-      let drained = 0;
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        this.cancel();
-        reject(transportError(error, this.#target, this.#signal, read === 0));
-      };
-      body.on('data', (bytes: Buffer) => {
-        if (settled) {
-          // After the protocol's end only the chunked terminator should remain.
-          drained += bytes.length;
-          if (drained > MAX_DRAIN_BYTES) body.destroy();
-          return;
-        }
-        read += bytes.length;
-        let more: boolean;
-        try {
-          more = onText(decoder.decode(bytes, { stream: true }));
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        if (!more) {
-          settled = true;
-          resolve(true);
-        }
-      });
-      body.on('end', () => {
-        if (settled) return;
-        settled = true;
+      if (this.#error) {
+        reject(transportError(this.#error, this.#target, this.#signal, true));
+        return;
+      }
+      const pump: Pump = { onText, decoder: new TextDecoder(), read: 0, resolve, reject };
+      this.#pump = pump;
+      // Chunks that came before the consumer go first, in order; the pump may settle among them.
+      const queued = this.#queue;
+      for (let i = 0; i < queued.length && this.#pump === pump; i++) {
+        this.#queuedBytes -= queued[i]!.length;
+        this.#pumpChunk(pump, queued[i]!);
+      }
+      if (this.#pump !== pump) return;
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      if (this.#done) {
+        this.#pump = null;
         resolve(false);
-      });
-      body.on('error', (error) => (settled ? undefined : fail(error)));
-      body.on('close', () => fail(new Error('the upstream stream closed before its end')));
+        return;
+      }
+      this.#resume();
     });
+  }
+
+  #pumpChunk(pump: Pump, bytes: Buffer): void {
+    pump.read += bytes.length;
+    let more: boolean;
+    try {
+      more = pump.onText(pump.decoder.decode(bytes, { stream: true }));
+    } catch (error) {
+      // Rejected here, not through #fail: the body may have ended already (chunks queued before pump()).
+      this.#pump = null;
+      pump.reject(transportError(error, this.#target, this.#signal, pump.read === 0));
+      this.cancel();
+      return;
+    }
+    if (!more) {
+      this.#pump = null;
+      pump.resolve(true);
+      this.#stopReading();
+    }
+  }
+
+  #onHeaders(status: number, headers: IncomingHttpHeaders): void {
+    // 1xx answers are informational: the real headers follow.
+    if (this.#done || status < 200) return;
+    this.status = status;
+    this.headers = headers;
+    if (status < 300) {
+      const opening = this.#opening;
+      this.#opening = null;
+      opening?.resolve(this);
+      return;
+    }
+    this.#errorChunks = [];
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#done) return;
+    const pump = this.#pump;
+    if (pump !== null) {
+      this.#pumpChunk(pump, chunk);
+      return;
+    }
+    if (this.#draining) {
+      this.#drainedBytes += chunk.length;
+      if (this.#drainedBytes > MAX_DRAIN_BYTES) this.#abort(new Error('too much left after the stream’s end to drain'));
+      return;
+    }
+    const errorChunks = this.#errorChunks;
+    if (errorChunks !== null) {
+      const room = this.#maxErrorBytes - this.#errorBytes;
+      errorChunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      this.#errorBytes += Math.min(chunk.length, room);
+      // Enough of the error body for its message (the rejection is the status error); drop the rest.
+      if (this.#errorBytes >= this.#maxErrorBytes) this.#abort(new Error('error body cut'));
+      return;
+    }
+    this.#queue.push(chunk);
+    this.#queuedBytes += chunk.length;
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      waiter.resolve();
+    } else if (this.#queuedBytes > MAX_QUEUED_BYTES) {
+      this.#controller?.pause();
+    }
+  }
+
+  #onEnd(): void {
+    if (this.#done) return;
+    this.#finish(null);
+    const opening = this.#opening;
+    if (opening !== null) {
+      this.#opening = null;
+      opening.reject(this.#statusError());
+      return;
+    }
+    const pump = this.#pump;
+    if (pump !== null) {
+      this.#pump = null;
+      pump.resolve(false);
+    }
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      waiter.resolve();
+    }
+  }
+
+  /** The exchange failed (upstream error, timeout, abort, cancel): whoever is reading hears it. */
+  #fail(error: Error): void {
+    if (this.#done) return;
+    this.#finish(error);
+    // Like a destroyed stream, what the consumer had not taken yet is dropped with it.
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    const opening = this.#opening;
+    if (opening !== null) {
+      this.#opening = null;
+      // A failure while reading an error body only costs us its message.
+      opening.reject(this.#errorChunks ? this.#statusError() : transportError(error, this.#target, this.#signal, true));
+      return;
+    }
+    const pump = this.#pump;
+    if (pump !== null) {
+      this.#pump = null;
+      pump.reject(transportError(error, this.#target, this.#signal, pump.read === 0));
+    }
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      waiter.reject(error);
+    }
+  }
+
+  #finish(error: Error | null): void {
+    this.#done = true;
+    this.#error = error;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+
+  /** Fails the exchange with `error` and drops the connection (undici will not reuse a half-read one). */
+  #abort(error: Error): void {
+    this.#fail(error);
+    const controller = this.#controller;
+    if (controller !== null && !controller.aborted) controller.abort(error);
+  }
+
+  #stopReading(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#drainedBytes += this.#queuedBytes;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    if (this.#done) return;
+    if (this.#drainedBytes > MAX_DRAIN_BYTES) this.#abort(new Error('too much left after the stream’s end to drain'));
+    else this.#resume();
+  }
+
+  #resume(): void {
+    const controller = this.#controller;
+    if (controller !== null && controller.paused && !this.#done) controller.resume();
+  }
+
+  #statusError(): Error {
+    const text = Buffer.concat(this.#errorChunks ?? []).toString('utf8');
+    return statusError(this.#target, this.status, this.headers['retry-after'], text);
   }
 }
