@@ -82,13 +82,14 @@ export class ConversationWrites {
   }
 
   async #writeEach(batch: PendingAppend[]): Promise<void> {
+    // A failed batch's writes go side by side: two to one conversation may share their times, and the
+    // database then orders them by id, which a kept tail cannot follow. Only a lone write extends it.
+    const lone = batch.length === 1;
     await Promise.all(
       batch.map(async (entry) => {
         try {
           const count = await appendMessages(this.db, entry.conversationId, entry.messages, entry.created, entry.at);
-          // Written side by side, two appends to one conversation may commit in either order: the
-          // count check in appended() then drops the kept tail rather than guess the order.
-          if (count === null) this.tails?.forget(entry.conversationId);
+          if (count === null || !lone) this.tails?.forget(entry.conversationId);
           else this.tails?.appended(entry.conversationId, entry.messages, count, lastAtOf(entry.at, entry.messages), entry.created);
           entry.resolve();
         } catch (error) {
