@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SseMessage, SseResponse } from '../../src/inference/adapter.js';
 import { UpstreamError } from '../../src/inference/errors.js';
 import { UndiciTransport } from '../../src/inference/transport/index.js';
-import { makeTarget } from '../upstream/target-fixture.js';
+import { makeTarget, rejection } from '../upstream/target-fixture.js';
 
 // SSE answers read straight from undici's dispatch callbacks (issue 18 target 4): what the
 // transport promises its adapters, against a real HTTP server whose behaviour each test picks by path.
@@ -141,16 +141,6 @@ async function pumpAll(sse: SseResponse): Promise<{ text: string; sawEnd: boolea
     return !text.includes(DONE);
   });
   return { text, sawEnd };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof UpstreamError) return err;
-    throw err;
-  }
-  throw new Error('expected an UpstreamError, but it succeeded');
 }
 
 describe('chunks that arrive before the consumer', () => {

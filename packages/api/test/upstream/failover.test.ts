@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderTarget as UpstreamTarget } from '../../src/inference/adapter.js';
-import { UpstreamError } from '../../src/inference/errors.js';
 import { orderTargets, ProviderCooldowns, withFailover } from '../../src/inference/failover.js';
 import { mockReply, startMockUpstream, type MockUpstream } from '../mock-upstream.js';
-import { complete, MESSAGES, makeTarget, openStream, transport } from './target-fixture.js';
+import { complete, MESSAGES, makeTarget, openStream, rejection, transport } from './target-fixture.js';
 
 let mock: MockUpstream;
 
@@ -29,16 +28,6 @@ function upstream(upstreamModel: string, overrides: Partial<UpstreamTarget> = {}
 
 function modelsRequested(): unknown[] {
   return mock.requests.map((recorded) => recorded.body?.model);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof UpstreamError) return err;
-    throw err;
-  }
-  throw new Error('expected an UpstreamError, but the call succeeded');
 }
 
 describe('orderTargets', () => {

@@ -4,7 +4,7 @@ import { listOpenAiModels } from '../../src/inference/adapters/openai-compatible
 import { UpstreamError } from '../../src/inference/errors.js';
 import type { AdapterStream } from '../../src/inference/types.js';
 import { mockReply, mockReplyPieces, mockUsage, startMockUpstream, type MockUpstream } from '../mock-upstream.js';
-import { complete, MESSAGES, makeTarget, openStream, transport, type WireRequest, wireUsage } from './target-fixture.js';
+import { complete, MESSAGES, makeTarget, openStream, rejection, transport, type WireRequest, wireUsage } from './target-fixture.js';
 
 type ChatCompletionChunk = {
   object: string;
@@ -45,16 +45,6 @@ async function collect(stream: UpstreamStream): Promise<ChatCompletionChunk[]> {
     includeUsage: true,
   });
   return chunks;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof UpstreamError) return err;
-    throw err;
-  }
-  throw new Error('expected an UpstreamError, but the call succeeded');
 }
 
 function deltaText(chunks: ChatCompletionChunk[]): string {

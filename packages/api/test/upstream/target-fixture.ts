@@ -2,6 +2,7 @@
 // the new adapter API; these helpers keep each test's call short: an OpenAI-shaped request in, the
 // adapter's answer (and, for streams, the passed-through chunks) out.
 import type { ProviderTarget } from '../../src/inference/adapter.js';
+import { UpstreamError } from '../../src/inference/errors.js';
 import { adapterFor } from '../../src/inference/adapters/index.js';
 import { parseOpenAiChatRequest } from '../../src/inference/protocols/openai-chat.js';
 import { UndiciTransport } from '../../src/inference/transport/index.js';
@@ -9,6 +10,17 @@ import type { AdapterStream, ChatResult, Usage } from '../../src/inference/types
 import type { ChatMessage } from '../mock-upstream.js';
 
 let counter = 0;
+
+/** The UpstreamError `promise` rejects with; fails the test if it resolves or rejects with anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof UpstreamError) return err;
+    throw err;
+  }
+  throw new Error('expected an UpstreamError, but the call succeeded');
+}
 
 /** An openai-compatible target with generous timeouts, unless overridden. */
 export function makeTarget(overrides: Partial<ProviderTarget> = {}): ProviderTarget {
