@@ -25,6 +25,7 @@ export const MOCK_BEHAVIORS = [
   '429',
   '400',
   'slow-first-byte',
+  'slow-first-token',
   'slow-stream',
   'cut',
   'no-usage',
@@ -37,7 +38,7 @@ export const MOCK_BEHAVIORS = [
 export type MockBehavior = (typeof MOCK_BEHAVIORS)[number];
 
 export interface MockTuning {
-  /** Delay before response headers for `slow-first-byte`. Default 500 ms. */
+  /** Delay before response headers for `slow-first-byte`, and between the headers and the first chunk for `slow-first-token`. Default 500 ms. */
   firstByteDelayMs: number;
   /** Delay between SSE chunks for `slow-stream` (and before the JSON body when not streaming). Default 500 ms. */
   chunkDelayMs: number;
@@ -469,6 +470,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       res.end('data: [DONE]\n\n');
       return;
     }
+    // A model that takes its time to the first token: the stream is open, nothing comes yet.
+    if (behavior === 'slow-first-token' && !(await wait(tuning.firstByteDelayMs, res))) return;
     send({ role: 'assistant', content: '' }, null);
     const pieces = mockReplyPieces(messages);
     for (let i = 0; i < pieces.length; i++) {

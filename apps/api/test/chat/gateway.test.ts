@@ -13,6 +13,7 @@ import {
   settled,
   signUp,
   startChatWorld,
+  startMockUpstream,
 } from '../kit/index.js';
 
 let world: ChatWorld;
@@ -68,6 +69,51 @@ describe('OpenAI-compatible gateway', () => {
     }
     expect(text).toBe(mockReply(messages));
     expect(usage).toMatchObject(mockUsage(messages));
+  });
+
+  it('opens a stream at once when the first token is slow, and sends the headers with the first chunk otherwise', async () => {
+    // An upstream whose stream opens 600 ms before its first chunk (a model thinking).
+    const slow = await startMockUpstream({ firstByteDelayMs: 600 });
+    try {
+      const provider = await createMockProvider(world, { base_url: slow.url });
+      const thinking = await createRoutedModel(world, [{ provider_id: provider.id, upstream_model: 'mock-slow-first-token' }]);
+      const user = await signUp(world.api);
+      const key = await apiKeyFor(user.token);
+      const messages = [{ role: 'user', content: 'Think first, then answer' }];
+      const started = performance.now();
+      const response = await fetch(`${world.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: thinking.name, messages, stream: true }),
+      });
+      const headersAfter = performance.now() - started;
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      const firstChunkAfter = performance.now() - started;
+      // The headers did not wait for the first chunk.
+      expect(firstChunkAfter).toBeGreaterThanOrEqual(600);
+      expect(firstChunkAfter - headersAfter).toBeGreaterThanOrEqual(400);
+      let text = new TextDecoder().decode(first.value);
+      for (let read = await reader.read(); !read.done; read = await reader.read()) text += new TextDecoder().decode(read.value);
+      const content = text
+        .split('\n\n')
+        .filter((event) => event.startsWith('data: {'))
+        .map((event) => (JSON.parse(event.slice(6)) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '')
+        .join('');
+      expect(content).toBe(mockReply(messages as ChatMessage[]));
+      expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    } finally {
+      await slow.close();
+    }
+    // A quick upstream's stream still reads whole with the official client (headers and first chunk together).
+    const client = openai(await apiKeyFor((await signUp(world.api)).token));
+    const quick = [{ role: 'user' as const, content: 'Quick answer' }];
+    let quickText = '';
+    for await (const chunk of await client.chat.completions.create({ model: model.name, messages: quick, stream: true }))
+      quickText += chunk.choices[0]?.delta.content ?? '';
+    expect(quickText).toBe(mockReply(quick));
   });
 
   it('lists the models a key can call at /v1/models', async () => {
