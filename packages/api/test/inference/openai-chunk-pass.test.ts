@@ -107,4 +107,37 @@ describe('OpenAiChunkPass', () => {
     expect(written).toHaveLength(0);
     expect(() => stream.feed(sse('not json'))).toThrow(/not JSON/);
   });
+  it('answers every chunk of a table of tricky ones as reading it in full would', () => {
+    // Content that names the keys the fast check looks for, inside strings and as nested keys.
+    const texts = ['plain', 'usage"', 'error"', 'finish_reason"', 'choices":[]', '"usage":null', 'a "finish_reason":"stop"', '\\"', 'é€😀'];
+    const shapes: object[] = [];
+    for (const text of texts) {
+      shapes.push({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }] });
+      shapes.push({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }], usage: null });
+      shapes.push({ choices: [{ index: 0, delta: { content: text }, finish_reason: 'stop' }], usage: null });
+      shapes.push({
+        choices: [{ index: 0, delta: { content: text }, finish_reason: null }],
+        usage: { prompt_tokens: 2, completion_tokens: 1 },
+      });
+      shapes.push({ choices: [{ index: 0, delta: { content: text, usage: null }, finish_reason: null }] });
+      shapes.push({ choices: [{ index: 0, delta: { content: text }, finish_reason: null, choices: [] }] });
+      shapes.push({ choices: [], usage: null, note: text });
+      shapes.push({ note: text, usage: null });
+      shapes.push({ [text]: null, choices: [{ index: 0, delta: { content: text }, finish_reason: null }] });
+    }
+    for (const shape of shapes)
+      for (const includeUsage of [true, false]) {
+        const data = chunk(shape);
+        const { stream, written } = pass(includeUsage);
+        expect(stream.feed(sse(data))).toBe(true);
+        // What reading the chunk in full gives.
+        const json = JSON.parse(data) as { choices?: { delta: { content?: string }; finish_reason: string | null }[]; usage?: unknown };
+        const isChunk = Array.isArray(json.choices);
+        const forwarded = isChunk && (json.choices!.length > 0 || includeUsage);
+        expect(written, data).toEqual(forwarded ? [sse(data.replace('"model":"up-model"', '"model":"public"'))] : []);
+        expect(stream.finished, data).toBe(isChunk && json.choices!.some((choice) => choice.finish_reason !== null));
+        expect(stream.usage !== null, data).toBe(isChunk && json.usage !== undefined && json.usage !== null);
+        expect(stream.deliveredText, data).toBe(isChunk ? json.choices!.map((choice) => choice.delta.content ?? '').join('') : '');
+      }
+  });
 });

@@ -22,16 +22,19 @@ function isRecord(value: unknown): value is Json {
 
 /**
  * True when a chunk's JSON text can only be content: it has choices (not a ping), none of them
- * finished, no usage and no error. A double quote inside a JSON string is always escaped, so
- * `"usage"` or `"error"` in the text is a key (or a whole string value, which only sends the
- * chunk the slow way). Anything unusual — spacing after a colon, `choices: []` — is read in full.
+ * finished, no usage and no error. A double quote inside a JSON string is always escaped, so a
+ * key's text followed by an unescaped `"` is either that key or the end of a string that ends with
+ * its name; the second only sends the chunk the slow way. The needles start after the opening
+ * quote because a JSON chunk is full of quotes, and a needle starting with one was tried at each:
+ * 0.8 µs a chunk against 0.3–0.4. Anything unusual — spacing after a colon, `choices: []` — is
+ * read in full.
  */
 function contentOnly(data: string): boolean {
-  if (data.indexOf('"choices"') === -1 || data.indexOf('"choices":[]') !== -1 || data.indexOf('"error"') !== -1) return false;
-  const usage = data.indexOf('"usage"');
-  if (usage !== -1 && (!data.startsWith(':null', usage + 7) || data.lastIndexOf('"usage"') !== usage)) return false;
-  for (let at = data.indexOf('"finish_reason"'); at !== -1; at = data.indexOf('"finish_reason"', at + 15)) {
-    if (!data.startsWith(':null', at + 15)) return false;
+  if (data.indexOf('"choices":') === -1 || data.indexOf('choices":[]') !== -1 || data.indexOf('error"') !== -1) return false;
+  const usage = data.indexOf('usage"');
+  if (usage !== -1 && (!data.startsWith(':null', usage + 6) || data.lastIndexOf('usage"') !== usage)) return false;
+  for (let at = data.indexOf('finish_reason"'); at !== -1; at = data.indexOf('finish_reason"', at + 14)) {
+    if (!data.startsWith(':null', at + 14)) return false;
   }
   return true;
 }
