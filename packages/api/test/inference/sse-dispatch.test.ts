@@ -58,6 +58,14 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     res.write(event(1));
     setTimeout(() => res.end(event(2) + DONE), 10);
   },
+  // A byte-order mark first, and a four-byte character split across two network writes.
+  '/split-utf8': (_req, res) => {
+    sseHead(res);
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('data: {"text":"é😀"}\n\n' + DONE)]);
+    const cut = bytes.indexOf(Buffer.from('😀')) + 2;
+    res.write(bytes.subarray(0, cut));
+    setTimeout(() => res.end(bytes.subarray(cut)), 20);
+  },
   '/endless': (_req, res) => {
     sseHead(res);
     every(res, 10, (i) => res.write(event(i)));
@@ -169,6 +177,20 @@ describe('chunks that arrive before the consumer', () => {
       numbers.push((JSON.parse(message.data) as { n: number }).n);
     }
     expect(numbers).toEqual(Array.from({ length: 300 }, (_, n) => n));
+  });
+});
+
+describe('text', () => {
+  it('drops a leading byte-order mark and joins a character split across reads, for pump()', async () => {
+    const { text, sawEnd } = await pumpAll(await open('/split-utf8'));
+    expect(sawEnd).toBe(true);
+    expect(text).toBe('data: {"text":"é😀"}\n\n' + DONE);
+  });
+
+  it('and for iteration', async () => {
+    const messages: SseMessage[] = [];
+    for await (const message of await open('/split-utf8')) messages.push(message);
+    expect(messages.map((message) => message.data)).toEqual(['{"text":"é😀"}', '[DONE]']);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { TextDecoder } from 'node:util';
+import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import { type Dispatcher, errors } from 'undici';
 import type { ProviderTarget, SseMessage, SseResponse } from '../adapter.js';
@@ -13,9 +13,26 @@ const MAX_DRAIN_BYTES = 64 * 1024;
 // (an iterating consumer awaits between messages), as a Readable's high-water mark did.
 const MAX_QUEUED_BYTES = 64 * 1024;
 
+/**
+ * A body's bytes as text, read by read: multi-byte characters split across reads are joined, and a
+ * leading byte-order mark is dropped, as TextDecoder does. StringDecoder rather than TextDecoder
+ * because its `decode(bytes, { stream: true })` cost 0.23 µs a chunk against 0.06 (option checks).
+ */
+class BodyText {
+  readonly #decoder = new StringDecoder('utf8');
+  #first = true;
+
+  read(bytes: Buffer): string {
+    const text = this.#decoder.write(bytes);
+    if (!this.#first || text.length === 0) return text;
+    this.#first = false;
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
+}
+
 interface Pump {
   onText: (text: string) => boolean;
-  decoder: TextDecoder;
+  decoder: BodyText;
   /** Bytes handed to onText: once any were, a failure is no longer retryable. */
   read: number;
   resolve: (sawEnd: boolean) => void;
@@ -137,7 +154,7 @@ export class SseBody implements SseResponse {
   async *#messages(): AsyncGenerator<SseMessage, void, undefined> {
     const pending: SseMessage[] = [];
     const parser = createParser({ onEvent: (event) => pending.push({ event: event.event, data: event.data }) });
-    const decoder = new TextDecoder();
+    const decoder = new BodyText();
     let yielded = 0;
     try {
       for (;;) {
@@ -154,7 +171,7 @@ export class SseBody implements SseResponse {
         this.#queuedBytes = 0;
         this.#resume();
         for (const bytes of chunks) {
-          parser.feed(decoder.decode(bytes, { stream: true }));
+          parser.feed(decoder.read(bytes));
           for (let i = 0; i < pending.length; i++) {
             yielded++;
             yield pending[i]!;
@@ -186,7 +203,7 @@ export class SseBody implements SseResponse {
         reject(transportError(this.#error, this.#target, this.#signal, true));
         return;
       }
-      const pump: Pump = { onText, decoder: new TextDecoder(), read: 0, resolve, reject };
+      const pump: Pump = { onText, decoder: new BodyText(), read: 0, resolve, reject };
       this.#pump = pump;
       // Chunks that came before the consumer go first, in order; the pump may settle among them.
       const queued = this.#queue;
@@ -210,7 +227,7 @@ export class SseBody implements SseResponse {
     pump.read += bytes.length;
     let more: boolean;
     try {
-      more = pump.onText(pump.decoder.decode(bytes, { stream: true }));
+      more = pump.onText(pump.decoder.read(bytes));
     } catch (error) {
       // Rejected here, not through #fail: the body may have ended already (chunks queued before pump()).
       this.#pump = null;
