@@ -256,9 +256,13 @@ try {
   // The host's speed drifts over minutes (other tenants on the same physical cores), so the
   // targets take turns for --rounds rounds and each figure is the median over the rounds; ratios and
   // differences are taken within a round, then their median, each pair measured minutes apart at most.
+  // A route's streams run right after the route itself: the figures that subtract a non-streamed
+  // request from a streamed one (CPU per chunk, the fixed cost) then compare runs seconds apart.
   const perRound: Round[][] = targets.map(() => []);
+  const turns = [...targets.keys()].sort((a, b) => (targets[a]!.baseline ?? a) - (targets[b]!.baseline ?? b));
   for (let round = 0; round < rounds; round++) {
-    for (const [index, target] of targets.entries()) {
+    for (const index of turns) {
+      const target = targets[index]!;
       if (target.appChat) await ask<Record<string, number>>(gateway, 'reset-conversations', 'reset');
       const cpuBefore = await cpuOf(target.process);
       const result = await load(target, 32);
