@@ -7,7 +7,7 @@ import os from 'node:os';
 import { cpuOf, median, throughput } from './measure.js';
 import { BENCH_JWT_SECRET, json, start } from './processes.js';
 
-const PORTS = { gateway: 4102, floor: 4104 };
+const PORTS = { gateway: 4102, floor: 4104, floorWithObligations: 4106 };
 const ITEMS = 25;
 
 interface Pair {
@@ -69,6 +69,13 @@ export async function runRestBench(options: { duration: number; rounds: number; 
     const { token, modelId } = await seed(`http://127.0.0.1:${PORTS.gateway}/api/v1`);
     const floor = await start('rest-floor.ts', [String(PORTS.floor), url.toString(), BENCH_JWT_SECRET]);
     children.push(floor);
+    const floorWithObligations = await start('rest-floor.ts', [
+      String(PORTS.floorWithObligations),
+      url.toString(),
+      BENCH_JWT_SECRET,
+      'obligations',
+    ]);
+    children.push(floorWithObligations);
 
     const pairs: Pair[] = [
       { name: 'GET /api/v1/models?limit=20', path: '/api/v1/models?limit=20', headers: {} },
@@ -79,13 +86,19 @@ export async function runRestBench(options: { duration: number; rounds: number; 
     const sides = [
       { name: 'ours', origin: `http://127.0.0.1:${PORTS.gateway}`, process: gateway },
       { name: 'floor', origin: `http://127.0.0.1:${PORTS.floor}`, process: floor },
+      {
+        name: 'floor with headers, request id, metrics',
+        origin: `http://127.0.0.1:${PORTS.floorWithObligations}`,
+        process: floorWithObligations,
+      },
     ];
     // Same JSON, byte for byte, or the comparison means nothing.
     for (const pair of pairs) {
-      const [ours, raw] = await Promise.all(
+      const [ours, ...floors] = await Promise.all(
         sides.map(async (side) => (await fetch(`${side.origin}${pair.path}`, { headers: pair.headers })).text()),
       );
-      if (ours !== raw) throw new Error(`${pair.path}: the floor answers differently\nours:  ${ours}\nfloor: ${raw}`);
+      for (const raw of floors)
+        if (ours !== raw) throw new Error(`${pair.path}: a floor answers differently\nours:  ${ours}\nfloor: ${raw}`);
     }
     const load = (origin: string, pair: Pair, connectionCount: number) =>
       throughput({
@@ -136,11 +149,32 @@ export async function runRestBench(options: { duration: number; rounds: number; 
         ratios.map((ratio) => ratio.toFixed(2)).join(', '),
         median(ours.map(perRequest)).toFixed(0),
         median(raw.map(perRequest)).toFixed(0),
-        [...ours, ...raw].reduce((sum, run) => sum + run.errors, 0),
+        runs[p]!.flat().reduce((sum, run) => sum + run.errors, 0),
+      ];
+      console.log(`| ${cells.join(' | ')} |`);
+    }
+    // The second floor: what the headers, the request id and the metrics every answer of ours
+    // carries cost a hand-written server, and how far we are above that.
+    console.log(
+      `\n| read | floor with headers, request id, metrics ÷ floor (median of rounds) | each round | ours ÷ that floor | each round | its CPU/request (µs) |`,
+    );
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const [p, pair] of pairs.entries()) {
+      const [ours, raw, withObligations] = runs[p] as [Round[], Round[], Round[]];
+      const floorRatios = withObligations.map((run, round) => run.rps / raw[round]!.rps);
+      const oursRatios = ours.map((run, round) => run.rps / withObligations[round]!.rps);
+      const cells = [
+        pair.name,
+        median(floorRatios).toFixed(2),
+        floorRatios.map((ratio) => ratio.toFixed(2)).join(', '),
+        median(oursRatios).toFixed(2),
+        oursRatios.map((ratio) => ratio.toFixed(2)).join(', '),
+        median(withObligations.map(perRequest)).toFixed(0),
       ];
       console.log(`| ${cells.join(' | ')} |`);
     }
     floor.send('stop');
+    floorWithObligations.send('stop');
     gateway.send('stop');
     await new Promise((resolve) => gateway.once('exit', resolve));
   } finally {
