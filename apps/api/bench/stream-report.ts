@@ -76,12 +76,18 @@ function printFixedCost(targets: readonly StreamTarget[], perRound: readonly Rou
   const fixed = shortRows.map(([index, target]) => {
     const long = targets.findIndex((other) => other.chunks === STREAM_CHUNKS && other.baseline === target.baseline);
     const short = target.chunks!;
-    const perRoundFixed = perRound[index]!.map((_, round) => {
-      const slope = (cpu(long, round) - cpu(index, round)) / (STREAM_CHUNKS - short);
-      return cpu(index, round) - short * slope;
-    });
+    // CPU per chunk in each round: the slope of the line through the two streams.
+    const perRoundSlope = perRound[index]!.map((_, round) => (cpu(long, round) - cpu(index, round)) / (STREAM_CHUNKS - short));
+    const perRoundFixed = perRoundSlope.map((slope, round) => cpu(index, round) - short * slope);
     const nonStreamed = perRound[target.baseline!]!.map(cpuPerRequest);
-    return { index, target, perRoundFixed, nonStreamed, ratios: perRoundFixed.map((us, round) => us / nonStreamed[round]!) };
+    return {
+      target,
+      index,
+      perRoundSlope,
+      perRoundFixed,
+      nonStreamed,
+      ratios: perRoundFixed.map((us, round) => us / nonStreamed[round]!),
+    };
   });
 
   const chunks = shortRows[0]![1].chunks!;
@@ -104,14 +110,10 @@ function printFixedCost(targets: readonly StreamTarget[], perRound: readonly Rou
 
   // CPU per chunk from the slope between the short and the long stream, both streamed: unlike the
   // figure above (long stream minus non-streamed), it leaves out the fixed cost of streaming.
-  const slopeOf = (name: string) => fixed.find(({ target }) => target.name.startsWith(name));
-  const [oursShort, proxyShort] = [slopeOf(MAAS), slopeOf(PROXY)];
+  const oursShort = fixed.find(({ target }) => target.name.startsWith(MAAS));
+  const proxyShort = fixed.find(({ target }) => target.name.startsWith(PROXY));
   if (oursShort && proxyShort) {
-    const slope = (index: number, round: number) => {
-      const long = targets.findIndex((other) => other.chunks === STREAM_CHUNKS && other.baseline === targets[index]!.baseline);
-      return (cpu(long, round) - cpu(index, round)) / (STREAM_CHUNKS - targets[index]!.chunks!);
-    };
-    const above = perRound[oursShort.index]!.map((_, round) => slope(oursShort.index, round) - slope(proxyShort.index, round));
+    const above = oursShort.perRoundSlope.map((slope, round) => slope - proxyShort.perRoundSlope[round]!);
     console.log(
       `\nMaaS CPU per chunk above the proxy's, from the slope between the ${chunks}- and ${STREAM_CHUNKS}-chunk streams, median of the rounds: ${median(above).toFixed(2)} µs (target ≤ 2 µs); each round: ${above.map((us) => us.toFixed(2)).join(', ')}`,
     );
