@@ -5,11 +5,15 @@ import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import pg from 'pg';
+import { tuneGarbageCollection } from '../src/gc-tuning.js';
 import { buildServer } from '../src/server.js';
 import { resetConversations, type SeedRequest, seedConversations } from './app-chat.js';
 import { runCluster } from './gateway-cluster.js';
 import { startLayerServer } from './layers.js';
 import { BENCH_JWT_SECRET } from './processes.js';
+
+// As main.ts does for every server process.
+tuneGarbageCollection();
 
 const port = Number(process.argv[2] ?? 4102);
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,7 +1,10 @@
 import cluster from 'node:cluster';
 import { loadConfig } from '@maas/api';
 import { runPrimary, workerCount } from './cluster.js';
+import { tuneGarbageCollection } from './gc-tuning.js';
 import { serve } from './serve.js';
+
+tuneGarbageCollection();
 
 const config = loadConfig();
 // Only the primary decides; a worker is a server process like a single one.
