@@ -58,11 +58,14 @@ export async function listPage<DB, TB extends keyof DB, Row, CountDB, CountTB ex
   const first = rows[0];
   // No row: zero matches on the first page (same WHERE), or a page past the end.
   const total = first ? Number(first[TOTAL_COLUMN]) : offset === 0 ? 0 : (await count.executeTakeFirstOrThrow()).total;
-  return toPage(
-    rows.map(({ [TOTAL_COLUMN]: _total, ...row }) => toItem(row as Row)),
-    total,
-    input,
-  );
+  // The count column goes by `delete` rather than a rest copy of each row: it is the row's last
+  // column, and deleting an object's last property is cheap in V8, where a copy is a generic loop
+  // over every key (13 µs a 20-row page in a profile, issue 18).
+  const items = rows.map((row) => {
+    delete (row as Partial<typeof row>)[TOTAL_COLUMN];
+    return toItem(row);
+  });
+  return toPage(items, total, input);
 }
 
 const TOTAL_COLUMN = '__list_total';

@@ -44,22 +44,33 @@ function toRoute(route: ModelRoute) {
   return { provider_id: route.provider_id, upstream_model: route.upstream_model, priority: route.priority, weight: route.weight };
 }
 
-function toModelDetail(row: Model, routes: ModelRoute[] | null, deployment: DeploymentView | null = null) {
-  return {
-    ...toModel(row),
-    parameters: row.parameters,
-    pricing: {
-      input_tokens: nanoToAmount(row.input_nano_per_token),
-      output_tokens: nanoToAmount(row.output_nano_per_token),
-      // Only when set, so that a model without one answers exactly as before the field existed.
-      ...(row.cached_input_nano_per_token === null ? {} : { cached_input_tokens: nanoToAmount(row.cached_input_nano_per_token) }),
-      ...unitPricesOutput(row.unit_prices),
-    },
-    context_window: row.context_window,
-    model_file: row.model_file_id,
-    ...(routes ? { routes: routes.map(toRoute) } : {}),
-    ...(deployment ? { deployment } : {}),
+type ModelDetailView = ReturnType<typeof toModel> & {
+  parameters: Model['parameters'];
+  pricing: { input_tokens: number; output_tokens: number; cached_input_tokens?: number } & ReturnType<typeof unitPricesOutput>;
+  context_window: Model['context_window'];
+  model_file: Model['model_file_id'];
+  routes?: ReturnType<typeof toRoute>[];
+  deployment?: DeploymentView;
+};
+
+function toModelDetail(row: Model, routes: ModelRoute[] | null, deployment: DeploymentView | null = null): ModelDetailView {
+  // Built by assignment rather than spreads: this runs on every model read (issue 18), and a spread
+  // copies key by key through a generic path. The keys keep the schema's order.
+  const pricing: ModelDetailView['pricing'] = {
+    input_tokens: nanoToAmount(row.input_nano_per_token),
+    output_tokens: nanoToAmount(row.output_nano_per_token),
   };
+  // Only when set, so that a model without one answers exactly as before the field existed.
+  if (row.cached_input_nano_per_token !== null) pricing.cached_input_tokens = nanoToAmount(row.cached_input_nano_per_token);
+  if (row.unit_prices) Object.assign(pricing, unitPricesOutput(row.unit_prices));
+  const detail = toModel(row) as ModelDetailView;
+  detail.parameters = row.parameters;
+  detail.pricing = pricing;
+  detail.context_window = row.context_window;
+  detail.model_file = row.model_file_id;
+  if (routes) detail.routes = routes.map(toRoute);
+  if (deployment) detail.deployment = deployment;
+  return detail;
 }
 
 export async function listModels(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListModelsInput>) {
