@@ -139,12 +139,14 @@ export function createMetrics(database: DatabaseHandle) {
     rateLimited: (tier: string) => rateLimited.inc({ tier }),
     /** Records every response by its route pattern (never the raw URL, which would explode cardinality). */
     register(app: FastifyInstance, token?: string) {
-      app.addHook('onResponse', async (request, reply) => {
+      // A callback, not an async hook: nothing here waits, and a promise per request is not free.
+      app.addHook('onResponse', (request, reply, done) => {
         // A route may name the pattern it is counted under (the generated REST reads keep /api/v1/*).
         const { metricsRoute } = request.routeOptions.config;
         const route = metricsRoute ?? request.routeOptions.url ?? 'unmatched';
         httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
         httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+        done();
       });
       // Metrics name private models and their volumes: with a token set, only the scraper reads them.
       const expected = token ? digest(token) : null;
