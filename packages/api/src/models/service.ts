@@ -15,7 +15,7 @@ import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
 import { deploymentOf, type DeploymentView, endDeployment, forgetDeployment, isSelfServed, startDeployment } from './deployment.js';
 import { canDoSql, operationsColumn, operationsOf } from './operations.js';
-import type { CreateModelInput, ListModelsInput, ModelPricingInput, RouteInput, UpdateModelInput } from './schemas.js';
+import type { CreateModelInput, ListModelsInput, ModelDetail, ModelPricingInput, RouteInput, UpdateModelInput } from './schemas.js';
 
 type RouteSpec = z.infer<typeof RouteInput>;
 
@@ -44,14 +44,8 @@ function toRoute(route: ModelRoute) {
   return { provider_id: route.provider_id, upstream_model: route.upstream_model, priority: route.priority, weight: route.weight };
 }
 
-type ModelDetailView = ReturnType<typeof toModel> & {
-  parameters: Model['parameters'];
-  pricing: { input_tokens: number; output_tokens: number; cached_input_tokens?: number } & ReturnType<typeof unitPricesOutput>;
-  context_window: Model['context_window'];
-  model_file: Model['model_file_id'];
-  routes?: ReturnType<typeof toRoute>[];
-  deployment?: DeploymentView;
-};
+/** What the output schema accepts: the detail is checked against it on the way out. */
+type ModelDetailView = z.input<typeof ModelDetail>;
 
 function toModelDetail(row: Model, routes: ModelRoute[] | null, deployment: DeploymentView | null = null): ModelDetailView {
   // Built by assignment rather than spreads: this runs on every model read (issue 18), and a spread
@@ -63,6 +57,7 @@ function toModelDetail(row: Model, routes: ModelRoute[] | null, deployment: Depl
   // Only when set, so that a model without one answers exactly as before the field existed.
   if (row.cached_input_nano_per_token !== null) pricing.cached_input_tokens = nanoToAmount(row.cached_input_nano_per_token);
   if (row.unit_prices) Object.assign(pricing, unitPricesOutput(row.unit_prices));
+  // toModel's fields first, in the schema's order; the rest are set just below.
   const detail = toModel(row) as ModelDetailView;
   detail.parameters = row.parameters;
   detail.pricing = pricing;
