@@ -38,3 +38,4 @@ export { listModels } from './models/service.js';
 export { ListModelsInput } from './models/schemas.js';
 export { listTools } from './tools/service.js';
 export { ListToolsInput } from './tools/schemas.js';
+export { type PlaceholderOf, QueryTemplate, queryTemplate } from './core/query-template.js';

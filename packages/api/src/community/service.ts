@@ -7,10 +7,13 @@ import { AppError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
 import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
-import { listPage } from '../core/pagination.js';
+import { listPage, PageTemplate } from '../core/pagination.js';
+import type { PlaceholderOf } from '../core/query-template.js';
 import { toIso } from '../core/time.js';
 import type { CommentRef, CreateCommentInput, CreatePostInput, ListCommentsInput, ListPostsInput, UpdatePostInput } from './schemas.js';
 
+type PostCategory = z.infer<typeof ListPostsInput>['category'] & string;
+type PostSort = z.infer<typeof ListPostsInput>['sort'];
 type PostWithAuthor = Post & { author_username: string; author_avatar: string | null };
 type CommentWithAuthor = PostComment & { author_username: string; author_avatar: string | null };
 
@@ -75,24 +78,52 @@ async function findEditablePost(db: Kysely<Database>, actor: Actor, postId: stri
   return post;
 }
 
-export async function listPosts(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListPostsInput>) {
-  let query = db.selectFrom('posts').innerJoin('users', 'users.id', 'posts.author_id');
-  if (!isAdmin(viewer)) query = query.where('posts.hidden_at', 'is', null);
-  if (input.category) query = query.where('posts.category', '=', input.category);
-  if (input.tag) query = query.where(sql<boolean>`posts.tags @> ARRAY[${input.tag}]::text[]`);
-  if (input.author) {
-    const author = input.author;
-    query = query.where((eb) => eb.or([eb('posts.author_id', '=', author), eb(sql`lower(users.username)`, '=', author.toLowerCase())]));
-  }
-  if (input.search) {
-    const pattern = containsPattern(input.search);
-    query = query.where((eb) => eb.or([eb(sql`lower(posts.title)`, 'like', pattern), eb(sql`lower(posts.content)`, 'like', pattern)]));
-  }
-  let rows = query.selectAll('posts').select(['users.username as author_username', 'users.avatar as author_avatar']);
-  if (input.sort === 'popular') rows = rows.orderBy('posts.likes_count', 'desc').orderBy('posts.comments_count', 'desc');
-  rows = rows.orderBy('posts.created_at', 'desc').orderBy('posts.id', 'desc');
+/**
+ * The posts list, compiled once per shape (core/query-template.ts): it is the community's hot read.
+ * Whether the viewer sees hidden posts, the category, which filters are given and the sort change
+ * the SQL; the filters' own values are values.
+ */
+const POST_PAGES = new PageTemplate(
+  (
+    db,
+    shape: { hidden: boolean; category: PostCategory | null; tag: boolean; author: boolean; search: boolean; sort: PostSort },
+    placeholder: PlaceholderOf<{ tag: string | null; author: string | null; authorLower: string | null; pattern: string | null }>,
+  ) => {
+    let query = db.selectFrom('posts').innerJoin('users', 'users.id', 'posts.author_id');
+    if (!shape.hidden) query = query.where('posts.hidden_at', 'is', null);
+    if (shape.category) query = query.where('posts.category', '=', shape.category);
+    if (shape.tag) query = query.where(sql<boolean>`posts.tags @> ARRAY[${placeholder('tag')}]::text[]`);
+    if (shape.author)
+      query = query.where((eb) =>
+        eb.or([eb('posts.author_id', '=', placeholder('author')), eb(sql`lower(users.username)`, '=', placeholder('authorLower'))]),
+      );
+    if (shape.search) {
+      const pattern = placeholder('pattern');
+      query = query.where((eb) => eb.or([eb(sql`lower(posts.title)`, 'like', pattern), eb(sql`lower(posts.content)`, 'like', pattern)]));
+    }
+    let rows = query.selectAll('posts').select(['users.username as author_username', 'users.avatar as author_avatar']);
+    if (shape.sort === 'popular') rows = rows.orderBy('posts.likes_count', 'desc').orderBy('posts.comments_count', 'desc');
+    rows = rows.orderBy('posts.created_at', 'desc').orderBy('posts.id', 'desc');
+    return { rows, count: query };
+  },
+);
 
-  return listPage(input, { rows, count: query }, toPost);
+export async function listPosts(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListPostsInput>) {
+  const shape = {
+    hidden: isAdmin(viewer),
+    category: input.category ?? null,
+    tag: Boolean(input.tag),
+    author: Boolean(input.author),
+    search: Boolean(input.search),
+    sort: input.sort,
+  };
+  const values = {
+    tag: input.tag ?? null,
+    author: input.author ?? null,
+    authorLower: input.author?.toLowerCase() ?? null,
+    pattern: input.search ? containsPattern(input.search) : null,
+  };
+  return POST_PAGES.list(db, input, shape, values, toPost);
 }
 
 export async function getPost(db: Kysely<Database>, viewer: Actor | null, postId: string) {

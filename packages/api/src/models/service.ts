@@ -1,5 +1,5 @@
 import { unitPricesColumn, unitPricesOutput } from './unit-prices.js';
-import type { Database, Model, ModelParametersJson, ModelRoute, Provider } from '@maas/db';
+import type { Database, Model, ModelCategory, ModelOperation, ModelParametersJson, ModelRoute, Provider } from '@maas/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Actor } from '../core/context.js';
@@ -9,7 +9,8 @@ import { newId } from '../core/ids.js';
 import { containsPattern } from '../core/like.js';
 import { nanoToAmount, nanoToDecimalString } from '../core/money.js';
 import { isAdmin, isOwnerOrAdmin } from '../core/ownership.js';
-import { listPage } from '../core/pagination.js';
+import { PageTemplate } from '../core/pagination.js';
+import { type PlaceholderOf, queryTemplate } from '../core/query-template.js';
 import type { Platform } from '../core/platform.js';
 import { toIso } from '../core/time.js';
 import { isOwnFile } from '../files/service.js';
@@ -68,37 +69,68 @@ function toModelDetail(row: Model, routes: ModelRoute[] | null, deployment: Depl
   return detail;
 }
 
+/**
+ * The models list, compiled once per shape (core/query-template.ts): it is the catalogue's hot read.
+ * The viewer's kind, the category, the operation and the sort change the SQL; the viewer's id and
+ * the search pattern are values.
+ */
+const MODEL_PAGES = new PageTemplate(
+  (
+    db,
+    shape: {
+      viewer: 'admin' | 'user' | 'anonymous';
+      category: ModelCategory | null;
+      operation: ModelOperation | null;
+      search: boolean;
+      sort: z.infer<typeof ListModelsInput>['sort'];
+    },
+    placeholder: PlaceholderOf<{ viewerId: string | null; pattern: string | null }>,
+  ) => {
+    let query = db.selectFrom('models');
+    if (shape.viewer === 'user')
+      query = query.where((eb) => eb.or([eb('visibility', '=', 'public'), eb('owner_id', '=', placeholder('viewerId'))]));
+    else if (shape.viewer === 'anonymous') query = query.where('visibility', '=', 'public');
+    if (shape.category) query = query.where('category', '=', shape.category);
+    if (shape.operation) query = query.where(canDoSql(shape.operation));
+    if (shape.search) {
+      const pattern = placeholder('pattern');
+      query = query.where((eb) => eb.or([eb(sql`lower(name)`, 'like', pattern), eb(sql`lower(description)`, 'like', pattern)]));
+    }
+    let page = query.selectAll();
+    switch (shape.sort) {
+      case 'name':
+        page = page.orderBy(sql`lower(name)`, 'asc').orderBy('id', 'asc');
+        break;
+      case 'popularity':
+        page = page.orderBy('call_count', 'desc').orderBy('id', 'desc');
+        break;
+      case 'created_at':
+        page = page.orderBy('created_at', 'desc').orderBy('id', 'desc');
+        break;
+    }
+    return { rows: page, count: query };
+  },
+);
+
 export async function listModels(db: Kysely<Database>, viewer: Actor | null, input: z.infer<typeof ListModelsInput>) {
-  let query = db.selectFrom('models');
-  if (!isAdmin(viewer)) {
-    query = viewer
-      ? query.where((eb) => eb.or([eb('visibility', '=', 'public'), eb('owner_id', '=', viewer.userId)]))
-      : query.where('visibility', '=', 'public');
-  }
-  if (input.category) query = query.where('category', '=', input.category);
-  if (input.operation) query = query.where(canDoSql(input.operation));
-  if (input.search) {
-    const pattern = containsPattern(input.search);
-    query = query.where((eb) => eb.or([eb(sql`lower(name)`, 'like', pattern), eb(sql`lower(description)`, 'like', pattern)]));
-  }
-  let page = query.selectAll();
-  switch (input.sort) {
-    case 'name':
-      page = page.orderBy(sql`lower(name)`, 'asc').orderBy('id', 'asc');
-      break;
-    case 'popularity':
-      page = page.orderBy('call_count', 'desc').orderBy('id', 'desc');
-      break;
-    case 'created_at':
-      page = page.orderBy('created_at', 'desc').orderBy('id', 'desc');
-      break;
-  }
-  return listPage(input, { rows: page, count: query }, toModel);
+  const shape = {
+    viewer: isAdmin(viewer) ? 'admin' : viewer ? 'user' : 'anonymous',
+    category: input.category ?? null,
+    operation: input.operation ?? null,
+    search: Boolean(input.search),
+    sort: input.sort,
+  } as const;
+  const values = { viewerId: viewer?.userId ?? null, pattern: input.search ? containsPattern(input.search) : null };
+  return MODEL_PAGES.list(db, input, shape, values, toModel);
 }
+
+const MODEL_BY_ID = queryTemplate((db, placeholder: PlaceholderOf<{ id: string }>) =>
+  db.selectFrom('models').selectAll().where('id', '=', placeholder('id')),
+);
 
 /** The model if the viewer may see it; otherwise the same 404 as for a missing one. */
 async function findVisibleModel(db: Kysely<Database>, viewer: Actor | null, modelId: string): Promise<Model> {
-  const row = await db.selectFrom('models').selectAll().where('id', '=', modelId).executeTakeFirst();
+  const row = await MODEL_BY_ID.executeTakeFirst(db, { id: modelId });
   if (!row || !canSeeModel(row, viewer)) throw new AppError('NOT_FOUND', { message: 'MODEL_NOT_FOUND' });
   return row;
 }

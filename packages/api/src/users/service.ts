@@ -8,6 +8,7 @@ import type { Actor } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { containsPattern } from '../core/like.js';
 import { listPage } from '../core/pagination.js';
+import { type PlaceholderOf, queryTemplate } from '../core/query-template.js';
 import type { Platform } from '../core/platform.js';
 import { toUserProfile } from './profile.js';
 import type { AdminUpdateUserInput, ChangePasswordInput, ListUsersInput, UpdateProfileInput } from './schemas.js';
@@ -16,8 +17,13 @@ function toAdminUser(user: User) {
   return { ...toUserProfile(user), disabled: user.disabled_at !== null };
 }
 
+// Compiled once (core/query-template.ts): the profile is read on every dashboard page.
+const USER_BY_ID = queryTemplate((db, placeholder: PlaceholderOf<{ id: string }>) =>
+  db.selectFrom('users').selectAll().where('id', '=', placeholder('id')),
+);
+
 async function findUser(db: Kysely<Database>, userId: string): Promise<User> {
-  const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  const user = await USER_BY_ID.executeTakeFirst(db, { id: userId });
   if (!user) throw new AppError('NOT_FOUND');
   return user;
 }
