@@ -10,6 +10,7 @@ import { buildServer } from '../src/server.js';
 import { resetConversations, type SeedRequest, seedConversations } from './app-chat.js';
 import { runCluster } from './gateway-cluster.js';
 import { startLayerServer } from './layers.js';
+import { startRestLayerServer } from './rest-layers.js';
 import { BENCH_JWT_SECRET } from './processes.js';
 
 // As main.ts does for every server process.
@@ -68,6 +69,13 @@ async function onMessage(message: unknown): Promise<void> {
     } = (message as { layers: { port: number; upstream: string; apiKey: string; model: string } }).layers;
     startLayerServer(server.platform, layersPort, upstream, apiKey, model).then(
       () => process.send?.('layers-ready'),
+      (error: unknown) => process.send?.({ layersFailed: String(error) }),
+    );
+  }
+  if (typeof message === 'object' && message !== null && 'restLayers' in message) {
+    const { port: layersPort } = (message as { restLayers: { port: number } }).restLayers;
+    startRestLayerServer(server.platform, layersPort, url.toString(), BENCH_JWT_SECRET).then(
+      () => process.send?.('rest-layers-ready'),
       (error: unknown) => process.send?.({ layersFailed: String(error) }),
     );
   }

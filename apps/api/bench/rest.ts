@@ -6,8 +6,9 @@ import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { cpuOf, median, throughput } from './measure.js';
 import { BENCH_JWT_SECRET, json, start } from './processes.js';
+import { REST_LAYERS } from './rest-layers.js';
 
-const PORTS = { gateway: 4102, floor: 4104, floorWithObligations: 4106 };
+const PORTS = { gateway: 4102, floor: 4104, floorWithObligations: 4106, restLayers: 4107 };
 const ITEMS = 25;
 
 interface Pair {
@@ -52,7 +53,7 @@ async function seed(api: string): Promise<{ token: string; modelId: string }> {
   return { token: user.access_token, modelId };
 }
 
-export async function runRestBench(options: { duration: number; rounds: number; connections?: number }): Promise<void> {
+export async function runRestBench(options: { duration: number; rounds: number; connections?: number; layers?: boolean }): Promise<void> {
   const connections = options.connections ?? 32;
   const loadBefore = os
     .loadavg()
@@ -92,6 +93,12 @@ export async function runRestBench(options: { duration: number; rounds: number; 
         process: floorWithObligations,
       },
     ];
+    // --layers: the same reads layer by layer inside our own process (rest-layers.ts), after the floors.
+    if (options.layers) {
+      await startRestLayers(gateway);
+      for (const layer of REST_LAYERS)
+        sides.push({ name: layer, origin: `http://127.0.0.1:${PORTS.restLayers}/${layer}`, process: gateway });
+    }
     // Same JSON, byte for byte, or the comparison means nothing.
     for (const pair of pairs) {
       const [ours, ...floors] = await Promise.all(
@@ -173,11 +180,43 @@ export async function runRestBench(options: { duration: number; rounds: number; 
       ];
       console.log(`| ${cells.join(' | ')} |`);
     }
+    if (options.layers) printLayers(pairs, runs, perRequest);
     floor.send('stop');
     floorWithObligations.send('stop');
     gateway.send('stop');
     await new Promise((resolve) => gateway.once('exit', resolve));
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill();
+  }
+}
+
+/** Asks the gateway process to serve the REST layers (rest-layers.ts). */
+function startRestLayers(gateway: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown) => {
+      if (message === 'rest-layers-ready') resolve();
+      else if (typeof message === 'object' && message !== null && 'layersFailed' in message)
+        reject(new Error(String(message.layersFailed)));
+      else return;
+      gateway.off('message', onMessage);
+    };
+    gateway.on('message', onMessage);
+    gateway.send({ restLayers: { port: PORTS.restLayers } });
+  });
+}
+
+/**
+ * Each read layer by layer: the floor in its own process, the layers in ours (cumulative), and our
+ * route. Ratios are to the floor in the same round; CPU is per request, medians of the rounds.
+ */
+function printLayers(pairs: Pair[], runs: Round[][][], perRequest: (run: Round) => number): void {
+  const columns = ['floor (own process)', ...REST_LAYERS, 'ours (the route)'];
+  console.log(`\n| read: req/s ÷ floor, CPU/request µs (medians of rounds) | ${columns.join(' | ')} |`);
+  console.log(`|---|${columns.map(() => '---:').join('|')}|`);
+  for (const [p, pair] of pairs.entries()) {
+    const [ours, floor, , ...layers] = runs[p]!;
+    const cell = (side: Round[]) =>
+      `${median(side.map((run, round) => run.rps / floor![round]!.rps)).toFixed(2)}, ${median(side.map(perRequest)).toFixed(0)} µs`;
+    console.log(`| ${pair.name} | ${[floor!, ...layers, ours!].map(cell).join(' | ')} |`);
   }
 }

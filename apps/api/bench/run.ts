@@ -46,7 +46,7 @@ if (args.local) {
 if (args.rest) {
   // REST reads against raw Fastify + pg on the same SQL (issue 18 target 1).
   const { runRestBench } = await import('./rest.js');
-  await runRestBench({ duration: Number(args.duration), rounds: Math.max(1, Number(args.rounds)) });
+  await runRestBench({ duration: Number(args.duration), rounds: Math.max(1, Number(args.rounds)), layers: args.layers });
   process.exit(0);
 }
 const duration = Number(args.duration);
