@@ -139,7 +139,7 @@ export async function runRestBench(options: { duration: number; rounds: number; 
 
     const perRequest = (run: Round) => run.cpuUs / Math.max(1, run.requests);
     console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
-    console.log(`command: pnpm bench --rest --duration ${options.duration} --rounds ${options.rounds}`);
+    console.log(`command: pnpm bench --rest${options.layers ? ' --layers' : ''} --duration ${options.duration} --rounds ${options.rounds}`);
     console.log(`load averages (1, 5, 15 min): ${loadBefore} at the start, ${loadAfter} at the end\n`);
     console.log(
       `| read (${connections} connections) | ours req/s | floor req/s | ours ÷ floor (median of rounds) | each round | ours CPU/request (µs) | floor CPU/request (µs) | errors |`,
