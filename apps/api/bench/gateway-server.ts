@@ -59,6 +59,8 @@ const config = loadConfig({
 const server = await buildServer({ config, logging: false });
 await server.app.listen({ port, host: '127.0.0.1' });
 
+let closeRestLayers: (() => Promise<void>) | undefined;
+
 async function onMessage(message: unknown): Promise<void> {
   if (typeof message === 'object' && message !== null && 'layers' in message) {
     const {
@@ -75,7 +77,10 @@ async function onMessage(message: unknown): Promise<void> {
   if (typeof message === 'object' && message !== null && 'restLayers' in message) {
     const { port: layersPort } = (message as { restLayers: { port: number } }).restLayers;
     startRestLayerServer(server.platform, layersPort, url.toString(), BENCH_JWT_SECRET).then(
-      () => process.send?.('rest-layers-ready'),
+      (close) => {
+        closeRestLayers = close;
+        process.send?.('rest-layers-ready');
+      },
       (error: unknown) => process.send?.({ layersFailed: String(error) }),
     );
   }
@@ -95,6 +100,8 @@ async function onMessage(message: unknown): Promise<void> {
     process.send?.({ cpu: process.cpuUsage() });
   }
   if (message === 'stop') {
+    // The layers' own pool first: dropping the database would end its idle connections under it.
+    await closeRestLayers?.();
     await server.close();
     // A cluster's primary drops the database once all its workers have stopped.
     if (cluster.isPrimary) await dropDatabase();
