@@ -37,3 +37,21 @@ export async function json(url: string, method: string, body: unknown, token?: s
 
 /** The gateway's JWT secret in the bench; the REST floor verifies the same tokens with it. */
 export const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+
+/**
+ * Sends `request` to a bench process and resolves when it answers `ready`; its `{ layersFailed }`
+ * answer rejects (the gateway's layer servers, layers.ts and rest-layers.ts).
+ */
+export function askAndWait(child: ChildProcess, request: object, ready: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown) => {
+      if (message === ready) resolve();
+      else if (typeof message === 'object' && message !== null && 'layersFailed' in message)
+        reject(new Error(String(message.layersFailed)));
+      else return;
+      child.off('message', onMessage);
+    };
+    child.on('message', onMessage);
+    child.send(request);
+  });
+}

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { cpuOf, median, throughput } from './measure.js';
-import { BENCH_JWT_SECRET, json, start } from './processes.js';
+import { askAndWait, BENCH_JWT_SECRET, json, start } from './processes.js';
 import { REST_LAYERS } from './rest-layers.js';
 
 const PORTS = { gateway: 4102, floor: 4104, floorWithObligations: 4106, restLayers: 4107 };
@@ -95,7 +95,7 @@ export async function runRestBench(options: { duration: number; rounds: number; 
     ];
     // --layers: the same reads layer by layer inside our own process (rest-layers.ts), after the floors.
     if (options.layers) {
-      await startRestLayers(gateway);
+      await askAndWait(gateway, { restLayers: { port: PORTS.restLayers } }, 'rest-layers-ready');
       for (const layer of REST_LAYERS)
         sides.push({ name: layer, origin: `http://127.0.0.1:${PORTS.restLayers}/${layer}`, process: gateway });
     }
@@ -188,21 +188,6 @@ export async function runRestBench(options: { duration: number; rounds: number; 
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill();
   }
-}
-
-/** Asks the gateway process to serve the REST layers (rest-layers.ts). */
-function startRestLayers(gateway: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: unknown) => {
-      if (message === 'rest-layers-ready') resolve();
-      else if (typeof message === 'object' && message !== null && 'layersFailed' in message)
-        reject(new Error(String(message.layersFailed)));
-      else return;
-      gateway.off('message', onMessage);
-    };
-    gateway.on('message', onMessage);
-    gateway.send({ restLayers: { port: PORTS.restLayers } });
-  });
 }
 
 /**

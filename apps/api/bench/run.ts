@@ -15,7 +15,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { APP_CHAT_SIZES, CONVERSATIONS, LONG_PROMPT_ROW, NEW_CONVERSATION_MESSAGE, NEXT_MESSAGE, v1BodyWithPrompt } from './app-chat.js';
 import { LAYERS } from './layers.js';
-import { start } from './processes.js';
+import { askAndWait, start } from './processes.js';
 import { setUpGateway } from './gateway-setup.js';
 import { cpuOf, cpuPerRequest, type Latency, median, type Round, sequentialLatency, throughput } from './measure.js';
 import { runSoak } from './soak.js';
@@ -75,17 +75,8 @@ function ask<T>(gateway: ChildProcess, message: Serializable, answer: string): P
 
 /** Asks the gateway process to serve the --layers routes (see layers.ts). */
 function startLayers(gateway: ChildProcess, apiKey: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: unknown) => {
-      if (message === 'layers-ready') resolve();
-      else if (typeof message === 'object' && message !== null && 'layersFailed' in message)
-        reject(new Error(String(message.layersFailed)));
-      else return;
-      gateway.off('message', onMessage);
-    };
-    gateway.on('message', onMessage);
-    gateway.send({ layers: { port: PORTS.layers, upstream: `http://127.0.0.1:${PORTS.upstream}`, apiKey, model: 'bench-model' } });
-  });
+  const request = { layers: { port: PORTS.layers, upstream: `http://127.0.0.1:${PORTS.upstream}`, apiKey, model: 'bench-model' } };
+  return askAndWait(gateway, request, 'layers-ready');
 }
 
 const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say something short.' }] });

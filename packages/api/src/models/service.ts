@@ -164,7 +164,7 @@ export async function getModel(db: Kysely<Database>, viewer: Actor | null, model
  * Anything else is a 400 on the `model_id` field, since the model is named in the request body.
  */
 export async function findUsableModel(db: Kysely<Database>, actor: Actor, modelId: string): Promise<Model> {
-  const row = await db.selectFrom('models').selectAll().where('id', '=', modelId).executeTakeFirst();
+  const row = await MODEL_BY_ID.executeTakeFirst(db, { id: modelId });
   if (!row || !canSeeModel(row, actor)) {
     throw new AppError('INVALID_REQUEST', { message: 'MODEL_NOT_FOUND', details: { field: 'model_id' } });
   }
