@@ -6,7 +6,15 @@ import fc from 'fast-check';
 import { getInputOutputParsers } from 'trpc-to-openapi';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { compileOutputSerializer } from '../../src/routes/rest-reads/output-serializer.js';
+import { compileExactCheck, compileOutputSerializer } from '../../src/routes/rest-reads/output-serializer.js';
+
+/** The exact check's law: when it passes, JSON.stringify of the value itself is zod's answer. */
+function expectExactSound(schema: z.ZodType, value: unknown) {
+  if (!compileExactCheck(schema)(value)) return;
+  const parsed = schema.safeParse(value);
+  expect(parsed.success, `passed ${JSON.stringify(value)}`).toBe(true);
+  expect(JSON.stringify(value)).toBe(JSON.stringify(parsed.data));
+}
 
 /** The law: the serializer's answer is zod's, or none. */
 function expectSound(schema: z.ZodType, value: unknown) {
@@ -85,6 +93,8 @@ describe('compiled output serializer', () => {
       .map(([value, key, replacement]) => ({ ...value, [key]: replacement }));
     fc.assert(fc.property(mutated, (value) => expectSound(Kitchen, value)));
     fc.assert(fc.property(fc.anything(), (value) => expectSound(Kitchen, value)));
+    fc.assert(fc.property(mutated, (value) => expectExactSound(Kitchen, value)));
+    fc.assert(fc.property(fc.anything(), (value) => expectExactSound(Kitchen, value)));
     for (const value of [null, [], 'x', 1, { ...fc.sample(valid, 1)[0], count: undefined }]) expectSound(Kitchen, value);
   });
 
@@ -164,8 +174,88 @@ describe('compiled output serializer', () => {
     for (const [path, value] of values) {
       const schema = outputOf(path);
       const written = compileOutputSerializer(schema)(value);
+      expect(compileExactCheck(schema)(value), path).toBe(true);
       expect(written, path).toBeDefined();
       expect(written, path).toBe(JSON.stringify(schema.parse(value)));
     }
+  });
+
+  describe('exact check (the serializer’s cheaper way)', () => {
+    // Only kinds the check compiles, so that a value zod returns unchanged passes.
+    const Plain = z.object({
+      id: z.string(),
+      count: z.number().int(),
+      ratio: z.number(),
+      flag: z.boolean(),
+      kind: z.enum(['a', 'b']),
+      maybe: z.string().nullable(),
+      absent: z.string().optional(),
+      list: z.array(z.object({ name: z.string(), at: z.string() })),
+      either: z.union([z.string(), z.number()]),
+    });
+    const plainValue = fc.record(
+      {
+        id: fc.string(),
+        count: fc.integer(),
+        ratio: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        flag: fc.boolean(),
+        kind: fc.constantFrom('a', 'b'),
+        maybe: fc.option(fc.string(), { nil: null }),
+        absent: fc.string(),
+        list: fc.array(fc.record({ name: fc.string(), at: fc.string() })),
+        either: fc.oneof(fc.string(), fc.integer()),
+      },
+      { requiredKeys: ['id', 'count', 'ratio', 'flag', 'kind', 'maybe', 'list', 'either'] },
+    );
+
+    it('passes a value that already is what zod returns, and JSON.stringify of it is zod’s JSON', () => {
+      fc.assert(
+        fc.property(plainValue, (value) => {
+          expect(compileExactCheck(Plain)(value)).toBe(true);
+          expect(JSON.stringify(value)).toBe(JSON.stringify(Plain.parse(value)));
+        }),
+      );
+    });
+
+    it('fails what JSON.stringify would write differently from zod, and the serializer still writes zod’s JSON', () => {
+      const [base] = fc.sample(plainValue, { numRuns: 1, seed: 7 });
+      const value = { ...base!, absent: 'x', list: [{ name: 'n', at: 't' }] };
+      class WithToJson {
+        toJSON() {
+          return 'other';
+        }
+      }
+      const { id, ...rest } = value;
+      const different: [string, unknown][] = [
+        ['an extra field', { ...value, extra: 1 }],
+        ['an extra field in an element', { ...value, list: [{ name: 'n', at: 't', extra: 1 }] }],
+        ['the keys in another order', { ...rest, id }],
+        ['a prototype with a toJSON', Object.assign(Object.create(WithToJson.prototype) as object, value)],
+        ['an inherited field', Object.assign(Object.create({ inherited: 1 }) as object, value)],
+        ['an array with its own toJSON', { ...value, list: Object.assign([{ name: 'n', at: 't' }], { toJSON: () => [] }) }],
+        ['a field zod turns into another JSON', { ...value, either: new Date(0) }],
+      ];
+      for (const [label, candidate] of different) {
+        expect(compileExactCheck(Plain)(candidate), label).toBe(false);
+        expectSound(Plain, candidate);
+      }
+      expect(compileOutputSerializer(Plain)({ ...value, extra: 1 })).toBe(JSON.stringify(Plain.parse(value)));
+      expect(compileOutputSerializer(Plain)({ ...rest, id })).toBe(JSON.stringify(Plain.parse(value)));
+    });
+
+    it('fails, without throwing, a value zod takes but JSON cannot write', () => {
+      const schema = z.object({ anything: z.unknown() });
+      expect(compileExactCheck(schema)({ anything: 1n })).toBe(false);
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      expect(compileExactCheck(schema)({ anything: cycle })).toBe(false);
+    });
+
+    it('passes an object without a prototype, as zod reads it the same', () => {
+      const value = Object.assign(Object.create(null) as object, { name: 'n', at: 't' });
+      const schema = z.object({ name: z.string(), at: z.string() });
+      expect(compileExactCheck(schema)(value)).toBe(true);
+      expect(JSON.stringify(value)).toBe(JSON.stringify(schema.parse(value)));
+    });
   });
 });

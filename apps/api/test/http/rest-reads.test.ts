@@ -2,8 +2,13 @@
 // target 1). Whatever they are asked, they answer what trpc-to-openapi answers for the same
 // procedures: a second server over the same database, built without them, is the reference, and
 // every answer (status, headers, body bytes) of one must be the other's.
+import { appRouter } from '@maas/api';
+import { getModel, getProfile, listModels, ListModelsInput, listPosts, ListPostsInput } from '@maas/api/testing';
 import type { AddressInfo } from 'node:net';
+import { getInputOutputParsers } from 'trpc-to-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { compileExactCheck } from '../../src/routes/rest-reads/output-serializer.js';
 import { buildServer, type MaasServer } from '../../src/server.js';
 import {
   apiClient,
@@ -187,6 +192,27 @@ describe('generated REST reads answer exactly as trpc-to-openapi', () => {
     const leaving = await signUp(api, 'leaving');
     expect((await api.post('/api/v1/auth/logout', {}, leaving.token)).status).toBe(200);
     expect((await expectSameAnswer(server.url, other.url, '/api/v1/users/profile', { token: leaving.token })).status).toBe(401);
+  });
+
+  it('gets values from the services that the serializer writes with JSON.stringify (its cheap way)', async () => {
+    const outputOf = (path: string) => {
+      const procedures: Record<string, unknown> = appRouter._def.procedures;
+      return getInputOutputParsers(procedures[path] as Parameters<typeof getInputOutputParsers>[0]).outputParser as z.ZodType;
+    };
+    const { platform } = server.server;
+    const db = platform.db;
+    const actorOf = (user: TestUser) => platform.authenticate({ authorization: `Bearer ${user.token}` });
+    const [ownerActor, adminActor] = [await actorOf(owner), await actorOf(admin)];
+    const values: [string, unknown][] = [
+      ['models.list', await listModels(db, null, ListModelsInput.parse({ limit: '20' }))],
+      ['models.list', await listModels(db, ownerActor, ListModelsInput.parse({ limit: '20', sort: 'name' }))],
+      ['models.get', await getModel(db, null, publicModel)],
+      ['models.get', await getModel(db, adminActor, privateModel)],
+      ['community.list', await listPosts(db, null, ListPostsInput.parse({ limit: '20' }))],
+      ['community.list', await listPosts(db, adminActor, ListPostsInput.parse({ tag: 'fast' }))],
+      ['users.profile', await getProfile(db, ownerActor)],
+    ];
+    for (const [path, value] of values) expect(compileExactCheck(outputOf(path))(value), path).toBe(true);
   });
 
   it('leaves odd paths, HEAD and other methods to trpc-to-openapi', async () => {

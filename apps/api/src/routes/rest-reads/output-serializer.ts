@@ -12,6 +12,14 @@ import type { z } from 'zod';
  * it give up (`undefined`), and the caller then runs the zod parse itself, which answers or fails
  * exactly as before. Subtrees of kinds it does not compile (unions, records, strict objects, …) are
  * parsed by zod on their own and written with JSON.stringify.
+ *
+ * It first tries a cheaper way to the same answer: a compiled check that the value already *is*
+ * what zod would return — every field of the right kind, no field the schema lacks, the schema's
+ * keys in the schema's order, plain objects only (no prototype that could add a `toJSON`) — and then
+ * V8's own `JSON.stringify` of it. Building the JSON by string concatenation allocated about 30 KB
+ * of intermediate strings for a page of 20 models (a heap profile); the check allocates nothing.
+ * Only when the check fails (a service that hands back extra fields, say) is the JSON built field by
+ * field as above.
  */
 export type OutputSerializer = (value: unknown) => string | undefined;
 
@@ -47,19 +55,21 @@ interface Runtime {
   Z: ((value: unknown) => string | undefined)[];
   /** Allowed values of enums and literals, each with its JSON. */
   M: Map<unknown, string>[];
+  /** The exact check's subtrees zod parses on their own. */
+  X: ((value: unknown) => void)[];
+  /** Each object schema's keys, in order. */
+  K: string[][];
+  /** Object.prototype. */
+  P: object;
 }
 
 export function compileOutputSerializer(schema: z.ZodType): OutputSerializer {
+  const isExact = compileExactCheck(schema);
   const compiler = new Compiler();
   const root = compiler.writer(schema);
-  const source = `${compiler.functions.join('\n')}\nreturn function serialize(v) { return ${root}(v); };`;
-  // The source is built from the schema alone (keys as JSON string literals), never from a value.
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const build = new Function('G', 'E', 'Z', 'M', source) as (
-    ...runtime: Runtime[keyof Runtime][]
-  ) => (value: unknown) => string | undefined;
-  const write = build(GIVE_UP, NEEDS_ESCAPE, compiler.runtime.Z, compiler.runtime.M);
+  const write = compiler.build<(value: unknown) => string | undefined>(`function serialize(v) { return ${root}(v); }`);
   return (value) => {
+    if (isExact(value)) return JSON.stringify(value);
     try {
       return write(value);
     } catch (error) {
@@ -69,11 +79,41 @@ export function compileOutputSerializer(schema: z.ZodType): OutputSerializer {
   };
 }
 
+/**
+ * True only if `JSON.stringify(value)` is exactly the JSON of what the schema's zod parse returns
+ * (the cheaper way of the serializer above); false leaves the value to be written field by field.
+ */
+export function compileExactCheck(schema: z.ZodType): (value: unknown) => boolean {
+  const compiler = new Compiler();
+  const root = compiler.checker(schema);
+  const check = compiler.build<(value: unknown) => void>(`function check(v) { ${root}(v); }`);
+  return (value) => {
+    try {
+      check(value);
+      return true;
+    } catch (error) {
+      if (error === GIVE_UP) return false;
+      throw error;
+    }
+  };
+}
+
 class Compiler {
   readonly functions: string[] = [];
-  readonly runtime: Pick<Runtime, 'Z' | 'M'> = { Z: [], M: [] };
+  readonly runtime: Pick<Runtime, 'Z' | 'M' | 'X' | 'K'> = { Z: [], M: [], X: [], K: [] };
   #names = new Map<z.ZodType, string>();
+  #checkers = new Map<z.ZodType, string>();
   #objects = 0;
+
+  /** The generated functions and `root`, a function expression over them, bound to the runtime. */
+  build<Root>(root: string): Root {
+    const source = `${this.functions.join('\n')}\nreturn ${root};`;
+    // The source is built from the schema alone (keys as JSON string literals), never from a value.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const make = new Function('G', 'E', 'Z', 'M', 'X', 'K', 'P', source) as (...runtime: Runtime[keyof Runtime][]) => Root;
+    const { Z, M, X, K } = this.runtime;
+    return make(GIVE_UP, NEEDS_ESCAPE, Z, M, X, K, Object.prototype);
+  }
 
   /**
    * The name of a function `(v) => string | undefined` writing this schema's JSON (undefined: no
@@ -158,6 +198,116 @@ class Compiler {
     lines.push(`return s + '}';`);
     this.functions.push(`function ${name}(v) { ${lines.join(' ')} }`);
     return name;
+  }
+
+  /**
+   * The name of a function `(v) => void` that returns only if `JSON.stringify(v)` is exactly the
+   * JSON of what this schema's zod parse returns, and throws G otherwise; generated once per schema.
+   */
+  checker(schema: z.ZodType): string {
+    const known = this.#checkers.get(schema);
+    if (known) return known;
+    const name = `c${this.#checkers.size}`;
+    this.#checkers.set(schema, name);
+    this.functions.push(`function ${name}(v) { ${this.#checks(schema, 'v')} }`);
+    return name;
+  }
+
+  /** Statements that throw G unless `value` is, as JSON, what zod returns for it (see checker). */
+  #checks(schema: z.ZodType, value: string): string {
+    const { def } = internals(schema);
+    const checks = def.checks ?? [];
+    if (def.coerce) return this.#exactByZod(schema, value);
+    switch (def.type) {
+      case 'string':
+        if (checks.length > 0) break;
+        return `if (typeof ${value} !== 'string') throw G;`;
+      case 'number': {
+        const kinds = checks.map((check) => `${check._zod.def.check}:${check._zod.def.format ?? ''}`);
+        const test =
+          kinds.length === 0
+            ? 'Number.isFinite'
+            : kinds.length === 1 && kinds[0] === 'number_format:safeint'
+              ? 'Number.isSafeInteger'
+              : null;
+        if (!test) break;
+        return `if (!${test}(${value})) throw G;`;
+      }
+      case 'boolean':
+        if (checks.length > 0) break;
+        return `if (${value} !== true && ${value} !== false) throw G;`;
+      case 'enum':
+      case 'literal': {
+        const allowed = def.type === 'enum' ? Object.values(def.entries ?? {}) : (def.values ?? []);
+        if (checks.length > 0 || allowed.length === 0 || !allowed.every((item) => ['string', 'number', 'boolean'].includes(typeof item)))
+          break;
+        const index = this.runtime.M.push(new Map(allowed.map((item) => [item, JSON.stringify(item)]))) - 1;
+        return `if (!M[${index}].has(${value})) throw G;`;
+      }
+      case 'nullable':
+        if (checks.length > 0 || !def.innerType) break;
+        return `if (${value} !== null) { ${this.#checks(def.innerType, value)} }`;
+      case 'optional':
+        if (checks.length > 0 || !def.innerType) break;
+        return `if (${value} !== undefined) { ${this.#checks(def.innerType, value)} }`;
+      case 'array': {
+        if (checks.length > 0 || !def.element) break;
+        const element = this.checker(def.element);
+        // An array's own toJSON would be called by JSON.stringify, not by zod.
+        return `if (!Array.isArray(${value}) || ${value}.toJSON !== undefined) throw G; for (let i = 0; i < ${value}.length; i++) ${element}(${value}[i]);`;
+      }
+      case 'object':
+        if (checks.length > 0 || def.catchall !== undefined || !def.shape || Object.hasOwn(def.shape, '__proto__')) break;
+        return `${this.#objectChecker(def.shape)}(${value});`;
+    }
+    return this.#exactByZod(schema, value);
+  }
+
+  #objectChecker(shape: Record<string, z.ZodType>): string {
+    const name = `o${this.#objects++}`;
+    const keys = Object.keys(shape);
+    const index = this.runtime.K.push(keys) - 1;
+    // A plain object (or one without a prototype): nothing inherited that JSON.stringify would see (a toJSON) and zod would not.
+    const lines = [
+      `if (typeof v !== 'object' || v === null) throw G; const p = Object.getPrototypeOf(v); if (p !== P && p !== null) throw G;`,
+      'let x;',
+    ];
+    for (const [key, field] of Object.entries(shape)) {
+      const optional = internals(field).def.type === 'optional';
+      lines.push(`x = v[${JSON.stringify(key)}];`);
+      if (!optional) lines.push(`if (x === undefined && !(${JSON.stringify(key)} in v)) throw G;`);
+      lines.push(this.#checks(field, 'x'));
+    }
+    // Its own keys are some of the schema's, in the schema's order: JSON.stringify then writes the
+    // fields zod's output has, in zod's order (a field left out or undefined is written by neither).
+    lines.push(
+      `const keys = K${index}; let i = 0; for (const k in v) { while (i < keys.length && keys[i] !== k) i++; if (i++ === keys.length) throw G; }`,
+    );
+    this.functions.push(`const K${index} = K[${index}];\nfunction ${name}(v) { ${lines.join(' ')} }`);
+    return name;
+  }
+
+  /** A subtree zod parses on its own; it passes the check only if zod returns the same JSON. */
+  #exactByZod(schema: z.ZodType, value: string): string {
+    const index =
+      this.runtime.X.push((input) => {
+        let result: ReturnType<z.ZodType['safeParse']>;
+        try {
+          result = schema.safeParse(input);
+        } catch {
+          throw GIVE_UP;
+        }
+        if (!result.success) throw GIVE_UP;
+        let same: boolean;
+        try {
+          same = JSON.stringify(result.data) === JSON.stringify(input);
+        } catch {
+          // A value JSON cannot write (a cycle, a bigint) is zod's and the fallback's to judge.
+          throw GIVE_UP;
+        }
+        if (!same) throw GIVE_UP;
+      }) - 1;
+    return `X[${index}](${value});`;
   }
 
   /** A subtree zod parses on its own (synchronously); any issue gives the whole value back to zod. */
