@@ -68,7 +68,7 @@ const MAX_JSON_DEPTH = 128;
  * The hot reads served by plain Fastify routes generated from their procedures (issue 18 target 1,
  * routes/rest-reads): the same answers as through trpc-to-openapi, for a fraction of its work.
  */
-const REST_READS = ['models.list', 'models.get', 'community.list', 'users.profile'] as const;
+export const REST_READS = ['models.list', 'models.get', 'community.list', 'users.profile'] as const;
 
 /** Builds the whole HTTP host: migrations, bootstrap data, and the router served three ways. */
 export async function buildServer(options: ServerOptions): Promise<MaasServer> {
