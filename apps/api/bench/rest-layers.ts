@@ -126,20 +126,7 @@ export async function startRestLayerServer(
     },
   });
 
-  const caller = (request: FastifyRequest, reply: FastifyReply) =>
-    appRouter.createCaller(
-      createRequestContext({
-        platform,
-        requestId: request.id,
-        locale: 'en',
-        ip: request.ip,
-        authorization: authorizationOf(request),
-        idempotencyKey: undefined,
-        userAgent: request.headers['user-agent'],
-        clientSignal: () => new AbortController().signal,
-        setHeader: (name, value) => void reply.header(name, value),
-      }),
-    );
+  const caller = (request: FastifyRequest, reply: FastifyReply) => appRouter.createCaller(context(request, reply));
   app.get('/procedure/api/v1/models', async (request, reply) =>
     sendJson(reply, await caller(request, reply).models.list(request.query as never)),
   );

@@ -98,6 +98,13 @@ export function compileExactCheck(schema: z.ZodType): (value: unknown) => boolea
   };
 }
 
+/** The test a number schema's checks come down to, or null for checks the generated code does not know. */
+function numberTest(checks: NonNullable<ZodInternals['def']['checks']>): string | null {
+  const kinds = checks.map((check) => `${check._zod.def.check}:${check._zod.def.format ?? ''}`);
+  if (kinds.length === 0) return 'Number.isFinite';
+  return kinds.length === 1 && kinds[0] === 'number_format:safeint' ? 'Number.isSafeInteger' : null;
+}
+
 class Compiler {
   readonly functions: string[] = [];
   readonly runtime: Pick<Runtime, 'Z' | 'M' | 'X' | 'K'> = { Z: [], M: [], X: [], K: [] };
@@ -140,13 +147,7 @@ class Compiler {
         if (checks.length > 0) break;
         return `if (typeof ${value} !== 'string') throw G; ${out} = E.test(${value}) ? JSON.stringify(${value}) : '"' + ${value} + '"';`;
       case 'number': {
-        const kinds = checks.map((check) => `${check._zod.def.check}:${check._zod.def.format ?? ''}`);
-        const test =
-          kinds.length === 0
-            ? 'Number.isFinite'
-            : kinds.length === 1 && kinds[0] === 'number_format:safeint'
-              ? 'Number.isSafeInteger'
-              : null;
+        const test = numberTest(checks);
         if (!test) break;
         // Number.isFinite and isSafeInteger are false for anything that is not a number.
         return `if (!${test}(${value})) throw G; ${out} = '' + ${value};`;
@@ -156,10 +157,8 @@ class Compiler {
         return `if (${value} === true) ${out} = 'true'; else if (${value} === false) ${out} = 'false'; else throw G;`;
       case 'enum':
       case 'literal': {
-        const allowed = def.type === 'enum' ? Object.values(def.entries ?? {}) : (def.values ?? []);
-        if (checks.length > 0 || allowed.length === 0 || !allowed.every((item) => ['string', 'number', 'boolean'].includes(typeof item)))
-          break;
-        const index = this.runtime.M.push(new Map(allowed.map((item) => [item, JSON.stringify(item)]))) - 1;
+        const index = this.#allowedValues(def);
+        if (index === null) break;
         return `${out} = M[${index}].get(${value}); if (${out} === undefined) throw G;`;
       }
       case 'nullable':
@@ -223,13 +222,7 @@ class Compiler {
         if (checks.length > 0) break;
         return `if (typeof ${value} !== 'string') throw G;`;
       case 'number': {
-        const kinds = checks.map((check) => `${check._zod.def.check}:${check._zod.def.format ?? ''}`);
-        const test =
-          kinds.length === 0
-            ? 'Number.isFinite'
-            : kinds.length === 1 && kinds[0] === 'number_format:safeint'
-              ? 'Number.isSafeInteger'
-              : null;
+        const test = numberTest(checks);
         if (!test) break;
         return `if (!${test}(${value})) throw G;`;
       }
@@ -238,10 +231,8 @@ class Compiler {
         return `if (${value} !== true && ${value} !== false) throw G;`;
       case 'enum':
       case 'literal': {
-        const allowed = def.type === 'enum' ? Object.values(def.entries ?? {}) : (def.values ?? []);
-        if (checks.length > 0 || allowed.length === 0 || !allowed.every((item) => ['string', 'number', 'boolean'].includes(typeof item)))
-          break;
-        const index = this.runtime.M.push(new Map(allowed.map((item) => [item, JSON.stringify(item)]))) - 1;
+        const index = this.#allowedValues(def);
+        if (index === null) break;
         return `if (!M[${index}].has(${value})) throw G;`;
       }
       case 'nullable':
@@ -308,6 +299,14 @@ class Compiler {
         if (!same) throw GIVE_UP;
       }) - 1;
     return `X[${index}](${value});`;
+  }
+
+  /** An enum's or literal's allowed values, each with its JSON, as `M[index]`; null for a kind not compiled. */
+  #allowedValues(def: ZodInternals['def']): number | null {
+    const allowed = def.type === 'enum' ? Object.values(def.entries ?? {}) : (def.values ?? []);
+    const plain = allowed.every((item) => ['string', 'number', 'boolean'].includes(typeof item));
+    if ((def.checks ?? []).length > 0 || allowed.length === 0 || !plain) return null;
+    return this.runtime.M.push(new Map(allowed.map((item) => [item, JSON.stringify(item)]))) - 1;
   }
 
   /** A subtree zod parses on its own (synchronously); any issue gives the whole value back to zod. */
