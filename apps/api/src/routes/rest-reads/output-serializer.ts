@@ -26,6 +26,19 @@ export type OutputSerializer = (value: unknown) => string | undefined;
 /** Thrown inside the generated code to give up (made once: no stack to capture per throw); never escapes. */
 const GIVE_UP = new Error('the output serializer leaves this value to zod');
 
+/** zod's synchronous parse of a subtree, or GIVE_UP on any issue. */
+function parsedOrGiveUp(schema: z.ZodType, input: unknown): unknown {
+  let result: ReturnType<z.ZodType['safeParse']>;
+  try {
+    result = schema.safeParse(input);
+  } catch {
+    // An asynchronous refinement or transform: the full asynchronous parse decides.
+    throw GIVE_UP;
+  }
+  if (!result.success) throw GIVE_UP;
+  return result.data;
+}
+
 interface ZodInternals {
   def: {
     type: string;
@@ -282,16 +295,10 @@ class Compiler {
   #exactByZod(schema: z.ZodType, value: string): string {
     const index =
       this.runtime.X.push((input) => {
-        let result: ReturnType<z.ZodType['safeParse']>;
-        try {
-          result = schema.safeParse(input);
-        } catch {
-          throw GIVE_UP;
-        }
-        if (!result.success) throw GIVE_UP;
+        const parsed = parsedOrGiveUp(schema, input);
         let same: boolean;
         try {
-          same = JSON.stringify(result.data) === JSON.stringify(input);
+          same = JSON.stringify(parsed) === JSON.stringify(input);
         } catch {
           // A value JSON cannot write (a cycle, a bigint) is zod's and the fallback's to judge.
           throw GIVE_UP;
@@ -311,18 +318,7 @@ class Compiler {
 
   /** A subtree zod parses on its own (synchronously); any issue gives the whole value back to zod. */
   #byZod(schema: z.ZodType, value: string, out: string): string {
-    const index =
-      this.runtime.Z.push((input) => {
-        let result: ReturnType<z.ZodType['safeParse']>;
-        try {
-          result = schema.safeParse(input);
-        } catch {
-          // An asynchronous refinement or transform: the full asynchronous parse decides.
-          throw GIVE_UP;
-        }
-        if (!result.success) throw GIVE_UP;
-        return JSON.stringify(result.data);
-      }) - 1;
+    const index = this.runtime.Z.push((input) => JSON.stringify(parsedOrGiveUp(schema, input))) - 1;
     return `${out} = Z[${index}](${value});`;
   }
 }
