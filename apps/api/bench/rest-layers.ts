@@ -20,11 +20,8 @@
 import { appRouter, createRequestContext, type Platform, type RequestContext } from '@maas/api';
 import { getModel, getProfile, listModels, ListModelsInput, listPosts, ListPostsInput } from '@maas/api/testing';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import type { AnyTRPCProcedure } from '@trpc/server';
-import { getInputOutputParsers } from 'trpc-to-openapi';
-import type { z } from 'zod';
 import { REST_READS } from '../src/server.js';
-import { registerRestReads } from '../src/routes/rest-reads/index.js';
+import { procedureAt, registerRestReads } from '../src/routes/rest-reads/index.js';
 import { compileOutputSerializer } from '../src/routes/rest-reads/output-serializer.js';
 import { floorPool, registerFloorRoutes } from './rest-floor-routes.js';
 
@@ -77,10 +74,9 @@ export async function startRestLayerServer(
     });
   // The procedure's own schemas, and the serializer our generated route compiles from its output.
   const schemasOf = (path: string) => {
-    const procedure = (appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>)[path]!;
-    const { inputParser, outputParser } = getInputOutputParsers(procedure) as { inputParser: z.ZodType; outputParser: z.ZodType };
-    const serialize = compileOutputSerializer(outputParser);
-    return { input: inputParser, write: (value: unknown) => serialize(value) ?? JSON.stringify(outputParser.parse(value)) };
+    const { input, output } = procedureAt(appRouter, path);
+    const serialize = compileOutputSerializer(output);
+    return { input, write: (value: unknown) => serialize(value) ?? JSON.stringify(output.parse(value)) };
   };
   const guaranteed = {
     list: schemasOf('models.list'),

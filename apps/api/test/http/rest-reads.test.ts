@@ -5,9 +5,8 @@
 import { appRouter } from '@maas/api';
 import { getModel, getProfile, listModels, ListModelsInput, listPosts, ListPostsInput } from '@maas/api/testing';
 import type { AddressInfo } from 'node:net';
-import { getInputOutputParsers } from 'trpc-to-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { procedureAt } from '../../src/routes/rest-reads/index.js';
 import { compileExactCheck } from '../../src/routes/rest-reads/output-serializer.js';
 import { buildServer, type MaasServer } from '../../src/server.js';
 import {
@@ -195,10 +194,7 @@ describe('generated REST reads answer exactly as trpc-to-openapi', () => {
   });
 
   it('gets values from the services that the serializer writes with JSON.stringify (its cheap way)', async () => {
-    const outputOf = (path: string) => {
-      const procedures: Record<string, unknown> = appRouter._def.procedures;
-      return getInputOutputParsers(procedures[path] as Parameters<typeof getInputOutputParsers>[0]).outputParser as z.ZodType;
-    };
+    const outputOf = (path: string) => procedureAt(appRouter, path).output;
     const { platform } = server.server;
     const db = platform.db;
     const actorOf = (user: TestUser) => platform.authenticate({ authorization: `Bearer ${user.token}` });

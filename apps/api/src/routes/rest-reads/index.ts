@@ -71,6 +71,14 @@ interface ProcedureDef {
 /** Characters a path parameter may have for the route to answer it itself (what the URL parser leaves alone). */
 const PLAIN_PARAMETER = '[A-Za-z0-9_~-]+';
 
+/** A procedure of the router by its path, with its input and output schemas as trpc-to-openapi reads them. */
+export function procedureAt(router: AnyTRPCRouter, path: string): { procedure: AnyTRPCProcedure; input: z.ZodType; output: z.ZodType } {
+  const procedure = (router._def.procedures as Record<string, AnyTRPCProcedure | undefined>)[path];
+  if (!procedure) throw new Error(`rest reads: no procedure ${path}`);
+  const { inputParser, outputParser } = getInputOutputParsers(procedure) as { inputParser: z.ZodType; outputParser: z.ZodType };
+  return { procedure, input: inputParser, output: outputParser };
+}
+
 export function registerRestReads(app: FastifyInstance, options: RestReadsOptions): void {
   const procedures = options.router._def.procedures as Record<string, AnyTRPCProcedure>;
   // trpc-to-openapi serves a path with the first procedure of its method whose path matches it.
@@ -79,10 +87,8 @@ export function registerRestReads(app: FastifyInstance, options: RestReadsOption
     return openapi ? [{ path, method: openapi.method, matches: getPathRegExp(normalizePath(openapi.path)) }] : [];
   });
   for (const procedurePath of options.procedures) {
-    const procedure = procedures[procedurePath];
-    if (!procedure) throw new Error(`rest reads: no procedure ${procedurePath}`);
     const claimants = openApiOrder.filter((entry) => entry.method === 'GET');
-    registerRead(app, options, procedurePath, procedure, claimants);
+    registerRead(app, options, procedurePath, procedureAt(options.router, procedurePath), claimants);
   }
 }
 
@@ -90,7 +96,7 @@ function registerRead(
   app: FastifyInstance,
   options: RestReadsOptions,
   procedurePath: string,
-  procedure: AnyTRPCProcedure,
+  { procedure, input: inputParser, output: outputParser }: ReturnType<typeof procedureAt>,
   claimants: { path: string; matches: RegExp }[],
 ): void {
   const def = definitionOf(procedure);
@@ -101,7 +107,6 @@ function registerRead(
   const outputMiddlewares = def.middlewares.filter((middleware) => middleware._type === 'output');
   if (outputMiddlewares.length !== 1) throw new Error(`rest reads: ${procedurePath} needs exactly one output schema`);
   const chain = def.middlewares.filter((middleware) => middleware._type !== 'output');
-  const { inputParser, outputParser } = getInputOutputParsers(procedure) as { inputParser: z.ZodType; outputParser: z.ZodType };
   const serialize: OutputSerializer = compileOutputSerializer(outputParser);
 
   const inputSchema = unwrapZodType(inputParser, true);
